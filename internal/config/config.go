@@ -1,0 +1,296 @@
+// Package config is the dashboard's one typed configuration: every setting, its default and its
+// meaning, loaded from MMC_* environment variables and command-line flags (a flag wins over the
+// environment). Validate names the offending setting and what it allows, so a bad value stops
+// start-up with a message a person can act on. Secrets are marked so they are never printed.
+package config
+
+import (
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"os"
+	"reflect"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// Config holds every setting. The `env` tag names the variable (the flag is the same name in
+// lower case without the prefix, with dashes), `default` the value used when neither is set,
+// `help` the meaning shown by --help, and `secret` marks values that are never printed.
+type Config struct {
+	Addr            string        `env:"MMC_ADDR" default:"127.0.0.1:8080" help:"address the dashboard listens on (host:port)"`
+	BaseURL         string        `env:"MMC_BASE_URL" default:"" help:"public URL of the dashboard (used in invite links and the sandbox webhook callback); empty = http://<addr>"`
+	Database        string        `env:"MMC_DATABASE" default:"./mmconsole.db" help:"SQLite database file (created if missing)"`
+	LogFormat       string        `env:"MMC_LOG_FORMAT" default:"text" help:"log format: text or json"`
+	LogLevel        string        `env:"MMC_LOG_LEVEL" default:"info" help:"log level: debug, info, warn or error"`
+	ShutdownTimeout time.Duration `env:"MMC_SHUTDOWN_TIMEOUT" default:"10s" help:"how long in-flight requests may take to finish on SIGINT/SIGTERM"`
+
+	GraphBaseURL string        `env:"MMC_GRAPH_BASE_URL" default:"https://graph.facebook.com" help:"Graph API base URL for real WABA connections (Meta, or a BSP proxy)"`
+	GraphVersion string        `env:"MMC_GRAPH_VERSION" default:"v25.0" help:"Graph API version used in request paths, e.g. v25.0"`
+	GraphTimeout time.Duration `env:"MMC_GRAPH_TIMEOUT" default:"15s" help:"timeout of one Graph API request"`
+
+	Sandbox             string        `env:"MMC_SANDBOX" default:"auto" help:"sandbox Graph API: auto (on until a real WABA connection exists), on (also beside real connections), off"`
+	SandboxEventDelay   time.Duration `env:"MMC_SANDBOX_EVENT_DELAY" default:"2s" help:"sandbox: delay between a send's sent, delivered and read webhooks"`
+	SandboxApproveAfter time.Duration `env:"MMC_SANDBOX_APPROVE_AFTER" default:"20s" help:"sandbox: how long a newly created template stays PENDING before it is approved"`
+
+	AppSecret   string `env:"MMC_APP_SECRET" default:"" secret:"true" help:"Meta app secret: verifies X-Hub-Signature-256 on webhooks; empty in sandbox mode = a random secret per run"`
+	VerifyToken string `env:"MMC_VERIFY_TOKEN" default:"" secret:"true" help:"token Meta echoes in the webhook verification handshake; empty = handshake always refused"`
+	SecretKey   string `env:"MMC_SECRET_KEY" default:"" secret:"true" help:"32-byte key (hex or base64) encrypting access tokens at rest; required unless the sandbox is the only Graph API"`
+
+	AdminEmail    string `env:"MMC_ADMIN_EMAIL" default:"" help:"first run: create this admin when no user exists"`
+	AdminPassword string `env:"MMC_ADMIN_PASSWORD" default:"" secret:"true" help:"first run: password of MMC_ADMIN_EMAIL (at least 12 characters)"`
+
+	SessionIdle     time.Duration `env:"MMC_SESSION_IDLE" default:"2h" help:"a session ends after this long without a request"`
+	SessionAbsolute time.Duration `env:"MMC_SESSION_ABSOLUTE" default:"24h" help:"a session ends this long after sign-in, whatever its use"`
+
+	TemplateRefresh time.Duration `env:"MMC_TEMPLATE_REFRESH" default:"15m" help:"how often the template catalog is re-read from the Graph API (0 = only at start and on demand)"`
+	WebhookMaxBody  int           `env:"MMC_WEBHOOK_MAX_BODY" default:"4194304" help:"largest webhook body accepted, in bytes (larger: 413)"`
+}
+
+// Sandbox modes.
+const (
+	SandboxAuto = "auto"
+	SandboxOn   = "on"
+	SandboxOff  = "off"
+)
+
+// FieldError says which setting is wrong and what it allows.
+type FieldError struct {
+	Setting string // the environment variable name
+	Value   string
+	Allowed string
+}
+
+func (e *FieldError) Error() string {
+	return fmt.Sprintf("invalid %s=%q: %s", e.Setting, e.Value, e.Allowed)
+}
+
+// ErrHelp is returned by Load when --help was asked for; the usage has been written.
+var ErrHelp = flag.ErrHelp
+
+type field struct {
+	index  int
+	env    string
+	flag   string
+	def    string
+	help   string
+	secret bool
+}
+
+func fields() []field {
+	t := reflect.TypeFor[Config]()
+	out := make([]field, 0, t.NumField())
+	for i := range t.NumField() {
+		f := t.Field(i)
+		env := f.Tag.Get("env")
+		out = append(out, field{
+			index:  i,
+			env:    env,
+			flag:   strings.ReplaceAll(strings.ToLower(strings.TrimPrefix(env, "MMC_")), "_", "-"),
+			def:    f.Tag.Get("default"),
+			help:   f.Tag.Get("help"),
+			secret: f.Tag.Get("secret") == "true",
+		})
+	}
+	return out
+}
+
+// Load reads defaults, then the environment (lookup, usually os.LookupEnv), then args (flags),
+// and validates the result. Usage goes to out on --help or on a flag error.
+func Load(args []string, lookup func(string) (string, bool), out io.Writer) (Config, error) {
+	var cfg Config
+	fs := flag.NewFlagSet("mmconsole", flag.ContinueOnError)
+	fs.SetOutput(out)
+	fs.Usage = func() { Usage(out) }
+	raw := map[string]*string{}
+	for _, f := range fields() {
+		v := f.def
+		if envVal, ok := lookup(f.env); ok {
+			v = envVal
+		}
+		raw[f.env] = fs.String(f.flag, v, f.help)
+	}
+	if err := fs.Parse(args); err != nil {
+		return cfg, err
+	}
+	if fs.NArg() > 0 {
+		return cfg, fmt.Errorf("unexpected argument %q (settings are flags like --addr or MMC_* variables; see --help)", fs.Arg(0))
+	}
+	rv := reflect.ValueOf(&cfg).Elem()
+	for _, f := range fields() {
+		if err := set(rv.Field(f.index), *raw[f.env]); err != nil {
+			return cfg, &FieldError{Setting: f.env, Value: display(f, *raw[f.env]), Allowed: err.Error()}
+		}
+	}
+	return cfg, cfg.Validate()
+}
+
+func display(f field, v string) string {
+	if f.secret && v != "" {
+		return "****"
+	}
+	return v
+}
+
+func set(v reflect.Value, s string) error {
+	switch v.Interface().(type) {
+	case time.Duration:
+		d, err := time.ParseDuration(strings.TrimSpace(s))
+		if err != nil || d < 0 {
+			return errors.New("a non-negative duration such as 30s, 15m or 2h")
+		}
+		v.SetInt(int64(d))
+	case int:
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil {
+			return errors.New("a whole number")
+		}
+		v.SetInt(int64(n))
+	case string:
+		v.SetString(s)
+	default:
+		return fmt.Errorf("unsupported setting type %s", v.Type())
+	}
+	return nil
+}
+
+// Validate checks values that parse but make no sense.
+func (c Config) Validate() error {
+	if _, port, err := net.SplitHostPort(c.Addr); err != nil || port == "" {
+		return &FieldError{"MMC_ADDR", c.Addr, "host:port, e.g. 127.0.0.1:8080"}
+	}
+	if c.BaseURL != "" {
+		if u, err := url.Parse(c.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return &FieldError{"MMC_BASE_URL", c.BaseURL, "an absolute http(s) URL, e.g. https://mm.example.com"}
+		}
+	}
+	if strings.TrimSpace(c.Database) == "" {
+		return &FieldError{"MMC_DATABASE", c.Database, "a file path"}
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		return &FieldError{"MMC_LOG_FORMAT", c.LogFormat, "text or json"}
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		return &FieldError{"MMC_LOG_LEVEL", c.LogLevel, "debug, info, warn or error"}
+	}
+	if u, err := url.Parse(c.GraphBaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return &FieldError{"MMC_GRAPH_BASE_URL", c.GraphBaseURL, "an absolute http(s) URL"}
+	}
+	if !validVersion(c.GraphVersion) {
+		return &FieldError{"MMC_GRAPH_VERSION", c.GraphVersion, "a Graph API version such as v25.0"}
+	}
+	if c.GraphTimeout <= 0 {
+		return &FieldError{"MMC_GRAPH_TIMEOUT", c.GraphTimeout.String(), "a positive duration"}
+	}
+	switch c.Sandbox {
+	case SandboxAuto, SandboxOn, SandboxOff:
+	default:
+		return &FieldError{"MMC_SANDBOX", c.Sandbox, "auto, on or off"}
+	}
+	if c.SecretKey != "" {
+		if _, err := DecodeKey(c.SecretKey); err != nil {
+			return &FieldError{"MMC_SECRET_KEY", "****", err.Error()}
+		}
+	}
+	if (c.AdminEmail == "") != (c.AdminPassword == "") {
+		return &FieldError{"MMC_ADMIN_EMAIL", c.AdminEmail, "set together with MMC_ADMIN_PASSWORD, or leave both empty"}
+	}
+	if c.AdminEmail != "" && !strings.Contains(c.AdminEmail, "@") {
+		return &FieldError{"MMC_ADMIN_EMAIL", c.AdminEmail, "an email address"}
+	}
+	if c.AdminPassword != "" && len(c.AdminPassword) < 12 {
+		return &FieldError{"MMC_ADMIN_PASSWORD", "****", "at least 12 characters"}
+	}
+	if c.SessionIdle <= 0 || c.SessionAbsolute <= 0 || c.SessionIdle > c.SessionAbsolute {
+		return &FieldError{"MMC_SESSION_IDLE", c.SessionIdle.String(), "a positive duration no longer than MMC_SESSION_ABSOLUTE"}
+	}
+	if c.TemplateRefresh != 0 && c.TemplateRefresh < 18*time.Second {
+		// 200 management calls per hour per WABA (mm-api-reference §3.1): one refresh may take
+		// several pages, so refreshing more than every 18 s would exhaust the budget.
+		return &FieldError{"MMC_TEMPLATE_REFRESH", c.TemplateRefresh.String(), "0 or at least 18s (Meta allows 200 template calls per hour)"}
+	}
+	if c.WebhookMaxBody < 1024 || c.WebhookMaxBody > 64<<20 {
+		return &FieldError{"MMC_WEBHOOK_MAX_BODY", strconv.Itoa(c.WebhookMaxBody), "between 1024 and 67108864 bytes"}
+	}
+	return nil
+}
+
+func validVersion(v string) bool {
+	major, minor, ok := strings.Cut(strings.TrimPrefix(v, "v"), ".")
+	if !ok || !strings.HasPrefix(v, "v") {
+		return false
+	}
+	_, err1 := strconv.Atoi(major)
+	_, err2 := strconv.Atoi(minor)
+	return err1 == nil && err2 == nil
+}
+
+// PublicURL is the URL people and Meta reach the dashboard at.
+func (c Config) PublicURL() string {
+	if c.BaseURL != "" {
+		return strings.TrimRight(c.BaseURL, "/")
+	}
+	return "http://" + c.Addr
+}
+
+// Redacted lists every setting with secrets masked, for a start-up log line.
+func (c Config) Redacted() map[string]string {
+	out := map[string]string{}
+	rv := reflect.ValueOf(c)
+	for _, f := range fields() {
+		v := fmt.Sprint(rv.Field(f.index).Interface())
+		if f.secret {
+			if v == "" {
+				v = "(unset)"
+			} else {
+				v = "(set)"
+			}
+		}
+		out[f.env] = v
+	}
+	return out
+}
+
+// Usage writes every setting with its flag, variable, default and meaning.
+func Usage(w io.Writer) {
+	fmt.Fprintln(w, "mmconsole: the MM API dashboard. Every setting is a flag or an MMC_* environment variable (a flag wins).")
+	fmt.Fprintln(w)
+	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "FLAG\tVARIABLE\tDEFAULT\tMEANING")
+	for _, f := range fields() {
+		def := f.def
+		if def == "" {
+			def = `""`
+		}
+		fmt.Fprintf(tw, "--%s\t%s\t%s\t%s\n", f.flag, f.env, def, f.help)
+	}
+	tw.Flush()
+}
+
+// LoadFromOS is Load with the process's arguments and environment.
+func LoadFromOS(out io.Writer) (Config, error) {
+	return Load(os.Args[1:], os.LookupEnv, out)
+}
+
+// DecodeKey parses a 32-byte key given as 64 hex characters or as standard/URL base64.
+func DecodeKey(s string) ([]byte, error) {
+	s = strings.TrimSpace(s)
+	if b, err := hex.DecodeString(s); err == nil && len(b) == 32 {
+		return b, nil
+	}
+	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
+		if b, err := enc.DecodeString(s); err == nil && len(b) == 32 {
+			return b, nil
+		}
+	}
+	return nil, errors.New("32 bytes as 64 hex characters or base64 (e.g. the output of: openssl rand -hex 32)")
+}

@@ -1,0 +1,137 @@
+// Package models holds the dashboard's entities (GORM structs), their small pure methods and the
+// typed errors every layer shares. No database calls and no HTTP live here.
+package models
+
+import (
+	"time"
+)
+
+// Account is one Hibot customer. It owns WABA connections and users.
+type Account struct {
+	ID        uint   `gorm:"primaryKey"`
+	Name      string `gorm:"not null;uniqueIndex"`
+	Sandbox   bool   `gorm:"not null;default:false"` // the demo account that owns the sandbox WABAs
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// Role is what a user may do inside an account.
+type Role string
+
+// Roles, from most to least powerful. Staff users (Hibot's own people) read every account; a
+// staff admin also manages them.
+const (
+	RoleAdmin    Role = "admin"    // users, connections, plus everything a marketer does
+	RoleMarketer Role = "marketer" // switch optimizations, edit TTL, send tests
+	RoleViewer   Role = "viewer"   // read-only: sync state, logs, errors (support)
+)
+
+// Valid reports whether r is a known role.
+func (r Role) Valid() bool { return r == RoleAdmin || r == RoleMarketer || r == RoleViewer }
+
+// Label is the role's name as people read it.
+func (r Role) Label() string {
+	switch r {
+	case RoleAdmin:
+		return "Admin"
+	case RoleMarketer:
+		return "Marketer"
+	case RoleViewer:
+		return "Viewer (support)"
+	}
+	return string(r)
+}
+
+// User is a person who signs in. AccountID is nil for Hibot staff.
+type User struct {
+	ID           uint  `gorm:"primaryKey"`
+	AccountID    *uint `gorm:"index"`
+	Account      *Account
+	Email        string `gorm:"not null;uniqueIndex"`
+	Name         string `gorm:"not null;default:''"`
+	PasswordHash string `gorm:"not null;default:''"` // empty until an invited user sets one
+	Role         Role   `gorm:"not null"`
+	Staff        bool   `gorm:"not null;default:false"`
+	Disabled     bool   `gorm:"not null;default:false"`
+	LastSignInAt *time.Time
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+}
+
+// Scope is the part of the data a user may see. The zero value sees nothing useful (account 0).
+type Scope struct {
+	AllAccounts bool // Hibot staff
+	AccountID   uint
+}
+
+// Scope returns what u may see.
+func (u User) Scope() Scope {
+	if u.Staff {
+		return Scope{AllAccounts: true}
+	}
+	if u.AccountID == nil {
+		return Scope{}
+	}
+	return Scope{AccountID: *u.AccountID}
+}
+
+// CanWrite reports whether u may change optimizations, TTLs and send tests. Staff change a
+// customer's settings only as staff admins.
+func (u User) CanWrite() bool {
+	return u.Role == RoleAdmin || (u.Role == RoleMarketer && !u.Staff)
+}
+
+// CanAdmin reports whether u may manage users and connections (of its account, or of every
+// account for a staff admin).
+func (u User) CanAdmin() bool { return u.Role == RoleAdmin }
+
+// Allows reports whether a row owned by accountID is visible in scope s. A nil account (an event
+// for a WABA nobody connected) is visible to staff only.
+func (s Scope) Allows(accountID *uint) bool {
+	if s.AllAccounts {
+		return true
+	}
+	return accountID != nil && *accountID == s.AccountID
+}
+
+// TTL flavours: where a test send's time-to-live goes (mm-api-reference §1.5).
+const (
+	TTLPerSend  = "per_send" // Hibot's documented "time_to_live" field in the send body
+	TTLTemplate = "template" // Meta's message_send_ttl_seconds on the template
+)
+
+// WABAConnection is one WhatsApp Business Account an account has connected, with the secrets the
+// Graph API needs (sealed with the secrets box, never rendered back).
+type WABAConnection struct {
+	ID               uint `gorm:"primaryKey"`
+	AccountID        uint `gorm:"not null;index"`
+	Account          *Account
+	WABAID           string `gorm:"column:waba_id;not null;uniqueIndex"`
+	Name             string `gorm:"not null;default:''"`
+	TokenSealed      []byte `gorm:"not null"`
+	TokenLast4       string `gorm:"not null;default:''"`
+	AppSecretSealed  []byte // optional: when this WABA's app differs from MMC_APP_SECRET
+	TTLMode          string `gorm:"not null;default:'per_send'"`
+	Sandbox          bool   `gorm:"not null;default:false"` // reached through the embedded sandbox
+	OnboardingStatus string `gorm:"not null;default:''"`    // marketing_messages_onboarding_status as last read
+	LastCheckedAt    *time.Time
+	LastCheckError   string `gorm:"not null;default:''"`
+	CreatedAt        time.Time
+	UpdatedAt        time.Time
+}
+
+// Onboarded reports whether MM API sends from this WABA go through MM API (not fallback).
+func (c WABAConnection) Onboarded() bool { return c.OnboardingStatus == "ONBOARDED" }
+
+// PhoneNumber is a business phone number of a connected WABA.
+type PhoneNumber struct {
+	ID                 uint   `gorm:"primaryKey"`
+	ConnectionID       uint   `gorm:"not null;index"`
+	AccountID          uint   `gorm:"not null;index"`
+	PhoneNumberID      string `gorm:"not null;uniqueIndex"`
+	DisplayPhoneNumber string `gorm:"not null;default:''"`
+	VerifiedName       string `gorm:"not null;default:''"`
+	QualityRating      string `gorm:"not null;default:''"`
+	CreatedAt          time.Time
+	UpdatedAt          time.Time
+}

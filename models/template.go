@@ -1,0 +1,37 @@
+package models
+
+import (
+	"time"
+)
+
+// Template is one message template of a connected WABA, as last read from the Graph API and
+// updated by webhooks. The MM API sync state is derived from the timestamps (SyncState), since
+// Meta exposes no sync flag.
+type Template struct {
+	ID              uint   `gorm:"primaryKey"`
+	AccountID       uint   `gorm:"not null;index:idx_templates_account_name,priority:1"`
+	ConnectionID    uint   `gorm:"not null;index"`
+	WABAID          string `gorm:"column:waba_id;not null;index"`
+	TemplateID      string `gorm:"not null;uniqueIndex"` // Meta's id
+	Name            string `gorm:"not null;index:idx_templates_account_name,priority:2"`
+	Language        string `gorm:"not null;index"`
+	Status          string `gorm:"not null;index"` // APPROVED, PENDING, REJECTED, PAUSED, DISABLED, …
+	Category        string `gorm:"not null;index"` // MARKETING, UTILITY, AUTHENTICATION
+	SubCategory     string `gorm:"not null;default:''"`
+	ParameterFormat string `gorm:"not null;default:''"` // NAMED or POSITIONAL
+	Quality         string `gorm:"not null;default:'';index"`
+	QualityAt       *time.Time
+	RejectedReason  string `gorm:"not null;default:''"`
+	TTLSeconds      *int   // message_send_ttl_seconds; nil = Meta's default (30 days for marketing)
+	Components      string `gorm:"not null;default:'[]'"` // JSON array as Meta returns it
+	Optimizations   string `gorm:"not null;default:'{}'"` // template-level creative features, JSON {lower_key: OPT_IN|OPT_OUT}
+	Raw             string `gorm:"not null;default:'{}'"` // the whole object as last read
+	FirstSeenAt     time.Time
+	ApprovedAt      *time.Time // when the dashboard saw it become APPROVED (webhook or refresh)
+	LastSentAt      *time.Time // the last send the dashboard knows of (its own, or a sent webhook)
+	SyncStartedAt   *time.Time // start of the current 10-minute MM API sync window, if one is known
+	SyncReason      string     `gorm:"not null;default:''"` // why that window started
+	RefreshedAt     time.Time
+	CreatedAt       time.Time
+	UpdatedAt       time.Time
+}
