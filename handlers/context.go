@@ -1,0 +1,62 @@
+package handlers
+
+import (
+	"log/slog"
+
+	"github.com/gofiber/fiber/v2"
+
+	"mmconsole/models"
+)
+
+// Keys of values that middleware puts in fiber.Ctx.Locals.
+const (
+	localUser      = "mmc.user"
+	localAccount   = "mmc.account_name"
+	localCSRF      = "mmc.csrf"
+	localRequestID = "requestid"
+	localLogger    = "mmc.logger"
+)
+
+// CurrentUser is the signed-in user, set by the session middleware.
+func CurrentUser(c *fiber.Ctx) (models.User, bool) {
+	u, ok := c.Locals(localUser).(models.User)
+	return u, ok
+}
+
+// SetCurrentUser is called by the session middleware (and by tests) once the user is known.
+func SetCurrentUser(c *fiber.Ctx, u models.User, accountName string) {
+	c.Locals(localUser, u)
+	c.Locals(localAccount, accountName)
+}
+
+// CurrentScope is what the signed-in user may see; the zero Scope when nobody is signed in.
+func CurrentScope(c *fiber.Ctx) models.Scope {
+	u, ok := CurrentUser(c)
+	if !ok {
+		return models.Scope{}
+	}
+	return u.Scope()
+}
+
+// CSRFToken is the token forms and htmx requests must send back.
+func CSRFToken(c *fiber.Ctx) string {
+	s, _ := c.Locals(localCSRF).(string)
+	return s
+}
+
+// SetCSRFToken is called by the CSRF middleware.
+func SetCSRFToken(c *fiber.Ctx, token string) { c.Locals(localCSRF, token) }
+
+// RequestID is the ID of this request, also in the X-Request-ID header and every log line.
+func RequestID(c *fiber.Ctx) string {
+	s, _ := c.Locals(localRequestID).(string)
+	return s
+}
+
+// Log is the request's logger (carrying its request ID).
+func Log(c *fiber.Ctx) *slog.Logger {
+	if l, ok := c.Locals(localLogger).(*slog.Logger); ok {
+		return l
+	}
+	return slog.Default()
+}

@@ -1,0 +1,38 @@
+// Package accounts owns Hibot's customers (accounts), their WABA connections and phone numbers:
+// the tenant boundary every other area scopes its queries by.
+package accounts
+
+import (
+	"context"
+	"fmt"
+
+	"gorm.io/gorm"
+
+	"mmconsole/internal/database"
+	"mmconsole/models"
+)
+
+// Service reads and changes accounts and connections.
+type Service struct {
+	db *gorm.DB
+}
+
+// New builds the service.
+func New(db *gorm.DB) *Service { return &Service{db: db} }
+
+// Migrations creates the core tenant tables.
+func Migrations() []database.Migration {
+	return []database.Migration{
+		database.AutoMigrateStep("0001_accounts", &models.Account{}, &models.User{}, &models.WABAConnection{}, &models.PhoneNumber{}),
+	}
+}
+
+// Connections lists the WABA connections visible in scope, by name.
+func (s *Service) Connections(ctx context.Context, scope models.Scope) ([]models.WABAConnection, error) {
+	var out []models.WABAConnection
+	q := database.Scoped(s.db.WithContext(ctx).Preload("Account"), scope, "account_id")
+	if err := q.Order("name, waba_id").Find(&out).Error; err != nil {
+		return nil, fmt.Errorf("accounts: list connections: %w", err)
+	}
+	return out, nil
+}

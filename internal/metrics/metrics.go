@@ -1,0 +1,56 @@
+// Package metrics owns the Prometheus registry: request counts and latencies per route, the Go
+// runtime and process collectors, and any counter another package registers through it.
+package metrics
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Registry is the process's metrics; build one in the composition root and pass it down.
+type Registry struct {
+	reg      *prometheus.Registry
+	requests *prometheus.CounterVec
+	latency  *prometheus.HistogramVec
+}
+
+// New registers the HTTP, Go runtime and process collectors.
+func New() *Registry {
+	reg := prometheus.NewRegistry()
+	r := &Registry{
+		reg: reg,
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "mmconsole_http_requests_total",
+			Help: "HTTP requests by method, route pattern and status code.",
+		}, []string{"method", "route", "code"}),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "mmconsole_http_request_duration_seconds",
+			Help:    "HTTP request latency by method and route pattern.",
+			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
+		}, []string{"method", "route"}),
+	}
+	reg.MustRegister(r.requests, r.latency,
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return r
+}
+
+// ObserveRequest records one finished request. route is the pattern ("/messages/:wamid"), not
+// the path, so that label values stay few.
+func (r *Registry) ObserveRequest(method, route string, code int, d time.Duration) {
+	r.requests.WithLabelValues(method, route, strconv.Itoa(code)).Inc()
+	r.latency.WithLabelValues(method, route).Observe(d.Seconds())
+}
+
+// MustRegister adds collectors owned by other packages (webhook counters, Graph API calls).
+func (r *Registry) MustRegister(cs ...prometheus.Collector) { r.reg.MustRegister(cs...) }
+
+// Handler serves the Prometheus text format.
+func (r *Registry) Handler() http.Handler {
+	return promhttp.HandlerFor(r.reg, promhttp.HandlerOpts{})
+}

@@ -1,0 +1,88 @@
+// Small behaviours the server-rendered pages share: theme switch, toasts, relative times and
+// countdowns. Everything else is htmx.
+(function () {
+  "use strict";
+
+  function currentTheme() {
+    var t = document.documentElement.getAttribute("data-theme");
+    if (t) return t;
+    return window.matchMedia && window.matchMedia("(prefers-color-scheme: dark)").matches ? "dark" : "light";
+  }
+
+  document.addEventListener("click", function (ev) {
+    var toggle = ev.target.closest("[data-theme-toggle]");
+    if (toggle) {
+      var next = currentTheme() === "dark" ? "light" : "dark";
+      document.documentElement.setAttribute("data-theme", next);
+      try { localStorage.setItem("mmc-theme", next); } catch (e) {}
+      return;
+    }
+    var close = ev.target.closest("[data-toast-close]");
+    if (close) {
+      var toast = close.closest("[data-toast]");
+      if (toast) toast.remove();
+    }
+  });
+
+  // Success and info toasts leave by themselves; errors stay until dismissed.
+  function armToasts(root) {
+    root.querySelectorAll("[data-toast]:not([data-armed])").forEach(function (t) {
+      t.setAttribute("data-armed", "1");
+      if (!t.classList.contains("toast-error")) {
+        setTimeout(function () { t.remove(); }, 6000);
+      }
+    });
+  }
+
+  var rtf = window.Intl && Intl.RelativeTimeFormat ? new Intl.RelativeTimeFormat(undefined, { numeric: "auto" }) : null;
+  var dtf = window.Intl ? new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" }) : null;
+
+  function relative(ms) {
+    var s = Math.round(ms / 1000), a = Math.abs(s);
+    if (!rtf) return "";
+    if (a < 60) return rtf.format(s, "second");
+    if (a < 3600) return rtf.format(Math.round(s / 60), "minute");
+    if (a < 86400) return rtf.format(Math.round(s / 3600), "hour");
+    return rtf.format(Math.round(s / 86400), "day");
+  }
+
+  // <time datetime="RFC3339" data-relative> shows "3 days ago" with the local time as its title.
+  // [data-countdown="RFC3339"] shows the minutes left and, when the time passes, the text in
+  // data-done (and asks htmx to refresh the closest [data-refresh-on-done] region, if any).
+  function tick(root) {
+    var now = Date.now();
+    (root || document).querySelectorAll("time[data-relative]").forEach(function (el) {
+      var t = Date.parse(el.getAttribute("datetime"));
+      if (isNaN(t)) return;
+      el.textContent = relative(t - now);
+      if (dtf && !el.title) el.title = dtf.format(new Date(t));
+    });
+    (root || document).querySelectorAll("[data-countdown]").forEach(function (el) {
+      var t = Date.parse(el.getAttribute("data-countdown"));
+      if (isNaN(t)) return;
+      var left = t - now;
+      if (left <= 0) {
+        if (!el.hasAttribute("data-finished")) {
+          el.setAttribute("data-finished", "1");
+          el.textContent = el.getAttribute("data-done") || "";
+          var region = el.closest("[data-refresh-on-done]");
+          if (region && window.htmx) htmx.trigger(region, "countdown-done");
+        }
+        return;
+      }
+      var min = Math.ceil(left / 60000);
+      var fmt = el.getAttribute("data-format") || "ready in about {n} min";
+      el.textContent = fmt.replace("{n}", String(min));
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    armToasts(document);
+    tick(document);
+    setInterval(function () { tick(document); }, 1000);
+  });
+  document.addEventListener("htmx:afterSettle", function (ev) {
+    armToasts(document);
+    tick(ev.target);
+  });
+})();
