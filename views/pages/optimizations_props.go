@@ -13,8 +13,8 @@ import (
 
 // OptWABAPage is the WABA-level optimizations page.
 type OptWABAPage struct {
-	Conns    []models.WABAConnection
-	View     optimize.WABAView
+	Conns       []models.WABAConnection
+	View        optimize.WABAView
 	CanWrite    bool
 	CSRF        string
 	Notice      string
@@ -68,7 +68,9 @@ type OptBulkResultProps struct {
 
 func u(n uint) string { return strconv.FormatUint(uint64(n), 10) }
 
-func wabaRowID(r optimize.WABARow) string { return "opt-waba-" + u(r.ConnectionID) + "-" + r.Feature.Key }
+func wabaRowID(r optimize.WABARow) string {
+	return "opt-waba-" + u(r.ConnectionID) + "-" + r.Feature.Key
+}
 
 func wabaPostURL(r optimize.WABARow) string {
 	return "/optimizations/waba/" + u(r.ConnectionID) + "/" + r.Feature.Key
