@@ -298,7 +298,9 @@ func TestWritesNeverRetried(t *testing.T) {
 			_, err := c.SendMarketingMessage(context.Background(), "t", "1", MarketingMessageRequest{To: "5215512345678", TemplateName: "x", LanguageCode: "en"})
 			return err
 		}},
-		{"edit", func(c *Client) error { return c.EditTemplate(context.Background(), "t", "1", TemplateEdit{TTLSeconds: new(int)}) }},
+		{"edit", func(c *Client) error {
+			return c.EditTemplate(context.Background(), "t", "1", TemplateEdit{TTLSeconds: new(int)})
+		}},
 		{"create", func(c *Client) error {
 			_, err := c.CreateTemplate(context.Background(), "t", "1", TemplateCreate{Name: "x"})
 			return err
