@@ -24,18 +24,20 @@ const (
 	TriggerWebhook  = "webhook"
 )
 
-// listFields are the template fields the catalog keeps. ad_* fields are left out: Meta returns
-// them only for onboarded WABAs.
+// listFields are the template fields the catalog keeps. ad_id is filled only for WABAs onboarded
+// to MM API, once the template's ad sync produced its ad (mm-api-reference §7).
 var listFields = []string{
 	"id", "name", "language", "status", "category", "sub_category", "parameter_format",
 	"components", "quality_score", "rejected_reason", "message_send_ttl_seconds",
-	"degrees_of_freedom_spec", "previous_category", "correct_category",
+	"degrees_of_freedom_spec", "previous_category", "correct_category", "ad_id",
 }
 
 // BusyError: another request or instance is refreshing this WABA right now.
 type BusyError struct{ WABA string }
 
-func (e *BusyError) Error() string { return "templates: refresh of waba " + e.WABA + " already running" }
+func (e *BusyError) Error() string {
+	return "templates: refresh of waba " + e.WABA + " already running"
+}
 
 // UserFacing words for the central error handler.
 func (e *BusyError) UserFacing() (int, string, string) {
@@ -329,7 +331,7 @@ func updateFrom(old models.Template, rt graph.Template, conn models.WABAConnecti
 	m["connection_id"] = conn.ID
 	m["waba_id"] = conn.WABAID
 	// A status the webhook already set to APPROVED without a time counts as approved now.
-	if strings.EqualFold(rt.Status, "APPROVED") && (!strings.EqualFold(old.Status, "APPROVED") || old.ApprovedAt == nil) {
+	if strings.EqualFold(rt.Status, "APPROVED") && (!strings.EqualFold(old.Status, "APPROVED") || old.ApprovedAt == nil && old.SyncStartedAt == nil) {
 		approvalColumns(m, rt.Category, now, ReasonApproved)
 	}
 	return m
@@ -348,7 +350,14 @@ func newFrom(rt graph.Template, conn models.WABAConnection, now time.Time) model
 	if qa, ok := m["quality_at"].(time.Time); ok {
 		t.QualityAt = &qa
 	}
-	if t.Status == "APPROVED" {
+	switch {
+	case t.Status == "APPROVED" && t.Category == "MARKETING" && rt.AdID != "":
+		// An ad already exists, so the initial sync is done (§7: a populated ad_id probably
+		// means so). The approval time stays unknown; a window that ended just now records it.
+		done := now.Add(-SyncWindow)
+		t.SyncStartedAt = &done
+		t.SyncReason = ReasonAdSynced
+	case t.Status == "APPROVED":
 		// Meta does not say when a template was approved; the first sighting is the earliest
 		// time the dashboard knows, so a template created minutes ago shows its sync window.
 		t.ApprovedAt = &now

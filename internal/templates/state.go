@@ -108,10 +108,11 @@ const (
 	ReasonApproved    = "approved"
 	ReasonDormantSend = "first send after 7+ days unused"
 	ReasonMeta134101  = "Meta answered 134101"
+	ReasonAdSynced    = "first seen with its MM API ad already created (ad_id), so already synced"
 )
 
 // Basis says what every sync state is derived from, shown beside the badges.
-const Basis = "Based on the dashboard's own sends and Meta's answers (approval, first sighting, 134101); Meta exposes no sync flag."
+const Basis = "Based on the dashboard's own sends and Meta's answers (approval, first sighting, ad_id, 134101); Meta exposes no sync flag."
 
 // SyncState derives a template's MM API state at now. It is pure: the catalog, the detail page
 // and the send composer all call it with the stored row.
