@@ -23,7 +23,9 @@ import (
 // tokens maps WABA IDs to tokens; tests change it to simulate a revoked token.
 type tokens map[string]string
 
-func (t tokens) Token(_ context.Context, c models.WABAConnection) (string, error) { return t[c.WABAID], nil }
+func (t tokens) Token(_ context.Context, c models.WABAConnection) (string, error) {
+	return t[c.WABAID], nil
+}
 
 type env struct {
 	db      *gorm.DB
