@@ -14,6 +14,8 @@ type Routes struct {
 	Metrics  *metrics.Registry
 	Health   *Health
 	Overview *Overview
+
+	Templates *Templates // nil until the composition root wires the catalog
 }
 
 // Register lists every route of the dashboard in one place, grouped by area, with the
@@ -28,6 +30,15 @@ func Register(app *fiber.App, r Routes) {
 	}))
 
 	app.Get("/", r.Overview.Get)
+
+	// Templates: catalog and MM API sync state. Every role reads; the handlers check the role
+	// for the TTL edit (writers only) and scope every query to the user's accounts.
+	if t := r.Templates; t != nil {
+		app.Get("/templates", t.Index)
+		app.Post("/templates/sync", t.Sync)
+		app.Get("/templates/:id", t.Show)
+		app.Post("/templates/:id/ttl", t.SetTTL)
+	}
 
 	// Anything else is a 404 page (or toast), through the central error handler.
 	app.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })

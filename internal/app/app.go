@@ -22,6 +22,7 @@ import (
 	"mmconsole/internal/config"
 	"mmconsole/internal/database"
 	"mmconsole/internal/metrics"
+	"mmconsole/internal/templates"
 	"mmconsole/static"
 )
 
@@ -38,6 +39,7 @@ type App struct {
 func Migrations() []database.Migration {
 	var ms []database.Migration
 	ms = append(ms, accounts.Migrations()...)
+	ms = append(ms, templates.Migrations()...)
 	return ms
 }
 

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"regexp"
 	"strings"
+	"time"
 
 	"mmconsole/internal/graph"
 )
@@ -86,4 +87,13 @@ func BuildPreview(componentsJSON string) Preview {
 		}
 	}
 	return p
+}
+
+// HistoryItem is one status, quality or category change of a template, from the webhook log.
+type HistoryItem struct {
+	At     time.Time
+	Field  string // "status", "quality", "category"
+	From   string
+	To     string
+	Detail string // Meta's reason, e.g. a rejection reason or a pause title
 }
