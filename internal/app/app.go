@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"sync"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -40,6 +41,8 @@ type App struct {
 	appSecret string
 	sandbox   *sandbox.Sandbox // nil when the sandbox is off
 	closer    []func() error
+	// loops run in the background while the server serves, and stop with it.
+	loops []func(ctx context.Context) error
 }
 
 // Migrations lists every area's schema steps; database.Migrate runs them in ID order.
@@ -123,10 +126,17 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error)
 	f.Use(handlers.Observe(log, reg))
 	f.Use(recover.New())
 	f.Use(handlers.SecurityHeaders())
+	tokens := accounts.Tokens{Box: box}
+	catalog := templates.New(db, a.graph, tokens, templates.Options{
+		Interval: cfg.TemplateRefresh, Logger: log.With("component", "templates"),
+	})
+	a.loops = append(a.loops, catalog.Run)
+
 	handlers.Register(f, handlers.Routes{
-		Metrics:  reg,
-		Health:   &handlers.Health{DBPing: func(ctx context.Context) error { return database.Ping(ctx, db) }},
-		Overview: &handlers.Overview{Shells: shells, Connections: acc},
+		Metrics:   reg,
+		Health:    &handlers.Health{DBPing: func(ctx context.Context) error { return database.Ping(ctx, db) }},
+		Overview:  &handlers.Overview{Shells: shells, Connections: acc},
+		Templates: &handlers.Templates{Shells: shells, Catalog: catalog},
 	})
 	a.fiber = f
 	return a, nil
@@ -154,6 +164,16 @@ func (a *App) Close() error {
 // Serve listens on ln until ctx is cancelled, then lets in-flight requests finish (bounded by
 // the shutdown timeout) and closes everything.
 func (a *App) Serve(ctx context.Context, ln net.Listener) error {
+	loopCtx, stopLoops := context.WithCancel(context.Background())
+	var loopsDone sync.WaitGroup
+	for _, loop := range a.loops {
+		loopsDone.Go(func() {
+			if err := loop(loopCtx); err != nil && !errors.Is(err, context.Canceled) {
+				a.log.Error("background loop stopped", "err", err)
+			}
+		})
+	}
+	defer func() { stopLoops(); loopsDone.Wait() }()
 	errc := make(chan error, 1)
 	go func() { errc <- a.fiber.Listener(ln) }()
 	a.log.Info("MM Console is running", "url", a.cfg.PublicURL(), "database", a.cfg.Database, "sandbox", a.cfg.Sandbox)
@@ -168,6 +188,8 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	case err := <-errc:
 		serveErr = err
 	}
+	stopLoops()
+	loopsDone.Wait()
 	return errors.Join(serveErr, a.Close())
 }
 
