@@ -19,6 +19,7 @@ import (
 	"mmconsole/internal/graph"
 	"mmconsole/internal/optimize"
 	"mmconsole/internal/sandbox"
+	"mmconsole/internal/templates"
 	"mmconsole/models"
 )
 
@@ -47,7 +48,7 @@ func newOptApp(t *testing.T, tok string) *optFixture {
 	t.Cleanup(func() { sb.Close() })
 	srv := httptest.NewServer(sb.Handler())
 	t.Cleanup(srv.Close)
-	ms := append(accounts.Migrations(), database.AutoMigrateStep("0002_templates", &models.Template{}))
+	ms := append(accounts.Migrations(), templates.Migrations()...)
 	db := database.OpenTest(t, append(ms, optimize.Migrations()...))
 	f := &optFixture{g: graph.New(graph.Options{BaseURL: srv.URL, MaxRetries: -1}), tpl: map[string]models.Template{}}
 	accA, accB := models.Account{Name: "A"}, models.Account{Name: "B"}

@@ -14,6 +14,9 @@ type Routes struct {
 	Metrics  *metrics.Registry
 	Health   *Health
 	Overview *Overview
+
+	Templates *Templates // nil until the composition root wires the catalog
+
 	// Optimizations is nil until the composition root wires the optimize service.
 	Optimizations *Optimizations
 }
@@ -30,6 +33,15 @@ func Register(app *fiber.App, r Routes) {
 	}))
 
 	app.Get("/", r.Overview.Get)
+
+	// Templates: catalog and MM API sync state. Every role reads; the handlers check the role
+	// for the TTL edit (writers only) and scope every query to the user's accounts.
+	if t := r.Templates; t != nil {
+		app.Get("/templates", t.Index)
+		app.Post("/templates/sync", t.Sync)
+		app.Get("/templates/:id", t.Show)
+		app.Post("/templates/:id/ttl", t.SetTTL)
+	}
 
 	// ---- Optimizations (creative features; signed-in users; writes need CanWrite, checked in
 	// the handlers and again in the service) ----

@@ -15,6 +15,7 @@ import (
 	"mmconsole/internal/graph"
 	"mmconsole/internal/optimize"
 	"mmconsole/internal/sandbox"
+	"mmconsole/internal/templates"
 	"mmconsole/models"
 
 	"gorm.io/gorm"
@@ -72,8 +73,7 @@ type env struct {
 
 func migrations() []database.Migration {
 	ms := accounts.Migrations()
-	// The catalog owns the templates table; tests create it the same way.
-	ms = append(ms, database.AutoMigrateStep("0002_templates", &models.Template{}))
+	ms = append(ms, templates.Migrations()...) // the catalog owns the templates table
 	return append(ms, optimize.Migrations()...)
 }
 
