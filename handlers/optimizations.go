@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/a-h/templ"
 	"github.com/gofiber/fiber/v2"
 
 	"mmconsole/internal/optimize"
@@ -409,4 +410,15 @@ func (h *Optimizations) BulkApply(c *fiber.Ctx) error {
 		return h.bulkErr(c, err)
 	}
 	return Render(c, fiber.StatusOK, pages.OptBulkResult(pages.OptBulkResultProps{Result: res, CSRF: CSRFToken(c)}))
+}
+
+// TemplateSection renders a template's optimizations for the template page (/templates/:id),
+// so marketers switch them where they read the template. A failure to load them is shown in the
+// section instead of failing the whole page.
+func (h *Optimizations) TemplateSection(ctx context.Context, u models.User, t models.Template, csrf string) templ.Component {
+	v, err := h.Service.Template(ctx, u.Scope(), t.ID)
+	if err != nil {
+		return pages.OptimizationsUnavailable(Classify(err).Message)
+	}
+	return pages.TemplateOptimizations(pages.NewTemplateOptProps(v, u.CanWrite(), csrf))
 }

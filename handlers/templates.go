@@ -64,7 +64,7 @@ type Templates struct {
 	Audit   Auditor       // nil: edits are only logged
 	// Optimizations renders the creative-optimizations section of a template page (filled by
 	// that area); nil renders nothing.
-	Optimizations func(ctx context.Context, u models.User, t models.Template) templ.Component
+	Optimizations func(ctx context.Context, u models.User, t models.Template, csrf string) templ.Component
 }
 
 // parseFilter reads the catalog filters from the query string, ignoring unknown values.
@@ -168,7 +168,7 @@ func (h *Templates) detail(c *fiber.Ctx, id string) (pages.TemplateDetail, error
 		p.History = hist
 	}
 	if h.Optimizations != nil {
-		p.Optimizations = h.Optimizations(ctx, u, t)
+		p.Optimizations = h.Optimizations(ctx, u, t, CSRFToken(c))
 	}
 	return p, nil
 }

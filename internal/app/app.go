@@ -24,6 +24,7 @@ import (
 	"mmconsole/internal/database"
 	"mmconsole/internal/graph"
 	"mmconsole/internal/metrics"
+	"mmconsole/internal/optimize"
 	"mmconsole/internal/sandbox"
 	"mmconsole/internal/templates"
 	"mmconsole/static"
@@ -50,6 +51,7 @@ func Migrations() []database.Migration {
 	var ms []database.Migration
 	ms = append(ms, accounts.Migrations()...)
 	ms = append(ms, templates.Migrations()...)
+	ms = append(ms, optimize.Migrations()...)
 	return ms
 }
 
@@ -131,12 +133,15 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error)
 		Interval: cfg.TemplateRefresh, Logger: log.With("component", "templates"),
 	})
 	a.loops = append(a.loops, catalog.Run)
+	optimizer := optimize.New(db, a.graph, tokens, nil, optimize.Options{})
+	optHandlers := &handlers.Optimizations{Shells: shells, Service: optimizer}
 
 	handlers.Register(f, handlers.Routes{
-		Metrics:   reg,
-		Health:    &handlers.Health{DBPing: func(ctx context.Context) error { return database.Ping(ctx, db) }},
-		Overview:  &handlers.Overview{Shells: shells, Connections: acc},
-		Templates: &handlers.Templates{Shells: shells, Catalog: catalog},
+		Metrics:       reg,
+		Health:        &handlers.Health{DBPing: func(ctx context.Context) error { return database.Ping(ctx, db) }},
+		Overview:      &handlers.Overview{Shells: shells, Connections: acc},
+		Templates:     &handlers.Templates{Shells: shells, Catalog: catalog, Optimizations: optHandlers.TemplateSection},
+		Optimizations: optHandlers,
 	})
 	a.fiber = f
 	return a, nil
