@@ -21,6 +21,7 @@ func everyone(models.User) bool { return true }
 // nav lists the areas in the order they appear. An area is listed once its pages exist.
 var nav = []navEntry{
 	{layout.NavItem{Key: "overview", Label: "Overview", Href: "/"}, everyone},
+	{layout.NavItem{Key: "log", Label: "Webhook log", Href: "/log"}, everyone},
 }
 
 // Shells builds the page shell for each request: navigation for the user's role, the sandbox

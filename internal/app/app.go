@@ -5,6 +5,8 @@ package app
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -22,22 +24,26 @@ import (
 	"mmconsole/internal/config"
 	"mmconsole/internal/database"
 	"mmconsole/internal/metrics"
+	"mmconsole/internal/secrets"
+	"mmconsole/internal/webhook"
 	"mmconsole/static"
 )
 
 // App is a built, not yet started, dashboard.
 type App struct {
-	cfg    config.Config
-	log    *slog.Logger
-	db     *gorm.DB
-	fiber  *fiber.App
-	closer []func() error
+	cfg           config.Config
+	webhookSecret []byte
+	log           *slog.Logger
+	db            *gorm.DB
+	fiber         *fiber.App
+	closer        []func() error
 }
 
 // Migrations lists every area's schema steps; database.Migrate runs them in ID order.
 func Migrations() []database.Migration {
 	var ms []database.Migration
 	ms = append(ms, accounts.Migrations()...)
+	ms = append(ms, webhook.Migrations()...)
 	return ms
 }
 
@@ -70,6 +76,34 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error)
 	reg := metrics.New()
 	acc := accounts.New(db)
 
+	var box *secrets.Box
+	if cfg.SecretKey != "" {
+		key, err := config.DecodeKey(cfg.SecretKey)
+		if err == nil {
+			box, err = secrets.NewBox(key)
+		}
+		if err != nil {
+			a.Close()
+			return nil, fmt.Errorf("app: MMC_SECRET_KEY: %w", err)
+		}
+	}
+	a.webhookSecret = []byte(cfg.AppSecret)
+	if len(a.webhookSecret) == 0 && cfg.Sandbox != config.SandboxOff {
+		// The sandbox signs its deliveries with this; a real app secret is never needed for it.
+		buf := make([]byte, 32)
+		if _, err := rand.Read(buf); err != nil {
+			a.Close()
+			return nil, fmt.Errorf("app: webhook secret: %w", err)
+		}
+		a.webhookSecret = []byte(hex.EncodeToString(buf))
+	}
+	hookMetrics := webhook.NewMetrics()
+	reg.MustRegister(hookMetrics.Collectors()...)
+	hooks := webhook.New(db, hookMetrics, webhook.Options{Logger: log})
+	// Registered after the database's closer, so it runs first: queued deliveries are committed
+	// before the database closes.
+	a.closer = append(a.closer, hooks.Close)
+
 	shells := &handlers.Shells{AssetPath: assets.Path, Sandbox: func() bool { return cfg.Sandbox != config.SandboxOff }}
 	f := fiber.New(fiber.Config{
 		AppName:               "mmconsole",
@@ -88,6 +122,13 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error)
 		Metrics:  reg,
 		Health:   &handlers.Health{DBPing: func(ctx context.Context) error { return database.Ping(ctx, db) }},
 		Overview: &handlers.Overview{Shells: shells, Connections: acc},
+		Webhooks: &handlers.Webhooks{
+			VerifyToken: cfg.VerifyToken,
+			Secrets:     accounts.NewWebhookSecrets(db, box, a.webhookSecret, log),
+			MaxBody:     cfg.WebhookMaxBody,
+			Store:       hooks,
+		},
+		Log: &handlers.WebhookLog{Shells: shells, Events: hooks},
 	})
 	a.fiber = f
 	return a, nil
@@ -95,6 +136,10 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error)
 
 // Fiber exposes the HTTP app, for handler tests (app.Test).
 func (a *App) Fiber() *fiber.App { return a.fiber }
+
+// WebhookSecret is the app secret webhook deliveries are verified with (MMC_APP_SECRET, or the
+// random per-run secret the sandbox signs with).
+func (a *App) WebhookSecret() []byte { return a.webhookSecret }
 
 // DB exposes the database, for tests.
 func (a *App) DB() *gorm.DB { return a.db }
