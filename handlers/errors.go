@@ -2,10 +2,12 @@ package handlers
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 
 	"github.com/gofiber/fiber/v2"
 
+	"mmconsole/internal/graph"
 	"mmconsole/models"
 	"mmconsole/views/layout"
 	"mmconsole/views/pages"
@@ -24,6 +26,9 @@ func Classify(err error) ErrorView {
 	var fe *fiber.Error
 	var ve *models.ValidationError
 	var explained interface{ UserFacing() (int, string, string) }
+	if ge, ok := graph.AsGraphError(err); ok {
+		return graphErrorView(ge)
+	}
 	switch {
 	case errors.Is(err, models.ErrNotFound):
 		return ErrorView{http.StatusNotFound, "Not found", "There is nothing here, or you do not have access to it."}
@@ -83,4 +88,24 @@ func ErrorHandler(shells *Shells) fiber.ErrorHandler {
 func acceptsHTML(c *fiber.Ctx) bool {
 	a := c.Get(fiber.HeaderAccept)
 	return a == "" || c.Accepts("text/html") != "" && c.Accepts("text/html", "application/json") == "text/html"
+}
+
+// graphErrorView shows a Graph API error as Meta's code with its meaning and what to do, never
+// as a bare "something went wrong". It answers 502: the dashboard is fine, Meta said no.
+func graphErrorView(ge *graph.GraphError) ErrorView {
+	x := ge.Explain()
+	title := "Meta answered with an error"
+	if ge.Code != 0 {
+		title = fmt.Sprintf("Meta error %d: %s", ge.Code, x.Title)
+	}
+	msg := x.Meaning + " " + x.Action
+	if ge.Code == 0 {
+		msg = ge.Error()
+	} else if ge.Details != "" {
+		msg = "“" + ge.Details + "” " + msg
+	}
+	if ge.FBTraceID != "" {
+		msg += " (fbtrace_id " + ge.FBTraceID + ")"
+	}
+	return ErrorView{http.StatusBadGateway, title, msg}
 }

@@ -16,6 +16,8 @@ type Routes struct {
 	Overview *Overview
 	Webhooks *Webhooks
 	Log      *WebhookLog
+
+	Templates *Templates // nil until the composition root wires the catalog
 }
 
 // Register lists every route of the dashboard in one place, grouped by area, with the
@@ -44,6 +46,14 @@ func Register(app *fiber.App, r Routes) {
 	app.Get("/log/events/:id", r.Log.Raw)
 	app.Get("/messages/:wamid", r.Log.Message)
 	app.Get("/messages/:wamid/timeline", r.Log.Timeline)
+	// Templates: catalog and MM API sync state. Every role reads; the handlers check the role
+	// for the TTL edit (writers only) and scope every query to the user's accounts.
+	if t := r.Templates; t != nil {
+		app.Get("/templates", t.Index)
+		app.Post("/templates/sync", t.Sync)
+		app.Get("/templates/:id", t.Show)
+		app.Post("/templates/:id/ttl", t.SetTTL)
+	}
 
 	// Anything else is a 404 page (or toast), through the central error handler.
 	app.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })

@@ -22,6 +22,7 @@ func everyone(models.User) bool { return true }
 var nav = []navEntry{
 	{layout.NavItem{Key: "overview", Label: "Overview", Href: "/"}, everyone},
 	{layout.NavItem{Key: "log", Label: "Webhook log", Href: "/log"}, everyone},
+	{layout.NavItem{Key: "templates", Label: "Templates", Href: "/templates"}, everyone},
 }
 
 // Shells builds the page shell for each request: navigation for the user's role, the sandbox

@@ -5,13 +5,12 @@ package app
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
+	"sync"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -23,26 +22,35 @@ import (
 	"mmconsole/internal/accounts"
 	"mmconsole/internal/config"
 	"mmconsole/internal/database"
+	"mmconsole/internal/graph"
 	"mmconsole/internal/metrics"
-	"mmconsole/internal/secrets"
+	"mmconsole/internal/sandbox"
+	"mmconsole/internal/templates"
 	"mmconsole/internal/webhook"
 	"mmconsole/static"
 )
 
 // App is a built, not yet started, dashboard.
 type App struct {
-	cfg           config.Config
-	webhookSecret []byte
-	log           *slog.Logger
-	db            *gorm.DB
-	fiber         *fiber.App
-	closer        []func() error
+	cfg   config.Config
+	log   *slog.Logger
+	db    *gorm.DB
+	fiber *fiber.App
+	graph *graph.Client
+	// appSecret verifies webhook signatures: MMC_APP_SECRET, or a per-run random secret that the
+	// sandbox also signs with when the sandbox is the only Graph API.
+	appSecret string
+	sandbox   *sandbox.Sandbox // nil when the sandbox is off
+	closer    []func() error
+	// loops run in the background while the server serves, and stop with it.
+	loops []func(ctx context.Context) error
 }
 
 // Migrations lists every area's schema steps; database.Migrate runs them in ID order.
 func Migrations() []database.Migration {
 	var ms []database.Migration
 	ms = append(ms, accounts.Migrations()...)
+	ms = append(ms, templates.Migrations()...)
 	ms = append(ms, webhook.Migrations()...)
 	return ms
 }
@@ -68,6 +76,36 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error)
 	a.db = db
 	a.closer = append(a.closer, func() error { return database.Close(db) })
 
+	useSandbox, err := sandboxWanted(ctx, db, cfg.Sandbox)
+	if err != nil {
+		a.Close()
+		return nil, err
+	}
+	box, err := loadSecretsBox(cfg, useSandbox && cfg.Sandbox != config.SandboxOn, log)
+	if err != nil {
+		a.Close()
+		return nil, err
+	}
+	appSecret := cfg.AppSecret
+	if appSecret == "" && useSandbox {
+		appSecret = randomSecret()
+	}
+	if appSecret == "" {
+		log.Warn("MMC_APP_SECRET is not set: every webhook delivery will be refused (401)")
+	}
+	var router *sandboxRouter
+	if useSandbox {
+		sb, r, _, err := startSandbox(ctx, cfg, db, box, appSecret, log)
+		if err != nil {
+			a.Close()
+			return nil, err
+		}
+		a.sandbox, router = sb, r
+		a.closer = append(a.closer, sb.Close)
+	}
+	a.graph = newGraphClient(cfg, router, log)
+	a.appSecret = appSecret
+
 	assets, err := static.NewAssets()
 	if err != nil {
 		a.Close()
@@ -76,35 +114,14 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error)
 	reg := metrics.New()
 	acc := accounts.New(db)
 
-	var box *secrets.Box
-	if cfg.SecretKey != "" {
-		key, err := config.DecodeKey(cfg.SecretKey)
-		if err == nil {
-			box, err = secrets.NewBox(key)
-		}
-		if err != nil {
-			a.Close()
-			return nil, fmt.Errorf("app: MMC_SECRET_KEY: %w", err)
-		}
-	}
-	a.webhookSecret = []byte(cfg.AppSecret)
-	if len(a.webhookSecret) == 0 && cfg.Sandbox != config.SandboxOff {
-		// The sandbox signs its deliveries with this; a real app secret is never needed for it.
-		buf := make([]byte, 32)
-		if _, err := rand.Read(buf); err != nil {
-			a.Close()
-			return nil, fmt.Errorf("app: webhook secret: %w", err)
-		}
-		a.webhookSecret = []byte(hex.EncodeToString(buf))
-	}
 	hookMetrics := webhook.NewMetrics()
 	reg.MustRegister(hookMetrics.Collectors()...)
-	hooks := webhook.New(db, hookMetrics, webhook.Options{Logger: log})
+	hooks := webhook.New(db, hookMetrics, webhook.Options{Logger: log.With("component", "webhook")})
 	// Registered after the database's closer, so it runs first: queued deliveries are committed
 	// before the database closes.
 	a.closer = append(a.closer, hooks.Close)
 
-	shells := &handlers.Shells{AssetPath: assets.Path, Sandbox: func() bool { return cfg.Sandbox != config.SandboxOff }}
+	shells := &handlers.Shells{AssetPath: assets.Path, Sandbox: func() bool { return useSandbox }}
 	f := fiber.New(fiber.Config{
 		AppName:               "mmconsole",
 		DisableStartupMessage: true,
@@ -118,13 +135,20 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error)
 	f.Use(handlers.Observe(log, reg))
 	f.Use(recover.New())
 	f.Use(handlers.SecurityHeaders())
+	tokens := accounts.Tokens{Box: box}
+	catalog := templates.New(db, a.graph, tokens, templates.Options{
+		Interval: cfg.TemplateRefresh, Logger: log.With("component", "templates"),
+	})
+	a.loops = append(a.loops, catalog.Run)
+
 	handlers.Register(f, handlers.Routes{
-		Metrics:  reg,
-		Health:   &handlers.Health{DBPing: func(ctx context.Context) error { return database.Ping(ctx, db) }},
-		Overview: &handlers.Overview{Shells: shells, Connections: acc},
+		Metrics:   reg,
+		Health:    &handlers.Health{DBPing: func(ctx context.Context) error { return database.Ping(ctx, db) }},
+		Overview:  &handlers.Overview{Shells: shells, Connections: acc},
+		Templates: &handlers.Templates{Shells: shells, Catalog: catalog, History: templateHistory{hooks}},
 		Webhooks: &handlers.Webhooks{
 			VerifyToken: cfg.VerifyToken,
-			Secrets:     accounts.NewWebhookSecrets(db, box, a.webhookSecret, log),
+			Secrets:     accounts.NewWebhookSecrets(db, box, []byte(appSecret), log),
 			MaxBody:     cfg.WebhookMaxBody,
 			Store:       hooks,
 		},
@@ -137,9 +161,8 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error)
 // Fiber exposes the HTTP app, for handler tests (app.Test).
 func (a *App) Fiber() *fiber.App { return a.fiber }
 
-// WebhookSecret is the app secret webhook deliveries are verified with (MMC_APP_SECRET, or the
-// random per-run secret the sandbox signs with).
-func (a *App) WebhookSecret() []byte { return a.webhookSecret }
+// Sandbox is the embedded Graph API simulator, or nil when it is off (for tests).
+func (a *App) Sandbox() *sandbox.Sandbox { return a.sandbox }
 
 // DB exposes the database, for tests.
 func (a *App) DB() *gorm.DB { return a.db }
@@ -157,6 +180,16 @@ func (a *App) Close() error {
 // Serve listens on ln until ctx is cancelled, then lets in-flight requests finish (bounded by
 // the shutdown timeout) and closes everything.
 func (a *App) Serve(ctx context.Context, ln net.Listener) error {
+	loopCtx, stopLoops := context.WithCancel(context.Background())
+	var loopsDone sync.WaitGroup
+	for _, loop := range a.loops {
+		loopsDone.Go(func() {
+			if err := loop(loopCtx); err != nil && !errors.Is(err, context.Canceled) {
+				a.log.Error("background loop stopped", "err", err)
+			}
+		})
+	}
+	defer func() { stopLoops(); loopsDone.Wait() }()
 	errc := make(chan error, 1)
 	go func() { errc <- a.fiber.Listener(ln) }()
 	a.log.Info("MM Console is running", "url", a.cfg.PublicURL(), "database", a.cfg.Database, "sandbox", a.cfg.Sandbox)
@@ -171,20 +204,24 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	case err := <-errc:
 		serveErr = err
 	}
+	stopLoops()
+	loopsDone.Wait()
 	return errors.Join(serveErr, a.Close())
 }
 
 // Run is main's whole job: build, listen, serve until ctx ends.
 func Run(ctx context.Context, cfg config.Config, stdout io.Writer) error {
 	log := NewLogger(cfg, stdout)
-	a, err := New(ctx, cfg, log)
-	if err != nil {
-		return err
-	}
+	// Listen before building, so that the sandbox's webhook callback names the real port.
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
-		a.Close()
 		return fmt.Errorf("app: listen on %s (MMC_ADDR): %w", cfg.Addr, err)
+	}
+	cfg.Addr = ln.Addr().String()
+	a, err := New(ctx, cfg, log)
+	if err != nil {
+		ln.Close()
+		return err
 	}
 	fmt.Fprintf(stdout, "MM Console: open %s in your browser\n", cfg.PublicURL())
 	return a.Serve(ctx, ln)

@@ -742,7 +742,7 @@ func LogRowView(row LogRow, showAccount bool) templ.Component {
 			return templ_7745c5c3_Err
 		}
 		if row.Event.Status != "" {
-			templ_7745c5c3_Err = StatusBadge(row.Event.Status).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = EventStatusBadge(row.Event.Status).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -1134,7 +1134,7 @@ func ErrorExplained(e ErrorInfo) templ.Component {
 }
 
 // StatusBadge shows a message or template status with words and an icon, not colour alone.
-func StatusBadge(status string) templ.Component {
+func EventStatusBadge(status string) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
 		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {

@@ -188,7 +188,7 @@ func MessageTimelineRegion(t MessageTimeline) templ.Component {
 				return templ_7745c5c3_Err
 			}
 		}
-		templ_7745c5c3_Err = StatusBadge(t.Message.Status).Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = EventStatusBadge(t.Message.Status).Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
