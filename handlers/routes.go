@@ -14,6 +14,8 @@ type Routes struct {
 	Metrics  *metrics.Registry
 	Health   *Health
 	Overview *Overview
+	Webhooks *Webhooks
+	Log      *WebhookLog
 
 	Templates *Templates // nil until the composition root wires the catalog
 
@@ -32,8 +34,21 @@ func Register(app *fiber.App, r Routes) {
 		MaxAge: 365 * 24 * 3600, // URLs carry a content hash (static.Assets.Path)
 	}))
 
+	// Meta's webhook callback is public: Meta cannot sign in or carry a CSRF token, so it stays
+	// outside the session and CSRF middleware. The verify token (GET) and the
+	// X-Hub-Signature-256 HMAC of the raw body (POST) are its authentication.
+	hooks := app.Group("/webhooks")
+	hooks.Get("/whatsapp", r.Webhooks.Verify)
+	hooks.Post("/whatsapp", r.Webhooks.Receive)
+
 	app.Get("/", r.Overview.Get)
 
+	// Webhook log and message stories: every signed-in role reads them, scoped to its account.
+	app.Get("/log", r.Log.Get)
+	app.Get("/log/tail", r.Log.Tail)
+	app.Get("/log/events/:id", r.Log.Raw)
+	app.Get("/messages/:wamid", r.Log.Message)
+	app.Get("/messages/:wamid/timeline", r.Log.Timeline)
 	// Templates: catalog and MM API sync state. Every role reads; the handlers check the role
 	// for the TTL edit (writers only) and scope every query to the user's accounts.
 	if t := r.Templates; t != nil {

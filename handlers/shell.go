@@ -21,6 +21,7 @@ func everyone(models.User) bool { return true }
 // nav lists the areas in the order they appear. An area is listed once its pages exist.
 var nav = []navEntry{
 	{layout.NavItem{Key: "overview", Label: "Overview", Href: "/"}, everyone},
+	{layout.NavItem{Key: "log", Label: "Webhook log", Href: "/log"}, everyone},
 	{layout.NavItem{Key: "templates", Label: "Templates", Href: "/templates"}, everyone},
 	{layout.NavItem{Key: "optimizations", Label: "Optimizations", Href: "/optimizations"}, everyone},
 }

@@ -27,6 +27,7 @@ import (
 	"mmconsole/internal/optimize"
 	"mmconsole/internal/sandbox"
 	"mmconsole/internal/templates"
+	"mmconsole/internal/webhook"
 	"mmconsole/static"
 )
 
@@ -52,6 +53,7 @@ func Migrations() []database.Migration {
 	ms = append(ms, accounts.Migrations()...)
 	ms = append(ms, templates.Migrations()...)
 	ms = append(ms, optimize.Migrations()...)
+	ms = append(ms, webhook.Migrations()...)
 	return ms
 }
 
@@ -114,6 +116,13 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error)
 	reg := metrics.New()
 	acc := accounts.New(db)
 
+	hookMetrics := webhook.NewMetrics()
+	reg.MustRegister(hookMetrics.Collectors()...)
+	hooks := webhook.New(db, hookMetrics, webhook.Options{Logger: log.With("component", "webhook")})
+	// Registered after the database's closer, so it runs first: queued deliveries are committed
+	// before the database closes.
+	a.closer = append(a.closer, hooks.Close)
+
 	shells := &handlers.Shells{AssetPath: assets.Path, Sandbox: func() bool { return useSandbox }}
 	f := fiber.New(fiber.Config{
 		AppName:               "mmconsole",
@@ -140,8 +149,15 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error)
 		Metrics:       reg,
 		Health:        &handlers.Health{DBPing: func(ctx context.Context) error { return database.Ping(ctx, db) }},
 		Overview:      &handlers.Overview{Shells: shells, Connections: acc},
-		Templates:     &handlers.Templates{Shells: shells, Catalog: catalog, Optimizations: optHandlers.TemplateSection},
+		Templates:     &handlers.Templates{Shells: shells, Catalog: catalog, History: templateHistory{hooks}, Optimizations: optHandlers.TemplateSection},
 		Optimizations: optHandlers,
+		Webhooks: &handlers.Webhooks{
+			VerifyToken: cfg.VerifyToken,
+			Secrets:     accounts.NewWebhookSecrets(db, box, []byte(appSecret), log),
+			MaxBody:     cfg.WebhookMaxBody,
+			Store:       hooks,
+		},
+		Log: &handlers.WebhookLog{Shells: shells, Events: hooks},
 	})
 	a.fiber = f
 	return a, nil

@@ -1,0 +1,50 @@
+package webhook
+
+import "github.com/prometheus/client_golang/prometheus"
+
+// Metrics are the receiver's counters; register Collectors() once with the process registry.
+type Metrics struct {
+	Deliveries    *prometheus.CounterVec
+	Rejections    *prometheus.CounterVec
+	Events        *prometheus.CounterVec
+	Duplicates    prometheus.Counter
+	BatchSize     prometheus.Histogram
+	CommitLatency prometheus.Histogram
+}
+
+// NewMetrics builds the receiver's collectors.
+func NewMetrics() *Metrics {
+	return &Metrics{
+		Deliveries: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "mmconsole_webhook_deliveries_total",
+			Help: "Webhook deliveries by result: accepted, unparseable (stored raw and acknowledged) or rejected.",
+		}, []string{"result"}),
+		Rejections: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "mmconsole_webhook_rejections_total",
+			Help: "Webhook deliveries refused before processing, by reason.",
+		}, []string{"reason"}),
+		Events: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "mmconsole_webhook_events_total",
+			Help: "Webhook events stored, by kind (duplicates not included).",
+		}, []string{"kind"}),
+		Duplicates: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "mmconsole_webhook_duplicate_events_total",
+			Help: "Webhook events that were already stored (Meta redelivered them).",
+		}),
+		BatchSize: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "mmconsole_webhook_commit_batch_deliveries",
+			Help:    "Deliveries committed together in one transaction (group commit).",
+			Buckets: []float64{1, 2, 4, 8, 16, 32, 64, 128, 256, 512},
+		}),
+		CommitLatency: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "mmconsole_webhook_commit_seconds",
+			Help:    "Time to commit one group of deliveries.",
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1},
+		}),
+	}
+}
+
+// Collectors lists everything to register.
+func (m *Metrics) Collectors() []prometheus.Collector {
+	return []prometheus.Collector{m.Deliveries, m.Rejections, m.Events, m.Duplicates, m.BatchSize, m.CommitLatency}
+}

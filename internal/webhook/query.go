@@ -1,0 +1,216 @@
+package webhook
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"gorm.io/gorm"
+
+	"mmconsole/internal/database"
+	"mmconsole/models"
+)
+
+// Filter narrows the log; every field is optional and they combine.
+type Filter struct {
+	WABAID        string
+	PhoneNumberID string
+	Kind          string
+	Status        string
+	Route         string // models.RouteMMAPI, RouteFallback, RouteUnknown
+	ErrorCode     *int
+	Template      string // template name or Meta template id
+	Recipient     string
+	WAMID         string
+	From, To      *time.Time // received_at range, To exclusive
+}
+
+// Cursor is a position in the log's order (newest first): received_at, then id.
+type Cursor struct {
+	At time.Time
+	ID uint
+}
+
+// Page is one page of the log.
+type Page struct {
+	Events      []models.WebhookEvent
+	Total       int64
+	TotalCapped bool    // Total is a lower bound: more than CountCap rows match
+	Next        *Cursor // the cursor of the next (older) page, nil on the last
+}
+
+// CountCap bounds the "total matching" count, so a count never scans millions of rows.
+const CountCap = 10000
+
+// Event kinds the log offers, in the order its filter lists them.
+var Kinds = []string{models.KindStatus, models.KindMessage, models.KindClick, models.KindTemplateStatus,
+	models.KindTemplateCategory, models.KindTemplateQuality, models.KindUserPreference,
+	models.KindAccountUpdate, models.KindError, models.KindUnknown}
+
+func (s *Service) filtered(ctx context.Context, scope models.Scope, f Filter) *gorm.DB {
+	q := database.Scoped(s.db.WithContext(ctx).Model(&models.WebhookEvent{}), scope, "account_id")
+	eq := func(col, v string) {
+		if v != "" {
+			q = q.Where(col+" = ?", v)
+		}
+	}
+	eq("waba_id", f.WABAID)
+	eq("phone_number_id", f.PhoneNumberID)
+	eq("kind", f.Kind)
+	eq("status", f.Status)
+	eq("route", f.Route)
+	eq("recipient", f.Recipient)
+	eq("wamid", f.WAMID)
+	if f.ErrorCode != nil {
+		q = q.Where("error_code = ?", *f.ErrorCode)
+	}
+	if f.Template != "" {
+		// Status events name no template; the message does (filled by the composer).
+		q = q.Where("(template_name = ? OR template_id = ? OR wamid IN (SELECT wamid FROM messages WHERE template_name = ?))",
+			f.Template, f.Template, f.Template)
+	}
+	if f.From != nil {
+		q = q.Where("received_at >= ?", f.From.UTC())
+	}
+	if f.To != nil {
+		q = q.Where("received_at < ?", f.To.UTC())
+	}
+	return q
+}
+
+// List returns up to limit events matching f, newest first, starting after cursor (nil: the
+// newest), with the number of matching events (capped at CountCap).
+func (s *Service) List(ctx context.Context, scope models.Scope, f Filter, after *Cursor, limit int) (Page, error) {
+	if limit <= 0 || limit > 500 {
+		limit = 50
+	}
+	var p Page
+	q := s.filtered(ctx, scope, f).Omit("raw")
+	if after != nil {
+		q = q.Where("(received_at, id) < (?, ?)", after.At, after.ID)
+	}
+	if err := q.Order("received_at DESC, id DESC").Limit(limit + 1).Find(&p.Events).Error; err != nil {
+		return p, fmt.Errorf("webhook: list events: %w", err)
+	}
+	if len(p.Events) > limit {
+		p.Events = p.Events[:limit]
+		last := p.Events[limit-1]
+		p.Next = &Cursor{At: last.ReceivedAt, ID: last.ID}
+	}
+	sub := s.filtered(ctx, scope, f).Select("1").Limit(CountCap + 1)
+	if err := s.db.WithContext(ctx).Table("(?) AS matching", sub).Count(&p.Total).Error; err != nil {
+		return p, fmt.Errorf("webhook: count events: %w", err)
+	}
+	if p.Total > CountCap {
+		p.Total, p.TotalCapped = CountCap, true
+	}
+	return p, nil
+}
+
+// Newer returns the events matching f that are newer than since (oldest first is not needed:
+// newest first, like the log), for the live tail. At most 200.
+func (s *Service) Newer(ctx context.Context, scope models.Scope, f Filter, since Cursor) ([]models.WebhookEvent, error) {
+	var out []models.WebhookEvent
+	err := s.filtered(ctx, scope, f).Omit("raw").Where("(received_at, id) > (?, ?)", since.At, since.ID).
+		Order("received_at DESC, id DESC").Limit(200).Find(&out).Error
+	if err != nil {
+		return nil, fmt.Errorf("webhook: newer events: %w", err)
+	}
+	return out, nil
+}
+
+// Event returns one event with its raw JSON; another account's event is ErrNotFound.
+func (s *Service) Event(ctx context.Context, scope models.Scope, id uint) (models.WebhookEvent, error) {
+	var e models.WebhookEvent
+	err := database.Scoped(s.db.WithContext(ctx), scope, "account_id").Where("id = ?", id).Take(&e).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return e, models.ErrNotFound
+	}
+	return e, err
+}
+
+// Delivery returns a stored delivery (raw body, parse error). Deliveries may span accounts, so
+// only staff read them whole.
+func (s *Service) Delivery(ctx context.Context, scope models.Scope, id uint) (models.WebhookDelivery, error) {
+	var d models.WebhookDelivery
+	if !scope.AllAccounts {
+		return d, models.ErrNotFound
+	}
+	err := s.db.WithContext(ctx).Where("id = ?", id).Take(&d).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return d, models.ErrNotFound
+	}
+	return d, err
+}
+
+// Unparseable lists the newest deliveries that could not be read (staff only: a body that
+// cannot be parsed cannot be attributed to an account).
+func (s *Service) Unparseable(ctx context.Context, scope models.Scope, limit int) ([]models.WebhookDelivery, error) {
+	var out []models.WebhookDelivery
+	if !scope.AllAccounts {
+		return nil, nil
+	}
+	err := s.db.WithContext(ctx).Where("parse_error <> ''").Order("id DESC").Limit(limit).Find(&out).Error
+	return out, err
+}
+
+// Rejections lists the newest refused deliveries.
+func (s *Service) Rejections(ctx context.Context, limit int) ([]models.WebhookRejection, error) {
+	var out []models.WebhookRejection
+	err := s.db.WithContext(ctx).Order("id DESC").Limit(limit).Find(&out).Error
+	return out, err
+}
+
+// MessageStory is a message's latest state and every event about it, in the order they
+// happened.
+type MessageStory struct {
+	Message models.Message
+	Events  []models.WebhookEvent
+}
+
+// Message returns a message and its events; another account's wamid is ErrNotFound.
+func (s *Service) Message(ctx context.Context, scope models.Scope, wamid string) (MessageStory, error) {
+	var st MessageStory
+	err := database.Scoped(s.db.WithContext(ctx), scope, "account_id").Where("wamid = ?", wamid).Take(&st.Message).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return st, models.ErrNotFound
+	}
+	if err != nil {
+		return st, fmt.Errorf("webhook: message %s: %w", wamid, err)
+	}
+	err = database.Scoped(s.db.WithContext(ctx), scope, "account_id").Where("wamid = ?", wamid).
+		Order("received_at, id").Limit(500).Find(&st.Events).Error
+	return st, err
+}
+
+// TemplateHistory lists a template's status, category and quality webhooks, newest first.
+func (s *Service) TemplateHistory(ctx context.Context, scope models.Scope, templateID string) ([]models.WebhookEvent, error) {
+	var out []models.WebhookEvent
+	err := database.Scoped(s.db.WithContext(ctx), scope, "account_id").
+		Where("template_id = ? AND kind IN ?", templateID,
+			[]string{models.KindTemplateStatus, models.KindTemplateCategory, models.KindTemplateQuality}).
+		Order("received_at DESC, id DESC").Limit(200).Find(&out).Error
+	if err != nil {
+		return nil, fmt.Errorf("webhook: template %s history: %w", templateID, err)
+	}
+	return out, nil
+}
+
+// FilterOptions are the values the log's filter menus offer in scope.
+type FilterOptions struct {
+	WABAs  []string
+	Phones []string
+}
+
+// Options lists the WABAs and phone numbers the scope can filter by.
+func (s *Service) Options(ctx context.Context, scope models.Scope) (FilterOptions, error) {
+	var o FilterOptions
+	if err := database.Scoped(s.db.WithContext(ctx).Table("waba_connections"), scope, "account_id").
+		Order("waba_id").Pluck("waba_id", &o.WABAs).Error; err != nil {
+		return o, err
+	}
+	err := database.Scoped(s.db.WithContext(ctx).Table("phone_numbers"), scope, "account_id").
+		Order("phone_number_id").Pluck("phone_number_id", &o.Phones).Error
+	return o, err
+}

@@ -1,0 +1,103 @@
+package models
+
+import "time"
+
+// Message routes: which API carried a marketing message, as its status webhooks' pricing says.
+const (
+	RouteMMAPI    = "mm_api"   // pricing.category marketing_lite
+	RouteFallback = "fallback" // pricing.category marketing: MM API fell back to Cloud API
+	RouteUnknown  = "unknown"  // no pricing seen yet, or another category
+)
+
+// Message statuses in the order a message moves through them. StatusRank orders them so a late
+// or redelivered webhook never moves a message backwards; failed is final.
+const (
+	MessageAccepted  = "accepted" // Meta accepted the send (written by the composer)
+	MessageSent      = "sent"
+	MessageDelivered = "delivered"
+	MessageRead      = "read"
+	MessageFailed    = "failed"
+)
+
+// StatusRank orders message statuses; higher never gives way to lower.
+func StatusRank(status string) int {
+	switch status {
+	case MessageAccepted:
+		return 1
+	case MessageSent:
+		return 2
+	case MessageDelivered:
+		return 3
+	case MessageRead, "played":
+		return 4
+	case MessageFailed:
+		return 5
+	}
+	return 0
+}
+
+// DefaultMarketingTTL is Meta's time-to-live of a marketing message when none is set.
+const DefaultMarketingTTL = 30 * 24 * time.Hour
+
+// Message is the latest known state of one outbound message (keyed by its wamid). Two writers
+// fill it, in either order: the composer INSERTs it when Meta accepts a send (template, TTL,
+// send request, accepted_at), and the webhook ingest upserts it from status webhooks (status,
+// route, pricing, errors, timestamps). Each side only sets the columns it owns, so neither
+// order loses anything.
+type Message struct {
+	WAMID            string  `gorm:"column:wamid;primaryKey"`
+	AccountID        *uint   `gorm:"index"`
+	WABAID           string  `gorm:"column:waba_id;not null;default:'';index"`
+	PhoneNumberID    string  `gorm:"not null;default:'';index:idx_messages_phone_sent,priority:1"`
+	Recipient        string  `gorm:"not null;default:'';index"`
+	TemplateName     *string `gorm:"index"`
+	TemplateLanguage *string
+	Status           string `gorm:"not null;default:'';index"`
+	StatusRank       int    `gorm:"not null;default:0"`
+	Route            string `gorm:"not null;default:'unknown';index:idx_messages_phone_sent,priority:2"`
+	PricingCategory  string `gorm:"not null;default:''"`
+	ErrorCode        *int
+	ErrorTitle       string `gorm:"not null;default:''"`
+	AcceptedAt       *time.Time
+	SentAt           *time.Time `gorm:"index:idx_messages_phone_sent,priority:3"`
+	DeliveredAt      *time.Time
+	ReadAt           *time.Time
+	FailedAt         *time.Time
+	ClickedAt        *time.Time
+	TTLSeconds       *int
+	SendRequest      *string // JSON body the dashboard sent, when it made the send
+	CreatedAt        time.Time
+	UpdatedAt        time.Time
+}
+
+// Final reports whether no further status can change the message.
+func (m Message) Final() bool { return m.Status == MessageFailed || m.Status == MessageRead }
+
+// TTL is the message's time-to-live: its own when the sender set one, else Meta's marketing
+// default.
+func (m Message) TTL() time.Duration {
+	if m.TTLSeconds != nil && *m.TTLSeconds > 0 {
+		return time.Duration(*m.TTLSeconds) * time.Second
+	}
+	return DefaultMarketingTTL
+}
+
+// TTLStart is when the TTL started counting: acceptance if the dashboard sent it, else the first
+// sent webhook; nil when neither is known.
+func (m Message) TTLStart() *time.Time {
+	if m.AcceptedAt != nil {
+		return m.AcceptedAt
+	}
+	return m.SentAt
+}
+
+// Expired reports whether the TTL ended with no delivered (or read) status before it: Meta drops
+// such a message.
+func (m Message) Expired(now time.Time) bool {
+	start := m.TTLStart()
+	if start == nil || m.DeliveredAt != nil || m.ReadAt != nil {
+		return false
+	}
+	end := start.Add(m.TTL())
+	return now.After(end)
+}
