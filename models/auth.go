@@ -27,10 +27,10 @@ type Invite struct {
 	CreatedAt time.Time
 }
 
-// SignInThrottle counts failed sign-ins for one key ("email:<address>" or "ip:<address>") in
+// SignInThrottle counts failed sign-ins for one subject ("email:<address>" or "ip:<address>") in
 // the database, so every instance of the dashboard agrees on who is locked out.
 type SignInThrottle struct {
-	Key         string    `gorm:"primaryKey"`
+	Subject     string    `gorm:"primaryKey"`
 	Failures    int       `gorm:"not null;default:0"`
 	WindowStart time.Time `gorm:"not null"`
 	LockedUntil *time.Time
