@@ -21,6 +21,8 @@ func everyone(models.User) bool { return true }
 // nav lists the areas in the order they appear. An area is listed once its pages exist.
 var nav = []navEntry{
 	{layout.NavItem{Key: "overview", Label: "Overview", Href: "/"}, everyone},
+	{layout.NavItem{Key: "audit", Label: "Audit", Href: "/audit"}, func(u models.User) bool { return u.CanAdmin() || u.Staff }},
+	{layout.NavItem{Key: "settings", Label: "Settings", Href: "/settings"}, models.User.CanAdmin},
 }
 
 // Shells builds the page shell for each request: navigation for the user's role, the sandbox
