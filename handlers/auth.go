@@ -198,7 +198,7 @@ func record(c *fiber.Ctx, a Auditor, e audit.Entry) {
 	if a == nil {
 		return
 	}
-	if u, ok := CurrentUser(c); ok && e.ActorID == nil {
+	if u, ok := CurrentUser(c); ok && e.ActorID == nil && e.ActorEmail == "" {
 		id := u.ID
 		e.ActorID, e.ActorEmail = &id, u.Email
 	}
