@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -26,13 +27,17 @@ func Observe(base *slog.Logger, m *metrics.Registry) fiber.Handler {
 			route = "unmatched"
 		}
 		d := time.Since(start)
-		m.ObserveRequest(c.Method(), route, status, d)
+		// Fiber's strings point into buffers reused by the next request; the metrics registry
+		// keeps its label values, so they must be copies (else "POST" later reads as "GETT").
+		method := strings.Clone(c.Method())
+		route = strings.Clone(route)
+		m.ObserveRequest(method, route, status, d)
 		level := slog.LevelInfo
 		if status >= 500 {
 			level = slog.LevelError
 		}
 		l.Log(c.UserContext(), level, "request",
-			"method", c.Method(), "path", c.Path(), "route", route, "status", status,
+			"method", method, "path", c.Path(), "route", route, "status", status,
 			"duration_ms", float64(d.Microseconds())/1000, "ip", c.IP())
 		return err
 	}

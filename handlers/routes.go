@@ -11,77 +11,121 @@ import (
 
 // Routes are the handler structs of every area, built by the composition root.
 type Routes struct {
-	Metrics  *metrics.Registry
-	Health   *Health
-	Overview *Overview
-	Webhooks *Webhooks
-	Log      *WebhookLog
-
-	Templates *Templates // nil until the composition root wires the catalog
-
-	// Optimizations is nil until the composition root wires the optimize service.
+	Metrics       *metrics.Registry
+	Health        *Health
+	Sessions      *Sessions
+	SignIn        *SignIn
+	Overview      *Overview
+	Webhooks      *Webhooks
+	Log           *WebhookLog
+	Templates     *Templates
 	Optimizations *Optimizations
+	Settings      *Settings
+	Audit         *AuditLog
 }
 
-// Register lists every route of the dashboard in one place, grouped by area, with the
-// middleware each group needs.
+// Register lists every route of the dashboard in one place, grouped by who may call it.
+//
+// Order matters: Fiber group middleware applies to every route registered after the group, so
+// public routes come first and everything below the signed-in group requires a session. Roles
+// are checked here per route (RequireWriter, RequireAdmin) and again in the services.
 func Register(app *fiber.App, r Routes) {
-	// Operations and assets: no session.
+	// Every request: load the session (or send everyone to /setup while no user exists), then
+	// refuse unsafe methods without the CSRF token. Both skip /healthz, /metrics, /static and
+	// /webhooks/ (signature-authenticated).
+	app.Use(r.Sessions.Load, CSRF)
+
+	// Public: operations, assets, sign-in, first-run setup, invitations.
 	app.Get("/healthz", r.Health.Get)
 	app.Get("/metrics", adaptor.HTTPHandler(r.Metrics.Handler()))
 	app.Use("/static", filesystem.New(filesystem.Config{
 		Root:   static.HTTPFS(),
 		MaxAge: 365 * 24 * 3600, // URLs carry a content hash (static.Assets.Path)
 	}))
+	app.Get("/login", r.SignIn.LoginPage)
+	app.Post("/login", r.SignIn.Login)
+	app.Post("/logout", r.SignIn.Logout)
+	app.Get("/setup", r.SignIn.SetupPage)
+	app.Post("/setup", r.SignIn.Setup)
+	app.Get("/invite/:token", r.SignIn.InvitePage)
+	app.Post("/invite/:token", r.SignIn.AcceptInvite)
 
-	// Meta's webhook callback is public: Meta cannot sign in or carry a CSRF token, so it stays
-	// outside the session and CSRF middleware. The verify token (GET) and the
-	// X-Hub-Signature-256 HMAC of the raw body (POST) are its authentication.
-	hooks := app.Group("/webhooks")
-	hooks.Get("/whatsapp", r.Webhooks.Verify)
-	hooks.Post("/whatsapp", r.Webhooks.Receive)
+	// Meta's webhook callback is public: Meta cannot sign in or carry a CSRF token. The verify
+	// token (GET) and the X-Hub-Signature-256 HMAC of the raw body (POST) are its authentication.
+	RegisterWebhooks(app, r.Webhooks)
 
-	app.Get("/", r.Overview.Get)
+	// Signed in: every role, every page from here on.
+	signed := app.Group("", RequireUser)
+	signed.Get("/", r.Overview.Get)
+	signed.Get("/account/password", r.SignIn.PasswordPage)
+	signed.Post("/account/password", r.SignIn.ChangePassword)
 
-	// Webhook log and message stories: every signed-in role reads them, scoped to its account.
-	app.Get("/log", r.Log.Get)
-	app.Get("/log/tail", r.Log.Tail)
-	app.Get("/log/events/:id", r.Log.Raw)
-	app.Get("/messages/:wamid", r.Log.Message)
-	app.Get("/messages/:wamid/timeline", r.Log.Timeline)
-	// Templates: catalog and MM API sync state. Every role reads; the handlers check the role
-	// for the TTL edit (writers only) and scope every query to the user's accounts.
-	if t := r.Templates; t != nil {
-		app.Get("/templates", t.Index)
-		app.Post("/templates/sync", t.Sync)
-		app.Get("/templates/:id", t.Show)
-		app.Post("/templates/:id/ttl", t.SetTTL)
-	}
+	RegisterTemplates(signed, r.Templates)
+	RegisterOptimizations(signed, r.Optimizations)
+	RegisterLog(signed, r.Log)
 
-	// ---- Optimizations (creative features; signed-in users; writes need CanWrite, checked in
-	// the handlers and again in the service) ----
-	if r.Optimizations != nil {
-		RegisterOptimizations(app, r.Optimizations)
-	}
-	// ---- end Optimizations ----
+	// Audit log: admins (their account) and Hibot staff (every account).
+	signed.Get("/audit", RequireAuditor, r.Audit.Get)
+
+	// Admins: users and WABA connections.
+	admins := signed.Group("/settings", RequireAdmin)
+	admins.Get("", r.Settings.Get)
+	admins.Post("/accounts", r.Settings.CreateAccount)
+	admins.Post("/users", r.Settings.Invite)
+	admins.Post("/users/:id/role", r.Settings.SetRole)
+	admins.Post("/users/:id/disabled", r.Settings.SetDisabled)
+	admins.Post("/connections", r.Settings.CreateConnection)
+	admins.Get("/connections/:id", r.Settings.EditConnection)
+	admins.Post("/connections/:id", r.Settings.UpdateConnection)
+	admins.Post("/connections/:id/delete", r.Settings.DeleteConnection)
+	admins.Post("/connections/:id/test", r.Settings.TestConnection)
 
 	// Anything else is a 404 page (or toast), through the central error handler.
 	app.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })
 }
 
-// RegisterOptimizations mounts the optimizations routes on a router (the app, or the signed-in
-// group). Fixed segments (reread, accept, recheck) are registered before :feature so they win.
+// The areas' routes, each mountable on its own so an area's handler tests can serve exactly the
+// routes the dashboard serves. Register mounts them on the signed-in group.
+
+// RegisterWebhooks mounts Meta's callback.
+func RegisterWebhooks(r fiber.Router, h *Webhooks) {
+	hooks := r.Group("/webhooks")
+	hooks.Get("/whatsapp", h.Verify)
+	hooks.Post("/whatsapp", h.Receive)
+}
+
+// RegisterTemplates mounts the catalog: every role reads it and may ask for a refresh; TTL
+// edits are writers'.
+func RegisterTemplates(r fiber.Router, h *Templates) {
+	r.Get("/templates", h.Index)
+	r.Post("/templates/sync", h.Sync)
+	r.Get("/templates/:id", h.Show)
+	r.Post("/templates/:id/ttl", RequireWriter, h.SetTTL)
+}
+
+// RegisterOptimizations mounts creative optimizations: every role reads them and may re-read
+// from Meta; changes are writers'.
 func RegisterOptimizations(r fiber.Router, h *Optimizations) {
 	r.Get("/optimizations", h.Page)
 	r.Get("/optimizations/matrix", h.Matrix)
-	r.Post("/optimizations/bulk/preview", h.BulkPreview)
-	r.Post("/optimizations/bulk/apply", h.BulkApply)
+	r.Post("/optimizations/bulk/preview", RequireWriter, h.BulkPreview)
+	r.Post("/optimizations/bulk/apply", RequireWriter, h.BulkApply)
 	r.Post("/optimizations/waba/:conn/reread", h.RereadWABA)
-	r.Post("/optimizations/waba/:conn/accept", h.AcceptWABA)
+	r.Post("/optimizations/waba/:conn/accept", RequireWriter, h.AcceptWABA)
 	r.Post("/optimizations/waba/:conn/:feature/recheck", h.RecheckWABA)
-	r.Post("/optimizations/waba/:conn/:feature", h.SetWABA)
+	r.Post("/optimizations/waba/:conn/:feature", RequireWriter, h.SetWABA)
 	r.Get("/optimizations/template/:id", h.TemplatePage)
 	r.Post("/optimizations/template/:id/reread", h.RereadTemplate)
-	r.Post("/optimizations/template/:id/accept", h.AcceptTemplate)
-	r.Post("/optimizations/template/:id/:feature", h.SetTemplate)
+	r.Post("/optimizations/template/:id/accept", RequireWriter, h.AcceptTemplate)
+	r.Post("/optimizations/template/:id/:feature", RequireWriter, h.SetTemplate)
+}
+
+// RegisterLog mounts the webhook log and message stories: every role reads them, scoped to its
+// account.
+func RegisterLog(r fiber.Router, h *WebhookLog) {
+	r.Get("/log", h.Get)
+	r.Get("/log/tail", h.Tail)
+	r.Get("/log/events/:id", h.Raw)
+	r.Get("/messages/:wamid", h.Message)
+	r.Get("/messages/:wamid/timeline", h.Timeline)
 }

@@ -21,9 +21,11 @@ func everyone(models.User) bool { return true }
 // nav lists the areas in the order they appear. An area is listed once its pages exist.
 var nav = []navEntry{
 	{layout.NavItem{Key: "overview", Label: "Overview", Href: "/"}, everyone},
-	{layout.NavItem{Key: "log", Label: "Webhook log", Href: "/log"}, everyone},
 	{layout.NavItem{Key: "templates", Label: "Templates", Href: "/templates"}, everyone},
 	{layout.NavItem{Key: "optimizations", Label: "Optimizations", Href: "/optimizations"}, everyone},
+	{layout.NavItem{Key: "log", Label: "Webhook log", Href: "/log"}, everyone},
+	{layout.NavItem{Key: "audit", Label: "Audit", Href: "/audit"}, func(u models.User) bool { return u.CanAdmin() || u.Staff }},
+	{layout.NavItem{Key: "settings", Label: "Settings", Href: "/settings"}, models.User.CanAdmin},
 }
 
 // Shells builds the page shell for each request: navigation for the user's role, the sandbox

@@ -12,6 +12,7 @@ import (
 	"github.com/a-h/templ"
 	"github.com/gofiber/fiber/v2"
 
+	"mmconsole/internal/audit"
 	"mmconsole/internal/graph"
 	"mmconsole/internal/templates"
 	"mmconsole/models"
@@ -34,24 +35,6 @@ type TemplateCatalog interface {
 // is Meta's id). The composition root adapts the webhook area to it.
 type HistorySource interface {
 	TemplateHistory(ctx context.Context, scope models.Scope, templateID string) ([]templates.HistoryItem, error)
-}
-
-// AuditEvent is one audited change, shaped like the audit area's entry so the composition root
-// adapts it field by field.
-type AuditEvent struct {
-	AccountID  *uint
-	ActorID    *uint
-	ActorEmail string
-	Action     string
-	Target     string
-	Before     any
-	After      any
-	IP         string
-}
-
-// Auditor records changes people make.
-type Auditor interface {
-	Record(ctx context.Context, e AuditEvent) error
 }
 
 var _ TemplateCatalog = (*templates.Service)(nil)
@@ -237,7 +220,7 @@ func (h *Templates) audit(c *fiber.Ctx, u models.User, t models.Template, before
 	}
 	acc := t.AccountID
 	uid := u.ID
-	err := h.Audit.Record(c.UserContext(), AuditEvent{
+	err := h.Audit.Record(c.UserContext(), audit.Entry{
 		AccountID: &acc, ActorID: &uid, ActorEmail: u.Email, Action: "template.ttl.edit",
 		Target: "template:" + t.TemplateID + " (" + t.Name + "/" + t.Language + ")",
 		Before: map[string]any{"ttl_seconds": before},

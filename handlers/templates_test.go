@@ -16,9 +16,9 @@ import (
 	"gorm.io/gorm"
 
 	"mmconsole/internal/accounts"
+	"mmconsole/internal/audit"
 	"mmconsole/internal/database"
 	"mmconsole/internal/graph"
-	"mmconsole/internal/metrics"
 	"mmconsole/internal/sandbox"
 	"mmconsole/internal/templates"
 	"mmconsole/models"
@@ -30,9 +30,9 @@ func (t sandboxTokens) Token(_ context.Context, c models.WABAConnection) (string
 	return t[c.WABAID], nil
 }
 
-type recordingAuditor struct{ events []AuditEvent }
+type recordingAuditor struct{ events []audit.Entry }
 
-func (r *recordingAuditor) Record(_ context.Context, e AuditEvent) error {
+func (r *recordingAuditor) Record(_ context.Context, e audit.Entry) error {
 	r.events = append(r.events, e)
 	return nil
 }
@@ -97,7 +97,8 @@ func newTplEnv(t *testing.T) *tplEnv {
 		}
 		return c.Next()
 	})
-	Register(app, Routes{Metrics: metrics.New(), Health: &Health{}, Overview: &Overview{Shells: shells}, Templates: &Templates{Shells: shells, Catalog: svc, Audit: e.audit}})
+	RegisterTemplates(app, &Templates{Shells: shells, Catalog: svc, Audit: e.audit})
+	app.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })
 	e.app = app
 	return e
 }

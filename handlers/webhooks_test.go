@@ -1,7 +1,6 @@
 package handlers_test
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -15,7 +14,6 @@ import (
 	"mmconsole/handlers"
 	"mmconsole/internal/accounts"
 	"mmconsole/internal/database"
-	"mmconsole/internal/metrics"
 	"mmconsole/internal/webhook"
 	"mmconsole/models"
 )
@@ -40,14 +38,9 @@ func newEnv(t *testing.T, user *models.User, maxBody int) env {
 	if user != nil {
 		app.Use(func(c *fiber.Ctx) error { handlers.SetCurrentUser(c, *user, ""); return c.Next() })
 	}
-	acc := accounts.New(db)
-	handlers.Register(app, handlers.Routes{
-		Metrics:  metrics.New(),
-		Health:   &handlers.Health{DBPing: func(context.Context) error { return nil }},
-		Overview: &handlers.Overview{Shells: shells, Connections: acc},
-		Webhooks: &handlers.Webhooks{VerifyToken: "tok", Secrets: webhook.StaticSecrets{secret}, MaxBody: maxBody, Store: svc},
-		Log:      &handlers.WebhookLog{Shells: shells, Events: svc},
-	})
+	handlers.RegisterWebhooks(app, &handlers.Webhooks{VerifyToken: "tok", Secrets: webhook.StaticSecrets{secret}, MaxBody: maxBody, Store: svc})
+	handlers.RegisterLog(app, &handlers.WebhookLog{Shells: shells, Events: svc})
+	app.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })
 	return env{app, db, svc}
 }
 

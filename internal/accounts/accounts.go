@@ -5,20 +5,32 @@ package accounts
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"gorm.io/gorm"
 
 	"mmconsole/internal/database"
+	"mmconsole/internal/secrets"
 	"mmconsole/models"
 )
 
 // Service reads and changes accounts and connections.
 type Service struct {
-	db *gorm.DB
+	db           *gorm.DB
+	box          *secrets.Box
+	graph        WABAReader
+	sandboxGraph WABAReader
+	now          func() time.Time
 }
 
-// New builds the service.
-func New(db *gorm.DB) *Service { return &Service{db: db} }
+// New builds the service; options add the secrets box, the Graph API clients and a clock.
+func New(db *gorm.DB, opts ...Option) *Service {
+	s := &Service{db: db, now: time.Now}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
+}
 
 // Migrations creates the core tenant tables.
 func Migrations() []database.Migration {

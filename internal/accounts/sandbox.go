@@ -60,10 +60,3 @@ func EnsureSandboxConnections(ctx context.Context, db *gorm.DB, accountID uint, 
 		return nil
 	})
 }
-
-func last4(s string) string {
-	if len(s) <= 4 {
-		return s
-	}
-	return s[len(s)-4:]
-}

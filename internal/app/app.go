@@ -10,6 +10,9 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"os"
+	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -20,6 +23,8 @@ import (
 
 	"mmconsole/handlers"
 	"mmconsole/internal/accounts"
+	"mmconsole/internal/audit"
+	"mmconsole/internal/auth"
 	"mmconsole/internal/config"
 	"mmconsole/internal/database"
 	"mmconsole/internal/graph"
@@ -45,12 +50,15 @@ type App struct {
 	closer    []func() error
 	// loops run in the background while the server serves, and stop with it.
 	loops []func(ctx context.Context) error
+	demo  []auth.DemoUser // created at this start; printed once by Run
 }
 
 // Migrations lists every area's schema steps; database.Migrate runs them in ID order.
 func Migrations() []database.Migration {
 	var ms []database.Migration
 	ms = append(ms, accounts.Migrations()...)
+	ms = append(ms, audit.Migrations()...)
+	ms = append(ms, auth.Migrations()...)
 	ms = append(ms, templates.Migrations()...)
 	ms = append(ms, optimize.Migrations()...)
 	ms = append(ms, webhook.Migrations()...)
@@ -70,6 +78,11 @@ func NewLogger(cfg config.Config, w io.Writer) *slog.Logger {
 
 // New builds the dashboard: database, services, routes. Nothing listens yet.
 func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error) {
+	return build(ctx, cfg, log, time.Now)
+}
+
+// build is New with the clock injected, so tests can move time.
+func build(ctx context.Context, cfg config.Config, log *slog.Logger, now func() time.Time) (*App, error) {
 	a := &App{cfg: cfg, log: log}
 	db, err := database.Open(ctx, cfg.Database, Migrations(), database.Options{Logger: log})
 	if err != nil {
@@ -95,9 +108,15 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error)
 	if appSecret == "" {
 		log.Warn("MMC_APP_SECRET is not set: every webhook delivery will be refused (401)")
 	}
+	acc := accounts.New(db, accounts.WithSecrets(box), accounts.WithClock(now))
 	var router *sandboxRouter
 	if useSandbox {
-		sb, r, _, err := startSandbox(ctx, cfg, db, box, appSecret, log)
+		demoAcc, err := acc.EnsureSandboxAccount(ctx)
+		if err != nil {
+			a.Close()
+			return nil, err
+		}
+		sb, r, err := startSandbox(ctx, cfg, db, box, demoAcc.ID, appSecret, log)
 		if err != nil {
 			a.Close()
 			return nil, err
@@ -107,6 +126,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error)
 	}
 	a.graph = newGraphClient(cfg, router, log)
 	a.appSecret = appSecret
+	accounts.WithGraph(a.graph, nil)(acc) // one client: sandbox tokens are routed to the sandbox
 
 	assets, err := static.NewAssets()
 	if err != nil {
@@ -114,7 +134,8 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error)
 		return nil, fmt.Errorf("app: assets: %w", err)
 	}
 	reg := metrics.New()
-	acc := accounts.New(db)
+	auditLog := audit.New(db, now)
+	users := auth.New(db, auth.Options{Now: now, Idle: cfg.SessionIdle, Absolute: cfg.SessionAbsolute})
 
 	hookMetrics := webhook.NewMetrics()
 	reg.MustRegister(hookMetrics.Collectors()...)
@@ -122,6 +143,11 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error)
 	// Registered after the database's closer, so it runs first: queued deliveries are committed
 	// before the database closes.
 	a.closer = append(a.closer, hooks.Close)
+
+	if err := a.firstRun(ctx, acc, users, useSandbox); err != nil {
+		a.Close()
+		return nil, err
+	}
 
 	shells := &handlers.Shells{AssetPath: assets.Path, Sandbox: func() bool { return useSandbox }}
 	f := fiber.New(fiber.Config{
@@ -142,14 +168,24 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error)
 		Interval: cfg.TemplateRefresh, Logger: log.With("component", "templates"),
 	})
 	a.loops = append(a.loops, catalog.Run)
-	optimizer := optimize.New(db, a.graph, tokens, nil, optimize.Options{})
+	optimizer := optimize.New(db, a.graph, tokens, optimizeAudit{auditLog}, optimize.Options{})
 	optHandlers := &handlers.Optimizations{Shells: shells, Service: optimizer}
 
+	sessions := &handlers.Sessions{Auth: users, SecureCookies: strings.HasPrefix(cfg.BaseURL, "https://")}
+	demoHint := ""
+	if useSandbox {
+		demoHint = "sign in as demo-admin@example.com, demo-marketer@example.com or demo-viewer@example.com with the password printed when the dashboard first started (also in " +
+			filepath.Base(demoFile(cfg)) + " next to the database)."
+	}
 	handlers.Register(f, handlers.Routes{
 		Metrics:       reg,
 		Health:        &handlers.Health{DBPing: func(ctx context.Context) error { return database.Ping(ctx, db) }},
+		Sessions:      sessions,
+		SignIn:        &handlers.SignIn{Shells: shells, Auth: users, Sessions: sessions, Audit: auditLog, DemoHint: demoHint},
 		Overview:      &handlers.Overview{Shells: shells, Connections: acc},
-		Templates:     &handlers.Templates{Shells: shells, Catalog: catalog, History: templateHistory{hooks}, Optimizations: optHandlers.TemplateSection},
+		Settings:      &handlers.Settings{Shells: shells, Users: users, Accounts: acc, Audit: auditLog, PublicURL: cfg.PublicURL()},
+		Audit:         &handlers.AuditLog{Shells: shells, Log: auditLog, Accounts: acc},
+		Templates:     &handlers.Templates{Shells: shells, Catalog: catalog, History: templateHistory{hooks}, Audit: auditLog, Optimizations: optHandlers.TemplateSection},
 		Optimizations: optHandlers,
 		Webhooks: &handlers.Webhooks{
 			VerifyToken: cfg.VerifyToken,
@@ -161,6 +197,71 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error)
 	})
 	a.fiber = f
 	return a, nil
+}
+
+// writeNew creates path readable by the owner only, failing if it exists.
+func writeNew(path string, data []byte) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+func demoFile(cfg config.Config) string { return cfg.Database + ".demo-credentials.txt" }
+
+// firstRun creates the MMC_ADMIN_* admin when no user exists and, in sandbox mode, the demo
+// account and its users (whose password is written to a file next to the database).
+func (a *App) firstRun(ctx context.Context, acc *accounts.Service, users *auth.Service, useSandbox bool) error {
+	if a.cfg.AdminEmail != "" {
+		created, err := users.Bootstrap(ctx, a.cfg.AdminEmail, a.cfg.AdminPassword)
+		if err != nil {
+			return fmt.Errorf("app: create MMC_ADMIN_EMAIL: %w", err)
+		}
+		if created {
+			a.log.Info("created the first admin from MMC_ADMIN_EMAIL", "email", auth.NormalizeEmail(a.cfg.AdminEmail))
+		}
+	}
+	if !useSandbox {
+		return nil
+	}
+	demoAcc, err := acc.EnsureSandboxAccount(ctx)
+	if err != nil {
+		return err
+	}
+	demo, err := users.EnsureDemo(ctx, demoAcc.ID)
+	if err != nil {
+		return err
+	}
+	if len(demo) == 0 {
+		return nil
+	}
+	a.demo = demo
+	var b strings.Builder
+	fmt.Fprintf(&b, "MM Console sandbox demo sign-in (account %q). All three share this password:\n", demoAcc.Name)
+	for _, d := range demo {
+		fmt.Fprintf(&b, "%s\t%s\t%s\n", d.Email, d.Role.Label(), d.Password)
+	}
+	path := demoFile(a.cfg)
+	_ = os.Remove(path) // left from an earlier database file of the same name
+	if err := writeNew(path, []byte(b.String())); err != nil {
+		return fmt.Errorf("app: write %s: %w", path, err)
+	}
+	return nil
+}
+
+// DemoNotice is the one line telling how to sign in to the sandbox demo, when this start
+// created the demo users (empty otherwise).
+func (a *App) DemoNotice() string {
+	if len(a.demo) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("Sandbox demo sign-in: %s / %s (also demo-marketer@, demo-viewer@; saved in %s)",
+		a.demo[0].Email, a.demo[0].Password, demoFile(a.cfg))
 }
 
 // Fiber exposes the HTTP app, for handler tests (app.Test).
@@ -229,5 +330,9 @@ func Run(ctx context.Context, cfg config.Config, stdout io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(stdout, "MM Console: open %s in your browser\n", cfg.PublicURL())
+	// Printed, not logged: the password must not end up in log storage.
+	if msg := a.DemoNotice(); msg != "" {
+		fmt.Fprintln(stdout, msg)
+	}
 	return a.Serve(ctx, ln)
 }

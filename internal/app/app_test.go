@@ -59,12 +59,19 @@ func TestHealthz(t *testing.T) {
 }
 
 func TestNotFoundIsAFullPageOrAToast(t *testing.T) {
-	a, _ := newTestApp(t)
-	resp, body := do(t, a, httptest.NewRequest("GET", "/no/such/page", nil))
+	f := newFixture(t)
+	a, session := f.a, f.sessions["viewer"]
+	if resp, _ := do(t, a, httptest.NewRequest("GET", "/no/such/page", nil)); resp.StatusCode != 303 {
+		t.Errorf("anonymous unknown page = %d, want the sign-in redirect (which reveals no routes)", resp.StatusCode)
+	}
+	req0 := httptest.NewRequest("GET", "/no/such/page", nil)
+	req0.AddCookie(session)
+	resp, body := do(t, a, req0)
 	if resp.StatusCode != 404 || !strings.Contains(body, "<html") || !strings.Contains(body, "Page not found") {
 		t.Fatalf("404 page = %d %.200s", resp.StatusCode, body)
 	}
 	req := httptest.NewRequest("GET", "/no/such/page", nil)
+	req.AddCookie(session)
 	req.Header.Set("HX-Request", "true")
 	resp, body = do(t, a, req)
 	if resp.StatusCode != 404 || strings.Contains(body, "<html") || !strings.Contains(body, "toast-error") {
@@ -91,9 +98,10 @@ func TestEveryResponseHasARequestIDAndSecurityHeaders(t *testing.T) {
 }
 
 func TestMetricsCountRequestsByRoute(t *testing.T) {
-	a, _ := newTestApp(t)
+	f := newFixture(t)
+	a := f.a
 	do(t, a, httptest.NewRequest("GET", "/healthz", nil))
-	do(t, a, httptest.NewRequest("GET", "/missing", nil))
+	f.get("viewer", "/missing")
 	_, body := do(t, a, httptest.NewRequest("GET", "/metrics", nil))
 	for _, want := range []string{
 		`mmconsole_http_requests_total{code="200",method="GET",route="/healthz"} 1`,
@@ -119,8 +127,8 @@ func TestStaticAssetsAreServedWithLongCaching(t *testing.T) {
 }
 
 func TestOverviewPageHasTheShell(t *testing.T) {
-	a, _ := newTestApp(t)
-	resp, body := do(t, a, httptest.NewRequest("GET", "/", nil))
+	f := newFixture(t)
+	resp, body := f.get("viewer", "/")
 	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "text/html; charset=utf-8" {
 		t.Fatalf("overview = %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
 	}

@@ -102,7 +102,7 @@ func loadSecretsBox(cfg config.Config, sandboxOnly bool, log *slog.Logger) (*sec
 
 // startSandbox runs the embedded Graph API on loopback, with its webhooks signed with appSecret
 // and posted to this dashboard's own receiver, and connects its WABAs to the demo account.
-func startSandbox(ctx context.Context, cfg config.Config, db *gorm.DB, box *secrets.Box, appSecret string, log *slog.Logger) (*sandbox.Sandbox, *sandboxRouter, models.Account, error) {
+func startSandbox(ctx context.Context, cfg config.Config, db *gorm.DB, box *secrets.Box, accountID uint, appSecret string, log *slog.Logger) (*sandbox.Sandbox, *sandboxRouter, error) {
 	sb := sandbox.New(sandbox.Options{
 		GraphVersion: cfg.GraphVersion,
 		AppSecret:    appSecret,
@@ -113,7 +113,7 @@ func startSandbox(ctx context.Context, cfg config.Config, db *gorm.DB, box *secr
 	})
 	base, err := sb.Start("127.0.0.1:0")
 	if err != nil {
-		return nil, nil, models.Account{}, fmt.Errorf("app: start sandbox: %w", err)
+		return nil, nil, fmt.Errorf("app: start sandbox: %w", err)
 	}
 	target, _ := url.Parse(base)
 	router := &sandboxRouter{target: target, tokens: map[string]bool{}, next: http.DefaultTransport}
@@ -126,16 +126,11 @@ func startSandbox(ctx context.Context, cfg config.Config, db *gorm.DB, box *secr
 		}
 		wabas = append(wabas, sw)
 	}
-	acct := models.Account{Name: "Hibot Demo", Sandbox: true}
-	if err := db.WithContext(ctx).Where("sandbox = ?", true).FirstOrCreate(&acct).Error; err != nil {
+	if err := accounts.EnsureSandboxConnections(ctx, db, accountID, wabas, box.Seal); err != nil {
 		sb.Close()
-		return nil, nil, acct, fmt.Errorf("app: sandbox account: %w", err)
+		return nil, nil, err
 	}
-	if err := accounts.EnsureSandboxConnections(ctx, db, acct.ID, wabas, box.Seal); err != nil {
-		sb.Close()
-		return nil, nil, acct, err
-	}
-	return sb, router, acct, nil
+	return sb, router, nil
 }
 
 // orNegative maps a configured zero ("no delay") to the sandbox's "negative means zero".

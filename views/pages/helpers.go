@@ -3,6 +3,7 @@ package pages
 import (
 	"net/url"
 	"strconv"
+	"time"
 
 	"mmconsole/internal/templates"
 	"mmconsole/models"
@@ -118,3 +119,6 @@ func catalogQuery(f templates.Filter, page int) string {
 	}
 	return v.Encode()
 }
+
+// rfc formats a time for <time datetime> and data-countdown attributes.
+func rfc(t time.Time) string { return t.UTC().Format(time.RFC3339) }

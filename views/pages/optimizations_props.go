@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"sort"
 	"strconv"
-	"time"
 
 	"mmconsole/internal/graph"
 	"mmconsole/internal/optimize"
@@ -147,7 +146,6 @@ func errCodeText(e *optimize.ErrorInfo) string {
 	return s + ": " + e.Title
 }
 
-func rfc(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 
 func changeStatusClass(s string) string {
 	switch s {

@@ -1,0 +1,196 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+
+	"github.com/gofiber/fiber/v2"
+
+	"mmconsole/internal/audit"
+	"mmconsole/internal/auth"
+	"mmconsole/models"
+	"mmconsole/views/pages"
+)
+
+// SignInService is what the sign-in, setup, invite and password pages need.
+type SignInService interface {
+	SignIn(ctx context.Context, email, password, ip string) (string, models.User, error)
+	SignOut(ctx context.Context, token string) error
+	Setup(ctx context.Context, email, name, password, confirm string) (models.User, error)
+	HasUsers(ctx context.Context) (bool, error)
+	InvitedUser(ctx context.Context, token string) (models.User, error)
+	AcceptInvite(ctx context.Context, token, password, confirm string) (models.User, error)
+	ChangePassword(ctx context.Context, userID, keepSession uint, current, next, confirm string) error
+}
+
+// SignIn serves /login, /logout, /setup, /invite/<token> and /account/password.
+type SignIn struct {
+	Shells   *Shells
+	Auth     SignInService
+	Sessions *Sessions
+	Audit    Auditor
+	// DemoHint tells how to sign in to the sandbox demo; empty when the sandbox is off.
+	DemoHint string
+}
+
+// LoginPage shows the sign-in form (or goes home when already signed in).
+func (h *SignIn) LoginPage(c *fiber.Ctx) error {
+	if _, ok := CurrentUser(c); ok {
+		return c.Redirect("/", fiber.StatusSeeOther)
+	}
+	return Render(c, fiber.StatusOK, pages.Login(h.Shells.Shell(c, "Sign in", ""), pages.LoginPage{
+		Next: c.Query("next"), DemoHint: h.DemoHint,
+	}))
+}
+
+// Login checks the credentials, opens a session and goes to next.
+func (h *SignIn) Login(c *fiber.Ctx) error {
+	email, next := auth.NormalizeEmail(c.FormValue("email")), c.FormValue("next")
+	token, u, err := h.Auth.SignIn(c.UserContext(), email, c.FormValue("password"), c.IP())
+	if err != nil {
+		var locked *auth.LockedError
+		status := fiber.StatusUnauthorized
+		switch {
+		case errors.As(err, &locked):
+			status = fiber.StatusTooManyRequests
+		case errors.Is(err, auth.ErrBadCredentials), errors.Is(err, auth.ErrDisabled):
+		default:
+			return err
+		}
+		e := audit.Entry{ActorEmail: email, Action: audit.ActionSignInFailed, Target: email, After: map[string]string{"reason": reasonOf(err)}}
+		if u.ID != 0 {
+			id := u.ID
+			e.ActorID, e.AccountID = &id, u.AccountID
+		}
+		record(c, h.Audit, e)
+		return Render(c, status, pages.Login(h.Shells.Shell(c, "Sign in", ""), pages.LoginPage{
+			Email: email, Next: next, Error: err.Error(), DemoHint: h.DemoHint,
+		}))
+	}
+	h.Sessions.SetSession(c, token)
+	id := u.ID
+	record(c, h.Audit, audit.Entry{AccountID: u.AccountID, ActorID: &id, ActorEmail: u.Email, Action: audit.ActionSignIn, Target: u.Email})
+	return c.Redirect(safeNext(next), fiber.StatusSeeOther)
+}
+
+func reasonOf(err error) string {
+	var locked *auth.LockedError
+	switch {
+	case errors.As(err, &locked):
+		return "locked"
+	case errors.Is(err, auth.ErrDisabled):
+		return "disabled"
+	}
+	return "wrong email or password"
+}
+
+// Logout ends the session.
+func (h *SignIn) Logout(c *fiber.Ctx) error {
+	if u, ok := CurrentUser(c); ok {
+		if err := h.Auth.SignOut(c.UserContext(), SessionToken(c)); err != nil {
+			return err
+		}
+		record(c, h.Audit, audit.Entry{AccountID: u.AccountID, Action: audit.ActionSignOut, Target: u.Email})
+	}
+	h.Sessions.ClearSession(c)
+	return Redirect(c, "/login")
+}
+
+// SetupPage is the one-time first-admin form; 404 once any user exists.
+func (h *SignIn) SetupPage(c *fiber.Ctx) error {
+	if err := h.needNoUsers(c); err != nil {
+		return err
+	}
+	return Render(c, fiber.StatusOK, pages.Setup(h.Shells.Shell(c, "Create the first admin", ""), pages.SetupPage{}))
+}
+
+// Setup creates the first admin and sends them to sign in.
+func (h *SignIn) Setup(c *fiber.Ctx) error {
+	if err := h.needNoUsers(c); err != nil {
+		return err
+	}
+	email, name := c.FormValue("email"), c.FormValue("name")
+	u, err := h.Auth.Setup(c.UserContext(), email, name, c.FormValue("password"), c.FormValue("confirm"))
+	var ve *models.ValidationError
+	if errors.As(err, &ve) {
+		return Render(c, fiber.StatusUnprocessableEntity, pages.Setup(h.Shells.Shell(c, "Create the first admin", ""), pages.SetupPage{
+			Email: email, Name: name, Errors: ve.Fields,
+		}))
+	}
+	if err != nil {
+		return err
+	}
+	id := u.ID
+	record(c, h.Audit, audit.Entry{ActorID: &id, ActorEmail: u.Email, Action: audit.ActionSetupAdmin, Target: u.Email})
+	Flash(c, "success", "Admin created. Sign in with it.")
+	return Redirect(c, "/login")
+}
+
+func (h *SignIn) needNoUsers(c *fiber.Ctx) error {
+	ok, err := h.Auth.HasUsers(c.UserContext())
+	if err != nil {
+		return err
+	}
+	if ok {
+		return models.ErrNotFound
+	}
+	return nil
+}
+
+// InvitePage shows the set-password form of a valid invite; 404 otherwise.
+func (h *SignIn) InvitePage(c *fiber.Ctx) error {
+	token := c.Params("token")
+	u, err := h.Auth.InvitedUser(c.UserContext(), token)
+	if err != nil {
+		return err
+	}
+	return Render(c, fiber.StatusOK, pages.Invite(h.Shells.Shell(c, "Set your password", ""), pages.InvitePage{Token: token, Email: u.Email}))
+}
+
+// AcceptInvite sets the invited user's password.
+func (h *SignIn) AcceptInvite(c *fiber.Ctx) error {
+	token := c.Params("token")
+	u, err := h.Auth.AcceptInvite(c.UserContext(), token, c.FormValue("password"), c.FormValue("confirm"))
+	var ve *models.ValidationError
+	if errors.As(err, &ve) {
+		inv, ierr := h.Auth.InvitedUser(c.UserContext(), token)
+		if ierr != nil {
+			return ierr
+		}
+		return Render(c, fiber.StatusUnprocessableEntity, pages.Invite(h.Shells.Shell(c, "Set your password", ""), pages.InvitePage{
+			Token: token, Email: inv.Email, Errors: ve.Fields,
+		}))
+	}
+	if err != nil {
+		return err
+	}
+	id := u.ID
+	record(c, h.Audit, audit.Entry{AccountID: u.AccountID, ActorID: &id, ActorEmail: u.Email, Action: audit.ActionInviteAccepted, Target: u.Email})
+	Flash(c, "success", "Password set. Sign in with it.")
+	return Redirect(c, "/login")
+}
+
+// PasswordPage shows the change-password form.
+func (h *SignIn) PasswordPage(c *fiber.Ctx) error {
+	return Render(c, fiber.StatusOK, pages.Password(h.Shells.Shell(c, "Change password", ""), pages.PasswordPage{}))
+}
+
+// ChangePassword checks the current password, sets the new one and ends other sessions.
+func (h *SignIn) ChangePassword(c *fiber.Ctx) error {
+	u, _ := CurrentUser(c)
+	err := h.Auth.ChangePassword(c.UserContext(), u.ID, SessionID(c), c.FormValue("current"), c.FormValue("new"), c.FormValue("confirm"))
+	var ve *models.ValidationError
+	if errors.As(err, &ve) {
+		p := pages.PasswordPage{Errors: ve.Fields}
+		if IsHTMX(c) {
+			return Render(c, fiber.StatusUnprocessableEntity, pages.PasswordForm(CSRFToken(c), p))
+		}
+		return Render(c, fiber.StatusUnprocessableEntity, pages.Password(h.Shells.Shell(c, "Change password", ""), p))
+	}
+	if err != nil {
+		return err
+	}
+	record(c, h.Audit, audit.Entry{AccountID: u.AccountID, Action: audit.ActionPasswordChanged, Target: u.Email})
+	Flash(c, "success", "Password changed. Your other sessions were signed out.")
+	return Redirect(c, "/")
+}

@@ -1,0 +1,663 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"mmconsole/internal/accounts"
+	"mmconsole/internal/auth"
+	"mmconsole/internal/config"
+	"mmconsole/internal/secrets"
+	"mmconsole/models"
+)
+
+const testPW = "a long test password"
+
+// fixture is an app with two customer accounts, a user of every role and a connection each.
+type fixture struct {
+	t        *testing.T
+	a        *App
+	logs     *bytes.Buffer
+	now      *time.Time
+	accA     models.Account
+	accB     models.Account
+	target   models.User // an extra user of A, the object of role/disable routes
+	connA    models.WABAConnection
+	sessions map[string]*http.Cookie // role -> session cookie
+	csrf     map[string]string
+	counter  int
+}
+
+var roles = []string{"anonymous", "viewer", "marketer", "admin", "staff-viewer", "staff-admin", "other-admin"}
+
+func graphStub(t *testing.T) *httptest.Server {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		if strings.HasSuffix(r.URL.Path, "/phone_numbers") {
+			fmt.Fprint(w, `{"data":[{"id":"1099","display_phone_number":"+1 555 0100","verified_name":"Acme","quality_rating":"GREEN"}]}`)
+			return
+		}
+		fmt.Fprint(w, `{"id":"123456","name":"Acme WABA","marketing_messages_onboarding_status":"ONBOARDED"}`)
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	cfg := testConfig(t)
+	cfg.GraphBaseURL = graphStub(t).URL
+	now := time.Now().UTC()
+	f := &fixture{t: t, now: &now, logs: &bytes.Buffer{}, sessions: map[string]*http.Cookie{}, csrf: map[string]string{}}
+	a, err := build(context.Background(), cfg, NewLogger(cfg, f.logs), func() time.Time { return *f.now })
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { a.Close() })
+	f.a = a
+	ctx := context.Background()
+	acc := accounts.New(a.DB(), accounts.WithSecrets(f.box()))
+	if f.accA, err = acc.CreateAccount(ctx, "Acme"); err != nil {
+		t.Fatal(err)
+	}
+	if f.accB, err = acc.CreateAccount(ctx, "Other"); err != nil {
+		t.Fatal(err)
+	}
+	users := auth.New(a.DB(), auth.Options{})
+	mk := func(email string, account *uint, role string, staff bool) models.User {
+		var accID *uint
+		if !staff {
+			accID = account
+		}
+		u, tok, err := users.Invite(ctx, accID, auth.InviteInput{Email: email, Role: role})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := users.AcceptInvite(ctx, tok, testPW, testPW); err != nil {
+			t.Fatal(err)
+		}
+		return u
+	}
+	a1, b1 := f.accA.ID, f.accB.ID
+	mk("viewer@acme.example", &a1, "viewer", false)
+	mk("marketer@acme.example", &a1, "marketer", false)
+	mk("admin@acme.example", &a1, "admin", false)
+	mk("staff-viewer@hibot.example", nil, "viewer", true)
+	mk("staff-admin@hibot.example", nil, "admin", true)
+	mk("other-admin@other.example", &b1, "admin", false)
+	f.target = mk("target@acme.example", &a1, "viewer", false)
+	if f.connA, err = acc.CreateConnection(ctx, f.accA.ID, accounts.ConnectionInput{WABAID: "123456", Name: "Acme", AccessToken: "EAAGacmeTOKENvalue000001", TTLMode: "per_send"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range roles[1:] {
+		f.signIn(r)
+	}
+	return f
+}
+
+func (f *fixture) box() *secrets.Box {
+	raw, err := os.ReadFile(f.a.cfg.Database + ".key")
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	key, err := config.DecodeKey(string(raw))
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	b, _ := secrets.NewBox(key)
+	return b
+}
+
+func emailOf(role string) string {
+	switch {
+	case role == "other-admin":
+		return "other-admin@other.example"
+	case strings.HasPrefix(role, "staff-"):
+		return role + "@hibot.example"
+	}
+	return role + "@acme.example"
+}
+
+// preSession gets the pre-session CSRF cookie a public form needs.
+func (f *fixture) preSession() *http.Cookie {
+	resp, _ := do(f.t, f.a, httptest.NewRequest("GET", "/login", nil))
+	for _, c := range resp.Cookies() {
+		if c.Name == "mmc_csrf" {
+			return c
+		}
+	}
+	f.t.Fatal("no pre-session CSRF cookie on /login")
+	return nil
+}
+
+func (f *fixture) signIn(role string) {
+	f.t.Helper()
+	delete(f.sessions, role)
+	pre := f.preSession()
+	resp, body := f.post("", "/login", url.Values{"email": {emailOf(role)}, "password": {testPW}, "_csrf": {pre.Value}}, pre)
+	for _, c := range resp.Cookies() {
+		if c.Name == "mmc_session" && c.Value != "" {
+			if !c.HttpOnly || c.SameSite != http.SameSiteLaxMode {
+				f.t.Errorf("session cookie flags: %+v", c)
+			}
+			f.sessions[role] = c
+		}
+	}
+	if f.sessions[role] == nil {
+		var th []models.SignInThrottle
+		var fails []models.AuditEntry
+		f.a.DB().Find(&th)
+		f.a.DB().Where("action = ?", "auth.sign_in_failed").Find(&fails)
+		f.t.Logf("throttles %+v failures %+v", th, fails)
+		f.t.Fatalf("sign in as %s: %d %.300s", role, resp.StatusCode, body)
+	}
+	var s models.Session
+	f.a.DB().Order("sessions.id DESC").Joins("JOIN users ON users.id = sessions.user_id").Where("users.email = ?", emailOf(role)).First(&s)
+	f.csrf[role] = s.CSRFToken
+}
+
+func (f *fixture) get(role, path string) (*http.Response, string) {
+	req := httptest.NewRequest("GET", path, nil)
+	req.Header.Set("Accept", "text/html")
+	if c := f.sessions[role]; c != nil {
+		req.AddCookie(c)
+	}
+	return do(f.t, f.a, req)
+}
+
+func (f *fixture) post(role, path string, form url.Values, extra ...*http.Cookie) (*http.Response, string) {
+	req := httptest.NewRequest("POST", path, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Accept", "text/html")
+	if c := f.sessions[role]; c != nil {
+		req.AddCookie(c)
+	}
+	for _, c := range extra {
+		req.AddCookie(c)
+	}
+	return do(f.t, f.a, req)
+}
+
+func (f *fixture) unique() string { f.counter++; return fmt.Sprint(f.counter) }
+
+// Who may call a route.
+type access int
+
+const (
+	public   access = iota // anyone; outcome depends on the route's own rules
+	signedIn               // every signed-in user
+	auditor                // admins and staff
+	admin                  // admins of the account (and staff admins); other accounts get 404
+	staffAdm               // staff admins only
+)
+
+type routeRule struct {
+	access access
+	// path and form build the request; they may create fresh objects so that destructive routes
+	// can run once per role.
+	path func(f *fixture) string
+	form func(f *fixture) url.Values
+	// resign: the route ends the session (sign-out), so sign in again after it.
+	resign bool
+}
+
+func fixed(p string) func(*fixture) string { return func(*fixture) string { return p } }
+
+// expectations lists EVERY route of the app. A new route fails TestRouteMatrix until it is
+// added here with who may call it.
+func expectations() map[string]routeRule {
+	onA := func(p string) func(*fixture) string {
+		return func(f *fixture) string { return fmt.Sprintf(p, f.accA.ID) }
+	}
+	conn := func(suffix string) func(*fixture) string {
+		return func(f *fixture) string { return fmt.Sprintf("/settings/connections/%d%s", f.connA.ID, suffix) }
+	}
+	freshConn := func(f *fixture) string {
+		var c models.WABAConnection
+		c = models.WABAConnection{AccountID: f.accA.ID, WABAID: "9" + f.unique(), TokenSealed: []byte{1}, TTLMode: "per_send"}
+		f.a.DB().Create(&c)
+		return fmt.Sprintf("/settings/connections/%d/delete", c.ID)
+	}
+	user := func(suffix string) func(*fixture) string {
+		return func(f *fixture) string { return fmt.Sprintf("/settings/users/%d%s", f.target.ID, suffix) }
+	}
+	return map[string]routeRule{
+		"GET /healthz": {access: public, path: fixed("/healthz")},
+		"GET /metrics": {access: public, path: fixed("/metrics")},
+		"GET /login":   {access: public, path: fixed("/login")},
+		// A correct sign-in: failed ones here would lock the test's single client address.
+		"POST /login":         {access: public, path: fixed("/login"), form: func(*fixture) url.Values { return url.Values{"email": {"viewer@acme.example"}, "password": {testPW}} }},
+		"POST /logout":        {access: public, path: fixed("/logout"), resign: true},
+		"GET /setup":          {access: public, path: fixed("/setup")},
+		"POST /setup":         {access: public, path: fixed("/setup")},
+		"GET /invite/:token":  {access: public, path: fixed("/invite/nonsense")},
+		"POST /invite/:token": {access: public, path: fixed("/invite/nonsense")},
+
+		"GET /":                  {access: signedIn, path: fixed("/")},
+		"GET /account/password":  {access: signedIn, path: fixed("/account/password")},
+		"POST /account/password": {access: signedIn, path: fixed("/account/password"), form: func(*fixture) url.Values { return url.Values{"current": {"wrong"}} }},
+		"GET /audit":             {access: auditor, path: fixed("/audit")},
+
+		"GET /settings":           {access: admin, path: onA("/settings?account=%d")},
+		"POST /settings/accounts": {access: staffAdm, path: fixed("/settings/accounts"), form: func(f *fixture) url.Values { return url.Values{"name": {"Customer " + f.unique()}} }},
+		"POST /settings/users": {access: admin, path: onA("/settings/users?account=%d"), form: func(f *fixture) url.Values {
+			return url.Values{"email": {"new" + f.unique() + "@acme.example"}, "role": {"viewer"}}
+		}},
+		"POST /settings/users/:id/role":     {access: admin, path: user("/role"), form: func(*fixture) url.Values { return url.Values{"role": {"marketer"}} }},
+		"POST /settings/users/:id/disabled": {access: admin, path: user("/disabled"), form: func(*fixture) url.Values { return url.Values{"disabled": {"false"}} }},
+		"POST /settings/connections": {access: admin, path: onA("/settings/connections?account=%d"), form: func(f *fixture) url.Values {
+			return url.Values{"waba_id": {"77" + f.unique() + "000"}, "access_token": {"EAAGnewTOKENvalue00000001"}, "ttl_mode": {"template"}}
+		}},
+		"GET /settings/connections/:id": {access: admin, path: conn("")},
+		"POST /settings/connections/:id": {access: admin, path: conn(""), form: func(*fixture) url.Values {
+			return url.Values{"waba_id": {"123456"}, "name": {"Acme main"}, "ttl_mode": {"per_send"}}
+		}},
+		"POST /settings/connections/:id/delete": {access: admin, path: freshConn},
+		"POST /settings/connections/:id/test":   {access: admin, path: conn("/test")},
+	}
+}
+
+type outcome string
+
+const (
+	allowed   outcome = "allowed"
+	forbidden outcome = "403"
+	notFound  outcome = "404"
+	toSignIn  outcome = "redirect to sign-in"
+	anything  outcome = "any"
+)
+
+func expected(rule routeRule, role string) outcome {
+	if rule.access == public {
+		return anything
+	}
+	if role == "anonymous" {
+		return toSignIn
+	}
+	switch rule.access {
+	case auditor:
+		if role == "viewer" || role == "marketer" {
+			return forbidden
+		}
+	case admin:
+		switch role {
+		case "viewer", "marketer", "staff-viewer":
+			return forbidden
+		case "other-admin":
+			return notFound
+		}
+	case staffAdm:
+		if role != "staff-admin" {
+			return forbidden
+		}
+	}
+	return allowed
+}
+
+func classify(resp *http.Response) outcome {
+	loc := resp.Header.Get("Location")
+	switch {
+	case resp.StatusCode == 303 && strings.HasPrefix(loc, "/login"):
+		return toSignIn
+	case resp.StatusCode == 403:
+		return forbidden
+	case resp.StatusCode == 404:
+		return notFound
+	case resp.StatusCode < 400 || resp.StatusCode == 422:
+		return allowed
+	}
+	return outcome(fmt.Sprint(resp.StatusCode))
+}
+
+func TestRouteMatrix(t *testing.T) {
+	f := newFixture(t)
+	table := expectations()
+	seen := map[string]bool{}
+	for _, r := range f.a.Fiber().GetRoutes(true) {
+		if r.Method == "HEAD" { // Fiber adds HEAD for every GET; the GET row covers it
+			continue
+		}
+		key := r.Method + " " + r.Path
+		seen[key] = true
+		if _, ok := table[key]; !ok {
+			t.Errorf("route %s is not in the route matrix: add it to expectations() with who may call it", key)
+		}
+	}
+	for key := range table {
+		if !seen[key] {
+			t.Errorf("route matrix lists %s, which the app does not register", key)
+		}
+	}
+	for key, rule := range table {
+		method := strings.SplitN(key, " ", 2)[0]
+		for _, role := range roles {
+			path := rule.path(f)
+			var resp *http.Response
+			var body string
+			if method == "GET" {
+				resp, body = f.get(role, path)
+			} else {
+				form := url.Values{}
+				if rule.form != nil {
+					form = rule.form(f)
+				}
+				var extra []*http.Cookie
+				if role == "anonymous" {
+					pre := f.preSession()
+					extra = append(extra, pre)
+					form.Set("_csrf", pre.Value)
+				} else {
+					form.Set("_csrf", f.csrf[role])
+				}
+				resp, body = f.post(role, path, form, extra...)
+			}
+			got, want := classify(resp), expected(rule, role)
+			if resp.StatusCode >= 500 || (want != anything && got != want) {
+				t.Errorf("%s %s as %s: got %s (%d %.200s), want %s", method, path, role, got, resp.StatusCode, body, want)
+			}
+			if rule.resign && role != "anonymous" {
+				f.signIn(role)
+			}
+		}
+	}
+}
+
+func TestUnsafeRequestsNeedTheCSRFToken(t *testing.T) {
+	f := newFixture(t)
+	form := url.Values{"email": {"csrf@acme.example"}, "role": {"viewer"}}
+	path := fmt.Sprintf("/settings/users?account=%d", f.accA.ID)
+	for name, token := range map[string]string{"missing": "", "wrong": "0123456789abcdef0123456789abcdef01234567890"} {
+		form.Set("_csrf", token)
+		resp, body := f.post("admin", path, form)
+		if resp.StatusCode != 403 || !strings.Contains(body, "security token") {
+			t.Errorf("%s token: %d %.200s", name, resp.StatusCode, body)
+		}
+	}
+	// Another user's token is as wrong as any other.
+	form.Set("_csrf", f.csrf["staff-admin"])
+	if resp, _ := f.post("admin", path, form); resp.StatusCode != 403 {
+		t.Errorf("another session's token accepted: %d", resp.StatusCode)
+	}
+	var n int64
+	f.a.DB().Model(&models.User{}).Where("email = ?", "csrf@acme.example").Count(&n)
+	if n != 0 {
+		t.Error("a refused request still invited the user")
+	}
+	// The header works as well as the field.
+	req := httptest.NewRequest("POST", path, strings.NewReader("email=hdr@acme.example&role=viewer"))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("X-CSRF-Token", f.csrf["admin"])
+	req.Header.Set("HX-Request", "true")
+	req.AddCookie(f.sessions["admin"])
+	if resp, body := do(t, f.a, req); resp.StatusCode != 200 || !strings.Contains(body, "/invite/") {
+		t.Errorf("header token refused: %d %.200s", resp.StatusCode, body)
+	}
+	// Sign-in without the pre-session cookie is refused too.
+	resp, _ := f.post("", "/login", url.Values{"email": {"admin@acme.example"}, "password": {testPW}, "_csrf": {"x"}})
+	if resp.StatusCode != 403 {
+		t.Errorf("login without CSRF cookie: %d", resp.StatusCode)
+	}
+}
+
+func TestSignInLocksAfterFailuresFromOneAddress(t *testing.T) {
+	f := newFixture(t)
+	for i := range 5 {
+		pre := f.preSession()
+		resp, body := f.post("", "/login", url.Values{"email": {fmt.Sprintf("guess%d@acme.example", i)}, "password": {"wrong"}, "_csrf": {pre.Value}}, pre)
+		if i < 4 && (resp.StatusCode != 401 || !strings.Contains(body, "Email or password is wrong")) {
+			t.Fatalf("failure %d: %d %.200s", i, resp.StatusCode, body)
+		}
+	}
+	pre := f.preSession()
+	resp, body := f.post("", "/login", url.Values{"email": {"admin@acme.example"}, "password": {testPW}, "_csrf": {pre.Value}}, pre)
+	if resp.StatusCode != 429 || !strings.Contains(body, "locked") {
+		t.Fatalf("after 5 failures from one address: %d %.300s", resp.StatusCode, body)
+	}
+	var n int64
+	f.a.DB().Model(&models.AuditEntry{}).Where("action = ?", "auth.sign_in_failed").Count(&n)
+	if n < 5 {
+		t.Errorf("failed sign-ins audited: %d", n)
+	}
+	*f.now = f.now.Add(16 * time.Minute)
+	f.signIn("viewer")
+}
+
+func TestSessionEndsWhenIdleOrTooOldOrUserDisabled(t *testing.T) {
+	f := newFixture(t)
+	if resp, _ := f.get("viewer", "/"); resp.StatusCode != 200 {
+		t.Fatalf("fresh session: %d", resp.StatusCode)
+	}
+	*f.now = f.now.Add(2*time.Hour + time.Minute) // MMC_SESSION_IDLE default 2h
+	if got := classify(first(f.get("viewer", "/"))); got != toSignIn {
+		t.Errorf("idle session: %s", got)
+	}
+	f.signIn("viewer")
+	for range 24 { // used every hour: never idle, but 24 h (MMC_SESSION_ABSOLUTE) pass
+		*f.now = f.now.Add(time.Hour)
+		f.get("viewer", "/")
+	}
+	if got := classify(first(f.get("viewer", "/"))); got != toSignIn {
+		t.Errorf("session older than the absolute limit: %s", got)
+	}
+	// Disabled by an admin: the session stops at once.
+	f.signIn("admin")
+	f.signIn("target")
+	resp, _ := f.post("admin", fmt.Sprintf("/settings/users/%d/disabled", f.target.ID), url.Values{"disabled": {"true"}, "_csrf": {f.csrf["admin"]}})
+	if resp.StatusCode != 303 {
+		t.Fatalf("disable: %d", resp.StatusCode)
+	}
+	if got := classify(first(f.get("target", "/"))); got != toSignIn {
+		t.Errorf("disabled user's session: %s", got)
+	}
+}
+
+func first(r *http.Response, _ string) *http.Response { return r }
+
+func TestTokensNeverRenderedOrLogged(t *testing.T) {
+	f := newFixture(t)
+	const token = "EAAGsecretTOKEN1234567890zz"
+	const appSecret = "appsecretvalue9876543210"
+	resp, body := f.post("admin", fmt.Sprintf("/settings/connections?account=%d", f.accA.ID), url.Values{
+		"waba_id": {"5550001"}, "access_token": {token}, "app_secret": {appSecret}, "ttl_mode": {"per_send"}, "_csrf": {f.csrf["admin"]}})
+	if resp.StatusCode != 303 {
+		t.Fatalf("add connection: %d %.300s", resp.StatusCode, body)
+	}
+	// A bad form with a token re-renders without it.
+	_, bad := f.post("admin", fmt.Sprintf("/settings/connections?account=%d", f.accA.ID), url.Values{
+		"waba_id": {"x"}, "access_token": {token}, "ttl_mode": {"per_send"}, "_csrf": {f.csrf["admin"]}})
+	var c models.WABAConnection
+	f.a.DB().Where("waba_id = ?", "5550001").First(&c)
+	if bytes.Contains(c.TokenSealed, []byte(token)) {
+		t.Error("token stored in plaintext")
+	}
+	f.post("admin", fmt.Sprintf("/settings/connections/%d/test", c.ID), url.Values{"_csrf": {f.csrf["admin"]}})
+	pages := []string{bad}
+	for _, p := range []string{fmt.Sprintf("/settings?account=%d", f.accA.ID), fmt.Sprintf("/settings/connections/%d", c.ID), "/audit", "/"} {
+		for _, role := range []string{"admin", "staff-admin"} {
+			resp, body := f.get(role, p)
+			if resp.StatusCode != 200 {
+				t.Errorf("%s as %s: %d", p, role, resp.StatusCode)
+			}
+			pages = append(pages, body)
+		}
+	}
+	if !strings.Contains(pages[1], "••••••••90zz") {
+		t.Error("settings does not show the masked token")
+	}
+	for i, body := range pages {
+		for _, secret := range []string{token, appSecret, "EAAGacmeTOKENvalue000001"} {
+			if strings.Contains(body, secret) {
+				t.Errorf("page %d shows a secret", i)
+			}
+		}
+	}
+	for _, secret := range []string{token, appSecret, testPW} {
+		if strings.Contains(f.logs.String(), secret) {
+			t.Errorf("log contains a secret: %s", secret[:6])
+		}
+	}
+	var audited []models.AuditEntry
+	f.a.DB().Find(&audited)
+	for _, e := range audited {
+		if strings.Contains(e.Before+e.After, token) || strings.Contains(e.Before+e.After, appSecret) {
+			t.Errorf("audit entry %s holds a secret", e.Action)
+		}
+	}
+}
+
+func TestTestConnectionStoresStatusAndPhones(t *testing.T) {
+	f := newFixture(t)
+	resp, _ := f.post("admin", fmt.Sprintf("/settings/connections/%d/test", f.connA.ID), url.Values{"_csrf": {f.csrf["admin"]}})
+	if resp.StatusCode != 303 {
+		t.Fatalf("test: %d", resp.StatusCode)
+	}
+	var c models.WABAConnection
+	f.a.DB().First(&c, f.connA.ID)
+	if c.OnboardingStatus != "ONBOARDED" || c.LastCheckedAt == nil || c.LastCheckError != "" {
+		t.Errorf("stored %+v", c)
+	}
+	var phones []models.PhoneNumber
+	f.a.DB().Where("connection_id = ?", c.ID).Find(&phones)
+	if len(phones) != 1 || phones[0].DisplayPhoneNumber != "+1 555 0100" || phones[0].AccountID != f.accA.ID {
+		t.Errorf("phones %+v", phones)
+	}
+}
+
+var inviteLink = regexp.MustCompile(`/invite/([A-Za-z0-9_-]{40,})`)
+
+func TestInviteLinkWorksOnce(t *testing.T) {
+	f := newFixture(t)
+	_, body := f.post("admin", fmt.Sprintf("/settings/users?account=%d", f.accA.ID), url.Values{
+		"email": {"newbie@acme.example"}, "role": {"marketer"}, "_csrf": {f.csrf["admin"]}})
+	m := inviteLink.FindStringSubmatch(body)
+	if m == nil {
+		t.Fatalf("no invite link shown: %.500s", body)
+	}
+	link := "/invite/" + m[1]
+	if _, again := f.get("admin", fmt.Sprintf("/settings?account=%d", f.accA.ID)); strings.Contains(again, m[1]) {
+		t.Error("invite link shown a second time")
+	}
+	if resp, _ := f.get("", link); resp.StatusCode != 200 {
+		t.Fatalf("invite page: %d", resp.StatusCode)
+	}
+	pre := f.preSession()
+	resp, _ := f.post("", link, url.Values{"password": {testPW}, "confirm": {testPW}, "_csrf": {pre.Value}}, pre)
+	if resp.StatusCode != 303 {
+		t.Fatalf("accept: %d", resp.StatusCode)
+	}
+	if resp, _ := f.get("", link); resp.StatusCode != 404 {
+		t.Errorf("used invite: %d", resp.StatusCode)
+	}
+	f.signIn("newbie") // emailOf("newbie") = newbie@acme.example
+}
+
+func TestSetupPageCreatesTheFirstAdminThenDisappears(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.Sandbox = config.SandboxOff
+	cfg.SecretKey = strings.Repeat("ab", 32)
+	a, err := New(context.Background(), cfg, NewLogger(cfg, &bytes.Buffer{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { a.Close() })
+	f := &fixture{t: t, a: a, sessions: map[string]*http.Cookie{}}
+	if resp, _ := f.get("", "/"); resp.StatusCode != 303 || resp.Header.Get("Location") != "/setup" {
+		t.Fatalf("/ with no user: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	resp, _ := f.get("", "/setup")
+	var pre *http.Cookie
+	for _, c := range resp.Cookies() {
+		if c.Name == "mmc_csrf" {
+			pre = c
+		}
+	}
+	if resp.StatusCode != 200 || pre == nil {
+		t.Fatalf("setup page: %d", resp.StatusCode)
+	}
+	resp, body := f.post("", "/setup", url.Values{"email": {"first@hibot.example"}, "password": {"short"}, "confirm": {"short"}, "_csrf": {pre.Value}}, pre)
+	if resp.StatusCode != 422 || !strings.Contains(body, "at least 12") {
+		t.Fatalf("short password: %d", resp.StatusCode)
+	}
+	resp, _ = f.post("", "/setup", url.Values{"email": {"first@hibot.example"}, "password": {testPW}, "confirm": {testPW}, "_csrf": {pre.Value}}, pre)
+	if resp.StatusCode != 303 {
+		t.Fatalf("setup: %d", resp.StatusCode)
+	}
+	if resp, _ := f.get("", "/setup"); resp.StatusCode != 404 {
+		t.Errorf("setup after the first admin: %d", resp.StatusCode)
+	}
+	var u models.User
+	a.DB().First(&u)
+	if !u.Staff || u.Role != models.RoleAdmin {
+		t.Errorf("first admin = %+v", u)
+	}
+}
+
+func TestAdminFromEnvironmentAndSecretKeyRequiredWithoutSandbox(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.Sandbox = config.SandboxOff
+	if _, err := New(context.Background(), cfg, NewLogger(cfg, &bytes.Buffer{})); err == nil || !strings.Contains(err.Error(), "MMC_SECRET_KEY") {
+		t.Fatalf("no key with the sandbox off: %v", err)
+	}
+	cfg.SecretKey = strings.Repeat("cd", 32)
+	cfg.AdminEmail, cfg.AdminPassword = "boss@hibot.example", testPW
+	a, err := New(context.Background(), cfg, NewLogger(cfg, &bytes.Buffer{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { a.Close() })
+	f := &fixture{t: t, a: a, sessions: map[string]*http.Cookie{}, csrf: map[string]string{}}
+	pre := f.preSession()
+	resp, _ := f.post("", "/login", url.Values{"email": {"boss@hibot.example"}, "password": {testPW}, "_csrf": {pre.Value}}, pre)
+	if resp.StatusCode != 303 || resp.Header.Get("Location") != "/" {
+		t.Fatalf("bootstrap admin sign-in: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	if _, err := os.Stat(cfg.Database + ".demo-credentials.txt"); err == nil {
+		t.Error("demo users created with the sandbox off")
+	}
+}
+
+func TestSandboxDemoUsersPrintedOnceAndSaved(t *testing.T) {
+	cfg := testConfig(t)
+	var logs bytes.Buffer
+	a, err := New(context.Background(), cfg, NewLogger(cfg, &logs))
+	if err != nil {
+		t.Fatal(err)
+	}
+	notice := a.DemoNotice()
+	a.Close()
+	m := regexp.MustCompile(`demo-admin@example.com / (\S+) `).FindStringSubmatch(notice)
+	if m == nil {
+		t.Fatalf("notice = %q", notice)
+	}
+	st, err := os.Stat(cfg.Database + ".demo-credentials.txt")
+	if err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("credentials file: %v %v", st, err)
+	}
+	raw, _ := os.ReadFile(cfg.Database + ".demo-credentials.txt")
+	if !strings.Contains(string(raw), m[1]) || strings.Contains(logs.String(), m[1]) {
+		t.Error("password missing from the file, or present in the log")
+	}
+	a2, err := New(context.Background(), cfg, NewLogger(cfg, &logs))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a2.Close()
+	if a2.DemoNotice() != "" {
+		t.Error("demo notice printed again on the second start")
+	}
+	f := &fixture{t: t, a: a2, sessions: map[string]*http.Cookie{}}
+	pre := f.preSession()
+	resp, _ := f.post("", "/login", url.Values{"email": {"demo-viewer@example.com"}, "password": {m[1]}, "_csrf": {pre.Value}}, pre)
+	if resp.StatusCode != 303 {
+		t.Fatalf("demo sign-in: %d", resp.StatusCode)
+	}
+}
