@@ -14,6 +14,7 @@ type Routes struct {
 	Metrics  *metrics.Registry
 	Health   *Health
 	Overview *Overview
+	Send     *Send // test send composer; nil until wired
 }
 
 // Register lists every route of the dashboard in one place, grouped by area, with the
@@ -28,6 +29,18 @@ func Register(app *fiber.App, r Routes) {
 	}))
 
 	app.Get("/", r.Overview.Get)
+
+	// ---- Test send composer (issue 8) ----
+	// Signed-in users only (the auth groups wrap these); writers compose and send, viewers read
+	// /sends and results. POST /send checks CanWrite itself so no grouping can forget it.
+	if r.Send != nil {
+		app.Get("/send", r.Send.Page)
+		app.Post("/send/preview", r.Send.Preview)
+		app.Post("/send", r.Send.Post)
+		app.Get("/sends", r.Send.History)
+		app.Get("/sends/:id/result", r.Send.Result)
+	}
+	// ---- end test send ----
 
 	// Anything else is a 404 page (or toast), through the central error handler.
 	app.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })
