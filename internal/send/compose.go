@@ -545,6 +545,9 @@ func (s *Service) finish(c *Composer) {
 			phone = c.Phone.PhoneNumberID
 		}
 		c.Curl = curlCommand(s.apiBase, phone, body)
+		if c.Connection != nil && c.Connection.TokenLast4 != "" {
+			c.Curl = "# TOKEN: the access token of this WABA (ends in …" + c.Connection.TokenLast4 + ")\n" + c.Curl
+		}
 	}
 
 	sp := c.Spec

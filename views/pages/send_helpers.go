@@ -12,11 +12,16 @@ import (
 	"mmconsole/models"
 )
 
-// liveAttrs make an input refresh the live region (checks, preview, request) as the user types.
-func liveAttrs() templ.Attributes {
+// liveAttrs make an input refresh the live region (checks, preview, request) as the user types
+// (typed inputs, debounced) or picks (selects and radios, on change).
+func liveAttrs(typed bool) templ.Attributes {
+	trigger := "change"
+	if typed {
+		trigger = "input changed delay:300ms"
+	}
 	return templ.Attributes{
 		"hx-post":    "/send/preview",
-		"hx-trigger": "input changed delay:300ms, change",
+		"hx-trigger": trigger,
 		"hx-target":  "#send-live",
 		"hx-swap":    "outerHTML",
 		"hx-sync":    "closest form:abort",
@@ -214,4 +219,15 @@ func sharingLabel(v string) string {
 		return "Off (false)"
 	}
 	return "WABA default (field omitted)"
+}
+
+func errorHeading(e *send.ErrorView) string {
+	h := "Meta refused the send"
+	if e.Code != 0 {
+		h += ": error " + strconv.Itoa(e.Code)
+	}
+	if e.Title != "" {
+		h += " — " + e.Title
+	}
+	return h
 }
