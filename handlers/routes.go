@@ -14,7 +14,13 @@ type Routes struct {
 	Metrics  *metrics.Registry
 	Health   *Health
 	Overview *Overview
-	Send     *Send // test send composer; nil until wired
+
+	Templates *Templates // nil until the composition root wires the catalog
+
+	// Optimizations is nil until the composition root wires the optimize service.
+	Optimizations *Optimizations
+
+	Send *Send // test send composer; nil until wired
 }
 
 // Register lists every route of the dashboard in one place, grouped by area, with the
@@ -30,6 +36,22 @@ func Register(app *fiber.App, r Routes) {
 
 	app.Get("/", r.Overview.Get)
 
+	// Templates: catalog and MM API sync state. Every role reads; the handlers check the role
+	// for the TTL edit (writers only) and scope every query to the user's accounts.
+	if t := r.Templates; t != nil {
+		app.Get("/templates", t.Index)
+		app.Post("/templates/sync", t.Sync)
+		app.Get("/templates/:id", t.Show)
+		app.Post("/templates/:id/ttl", t.SetTTL)
+	}
+
+	// ---- Optimizations (creative features; signed-in users; writes need CanWrite, checked in
+	// the handlers and again in the service) ----
+	if r.Optimizations != nil {
+		RegisterOptimizations(app, r.Optimizations)
+	}
+	// ---- end Optimizations ----
+
 	// ---- Test send composer (issue 8) ----
 	// Signed-in users only (the auth groups wrap these); writers compose and send, viewers read
 	// /sends and results. POST /send checks CanWrite itself so no grouping can forget it.
@@ -44,4 +66,21 @@ func Register(app *fiber.App, r Routes) {
 
 	// Anything else is a 404 page (or toast), through the central error handler.
 	app.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })
+}
+
+// RegisterOptimizations mounts the optimizations routes on a router (the app, or the signed-in
+// group). Fixed segments (reread, accept, recheck) are registered before :feature so they win.
+func RegisterOptimizations(r fiber.Router, h *Optimizations) {
+	r.Get("/optimizations", h.Page)
+	r.Get("/optimizations/matrix", h.Matrix)
+	r.Post("/optimizations/bulk/preview", h.BulkPreview)
+	r.Post("/optimizations/bulk/apply", h.BulkApply)
+	r.Post("/optimizations/waba/:conn/reread", h.RereadWABA)
+	r.Post("/optimizations/waba/:conn/accept", h.AcceptWABA)
+	r.Post("/optimizations/waba/:conn/:feature/recheck", h.RecheckWABA)
+	r.Post("/optimizations/waba/:conn/:feature", h.SetWABA)
+	r.Get("/optimizations/template/:id", h.TemplatePage)
+	r.Post("/optimizations/template/:id/reread", h.RereadTemplate)
+	r.Post("/optimizations/template/:id/accept", h.AcceptTemplate)
+	r.Post("/optimizations/template/:id/:feature", h.SetTemplate)
 }

@@ -21,6 +21,8 @@ func everyone(models.User) bool { return true }
 // nav lists the areas in the order they appear. An area is listed once its pages exist.
 var nav = []navEntry{
 	{layout.NavItem{Key: "overview", Label: "Overview", Href: "/"}, everyone},
+	{layout.NavItem{Key: "templates", Label: "Templates", Href: "/templates"}, everyone},
+	{layout.NavItem{Key: "optimizations", Label: "Optimizations", Href: "/optimizations"}, everyone},
 	{layout.NavItem{Key: "send", Label: "Test send", Href: "/send"}, models.User.CanWrite},
 	{layout.NavItem{Key: "sends", Label: "Sends", Href: "/sends"}, everyone},
 }

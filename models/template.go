@@ -32,6 +32,34 @@ type Template struct {
 	SyncStartedAt   *time.Time // start of the current 10-minute MM API sync window, if one is known
 	SyncReason      string     `gorm:"not null;default:''"` // why that window started
 	RefreshedAt     time.Time
+	GoneAt          *time.Time // when a refresh no longer found it at Meta (Status is then DELETED)
 	CreatedAt       time.Time
 	UpdatedAt       time.Time
+}
+
+// TemplateRefresh is one attempt to re-read a WABA's templates from the Graph API: the refresh
+// history shown on the catalog, and what a failed refresh answered (the catalog keeps the last
+// good data meanwhile).
+type TemplateRefresh struct {
+	ID           uint      `gorm:"primaryKey"`
+	AccountID    uint      `gorm:"not null;index"`
+	ConnectionID uint      `gorm:"not null;index:idx_template_refreshes_conn_started,priority:1"`
+	WABAID       string    `gorm:"column:waba_id;not null"`
+	Trigger      string    `gorm:"not null;default:''"` // start, schedule, manual, webhook
+	StartedAt    time.Time `gorm:"not null;index:idx_template_refreshes_conn_started,priority:2"`
+	FinishedAt   *time.Time
+	OK           bool   `gorm:"not null;default:false"`
+	Seen         int    `gorm:"not null;default:0"` // templates Meta returned
+	Added        int    `gorm:"not null;default:0"`
+	Gone         int    `gorm:"not null;default:0"` // newly marked DELETED
+	ErrorCode    int    `gorm:"not null;default:0"` // Graph error code, 0 when none or not a Graph error
+	ErrorText    string `gorm:"not null;default:''"`
+}
+
+// TemplateRefreshLease lets one dashboard instance at a time refresh a WABA, so several instances
+// running the refresh loop do not spend the WABA's Graph budget twice.
+type TemplateRefreshLease struct {
+	WABAID    string    `gorm:"column:waba_id;primaryKey"`
+	Holder    string    `gorm:"not null"`
+	ExpiresAt time.Time `gorm:"not null"`
 }

@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"sync"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -21,23 +22,36 @@ import (
 	"mmconsole/internal/accounts"
 	"mmconsole/internal/config"
 	"mmconsole/internal/database"
+	"mmconsole/internal/graph"
 	"mmconsole/internal/metrics"
+	"mmconsole/internal/optimize"
+	"mmconsole/internal/sandbox"
+	"mmconsole/internal/templates"
 	"mmconsole/static"
 )
 
 // App is a built, not yet started, dashboard.
 type App struct {
-	cfg    config.Config
-	log    *slog.Logger
-	db     *gorm.DB
-	fiber  *fiber.App
-	closer []func() error
+	cfg   config.Config
+	log   *slog.Logger
+	db    *gorm.DB
+	fiber *fiber.App
+	graph *graph.Client
+	// appSecret verifies webhook signatures: MMC_APP_SECRET, or a per-run random secret that the
+	// sandbox also signs with when the sandbox is the only Graph API.
+	appSecret string
+	sandbox   *sandbox.Sandbox // nil when the sandbox is off
+	closer    []func() error
+	// loops run in the background while the server serves, and stop with it.
+	loops []func(ctx context.Context) error
 }
 
 // Migrations lists every area's schema steps; database.Migrate runs them in ID order.
 func Migrations() []database.Migration {
 	var ms []database.Migration
 	ms = append(ms, accounts.Migrations()...)
+	ms = append(ms, templates.Migrations()...)
+	ms = append(ms, optimize.Migrations()...)
 	return ms
 }
 
@@ -62,6 +76,36 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error)
 	a.db = db
 	a.closer = append(a.closer, func() error { return database.Close(db) })
 
+	useSandbox, err := sandboxWanted(ctx, db, cfg.Sandbox)
+	if err != nil {
+		a.Close()
+		return nil, err
+	}
+	box, err := loadSecretsBox(cfg, useSandbox && cfg.Sandbox != config.SandboxOn, log)
+	if err != nil {
+		a.Close()
+		return nil, err
+	}
+	appSecret := cfg.AppSecret
+	if appSecret == "" && useSandbox {
+		appSecret = randomSecret()
+	}
+	if appSecret == "" {
+		log.Warn("MMC_APP_SECRET is not set: every webhook delivery will be refused (401)")
+	}
+	var router *sandboxRouter
+	if useSandbox {
+		sb, r, _, err := startSandbox(ctx, cfg, db, box, appSecret, log)
+		if err != nil {
+			a.Close()
+			return nil, err
+		}
+		a.sandbox, router = sb, r
+		a.closer = append(a.closer, sb.Close)
+	}
+	a.graph = newGraphClient(cfg, router, log)
+	a.appSecret = appSecret
+
 	assets, err := static.NewAssets()
 	if err != nil {
 		a.Close()
@@ -70,7 +114,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error)
 	reg := metrics.New()
 	acc := accounts.New(db)
 
-	shells := &handlers.Shells{AssetPath: assets.Path, Sandbox: func() bool { return cfg.Sandbox != config.SandboxOff }}
+	shells := &handlers.Shells{AssetPath: assets.Path, Sandbox: func() bool { return useSandbox }}
 	f := fiber.New(fiber.Config{
 		AppName:               "mmconsole",
 		DisableStartupMessage: true,
@@ -84,10 +128,20 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error)
 	f.Use(handlers.Observe(log, reg))
 	f.Use(recover.New())
 	f.Use(handlers.SecurityHeaders())
+	tokens := accounts.Tokens{Box: box}
+	catalog := templates.New(db, a.graph, tokens, templates.Options{
+		Interval: cfg.TemplateRefresh, Logger: log.With("component", "templates"),
+	})
+	a.loops = append(a.loops, catalog.Run)
+	optimizer := optimize.New(db, a.graph, tokens, nil, optimize.Options{})
+	optHandlers := &handlers.Optimizations{Shells: shells, Service: optimizer}
+
 	handlers.Register(f, handlers.Routes{
-		Metrics:  reg,
-		Health:   &handlers.Health{DBPing: func(ctx context.Context) error { return database.Ping(ctx, db) }},
-		Overview: &handlers.Overview{Shells: shells, Connections: acc},
+		Metrics:       reg,
+		Health:        &handlers.Health{DBPing: func(ctx context.Context) error { return database.Ping(ctx, db) }},
+		Overview:      &handlers.Overview{Shells: shells, Connections: acc},
+		Templates:     &handlers.Templates{Shells: shells, Catalog: catalog, Optimizations: optHandlers.TemplateSection},
+		Optimizations: optHandlers,
 	})
 	a.fiber = f
 	return a, nil
@@ -95,6 +149,9 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error)
 
 // Fiber exposes the HTTP app, for handler tests (app.Test).
 func (a *App) Fiber() *fiber.App { return a.fiber }
+
+// Sandbox is the embedded Graph API simulator, or nil when it is off (for tests).
+func (a *App) Sandbox() *sandbox.Sandbox { return a.sandbox }
 
 // DB exposes the database, for tests.
 func (a *App) DB() *gorm.DB { return a.db }
@@ -112,6 +169,16 @@ func (a *App) Close() error {
 // Serve listens on ln until ctx is cancelled, then lets in-flight requests finish (bounded by
 // the shutdown timeout) and closes everything.
 func (a *App) Serve(ctx context.Context, ln net.Listener) error {
+	loopCtx, stopLoops := context.WithCancel(context.Background())
+	var loopsDone sync.WaitGroup
+	for _, loop := range a.loops {
+		loopsDone.Go(func() {
+			if err := loop(loopCtx); err != nil && !errors.Is(err, context.Canceled) {
+				a.log.Error("background loop stopped", "err", err)
+			}
+		})
+	}
+	defer func() { stopLoops(); loopsDone.Wait() }()
 	errc := make(chan error, 1)
 	go func() { errc <- a.fiber.Listener(ln) }()
 	a.log.Info("MM Console is running", "url", a.cfg.PublicURL(), "database", a.cfg.Database, "sandbox", a.cfg.Sandbox)
@@ -126,20 +193,24 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	case err := <-errc:
 		serveErr = err
 	}
+	stopLoops()
+	loopsDone.Wait()
 	return errors.Join(serveErr, a.Close())
 }
 
 // Run is main's whole job: build, listen, serve until ctx ends.
 func Run(ctx context.Context, cfg config.Config, stdout io.Writer) error {
 	log := NewLogger(cfg, stdout)
-	a, err := New(ctx, cfg, log)
-	if err != nil {
-		return err
-	}
+	// Listen before building, so that the sandbox's webhook callback names the real port.
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
-		a.Close()
 		return fmt.Errorf("app: listen on %s (MMC_ADDR): %w", cfg.Addr, err)
+	}
+	cfg.Addr = ln.Addr().String()
+	a, err := New(ctx, cfg, log)
+	if err != nil {
+		ln.Close()
+		return err
 	}
 	fmt.Fprintf(stdout, "MM Console: open %s in your browser\n", cfg.PublicURL())
 	return a.Serve(ctx, ln)

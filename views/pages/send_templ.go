@@ -596,7 +596,7 @@ func Composer(c *send.Composer, csrf string) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = syncBadge(c.Sync).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = sendSyncBadge(c.Sync).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -1380,7 +1380,7 @@ func Composer(c *send.Composer, csrf string) templ.Component {
 	})
 }
 
-func syncBadge(v send.SyncView) templ.Component {
+func sendSyncBadge(v send.SyncView) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
 		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {
@@ -1652,7 +1652,7 @@ func SendLive(c *send.Composer) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = bubble(c.Preview).Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = sendBubble(c.Preview).Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -1716,7 +1716,7 @@ func SendLive(c *send.Composer) templ.Component {
 	})
 }
 
-func segments(segs []send.Segment) templ.Component {
+func sendSegments(segs []send.Segment) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
 		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {
@@ -1786,7 +1786,7 @@ func segments(segs []send.Segment) templ.Component {
 	})
 }
 
-func bubble(p send.Preview) templ.Component {
+func sendBubble(p send.Preview) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
 		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {
@@ -1878,7 +1878,7 @@ func bubble(p send.Preview) templ.Component {
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = segments(p.HeaderText).Render(ctx, templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = sendSegments(p.HeaderText).Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
@@ -1891,7 +1891,7 @@ func bubble(p send.Preview) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = segments(p.Body).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = sendSegments(p.Body).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -2019,7 +2019,7 @@ func SendResult(r *send.Result) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = resultBody(r).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = sendResultBody(r).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -2058,7 +2058,7 @@ func SendResult(r *send.Result) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = resultBody(r).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = sendResultBody(r).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -2071,7 +2071,7 @@ func SendResult(r *send.Result) templ.Component {
 	})
 }
 
-func resultBody(r *send.Result) templ.Component {
+func sendResultBody(r *send.Result) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
 		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {
@@ -2400,24 +2400,24 @@ func resultBody(r *send.Result) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = step("Sent", r.Live.SentAt).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = sendStep("Sent", r.Live.SentAt).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = step("Delivered", r.Live.DeliveredAt).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = sendStep("Delivered", r.Live.DeliveredAt).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = step("Read", r.Live.ReadAt).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = sendStep("Read", r.Live.ReadAt).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = step("Clicked", r.Live.ClickedAt).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = sendStep("Clicked", r.Live.ClickedAt).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			if r.Live.FailedAt != nil {
-				templ_7745c5c3_Err = step("Failed", r.Live.FailedAt).Render(ctx, templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = sendStep("Failed", r.Live.FailedAt).Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
@@ -2521,7 +2521,7 @@ func resultBody(r *send.Result) templ.Component {
 	})
 }
 
-func step(label string, at *time.Time) templ.Component {
+func sendStep(label string, at *time.Time) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
 		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {

@@ -1,0 +1,222 @@
+package handlers_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"mmconsole/handlers"
+	"mmconsole/internal/accounts"
+	"mmconsole/internal/database"
+	"mmconsole/internal/graph"
+	"mmconsole/internal/optimize"
+	"mmconsole/internal/sandbox"
+	"mmconsole/internal/templates"
+	"mmconsole/models"
+)
+
+type tokenMap map[string]string
+
+func (t tokenMap) Token(_ context.Context, c models.WABAConnection) (string, error) {
+	if tok, ok := t[c.WABAID]; ok {
+		return tok, nil
+	}
+	return "", fmt.Errorf("no token")
+}
+
+type optFixture struct {
+	app   *fiber.App
+	g     *graph.Client
+	conn  models.WABAConnection
+	other models.WABAConnection
+	tpl   map[string]models.Template
+}
+
+// newOptApp builds the optimizations routes over the sandbox; the X-Test-User header picks the
+// signed-in user (marketer, viewer or stranger from another account).
+func newOptApp(t *testing.T, tok string) *optFixture {
+	t.Helper()
+	sb := sandbox.New(sandbox.Options{EventDelay: -1})
+	t.Cleanup(func() { sb.Close() })
+	srv := httptest.NewServer(sb.Handler())
+	t.Cleanup(srv.Close)
+	ms := append(accounts.Migrations(), templates.Migrations()...)
+	db := database.OpenTest(t, append(ms, optimize.Migrations()...))
+	f := &optFixture{g: graph.New(graph.Options{BaseURL: srv.URL, MaxRetries: -1}), tpl: map[string]models.Template{}}
+	accA, accB := models.Account{Name: "A"}, models.Account{Name: "B"}
+	db.Create(&accA)
+	db.Create(&accB)
+	f.conn = models.WABAConnection{AccountID: accA.ID, WABAID: sandbox.StoreWABAID, Name: "Store", TokenSealed: []byte("x")}
+	f.other = models.WABAConnection{AccountID: accB.ID, WABAID: sandbox.PharmaWABAID, Name: "Pharma", TokenSealed: []byte("x")}
+	db.Create(&f.conn)
+	db.Create(&f.other)
+	for _, w := range sb.Seed().WABAs {
+		conn := f.conn
+		if w.ID == sandbox.PharmaWABAID {
+			conn = f.other
+		}
+		for _, st := range w.Templates {
+			row := models.Template{AccountID: conn.AccountID, ConnectionID: conn.ID, WABAID: w.ID, TemplateID: st.ID, Name: st.Name,
+				Language: st.Language, Status: st.Status, Category: st.Category, FirstSeenAt: time.Now(), RefreshedAt: time.Now()}
+			if err := db.Create(&row).Error; err != nil {
+				t.Fatal(err)
+			}
+			f.tpl[st.Name+"/"+st.Language] = row
+		}
+	}
+	svc := optimize.New(db, f.g, tokenMap{sandbox.StoreWABAID: tok, sandbox.PharmaWABAID: sandbox.PharmaToken}, nil, optimize.Options{})
+	users := map[string]models.User{
+		"marketer": {ID: 1, AccountID: &accA.ID, Email: "m@a.example", Role: models.RoleMarketer},
+		"viewer":   {ID: 2, AccountID: &accA.ID, Email: "v@a.example", Role: models.RoleViewer},
+		"stranger": {ID: 3, AccountID: &accB.ID, Email: "s@b.example", Role: models.RoleMarketer},
+	}
+	shells := &handlers.Shells{}
+	f.app = fiber.New(fiber.Config{ErrorHandler: handlers.ErrorHandler(shells)})
+	f.app.Use(func(c *fiber.Ctx) error {
+		if u, ok := users[c.Get("X-Test-User")]; ok {
+			handlers.SetCurrentUser(c, u, "A")
+		}
+		return c.Next()
+	})
+	handlers.RegisterOptimizations(f.app, &handlers.Optimizations{Shells: shells, Service: svc})
+	return f
+}
+
+func (f *optFixture) do(t *testing.T, user, method, path string, form url.Values, htmx bool) (int, string) {
+	t.Helper()
+	var body io.Reader
+	if form != nil {
+		body = strings.NewReader(form.Encode())
+	}
+	req := httptest.NewRequest(method, path, body)
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	req.Header.Set("X-Test-User", user)
+	if htmx {
+		req.Header.Set("HX-Request", "true")
+	}
+	resp, err := f.app.Test(req, -1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func id(n uint) string { return fmt.Sprint(n) }
+
+func TestOptimizationsPageShowsSwitchesOnlyToWriters(t *testing.T) {
+	f := newOptApp(t, sandbox.StoreToken)
+	if err := f.g.SetWABAOptimizations(context.Background(), sandbox.StoreToken, sandbox.StoreWABAID, map[string]string{"future_magic_feature": graph.OptIn}); err != nil {
+		t.Fatal(err)
+	}
+	st, body := f.do(t, "marketer", "GET", "/optimizations", nil, false)
+	if st != 200 || !strings.Contains(body, `name="value" value="OPT_IN"`) || !strings.Contains(body, `hx-post="/optimizations/waba/`+id(f.conn.ID)+`/image_touchups"`) {
+		t.Fatalf("marketer page = %d, switches missing", st)
+	}
+	for _, want := range []string{"future_magic_feature", "Unknown to this console", "Paused by Meta", "YCloud key", "How we decide"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("page lacks %q", want)
+		}
+	}
+	st, body = f.do(t, "marketer", "GET", "/optimizations/matrix?conn="+id(f.conn.ID), nil, false)
+	if st != 200 || !strings.Contains(body, `name="template"`) || !strings.Contains(body, "Legend") || strings.Contains(body, "order_update") {
+		t.Errorf("matrix = %d; want marketing templates with checkboxes and a legend", st)
+	}
+	st, body = f.do(t, "marketer", "GET", "/optimizations/template/"+id(f.tpl["summer_sale/en_US"].ID), nil, false)
+	if st != 200 || !strings.Contains(body, "0 of 10 edits used") {
+		t.Errorf("template page = %d", st)
+	}
+	st, body = f.do(t, "viewer", "GET", "/optimizations", nil, false)
+	if st != 200 || strings.Contains(body, `name="value"`) || !strings.Contains(body, "On (OPT_IN)") {
+		t.Errorf("viewer page = %d; must show values as badges and no switch", st)
+	}
+}
+
+func TestViewerPostsAreRefused(t *testing.T) {
+	f := newOptApp(t, sandbox.StoreToken)
+	form := url.Values{"value": {"OPT_OUT"}}
+	for _, path := range []string{
+		"/optimizations/waba/" + id(f.conn.ID) + "/image_touchups",
+		"/optimizations/template/" + id(f.tpl["summer_sale/en_US"].ID) + "/image_touchups",
+		"/optimizations/bulk/apply",
+	} {
+		if st, _ := f.do(t, "viewer", "POST", path, form, true); st != http.StatusForbidden {
+			t.Errorf("viewer POST %s = %d, want 403", path, st)
+		}
+	}
+}
+
+func TestAnotherAccountGets404(t *testing.T) {
+	f := newOptApp(t, sandbox.StoreToken)
+	cases := []struct{ method, path string }{
+		{"GET", "/optimizations?conn=" + id(f.conn.ID)},
+		{"GET", "/optimizations/matrix?conn=" + id(f.conn.ID)},
+		{"GET", "/optimizations/template/" + id(f.tpl["summer_sale/en_US"].ID)},
+		{"POST", "/optimizations/waba/" + id(f.conn.ID) + "/image_touchups"},
+		{"POST", "/optimizations/template/" + id(f.tpl["summer_sale/en_US"].ID) + "/image_touchups"},
+	}
+	for _, c := range cases {
+		if st, _ := f.do(t, "stranger", c.method, c.path, url.Values{"value": {"OPT_OUT"}}, false); st != http.StatusNotFound {
+			t.Errorf("%s %s = %d, want 404", c.method, c.path, st)
+		}
+	}
+}
+
+func TestFailingSwitchRollsBackTheRowWithTheError(t *testing.T) {
+	f := newOptApp(t, "wrong-token")
+	// A seeded read so the row has a value to roll back to (the page read fails with this token).
+	st, body := f.do(t, "marketer", "POST", "/optimizations/waba/"+id(f.conn.ID)+"/image_touchups", url.Values{"value": {"OPT_OUT"}}, true)
+	if st != http.StatusBadGateway {
+		t.Fatalf("status = %d", st)
+	}
+	for _, want := range []string{"<tr id=\"opt-waba-", "Meta error 190", "What to do:", "was not applied", `hx-swap-oob="beforeend:#toasts"`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("fragment lacks %q:\n%s", want, body)
+		}
+	}
+	if strings.Contains(body, "<html") {
+		t.Error("htmx answer must be a fragment")
+	}
+}
+
+func TestTemplateSwitchShowsEffectiveValueAndCounter(t *testing.T) {
+	f := newOptApp(t, sandbox.StoreToken)
+	tp := f.tpl["summer_sale/en_US"]
+	st, body := f.do(t, "marketer", "POST", "/optimizations/template/"+id(tp.ID)+"/image_touchups", url.Values{"value": {"OPT_OUT"}}, true)
+	if st != 200 {
+		t.Fatalf("status = %d %s", st, body)
+	}
+	for _, want := range []string{`id="tpl-opt-` + id(tp.ID) + `"`, "1 of 10 edits used in the last 30 days", "Template setting", "confirmed", "m@a.example"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("component lacks %q", want)
+		}
+	}
+}
+
+func TestBulkPreviewThenApply(t *testing.T) {
+	f := newOptApp(t, sandbox.StoreToken)
+	form := url.Values{"conn": {id(f.conn.ID)}, "template": {id(f.tpl["summer_sale/en_US"].ID), id(f.tpl["spring_preview/en_US"].ID)},
+		"set_image_touchups": {"OPT_OUT"}, "set_image_animation": {"leave"}}
+	st, body := f.do(t, "marketer", "POST", "/optimizations/bulk/preview", form, true)
+	if st != 200 || !strings.Contains(body, "nothing has been sent yet") || !strings.Contains(body, "Image touch-ups") {
+		t.Fatalf("preview = %d %s", st, body)
+	}
+	st, body = f.do(t, "marketer", "POST", "/optimizations/bulk/apply", form, true)
+	if st != 200 || !strings.Contains(body, "Sent, confirmed") || !strings.Contains(body, "Failed") || !strings.Contains(body, "Retry the 1 that did not go through") {
+		t.Fatalf("apply = %d %s", st, body)
+	}
+	st, body = f.do(t, "marketer", "POST", "/optimizations/bulk/preview", url.Values{"conn": {id(f.conn.ID)}}, true)
+	if st != http.StatusUnprocessableEntity || !strings.Contains(body, "Choose at least one template") {
+		t.Errorf("empty bulk = %d %s", st, body)
+	}
+}

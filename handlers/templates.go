@@ -1,0 +1,312 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/a-h/templ"
+	"github.com/gofiber/fiber/v2"
+
+	"mmconsole/internal/graph"
+	"mmconsole/internal/templates"
+	"mmconsole/models"
+	"mmconsole/views/pages"
+)
+
+// TemplateCatalog is what the template pages need from internal/templates.
+type TemplateCatalog interface {
+	List(ctx context.Context, scope models.Scope, f templates.Filter) (templates.CatalogPage, error)
+	Get(ctx context.Context, scope models.Scope, id string) (models.Template, error)
+	Connection(ctx context.Context, scope models.Scope, id uint) (models.WABAConnection, error)
+	Connections(ctx context.Context, scope models.Scope) ([]models.WABAConnection, error)
+	Status(ctx context.Context, scope models.Scope) ([]templates.WABAStatus, error)
+	RefreshScope(ctx context.Context, scope models.Scope, connID uint) ([]templates.Outcome, error)
+	SetTTL(ctx context.Context, scope models.Scope, id string, seconds int) (templates.TTLEditResult, error)
+	Now() time.Time
+}
+
+// HistorySource gives a template's status and quality changes from the webhook log (templateID
+// is Meta's id). The composition root adapts the webhook area to it.
+type HistorySource interface {
+	TemplateHistory(ctx context.Context, scope models.Scope, templateID string) ([]templates.HistoryItem, error)
+}
+
+// AuditEvent is one audited change, shaped like the audit area's entry so the composition root
+// adapts it field by field.
+type AuditEvent struct {
+	AccountID  *uint
+	ActorID    *uint
+	ActorEmail string
+	Action     string
+	Target     string
+	Before     any
+	After      any
+	IP         string
+}
+
+// Auditor records changes people make.
+type Auditor interface {
+	Record(ctx context.Context, e AuditEvent) error
+}
+
+var _ TemplateCatalog = (*templates.Service)(nil)
+
+// Templates serves the template catalog and template pages.
+type Templates struct {
+	Shells  *Shells
+	Catalog TemplateCatalog
+	History HistorySource // nil: no webhook history yet
+	Audit   Auditor       // nil: edits are only logged
+	// Optimizations renders the creative-optimizations section of a template page (filled by
+	// that area); nil renders nothing.
+	Optimizations func(ctx context.Context, u models.User, t models.Template, csrf string) templ.Component
+}
+
+// parseFilter reads the catalog filters from the query string, ignoring unknown values.
+func parseFilter(c *fiber.Ctx) templates.Filter {
+	oneOf := func(v string, allowed []string) string {
+		v = strings.ToUpper(strings.TrimSpace(v))
+		for _, a := range allowed {
+			if a == v {
+				return v
+			}
+		}
+		return ""
+	}
+	f := templates.Filter{
+		Name:     strings.TrimSpace(c.Query("q")),
+		Status:   oneOf(c.Query("status"), templates.Statuses),
+		Category: oneOf(c.Query("category"), templates.Categories),
+		Quality:  oneOf(c.Query("quality"), templates.Qualities),
+		Language: strings.TrimSpace(c.Query("language")),
+	}
+	if n, err := strconv.ParseUint(c.Query("waba"), 10, 64); err == nil {
+		f.Connection = uint(n)
+	}
+	if s := c.Query("state"); templates.ValidKind(s) {
+		f.State = s
+	}
+	for _, s := range templates.Sorts {
+		if c.Query("sort") == s {
+			f.Sort = s
+		}
+	}
+	f.Page, _ = strconv.Atoi(c.Query("page"))
+	if len(f.Name) > 200 {
+		f.Name = f.Name[:200]
+	}
+	return f
+}
+
+// Index is GET /templates: the whole page, or only the catalog region for htmx.
+func (h *Templates) Index(c *fiber.Ctx) error {
+	ctx, scope := c.UserContext(), CurrentScope(c)
+	f := parseFilter(c)
+	cat, err := h.Catalog.List(ctx, scope, f)
+	if err != nil {
+		return err
+	}
+	p := pages.TemplatesPage{Filter: f, Catalog: cat, Now: h.Catalog.Now(), ShowAccount: scope.AllAccounts, CSRF: CSRFToken(c)}
+	if IsHTMX(c) {
+		return Render(c, fiber.StatusOK, pages.TemplatesCatalog(p))
+	}
+	if p.Status, err = h.Catalog.Status(ctx, scope); err != nil {
+		return err
+	}
+	if p.Connections, err = h.Catalog.Connections(ctx, scope); err != nil {
+		return err
+	}
+	return Render(c, fiber.StatusOK, pages.Templates(h.Shells.Shell(c, "Templates", "templates"), p))
+}
+
+// Show is GET /templates/:id (our row id or Meta's template id).
+func (h *Templates) Show(c *fiber.Ctx) error {
+	p, err := h.detail(c, c.Params("id"))
+	if err != nil {
+		return err
+	}
+	if IsHTMX(c) && c.Query("fragment") == "state" {
+		return Render(c, fiber.StatusOK, pages.SyncStateRegion(p))
+	}
+	return Render(c, fiber.StatusOK, pages.TemplateShow(h.Shells.Shell(c, p.T.Name, "templates"), p))
+}
+
+// renderDetail answers the TTL form: its fragment for htmx, else the whole page.
+func (h *Templates) renderDetail(c *fiber.Ctx, status int, p pages.TemplateDetail) error {
+	if IsHTMX(c) {
+		return Render(c, status, pages.TTLSection(p.TTL))
+	}
+	return Render(c, status, pages.TemplateShow(h.Shells.Shell(c, p.T.Name, "templates"), p))
+}
+
+func (h *Templates) detail(c *fiber.Ctx, id string) (pages.TemplateDetail, error) {
+	ctx, scope := c.UserContext(), CurrentScope(c)
+	u, _ := CurrentUser(c)
+	t, err := h.Catalog.Get(ctx, scope, id)
+	if err != nil {
+		return pages.TemplateDetail{}, err
+	}
+	conn, err := h.Catalog.Connection(ctx, scope, t.ConnectionID)
+	if err != nil {
+		return pages.TemplateDetail{}, err
+	}
+	now := h.Catalog.Now()
+	p := pages.TemplateDetail{
+		T: t, Conn: conn, State: templates.SyncState(t, now), Preview: templates.BuildPreview(t.Components), Now: now,
+		TTL: ttlForm(t, u.CanWrite(), CSRFToken(c)),
+	}
+	if h.History != nil {
+		hist, err := h.History.TemplateHistory(ctx, scope, t.TemplateID)
+		if err != nil {
+			Log(c).Warn("templates: webhook history", "template", t.TemplateID, "err", err)
+		}
+		p.History = hist
+	}
+	if h.Optimizations != nil {
+		p.Optimizations = h.Optimizations(ctx, u, t, CSRFToken(c))
+	}
+	return p, nil
+}
+
+func ttlForm(t models.Template, canWrite bool, csrf string) pages.TTLForm {
+	f := pages.TTLForm{ID: strconv.FormatUint(uint64(t.ID), 10), Category: strings.ToUpper(t.Category), Current: t.TTLSeconds,
+		CanWrite: canWrite, CSRF: csrf, Unit: "days"}
+	if t.TTLSeconds != nil && *t.TTLSeconds > 0 {
+		if *t.TTLSeconds%86400 == 0 {
+			f.Value = strconv.Itoa(*t.TTLSeconds / 86400)
+		} else if *t.TTLSeconds%3600 == 0 {
+			f.Value, f.Unit = strconv.Itoa(*t.TTLSeconds/3600), "hours"
+		}
+	}
+	return f
+}
+
+// SetTTL is POST /templates/:id/ttl (writers only): validate, send to Meta, store, audit.
+func (h *Templates) SetTTL(c *fiber.Ctx) error {
+	u, ok := CurrentUser(c)
+	if !ok || !u.CanWrite() {
+		return models.ErrForbidden
+	}
+	p, err := h.detail(c, c.Params("id"))
+	if err != nil {
+		return err
+	}
+	p.TTL.Value, p.TTL.Unit = strings.TrimSpace(c.FormValue("ttl_value")), c.FormValue("ttl_unit")
+	if p.TTL.Unit != "hours" {
+		p.TTL.Unit = "days"
+	}
+	n, perr := strconv.Atoi(p.TTL.Value)
+	if perr != nil || n <= 0 || n > 100000 {
+		p.TTL.Error = "Enter a whole number of hours or days (12 hours to 30 days)."
+		return h.renderDetail(c, fiber.StatusUnprocessableEntity, p)
+	}
+	seconds := n * 3600
+	if p.TTL.Unit == "days" {
+		seconds = n * 86400
+	}
+	res, err := h.Catalog.SetTTL(c.UserContext(), CurrentScope(c), p.TTL.ID, seconds)
+	var ve *models.ValidationError
+	switch {
+	case errors.As(err, &ve):
+		p.TTL.Error = ve.Fields["ttl"]
+		return h.renderDetail(c, fiber.StatusUnprocessableEntity, p)
+	case err != nil:
+		ge, isGraph := graph.AsGraphError(err)
+		if !isGraph {
+			return err
+		}
+		h.audit(c, u, p.T, res.Before, seconds, "error "+strconv.Itoa(ge.Code)+": "+ge.Error())
+		x := ge.Explain()
+		p.TTL.GraphErr = &pages.GraphErrorView{Code: ge.Code, Title: x.Title, Meaning: x.Meaning, Action: x.Action, Details: ge.Error()}
+		return h.renderDetail(c, fiber.StatusBadGateway, p)
+	}
+	h.audit(c, u, p.T, res.Before, seconds, "success")
+	Flash(c, "success", fmt.Sprintf("TTL of %s (%s) is now %s at Meta.", p.T.Name, p.T.Language, templates.HumanTTL(&seconds, p.T.Category)))
+	return Redirect(c, "/templates/"+p.TTL.ID)
+}
+
+func (h *Templates) audit(c *fiber.Ctx, u models.User, t models.Template, before *int, after int, meta string) {
+	Log(c).Info("template ttl edit", "template", t.TemplateID, "user", u.ID, "before", before, "after", after, "meta", meta)
+	if h.Audit == nil {
+		return
+	}
+	acc := t.AccountID
+	uid := u.ID
+	err := h.Audit.Record(c.UserContext(), AuditEvent{
+		AccountID: &acc, ActorID: &uid, ActorEmail: u.Email, Action: "template.ttl.edit",
+		Target: "template:" + t.TemplateID + " (" + t.Name + "/" + t.Language + ")",
+		Before: map[string]any{"ttl_seconds": before},
+		After:  map[string]any{"ttl_seconds": after, "meta_answer": meta},
+		IP:     c.IP(),
+	})
+	if err != nil {
+		Log(c).Error("audit: record template ttl edit", "err", err)
+	}
+}
+
+// Sync is POST /templates/sync: refresh one WABA (form field waba) or all the user may see now.
+func (h *Templates) Sync(c *fiber.Ctx) error {
+	if _, ok := CurrentUser(c); !ok {
+		return models.ErrForbidden
+	}
+	var connID uint
+	if v := c.FormValue("waba"); v != "" {
+		n, err := strconv.ParseUint(v, 10, 64)
+		if err != nil {
+			return models.ErrNotFound
+		}
+		connID = uint(n)
+	}
+	outs, err := h.Catalog.RefreshScope(c.UserContext(), CurrentScope(c), connID)
+	if err != nil {
+		return err
+	}
+	var okParts, badParts []string
+	for _, o := range outs {
+		name := o.Conn.Name
+		if name == "" {
+			name = o.Conn.WABAID
+		}
+		var uf interface{ UserFacing() (int, string, string) }
+		switch {
+		case o.Err == nil:
+			okParts = append(okParts, fmt.Sprintf("%s: %d templates", name, o.Refresh.Seen))
+		case errors.As(o.Err, &uf):
+			_, title, _ := uf.UserFacing()
+			badParts = append(badParts, name+": "+title)
+		default:
+			badParts = append(badParts, name+": "+templates.Explain(o.Refresh).Title+" (last good data kept)")
+		}
+	}
+	switch {
+	case len(badParts) > 0:
+		Flash(c, "error", "Refresh failed for "+strings.Join(badParts, "; ")+joinOK(okParts))
+	case len(okParts) > 0:
+		Flash(c, "success", "Refreshed "+strings.Join(okParts, "; ")+".")
+	default:
+		Flash(c, "info", "No WABA to refresh.")
+	}
+	return Redirect(c, "/templates"+backQuery(c.FormValue("back")))
+}
+
+func joinOK(ok []string) string {
+	if len(ok) == 0 {
+		return "."
+	}
+	return ". Refreshed " + strings.Join(ok, "; ") + "."
+}
+
+// backQuery re-encodes the catalog query the form came from, so the redirect can only go back to
+// the catalog with its filters.
+func backQuery(raw string) string {
+	v, err := url.ParseQuery(raw)
+	if err != nil || len(v) == 0 {
+		return ""
+	}
+	return "?" + v.Encode()
+}

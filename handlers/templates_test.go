@@ -1,0 +1,263 @@
+package handlers
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"gorm.io/gorm"
+
+	"mmconsole/internal/accounts"
+	"mmconsole/internal/database"
+	"mmconsole/internal/graph"
+	"mmconsole/internal/metrics"
+	"mmconsole/internal/sandbox"
+	"mmconsole/internal/templates"
+	"mmconsole/models"
+)
+
+type sandboxTokens map[string]string
+
+func (t sandboxTokens) Token(_ context.Context, c models.WABAConnection) (string, error) {
+	return t[c.WABAID], nil
+}
+
+type recordingAuditor struct{ events []AuditEvent }
+
+func (r *recordingAuditor) Record(_ context.Context, e AuditEvent) error {
+	r.events = append(r.events, e)
+	return nil
+}
+
+type tplEnv struct {
+	app    *fiber.App
+	db     *gorm.DB
+	clock  *sandbox.FakeClock
+	posts  *atomic.Int64 // Graph POSTs (edits) that reached the sandbox
+	audit  *recordingAuditor
+	users  map[string]models.User
+	other  models.Template
+	tokens sandboxTokens
+	graph  *graph.Client
+}
+
+// newTplEnv builds the template pages over the sandbox and a fresh database. The test
+// middleware signs in the user named by the X-Test-User header (auth lands separately).
+func newTplEnv(t *testing.T) *tplEnv {
+	t.Helper()
+	db := database.OpenTest(t, append(accounts.Migrations(), templates.Migrations()...))
+	clk := sandbox.NewFakeClock(time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC))
+	sb := sandbox.New(sandbox.Options{Clock: clk, EventDelay: -1, ApproveAfter: time.Hour})
+	t.Cleanup(func() { sb.Close() })
+	var posts atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost {
+			posts.Add(1)
+		}
+		sb.Handler().ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	e := &tplEnv{db: db, clock: clk, posts: &posts, audit: &recordingAuditor{},
+		tokens: sandboxTokens{sandbox.StoreWABAID: sandbox.StoreToken, sandbox.PharmaWABAID: sandbox.PharmaToken}}
+	a, b := models.Account{Name: "Shop"}, models.Account{Name: "Other"}
+	mustT(t, db.Create(&a).Error)
+	mustT(t, db.Create(&b).Error)
+	for _, c := range []*models.WABAConnection{
+		{AccountID: a.ID, WABAID: sandbox.StoreWABAID, Name: "Demo Store", TokenSealed: []byte("x")},
+		{AccountID: a.ID, WABAID: sandbox.PharmaWABAID, Name: "Demo Pharma", TokenSealed: []byte("x")},
+	} {
+		mustT(t, db.Create(c).Error)
+	}
+	oc := models.WABAConnection{AccountID: b.ID, WABAID: "999", Name: "Elsewhere", TokenSealed: []byte("x")}
+	mustT(t, db.Create(&oc).Error)
+	e.other = models.Template{AccountID: b.ID, ConnectionID: oc.ID, WABAID: "999", TemplateID: "888000", Name: "other_promo",
+		Language: "en_US", Status: "APPROVED", Category: "MARKETING", FirstSeenAt: clk.Now()}
+	mustT(t, db.Create(&e.other).Error)
+	accA := a.ID
+	e.users = map[string]models.User{
+		"viewer":   {ID: 1, AccountID: &accA, Email: "v@shop.test", Role: models.RoleViewer},
+		"marketer": {ID: 2, AccountID: &accA, Email: "m@shop.test", Role: models.RoleMarketer},
+	}
+	e.graph = graph.New(graph.Options{BaseURL: srv.URL, MaxRetries: -1})
+	svc := templates.New(db, e.graph, e.tokens, templates.Options{Now: clk.Now, MinManualGap: -1})
+	svc.RefreshAll(context.Background(), templates.TriggerStart)
+	shells := &Shells{}
+	app := fiber.New(fiber.Config{ErrorHandler: ErrorHandler(shells)})
+	app.Use(func(c *fiber.Ctx) error {
+		if u, ok := e.users[c.Get("X-Test-User")]; ok {
+			SetCurrentUser(c, u, "Shop")
+		}
+		return c.Next()
+	})
+	Register(app, Routes{Metrics: metrics.New(), Health: &Health{}, Overview: &Overview{Shells: shells}, Templates: &Templates{Shells: shells, Catalog: svc, Audit: e.audit}})
+	e.app = app
+	return e
+}
+
+func mustT(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (e *tplEnv) do(t *testing.T, user, method, target string, form url.Values, htmx bool) (int, string) {
+	t.Helper()
+	var body io.Reader
+	if form != nil {
+		body = strings.NewReader(form.Encode())
+	}
+	req := httptest.NewRequest(method, target, body)
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	req.Header.Set("X-Test-User", user)
+	if htmx {
+		req.Header.Set("HX-Request", "true")
+	}
+	resp, err := e.app.Test(req, -1)
+	mustT(t, err)
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func (e *tplEnv) row(t *testing.T, name, lang string) models.Template {
+	t.Helper()
+	var tm models.Template
+	mustT(t, e.db.Where("name = ? AND language = ?", name, lang).Take(&tm).Error)
+	return tm
+}
+
+func TestCatalogShowsSyncCountdownAndSearchAcrossWABAs(t *testing.T) {
+	e := newTplEnv(t)
+	st, body := e.do(t, "viewer", "GET", "/templates?q=new_arr", nil, false)
+	if st != 200 || !strings.Contains(body, "new_arrivals") || !strings.Contains(body, "Syncing, ready in about 10 min") {
+		t.Fatalf("catalog = %d, want new_arrivals syncing:\n%.3000s", st, body)
+	}
+	readyAt := e.clock.Now().Add(templates.SyncWindow).Format(time.RFC3339)
+	if !strings.Contains(body, `data-countdown="`+readyAt+`"`) || !strings.Contains(body, `data-done="Ready"`) {
+		t.Errorf("the badge must count down to %s in the browser", readyAt)
+	}
+	if !strings.Contains(body, "Meta exposes no sync flag") {
+		t.Error("the page must say what the state is based on")
+	}
+	e.clock.Advance(10 * time.Minute)
+	_, body = e.do(t, "viewer", "GET", "/templates?q=new_arr", nil, true)
+	if strings.Contains(body, "<html") || !strings.Contains(body, `id="catalog"`) || !strings.Contains(body, "✓ Ready") {
+		t.Errorf("htmx re-fetch after the window should be the catalog fragment showing Ready:\n%.2000s", body)
+	}
+	// One search spans both WABAs, and another account's templates never show.
+	_, body = e.do(t, "viewer", "GET", "/templates?q=E", nil, true)
+	for _, want := range []string{"summer_sale", "vitamin_offer", "Demo Store", "Demo Pharma"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("search across WABAs misses %s", want)
+		}
+	}
+	if strings.Contains(body, "other_promo") {
+		t.Error("another account's template listed")
+	}
+	_, body = e.do(t, "viewer", "GET", "/templates?status=PAUSED&sort=status", nil, true)
+	if !strings.Contains(body, "loyalty_reminder") || strings.Contains(body, "summer_sale") {
+		t.Errorf("status filter:\n%.1500s", body)
+	}
+	e.clock.Advance(8 * 24 * time.Hour)
+	_, body = e.do(t, "viewer", "GET", "/templates?q=new_arrivals", nil, true)
+	if !strings.Contains(body, "Dormant") {
+		t.Errorf("8 days unused should read Dormant:\n%.1500s", body)
+	}
+}
+
+func TestWebhookUpdateShowsWithoutRefresh(t *testing.T) {
+	e := newTplEnv(t)
+	ss := e.row(t, "summer_sale", "en_US")
+	// What the webhook ingest does: update the row's columns directly.
+	mustT(t, e.db.Model(&models.Template{}).Where("id = ?", ss.ID).Updates(map[string]any{"status": "PAUSED", "quality": "RED"}).Error)
+	st, body := e.do(t, "viewer", "GET", "/templates/"+ss.TemplateID, nil, false)
+	if st != 200 || !strings.Contains(body, "PAUSED") || !strings.Contains(body, "Low (RED)") || !strings.Contains(body, "132015") {
+		t.Fatalf("detail after a webhook update = %d:\n%.3000s", st, body)
+	}
+	if !strings.Contains(body, "No webhook history yet") {
+		t.Error("with no history source wired the page says so")
+	}
+}
+
+func TestFailedRefreshShowsExplainedErrorAndKeepsData(t *testing.T) {
+	e := newTplEnv(t)
+	e.tokens[sandbox.StoreWABAID] = "revoked"
+	st, _ := e.do(t, "viewer", "POST", "/templates/sync", url.Values{"waba": {"1"}}, false)
+	if st != http.StatusSeeOther {
+		t.Fatalf("sync now = %d, want a redirect", st)
+	}
+	_, body := e.do(t, "viewer", "GET", "/templates", nil, false)
+	for _, want := range []string{"Last refresh failed", "Error 190", graph.Explain(190).Title, "last good refresh", "summer_sale"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("catalog after a failed refresh misses %q", want)
+		}
+	}
+}
+
+func TestTTLEdit(t *testing.T) {
+	e := newTplEnv(t)
+	ss := e.row(t, "summer_sale", "es_MX")
+	path := "/templates/" + strconv.FormatUint(uint64(ss.ID), 10) + "/ttl"
+
+	_, body := e.do(t, "viewer", "GET", "/templates/"+ss.TemplateID, nil, false)
+	if strings.Contains(body, `name="ttl_value"`) {
+		t.Error("a viewer sees the TTL form")
+	}
+	if !strings.Contains(body, "30 days (default)") || !strings.Contains(body, "/send?template="+ss.TemplateID) {
+		t.Error("detail must show the TTL and the compose link")
+	}
+	if st, _ := e.do(t, "viewer", "POST", path, url.Values{"ttl_value": {"2"}, "ttl_unit": {"days"}}, false); st != 403 {
+		t.Errorf("viewer POST = %d, want 403", st)
+	}
+	for _, bad := range []url.Values{
+		{"ttl_value": {"11"}, "ttl_unit": {"hours"}},
+		{"ttl_value": {"31"}, "ttl_unit": {"days"}},
+		{"ttl_value": {"abc"}, "ttl_unit": {"days"}},
+	} {
+		st, body := e.do(t, "marketer", "POST", path, bad, true)
+		if st != 422 || !strings.Contains(body, "field-error") || !strings.Contains(body, `value="`+bad.Get("ttl_value")+`"`) {
+			t.Errorf("%v = %d, want 422 with the message and the user's value:\n%.1500s", bad, st, body)
+		}
+	}
+	if e.posts.Load() != 0 {
+		t.Fatalf("%d edits reached the sandbox for refused values", e.posts.Load())
+	}
+	st, _ := e.do(t, "marketer", "POST", path, url.Values{"ttl_value": {"36"}, "ttl_unit": {"hours"}}, true)
+	if st != 204 || e.posts.Load() != 1 {
+		t.Fatalf("valid edit = %d with %d requests, want 204 (HX-Redirect) and one request", st, e.posts.Load())
+	}
+	if got := e.row(t, "summer_sale", "es_MX").TTLSeconds; got == nil || *got != 36*3600 {
+		t.Errorf("stored TTL = %v", got)
+	}
+	if len(e.audit.events) != 1 || e.audit.events[0].Action != "template.ttl.edit" || e.audit.events[0].ActorEmail != "m@shop.test" {
+		t.Errorf("audit = %+v", e.audit.events)
+	}
+	// The sandbox has it: re-read the template through the Graph client.
+	remote, err := e.graph.GetTemplate(context.Background(), sandbox.StoreToken, ss.TemplateID)
+	mustT(t, err)
+	if remote.MessageSendTTLSeconds == nil || *remote.MessageSendTTLSeconds != 36*3600 {
+		t.Errorf("TTL at the sandbox = %v, want %d", remote.MessageSendTTLSeconds, 36*3600)
+	}
+}
+
+func TestAnotherAccountsTemplateIs404(t *testing.T) {
+	e := newTplEnv(t)
+	for _, id := range []string{e.other.TemplateID, strconv.FormatUint(uint64(e.other.ID), 10)} {
+		if st, _ := e.do(t, "viewer", "GET", "/templates/"+id, nil, false); st != 404 {
+			t.Errorf("GET another account's template %s = %d, want 404", id, st)
+		}
+		if st, _ := e.do(t, "marketer", "POST", "/templates/"+id+"/ttl", url.Values{"ttl_value": {"2"}, "ttl_unit": {"days"}}, false); st != 404 {
+			t.Errorf("POST TTL of another account's template %s = %d, want 404", id, st)
+		}
+	}
+}

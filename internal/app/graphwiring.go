@@ -1,0 +1,169 @@
+package app
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+
+	"mmconsole/internal/accounts"
+	"mmconsole/internal/config"
+	"mmconsole/internal/graph"
+	"mmconsole/internal/sandbox"
+	"mmconsole/internal/secrets"
+	"mmconsole/models"
+)
+
+// sandboxRouter sends Graph API requests that carry a sandbox token to the embedded sandbox (on
+// loopback, over real HTTP) and every other request to the configured Graph API. Services hold
+// one graph.Client and never need to know which WABAs are simulated, and the sandbox can run
+// beside real connections (MMC_SANDBOX=on).
+type sandboxRouter struct {
+	target *url.URL
+	tokens map[string]bool
+	next   http.RoundTripper
+}
+
+func (r *sandboxRouter) RoundTrip(req *http.Request) (*http.Response, error) {
+	token := strings.TrimPrefix(req.Header.Get("Authorization"), "Bearer ")
+	if !r.tokens[token] {
+		return r.next.RoundTrip(req)
+	}
+	out := req.Clone(req.Context())
+	out.URL.Scheme, out.URL.Host = r.target.Scheme, r.target.Host
+	out.Host = r.target.Host
+	return r.next.RoundTrip(out)
+}
+
+// sandboxWanted decides whether the sandbox runs: always with "on", never with "off", and with
+// "auto" only while no real (non-sandbox) WABA connection exists.
+func sandboxWanted(ctx context.Context, db *gorm.DB, mode string) (bool, error) {
+	switch mode {
+	case config.SandboxOn:
+		return true, nil
+	case config.SandboxOff:
+		return false, nil
+	}
+	var real int64
+	if err := db.WithContext(ctx).Model(&models.WABAConnection{}).Where("sandbox = ?", false).Count(&real).Error; err != nil {
+		return false, fmt.Errorf("app: count connections: %w", err)
+	}
+	return real == 0, nil
+}
+
+// loadSecretsBox returns the box that seals tokens at rest. Without MMC_SECRET_KEY a sandbox-only
+// dashboard keeps a random key in a file beside the database, so sandbox tokens survive restarts;
+// with real connections possible, the key must come from the setting.
+func loadSecretsBox(cfg config.Config, sandboxOnly bool, log *slog.Logger) (*secrets.Box, error) {
+	if cfg.SecretKey != "" {
+		key, err := config.DecodeKey(cfg.SecretKey)
+		if err != nil {
+			return nil, fmt.Errorf("app: MMC_SECRET_KEY: %w", err)
+		}
+		return secrets.NewBox(key)
+	}
+	if !sandboxOnly {
+		return nil, fmt.Errorf("app: MMC_SECRET_KEY is required when the sandbox is not the only Graph API (MMC_SANDBOX=%s): set it to 32 random bytes, e.g. the output of: openssl rand -hex 32", cfg.Sandbox)
+	}
+	path := cfg.Database + ".key"
+	b, err := os.ReadFile(path)
+	if os.IsNotExist(err) {
+		key := make([]byte, 32)
+		if _, err := rand.Read(key); err != nil {
+			return nil, fmt.Errorf("app: generate key: %w", err)
+		}
+		if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+			return nil, fmt.Errorf("app: key folder: %w", err)
+		}
+		if err := os.WriteFile(path, []byte(hex.EncodeToString(key)), 0o600); err != nil {
+			return nil, fmt.Errorf("app: write %s: %w", path, err)
+		}
+		log.Warn("MMC_SECRET_KEY is not set: sandbox tokens are sealed with a key kept in a file; real connections need MMC_SECRET_KEY", "file", path)
+		return secrets.NewBox(key)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("app: read %s: %w", path, err)
+	}
+	key, err := config.DecodeKey(string(b))
+	if err != nil {
+		return nil, fmt.Errorf("app: key file %s: %w", path, err)
+	}
+	return secrets.NewBox(key)
+}
+
+// startSandbox runs the embedded Graph API on loopback, with its webhooks signed with appSecret
+// and posted to this dashboard's own receiver, and connects its WABAs to the demo account.
+func startSandbox(ctx context.Context, cfg config.Config, db *gorm.DB, box *secrets.Box, appSecret string, log *slog.Logger) (*sandbox.Sandbox, *sandboxRouter, models.Account, error) {
+	sb := sandbox.New(sandbox.Options{
+		GraphVersion: cfg.GraphVersion,
+		AppSecret:    appSecret,
+		CallbackURL:  cfg.PublicURL() + "/webhooks/whatsapp",
+		EventDelay:   orNegative(cfg.SandboxEventDelay),
+		ApproveAfter: orNegative(cfg.SandboxApproveAfter),
+		Logger:       log.With("component", "sandbox"),
+	})
+	base, err := sb.Start("127.0.0.1:0")
+	if err != nil {
+		return nil, nil, models.Account{}, fmt.Errorf("app: start sandbox: %w", err)
+	}
+	target, _ := url.Parse(base)
+	router := &sandboxRouter{target: target, tokens: map[string]bool{}, next: http.DefaultTransport}
+	var wabas []accounts.SandboxWABA
+	for _, w := range sb.Seed().WABAs {
+		router.tokens[w.Token] = true
+		sw := accounts.SandboxWABA{ID: w.ID, Name: w.Name, Token: w.Token, OnboardingStatus: w.OnboardingStatus}
+		for _, p := range w.PhoneNumbers {
+			sw.Phones = append(sw.Phones, accounts.SandboxPhone{ID: p.ID, DisplayPhoneNumber: p.DisplayPhoneNumber, VerifiedName: p.VerifiedName})
+		}
+		wabas = append(wabas, sw)
+	}
+	acct := models.Account{Name: "Hibot Demo", Sandbox: true}
+	if err := db.WithContext(ctx).Where("sandbox = ?", true).FirstOrCreate(&acct).Error; err != nil {
+		sb.Close()
+		return nil, nil, acct, fmt.Errorf("app: sandbox account: %w", err)
+	}
+	if err := accounts.EnsureSandboxConnections(ctx, db, acct.ID, wabas, box.Seal); err != nil {
+		sb.Close()
+		return nil, nil, acct, err
+	}
+	return sb, router, acct, nil
+}
+
+// orNegative maps a configured zero ("no delay") to the sandbox's "negative means zero".
+func orNegative(d time.Duration) time.Duration {
+	if d == 0 {
+		return -1
+	}
+	return d
+}
+
+// newGraphClient builds the one Graph API client every service uses.
+func newGraphClient(cfg config.Config, router *sandboxRouter, log *slog.Logger) *graph.Client {
+	var transport http.RoundTripper = http.DefaultTransport
+	if router != nil {
+		transport = router
+	}
+	return graph.New(graph.Options{
+		BaseURL:    cfg.GraphBaseURL,
+		Version:    cfg.GraphVersion,
+		Timeout:    cfg.GraphTimeout,
+		HTTPClient: &http.Client{Timeout: cfg.GraphTimeout, Transport: transport},
+		Logger:     log.With("component", "graph"),
+	})
+}
+
+// randomSecret is the per-run app secret of a sandbox-only dashboard without MMC_APP_SECRET.
+func randomSecret() string {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}

@@ -1,0 +1,216 @@
+// Package e2e drives a real Chromium (chromedp) against the real server on the sandbox, as a
+// person would. Under CI (CI=true) a missing browser is a failure; elsewhere these tests skip
+// with a message saying how to run them.
+package e2e
+
+import (
+	"context"
+	_ "embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"mmconsole/internal/app"
+	"mmconsole/internal/config"
+)
+
+//go:embed testdata/axe-4.14.1.min.js
+var axeSource string
+
+// server is a running dashboard on loopback with the sandbox on.
+type server struct {
+	URL string
+	App *app.App
+}
+
+// startServer builds the real app (sandbox on, short sandbox delays) and serves it on a free
+// loopback port until the test ends.
+func startServer(t *testing.T, env map[string]string) *server {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	vars := map[string]string{
+		"MMC_ADDR":                  ln.Addr().String(),
+		"MMC_DATABASE":              filepath.Join(t.TempDir(), "e2e.db"),
+		"MMC_SANDBOX":               "on",
+		"MMC_SANDBOX_EVENT_DELAY":   "300ms",
+		"MMC_SANDBOX_APPROVE_AFTER": "2s",
+		"MMC_SECRET_KEY":            strings.Repeat("5a", 32),
+		"MMC_LOG_LEVEL":             "warn",
+	}
+	for k, v := range env {
+		vars[k] = v
+	}
+	cfg, err := config.Load(nil, func(k string) (string, bool) { v, ok := vars[k]; return v, ok }, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	a, err := app.New(ctx, cfg, app.NewLogger(cfg, testWriter{t}))
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- a.Serve(ctx, ln) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("server shutdown: %v", err)
+		}
+	})
+	return &server{URL: "http://" + ln.Addr().String(), App: a}
+}
+
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimRight(string(p), "\n"))
+	return len(p), nil
+}
+
+// chromiumPath finds the browser, or skips (fails under CI) when there is none.
+func chromiumPath(t *testing.T) string {
+	t.Helper()
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	if os.Getenv("CI") != "" {
+		t.Fatal("Chromium is not installed, and CI must run the browser tests: apt-get install -y chromium")
+	}
+	t.Skip("browser tests skipped: Chromium is not installed (apt-get install -y chromium to run them)")
+	return ""
+}
+
+// browser opens a fresh headless Chromium (its own profile) with a window of the given width.
+func browser(t *testing.T, width int) context.Context {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("browser tests skipped under -short")
+	}
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chromiumPath(t)),
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("no-first-run", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(width, 900),
+	)
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelCtx := chromedp.NewContext(actx)
+	ctx, cancelTimeout := context.WithTimeout(ctx, 90*time.Second)
+	t.Cleanup(func() { cancelTimeout(); cancelCtx(); cancelAlloc() })
+	// The window cannot be narrower than about 500 px; emulate the viewport for phone widths.
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(int64(width), 900)); err != nil {
+		t.Fatalf("start Chromium: %v", err)
+	}
+	return ctx
+}
+
+// shotDir is where journeys save their screenshots: $MMC_E2E_SHOTS, or a folder in the test's
+// temporary directory (kept only for the run).
+func shotDir(t *testing.T) string {
+	if d := os.Getenv("MMC_E2E_SHOTS"); d != "" {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	return t.TempDir()
+}
+
+// screenshot saves a full-page PNG named after the journey step.
+func screenshot(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatalf("screenshot %s: %v", name, err)
+	}
+	if err := os.WriteFile(filepath.Join(shotDir(t), name+".png"), png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// axeViolation is what axe-core reports for one rule.
+type axeViolation struct {
+	ID     string `json:"id"`
+	Impact string `json:"impact"`
+	Help   string `json:"help"`
+	Nodes  []struct {
+		Target []any `json:"target"`
+	} `json:"nodes"`
+}
+
+// checkAccessibility runs axe-core on the current page and fails on serious or critical
+// violations.
+func checkAccessibility(t *testing.T, ctx context.Context, page string) {
+	t.Helper()
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](axeSource+";true")); err != nil {
+		t.Fatalf("load axe-core: %v", err)
+	}
+	raw, err := chromedp.Run(ctx, chromedp.Evaluate[string](
+		`axe.run(document, {resultTypes: ["violations"]}).then(r => JSON.stringify(r.violations))`,
+		chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatalf("run axe-core: %v", err)
+	}
+	var vs []axeViolation
+	if err := json.Unmarshal([]byte(raw), &vs); err != nil {
+		t.Fatalf("axe result: %v", err)
+	}
+	var bad []string
+	for _, v := range vs {
+		if v.Impact == "serious" || v.Impact == "critical" {
+			bad = append(bad, fmt.Sprintf("%s (%s): %s at %v", v.ID, v.Impact, v.Help, v.Nodes[0].Target))
+		}
+	}
+	if len(bad) > 0 {
+		t.Errorf("%s: accessibility violations:\n  %s", page, strings.Join(bad, "\n  "))
+	}
+}
+
+// setTheme switches the page to light or dark the way the theme button does.
+func setTheme(ctx context.Context, theme string) error {
+	_, err := chromedp.Run(ctx, chromedp.Evaluate[bool](
+		`document.documentElement.setAttribute("data-theme", "`+theme+`"); true`))
+	return err
+}
+
+// waitText waits until the element matching sel contains want.
+func waitText(ctx context.Context, sel, want string, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	var last string
+	for time.Now().Before(deadline) {
+		txt, err := chromedp.Run(ctx, chromedp.Evaluate[string](
+			`(document.querySelector(`+jsString(sel)+`) || {textContent: ""}).textContent`))
+		if err == nil && strings.Contains(txt, want) {
+			return nil
+		}
+		last = txt
+		time.Sleep(200 * time.Millisecond)
+	}
+	return errors.New(sel + " never contained " + want + "; last text: " + strings.Join(strings.Fields(last), " "))
+}
+
+func jsString(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
+}

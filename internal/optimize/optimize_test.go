@@ -1,0 +1,480 @@
+package optimize_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+
+	"mmconsole/internal/accounts"
+	"mmconsole/internal/database"
+	"mmconsole/internal/graph"
+	"mmconsole/internal/optimize"
+	"mmconsole/internal/sandbox"
+	"mmconsole/internal/templates"
+	"mmconsole/models"
+
+	"gorm.io/gorm"
+)
+
+type tokens map[string]string
+
+func (t tokens) Token(_ context.Context, c models.WABAConnection) (string, error) {
+	if tok, ok := t[c.WABAID]; ok {
+		return tok, nil
+	}
+	return "", fmt.Errorf("no token for %s", c.WABAID)
+}
+
+type auditLog struct {
+	mu      sync.Mutex
+	entries []optimize.AuditEntry
+}
+
+func (a *auditLog) Record(_ context.Context, e optimize.AuditEntry) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.entries = append(a.entries, e)
+	return nil
+}
+
+// recorder wraps the Graph client to see which templates were edited.
+type recorder struct {
+	optimize.Graph
+	mu     sync.Mutex
+	edited []string
+}
+
+func (r *recorder) EditTemplate(ctx context.Context, tok, id string, e graph.TemplateEdit) error {
+	r.mu.Lock()
+	r.edited = append(r.edited, id)
+	r.mu.Unlock()
+	return r.Graph.EditTemplate(ctx, tok, id, e)
+}
+
+type env struct {
+	db       *gorm.DB
+	sb       *sandbox.Sandbox
+	g        *graph.Client
+	rec      *recorder
+	svc      *optimize.Service
+	audit    *auditLog
+	conn     models.WABAConnection
+	other    models.WABAConnection
+	tpl      map[string]models.Template // by "name/lang"
+	marketer models.User
+	viewer   models.User
+	stranger models.User
+}
+
+func migrations() []database.Migration {
+	ms := accounts.Migrations()
+	ms = append(ms, templates.Migrations()...) // the catalog owns the templates table
+	return append(ms, optimize.Migrations()...)
+}
+
+func newEnv(t *testing.T, g optimize.Graph) *env {
+	t.Helper()
+	sb := sandbox.New(sandbox.Options{EventDelay: -1})
+	t.Cleanup(func() { sb.Close() })
+	srv := httptest.NewServer(sb.Handler())
+	t.Cleanup(srv.Close)
+	e := &env{db: database.OpenTest(t, migrations()), sb: sb, tpl: map[string]models.Template{}, audit: &auditLog{}}
+	e.g = graph.New(graph.Options{BaseURL: srv.URL, MaxRetries: -1})
+	if g == nil {
+		g = e.g
+	}
+	e.rec = &recorder{Graph: g}
+	accA, accB := models.Account{Name: "A"}, models.Account{Name: "B"}
+	must(t, e.db.Create(&accA).Error)
+	must(t, e.db.Create(&accB).Error)
+	e.conn = models.WABAConnection{AccountID: accA.ID, WABAID: sandbox.StoreWABAID, Name: "Store", TokenSealed: []byte("x")}
+	e.other = models.WABAConnection{AccountID: accB.ID, WABAID: sandbox.PharmaWABAID, Name: "Pharma", TokenSealed: []byte("x")}
+	must(t, e.db.Create(&e.conn).Error)
+	must(t, e.db.Create(&e.other).Error)
+	for _, w := range sb.Seed().WABAs {
+		conn := e.conn
+		if w.ID == sandbox.PharmaWABAID {
+			conn = e.other
+		}
+		for _, st := range w.Templates {
+			row := models.Template{AccountID: conn.AccountID, ConnectionID: conn.ID, WABAID: w.ID, TemplateID: st.ID, Name: st.Name,
+				Language: st.Language, Status: st.Status, Category: st.Category, FirstSeenAt: time.Now(), RefreshedAt: time.Now()}
+			must(t, e.db.Create(&row).Error)
+			e.tpl[st.Name+"/"+st.Language] = row
+		}
+	}
+	e.svc = optimize.New(e.db, e.rec, tokens{sandbox.StoreWABAID: sandbox.StoreToken, sandbox.PharmaWABAID: sandbox.PharmaToken}, e.audit, optimize.Options{})
+	e.marketer = models.User{ID: 7, AccountID: &accA.ID, Email: "m@a.example", Role: models.RoleMarketer}
+	e.viewer = models.User{ID: 8, AccountID: &accA.ID, Email: "v@a.example", Role: models.RoleViewer}
+	e.stranger = models.User{ID: 9, AccountID: &accB.ID, Email: "m@b.example", Role: models.RoleMarketer}
+	return e
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+var ctx = context.Background()
+
+func findWABA(v optimize.WABAView, key string) optimize.WABARow {
+	for _, r := range v.Rows {
+		if r.Feature.Key == key {
+			return r
+		}
+	}
+	return optimize.WABARow{}
+}
+
+func findTpl(v optimize.TemplateView, key string) optimize.TemplateRow {
+	for _, r := range v.Rows {
+		if r.Feature.Key == key {
+			return r
+		}
+	}
+	return optimize.TemplateRow{}
+}
+
+func TestReadsWABAAndTemplateShapesAndKeepsUnknownKeys(t *testing.T) {
+	e := newEnv(t, nil)
+	// An unknown key, set at Meta, must come back and be shown with its raw key.
+	must(t, e.g.SetWABAOptimizations(ctx, sandbox.StoreToken, sandbox.StoreWABAID, map[string]string{"future_magic_feature": graph.OptIn}))
+	v, err := e.svc.WABA(ctx, e.marketer.Scope(), e.conn.ID) // WABA GET shape: data[0].creative_features_spec[0]
+	must(t, err)
+	if r := findWABA(v, "image_touchups"); r.MetaValue != graph.OptIn || r.Drift {
+		t.Errorf("image_touchups = %+v, want OPT_IN without drift", r)
+	}
+	u := findWABA(v, "future_magic_feature")
+	if u.MetaValue != graph.OptIn || u.Feature.Known || u.Feature.State != optimize.StateUnknown || u.Feature.State.Label() != "Unknown to this console" {
+		t.Errorf("unknown key row = %+v", u)
+	}
+	if f := findWABA(v, "image_end_card").Feature; !f.ThirdPartyKey || !f.Known {
+		t.Errorf("image_end_card should be a known YCloud-only key: %+v", f)
+	}
+	// Template GET shape: [{key: UPPER, value: {enroll_status}}].
+	tv, err := e.svc.RereadTemplate(ctx, e.marketer.Scope(), e.tpl["summer_sale/en_US"].ID)
+	must(t, err)
+	if r := findTpl(tv, "image_brightness_and_contrast"); r.TemplateValue != graph.OptOut {
+		t.Errorf("template value = %+v", r)
+	}
+	var stored models.Template
+	must(t, e.db.First(&stored, e.tpl["summer_sale/en_US"].ID).Error)
+	if optimize.TemplateValues(stored)["text_extraction_for_headline"] != graph.OptIn {
+		t.Errorf("Optimizations column not updated: %s", stored.Optimizations)
+	}
+}
+
+// The request (object-keyed) shape, answered by a proxy on a read, decodes too.
+func TestReadsRequestShapeFromAProxy(t *testing.T) {
+	fake := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, `{"id":"572279198452401","status":"APPROVED","degrees_of_freedom_spec":{"creative_features_spec":{"IMAGE_TOUCHUPS":{"enroll_status":"opt_in"}}}}`)
+	}))
+	defer fake.Close()
+	e := newEnv(t, graph.New(graph.Options{BaseURL: fake.URL, MaxRetries: -1}))
+	tv, err := e.svc.RereadTemplate(ctx, e.marketer.Scope(), e.tpl["summer_sale/en_US"].ID)
+	must(t, err)
+	if r := findTpl(tv, "image_touchups"); r.TemplateValue != graph.OptIn || r.Source != optimize.SourceTemplate {
+		t.Errorf("object shape row = %+v", r)
+	}
+}
+
+func TestPrecedenceShowsEachSource(t *testing.T) {
+	e := newEnv(t, nil)
+	_, err := e.svc.RereadWABA(ctx, e.marketer.Scope(), e.conn.ID)
+	must(t, err)
+	tv, err := e.svc.RereadTemplate(ctx, e.marketer.Scope(), e.tpl["summer_sale/en_US"].ID)
+	must(t, err)
+	cases := []struct {
+		key    string
+		value  string
+		source optimize.Source
+	}{
+		{"image_brightness_and_contrast", graph.OptOut, optimize.SourceTemplate}, // template says OPT_OUT
+		{"text_formatting_optimization", graph.OptIn, optimize.SourceWABA},       // only the WABA sets it
+		{"image_animation", graph.OptOut, optimize.SourceMetaDefault},            // nobody sets it
+		{"image_end_card", graph.OptIn, optimize.SourceTemplate},                 // template OPT_IN beats WABA OPT_OUT
+	}
+	for _, c := range cases {
+		r := findTpl(tv, c.key)
+		if r.Effective != c.value || r.Source != c.source {
+			t.Errorf("%s: effective %s from %s, want %s from %s", c.key, r.Effective, r.Source, c.value, c.source)
+		}
+	}
+	if optimize.SourceMetaDefault.Label() != "Meta's default" || optimize.SourceWABA.Label() != "WABA default" || optimize.SourceTemplate.Label() != "Template setting" {
+		t.Error("source labels changed")
+	}
+}
+
+func TestSetWABAConfirmsAndRecords(t *testing.T) {
+	e := newEnv(t, nil)
+	_, err := e.svc.WABA(ctx, e.marketer.Scope(), e.conn.ID)
+	must(t, err)
+	row, err := e.svc.SetWABA(ctx, optimize.Actor{User: e.marketer, IP: "127.0.0.1"}, e.conn.ID, "image_animation", graph.OptIn)
+	must(t, err)
+	if row.Err != nil || row.MetaValue != graph.OptIn || row.Pending != "" {
+		t.Fatalf("row = %+v", row)
+	}
+	var ch models.OptimizationChange
+	must(t, e.db.Where("feature = ?", "image_animation").First(&ch).Error)
+	if ch.Status != models.OptChangeConfirmed || ch.MetaAnswer != "ok" || ch.ActorEmail != "m@a.example" || ch.Scope != models.OptScopeWABA || ch.NewValue != graph.OptIn {
+		t.Errorf("change = %+v", ch)
+	}
+	if len(e.audit.entries) != 1 || e.audit.entries[0].Action != optimize.AuditAction {
+		t.Errorf("audit = %+v", e.audit.entries)
+	}
+}
+
+// staleReads accepts writes but keeps answering the old WABA value, like a slow Meta.
+type staleReads struct {
+	optimize.Graph
+	stale bool
+}
+
+func (s *staleReads) GetWABA(ctx context.Context, tok, id string) (graph.WABA, error) {
+	w, err := s.Graph.GetWABA(ctx, tok, id)
+	if s.stale && w.DegreesOfFreedom.Features != nil {
+		w.DegreesOfFreedom.Features["image_touchups"] = graph.OptIn
+	}
+	return w, err
+}
+
+func TestPendingUntilMetaReportsTheValue(t *testing.T) {
+	var sg *staleReads
+	e := newEnv(t, nil)
+	sg = &staleReads{Graph: e.g}
+	e.svc = optimize.New(e.db, sg, tokens{sandbox.StoreWABAID: sandbox.StoreToken}, nil, optimize.Options{})
+	_, err := e.svc.WABA(ctx, e.marketer.Scope(), e.conn.ID)
+	must(t, err)
+	sg.stale = true
+	row, err := e.svc.SetWABA(ctx, optimize.Actor{User: e.marketer}, e.conn.ID, "image_touchups", graph.OptOut)
+	must(t, err)
+	if row.Pending != graph.OptOut || row.Notice != "Pending: Meta has not reported the new value yet." {
+		t.Fatalf("want pending, got %+v", row)
+	}
+	sg.stale = false
+	v, err := e.svc.RereadWABA(ctx, e.marketer.Scope(), e.conn.ID)
+	must(t, err)
+	if r := findWABA(v, "image_touchups"); r.Pending != "" || r.MetaValue != graph.OptOut || r.Drift {
+		t.Errorf("after re-check = %+v", r)
+	}
+	var ch models.OptimizationChange
+	must(t, e.db.Where("feature = ?", "image_touchups").First(&ch).Error)
+	if ch.Status != models.OptChangeConfirmed {
+		t.Errorf("change status = %s", ch.Status)
+	}
+}
+
+func TestFailedWABAChangeRollsBackWithExplanation(t *testing.T) {
+	cases := []struct {
+		name string
+		tok  string
+		code int
+	}{
+		{"wrong token", "not-a-token", 190},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			e := newEnv(t, nil)
+			_, err := e.svc.WABA(ctx, e.marketer.Scope(), e.conn.ID)
+			must(t, err)
+			e.svc = optimize.New(e.db, e.g, tokens{sandbox.StoreWABAID: c.tok}, e.audit, optimize.Options{})
+			row, err := e.svc.SetWABA(ctx, optimize.Actor{User: e.marketer}, e.conn.ID, "image_touchups", graph.OptOut)
+			must(t, err)
+			if row.Err == nil || row.Err.Code != c.code || row.Err.Action == "" || row.Err.Meaning == "" {
+				t.Fatalf("want explained error %d, got %+v", c.code, row.Err)
+			}
+			if row.MetaValue != graph.OptIn || row.Pending != "" {
+				t.Errorf("row should show the old value: %+v", row)
+			}
+			var ch models.OptimizationChange
+			must(t, e.db.Where("feature = ?", "image_touchups").First(&ch).Error)
+			if ch.Status != models.OptChangeFailed || ch.ErrorCode != c.code || ch.OldValue != graph.OptIn {
+				t.Errorf("change = %+v", ch)
+			}
+		})
+	}
+}
+
+func TestDriftAfterAChangeBehindTheConsolesBack(t *testing.T) {
+	e := newEnv(t, nil)
+	_, err := e.svc.WABA(ctx, e.marketer.Scope(), e.conn.ID)
+	must(t, err)
+	id := e.tpl["summer_sale/en_US"].ID
+	_, err = e.svc.RereadTemplate(ctx, e.marketer.Scope(), id)
+	must(t, err)
+	must(t, e.g.SetWABAOptimizations(ctx, sandbox.StoreToken, sandbox.StoreWABAID, map[string]string{"image_touchups": graph.OptOut}))
+	must(t, e.g.EditTemplate(ctx, sandbox.StoreToken, e.tpl["summer_sale/en_US"].TemplateID, graph.TemplateEdit{Optimizations: map[string]string{"text_extraction_for_headline": graph.OptOut}}))
+
+	before, err := e.svc.WABA(ctx, e.marketer.Scope(), e.conn.ID)
+	must(t, err)
+	if before.DriftCount != 0 {
+		t.Fatalf("no drift before re-reading: %d", before.DriftCount)
+	}
+	v, err := e.svc.RereadWABA(ctx, e.marketer.Scope(), e.conn.ID)
+	must(t, err)
+	if r := findWABA(v, "image_touchups"); !r.Drift || r.Stored != graph.OptIn || r.MetaValue != graph.OptOut || v.DriftCount != 1 {
+		t.Errorf("WABA drift = %+v (count %d)", r, v.DriftCount)
+	}
+	tv, err := e.svc.RereadTemplate(ctx, e.marketer.Scope(), id)
+	must(t, err)
+	if r := findTpl(tv, "text_extraction_for_headline"); !r.Drift || r.Stored != graph.OptIn || r.TemplateValue != graph.OptOut {
+		t.Errorf("template drift = %+v", r)
+	}
+	// Accepting Meta's values clears the drift.
+	must(t, e.svc.AcceptMeta(ctx, optimize.Actor{User: e.marketer}, models.OptScopeWABA, e.conn.ID))
+	v, err = e.svc.WABA(ctx, e.marketer.Scope(), e.conn.ID)
+	must(t, err)
+	if v.DriftCount != 0 {
+		t.Errorf("drift after accept = %d", v.DriftCount)
+	}
+}
+
+func TestTemplateChangeCountsEditsAndRefusesAtTheLimit(t *testing.T) {
+	e := newEnv(t, nil)
+	row := e.tpl["flash_coupon/pt_BR"]
+	a := optimize.Actor{User: e.marketer}
+	v, err := e.svc.SetTemplate(ctx, a, row.ID, "image_touchups", graph.OptOut)
+	must(t, err)
+	if v.Err != nil || v.EditsUsed != 1 || findTpl(v, "image_touchups").TemplateValue != graph.OptOut || len(v.History) != 1 {
+		t.Fatalf("after one edit: err=%+v used=%d history=%d", v.Err, v.EditsUsed, len(v.History))
+	}
+	for i := 0; i < 9; i++ {
+		val := graph.OptIn
+		if i%2 == 1 {
+			val = graph.OptOut
+		}
+		v, err = e.svc.SetTemplate(ctx, a, row.ID, "image_touchups", val)
+		must(t, err)
+		if v.Err != nil {
+			t.Fatalf("edit %d: %+v", i+2, v.Err)
+		}
+	}
+	if v.EditsUsed != 10 || !v.AtLimit() {
+		t.Fatalf("used = %d", v.EditsUsed)
+	}
+	n := len(e.rec.edited)
+	v, err = e.svc.SetTemplate(ctx, a, row.ID, "image_touchups", graph.OptOut)
+	must(t, err)
+	if v.Err == nil || !v.Err.EditLimit || len(e.rec.edited) != n {
+		t.Fatalf("11th edit must be refused locally without calling Meta: %+v, calls %d->%d", v.Err, n, len(e.rec.edited))
+	}
+}
+
+func TestMetaEditLimitErrorIsExplainedAsTheLimit(t *testing.T) {
+	e := newEnv(t, nil)
+	row := e.tpl["summer_sale/es_MX"]
+	for i := 0; i < 10; i++ { // edits made elsewhere: the console does not count them
+		must(t, e.g.EditTemplate(ctx, sandbox.StoreToken, row.TemplateID, graph.TemplateEdit{Optimizations: map[string]string{"image_touchups": graph.OptIn}}))
+	}
+	v, err := e.svc.SetTemplate(ctx, optimize.Actor{User: e.marketer}, row.ID, "image_touchups", graph.OptOut)
+	must(t, err)
+	if v.Err == nil || !v.Err.EditLimit || v.Err.Subcode != sandbox.EditLimitSubcode {
+		t.Fatalf("want the edit-limit explanation, got %+v", v.Err)
+	}
+}
+
+func TestBulkReportsEachTemplateAndRetriesOnlyTheFailed(t *testing.T) {
+	e := newEnv(t, nil)
+	ok, pending, limited := e.tpl["summer_sale/en_US"], e.tpl["spring_preview/en_US"], e.tpl["flash_coupon/pt_BR"]
+	for i := 0; i < 10; i++ {
+		must(t, e.db.Create(&models.OptimizationChange{AccountID: e.conn.AccountID, ConnectionID: e.conn.ID, Scope: models.OptScopeTemplate,
+			TargetID: limited.TemplateID, Feature: "image_touchups", NewValue: graph.OptIn, Status: models.OptChangeConfirmed,
+			RequestKey: fmt.Sprint("k", i), CountsTowardLimit: true, CreatedAt: time.Now().Add(-time.Hour)}).Error)
+	}
+	ids := []uint{ok.ID, pending.ID, limited.ID}
+	_, err := e.svc.RereadTemplate(ctx, e.marketer.Scope(), ok.ID) // summer_sale has image_brightness_and_contrast OPT_OUT
+	must(t, err)
+	settings := map[string]string{"image_touchups": graph.OptOut, "image_brightness_and_contrast": graph.OptOut, "auto_promotion_tag": optimize.Leave}
+
+	plan, err := e.svc.BulkPreview(ctx, e.marketer.Scope(), e.conn.ID, ids, settings)
+	must(t, err)
+	if len(e.rec.edited) != 0 {
+		t.Fatal("preview must not send anything")
+	}
+	for _, it := range plan.Items {
+		if it.Template.ID == ok.ID && (len(it.Changes) != 1 || len(it.Unchanged) != 1 || it.Changes[0].Feature.Key != "image_touchups") {
+			t.Errorf("summer_sale preview: changes %+v unchanged %+v", it.Changes, it.Unchanged)
+		}
+		if it.Template.ID == limited.ID && !it.AtLimit {
+			t.Error("flash_coupon should be shown at the limit")
+		}
+	}
+
+	res, err := e.svc.BulkApply(ctx, optimize.Actor{User: e.marketer}, e.conn.ID, ids, settings)
+	must(t, err)
+	want := map[uint]string{ok.ID: optimize.BulkOK, pending.ID: optimize.BulkFailed, limited.ID: optimize.BulkNotSentLimit}
+	if len(res.Outcomes) != 3 {
+		t.Fatalf("outcomes = %d", len(res.Outcomes))
+	}
+	for _, o := range res.Outcomes {
+		if o.Status != want[o.Template.ID] {
+			t.Errorf("%s: %s, want %s (%+v)", o.Template.Name, o.Status, want[o.Template.ID], o.Err)
+		}
+		if o.Status != optimize.BulkOK && o.Err == nil {
+			t.Errorf("%s has no explanation", o.Template.Name)
+		}
+	}
+	for _, o := range res.Outcomes {
+		if o.Template.ID == pending.ID && (o.Err == nil || o.Err.Code != 100) {
+			t.Errorf("PENDING template should fail with Meta's 100: %+v", o.Err)
+		}
+	}
+
+	e.rec.edited = nil
+	retry := res.RetryIDs()
+	if len(retry) != 2 {
+		t.Fatalf("retry ids = %v", retry)
+	}
+	res2, err := e.svc.BulkApply(ctx, optimize.Actor{User: e.marketer}, e.conn.ID, retry, settings)
+	must(t, err)
+	if len(res2.Outcomes) != 2 || len(e.rec.edited) != 1 || e.rec.edited[0] != pending.TemplateID {
+		t.Errorf("retry must send only the failed ones: outcomes %d, edited %v", len(res2.Outcomes), e.rec.edited)
+	}
+}
+
+func TestRolesAndTenants(t *testing.T) {
+	e := newEnv(t, nil)
+	if _, err := e.svc.SetWABA(ctx, optimize.Actor{User: e.viewer}, e.conn.ID, "image_touchups", graph.OptOut); err != models.ErrForbidden {
+		t.Errorf("viewer SetWABA = %v", err)
+	}
+	if _, err := e.svc.SetTemplate(ctx, optimize.Actor{User: e.viewer}, e.tpl["summer_sale/en_US"].ID, "image_touchups", graph.OptOut); err != models.ErrForbidden {
+		t.Errorf("viewer SetTemplate = %v", err)
+	}
+	if _, err := e.svc.SetWABA(ctx, optimize.Actor{User: e.stranger}, e.conn.ID, "image_touchups", graph.OptOut); err != models.ErrNotFound {
+		t.Errorf("other account SetWABA = %v", err)
+	}
+	if _, err := e.svc.Template(ctx, e.stranger.Scope(), e.tpl["summer_sale/en_US"].ID); err != models.ErrNotFound {
+		t.Errorf("other account Template = %v", err)
+	}
+	if _, err := e.svc.Matrix(ctx, e.stranger.Scope(), e.conn.ID, 0); err != models.ErrNotFound {
+		t.Errorf("other account Matrix = %v", err)
+	}
+}
+
+func TestMatrixListsMarketingTemplatesWithSources(t *testing.T) {
+	e := newEnv(t, nil)
+	_, err := e.svc.RereadWABA(ctx, e.marketer.Scope(), e.conn.ID)
+	must(t, err)
+	m, err := e.svc.Matrix(ctx, e.marketer.Scope(), e.conn.ID, 0)
+	must(t, err)
+	for _, r := range m.Rows {
+		if r.Template.Category != "MARKETING" {
+			t.Errorf("non-marketing template in matrix: %s", r.Template.Name)
+		}
+		if len(r.Cells) != len(m.Features) {
+			t.Fatalf("cells %d != features %d", len(r.Cells), len(m.Features))
+		}
+	}
+	b, _ := json.Marshal(len(m.Rows))
+	if string(b) != "9" {
+		t.Errorf("marketing templates of the store = %s, want 9", b)
+	}
+}

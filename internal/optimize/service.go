@@ -1,0 +1,638 @@
+package optimize
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	"mmconsole/internal/database"
+	"mmconsole/internal/graph"
+	"mmconsole/models"
+)
+
+// Graph is the part of the Graph API client this area uses (*graph.Client satisfies it).
+type Graph interface {
+	GetWABA(ctx context.Context, token, wabaID string) (graph.WABA, error)
+	GetTemplate(ctx context.Context, token, templateID string) (graph.Template, error)
+	EditTemplate(ctx context.Context, token, templateID string, e graph.TemplateEdit) error
+	SetWABAOptimizations(ctx context.Context, token, wabaID string, features map[string]string) error
+}
+
+// TokenSource opens a connection's sealed access token.
+type TokenSource interface {
+	Token(ctx context.Context, conn models.WABAConnection) (string, error)
+}
+
+// AuditEntry is what this area tells the audit log about a change.
+type AuditEntry struct {
+	AccountID  *uint
+	ActorID    *uint
+	ActorEmail string
+	Action     string
+	Target     string
+	Before     any
+	After      any
+	IP         string
+}
+
+// Auditor records changes in the audit log.
+type Auditor interface {
+	Record(ctx context.Context, e AuditEntry) error
+}
+
+// AuditAction is the audit action of every optimization change.
+const AuditAction = "optimization.change"
+
+// Options tune the service. Zero values get the defaults below.
+type Options struct {
+	// MetaDefault is the value assumed when neither the template nor the WABA has a setting.
+	// Meta's template docs say "enabled by default"; since Apr 21, 2026 the WABA-level default
+	// is disabled. Which one wins is undocumented [I]; the default assumes disabled (OPT_OUT).
+	MetaDefault string
+	// EditLimit edits of an APPROVED template per EditWindow (Meta: 10 per 30 days).
+	EditLimit  int
+	EditWindow time.Duration
+	// EditLimitSubcodes are error_subcodes that mean "edit limit reached". Meta documents the
+	// limit but not its error [I]; the default is the sandbox's 2388299.
+	EditLimitSubcodes []int
+	Now               func() time.Time
+	Logger            *slog.Logger
+}
+
+// Service is the optimizations area.
+type Service struct {
+	db     *gorm.DB
+	graph  Graph
+	tokens TokenSource
+	audit  Auditor
+	opts   Options
+}
+
+// New builds the service. auditor may be nil (nothing is audited).
+func New(db *gorm.DB, g Graph, tokens TokenSource, auditor Auditor, o Options) *Service {
+	if o.MetaDefault == "" {
+		o.MetaDefault = graph.OptOut
+	}
+	if o.EditLimit <= 0 {
+		o.EditLimit = 10
+	}
+	if o.EditWindow <= 0 {
+		o.EditWindow = 30 * 24 * time.Hour
+	}
+	if o.EditLimitSubcodes == nil {
+		o.EditLimitSubcodes = []int{2388299}
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Service{db: db, graph: g, tokens: tokens, audit: auditor, opts: o}
+}
+
+// Migrations creates the optimization tables.
+func Migrations() []database.Migration {
+	return []database.Migration{
+		database.AutoMigrateStep("0006_optimize", &models.OptimizationSetting{}, &models.OptimizationChange{}),
+	}
+}
+
+// MetaDefault is the value assumed when nothing is set (for the "how we decide" note).
+func (s *Service) MetaDefault() string { return s.opts.MetaDefault }
+
+// EditLimit is the number of edits an approved template allows per window.
+func (s *Service) EditLimit() int { return s.opts.EditLimit }
+
+func (s *Service) now() time.Time { return s.opts.Now().UTC() }
+
+// Actor is who asks for a change.
+type Actor struct {
+	User models.User
+	IP   string
+}
+
+// ---- errors in words ----
+
+// ErrorInfo is a failed change explained: Meta's code, its meaning and what to do.
+type ErrorInfo struct {
+	Code, Subcode int
+	Title         string
+	Meaning       string
+	Action        string
+	Details       string
+	FBTraceID     string
+	EditLimit     bool
+}
+
+// Summary is the one-line form stored in the change record.
+func (e ErrorInfo) Summary() string {
+	s := e.Title
+	if e.Code != 0 {
+		s = fmt.Sprintf("error %d", e.Code)
+		if e.Subcode != 0 {
+			s += fmt.Sprintf("/%d", e.Subcode)
+		}
+		s += ": " + e.Title
+	}
+	if e.Details != "" {
+		s += " (" + e.Details + ")"
+	}
+	return s
+}
+
+func (s *Service) editLimitInfo(used int) *ErrorInfo {
+	return &ErrorInfo{
+		Title:     "Edit limit reached",
+		Meaning:   fmt.Sprintf("Meta allows an approved template at most %d edits in 30 days; changing an optimization is an edit. %d of %d are used.", s.opts.EditLimit, used, s.opts.EditLimit),
+		Action:    "Wait until the oldest edit is more than 30 days old, or change the WABA default instead (it applies to templates without their own setting).",
+		EditLimit: true,
+	}
+}
+
+// explain turns any error from a Graph call into words.
+func (s *Service) explain(err error) *ErrorInfo {
+	ge, ok := graph.AsGraphError(err)
+	if !ok {
+		return &ErrorInfo{Title: "Meta could not be reached", Meaning: err.Error(), Action: "Check the connection and try again; nothing was changed."}
+	}
+	for _, sc := range s.opts.EditLimitSubcodes {
+		if ge.Subcode == sc && sc != 0 {
+			info := s.editLimitInfo(s.opts.EditLimit)
+			info.Meaning = fmt.Sprintf("Meta refused the edit: an approved template allows at most %d edits in 30 days (and content edits once in 24 hours).", s.opts.EditLimit)
+			info.Code, info.Subcode, info.Details, info.FBTraceID = ge.Code, ge.Subcode, ge.Details, ge.FBTraceID
+			return info
+		}
+	}
+	x := ge.Explain()
+	info := &ErrorInfo{Code: ge.Code, Subcode: ge.Subcode, Title: x.Title, Meaning: x.Meaning, Action: x.Action, Details: ge.Details, FBTraceID: ge.FBTraceID}
+	if ge.Code == 0 {
+		info.Title = "Unexpected answer from Meta"
+		info.Meaning = ge.Error()
+		info.Action = "Try again later; nothing was changed."
+	}
+	return info
+}
+
+// ---- loading ----
+
+// Connections lists the WABA connections visible in scope.
+func (s *Service) Connections(ctx context.Context, scope models.Scope) ([]models.WABAConnection, error) {
+	var out []models.WABAConnection
+	if err := database.Scoped(s.db.WithContext(ctx), scope, "account_id").Order("name, waba_id").Find(&out).Error; err != nil {
+		return nil, fmt.Errorf("optimize: list connections: %w", err)
+	}
+	return out, nil
+}
+
+// Connection loads one connection; another account's answers models.ErrNotFound.
+func (s *Service) Connection(ctx context.Context, scope models.Scope, id uint) (models.WABAConnection, error) {
+	var c models.WABAConnection
+	err := database.Scoped(s.db.WithContext(ctx), scope, "account_id").Where("id = ?", id).First(&c).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return c, models.ErrNotFound
+	}
+	if err != nil {
+		return c, fmt.Errorf("optimize: connection %d: %w", id, err)
+	}
+	return c, nil
+}
+
+func (s *Service) template(ctx context.Context, scope models.Scope, id uint) (models.Template, models.WABAConnection, error) {
+	var t models.Template
+	err := database.Scoped(s.db.WithContext(ctx), scope, "account_id").Where("id = ?", id).First(&t).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return t, models.WABAConnection{}, models.ErrNotFound
+	}
+	if err != nil {
+		return t, models.WABAConnection{}, fmt.Errorf("optimize: template %d: %w", id, err)
+	}
+	c, err := s.Connection(ctx, scope, t.ConnectionID)
+	return t, c, err
+}
+
+// TemplateValues decodes models.Template.Optimizations; a malformed column reads as empty.
+func TemplateValues(t models.Template) map[string]string {
+	out := map[string]string{}
+	var m map[string]string
+	if json.Unmarshal([]byte(t.Optimizations), &m) == nil {
+		for k, v := range m {
+			out[NormKey(k)] = v
+		}
+	}
+	return out
+}
+
+func (s *Service) settings(ctx context.Context, connID uint, scope string, targets ...string) (map[string]map[string]models.OptimizationSetting, error) {
+	var rows []models.OptimizationSetting
+	q := s.db.WithContext(ctx).Where("connection_id = ? AND scope = ?", connID, scope)
+	if len(targets) > 0 {
+		q = q.Where("target_id IN ?", targets)
+	}
+	if err := q.Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("optimize: read settings: %w", err)
+	}
+	out := map[string]map[string]models.OptimizationSetting{}
+	for _, r := range rows {
+		if out[r.TargetID] == nil {
+			out[r.TargetID] = map[string]models.OptimizationSetting{}
+		}
+		out[r.TargetID][r.Feature] = r
+	}
+	return out, nil
+}
+
+// wabaValues is what Meta last reported for the WABA, feature -> value.
+func wabaValues(rows map[string]models.OptimizationSetting) map[string]string {
+	out := map[string]string{}
+	for k, r := range rows {
+		if r.MetaValue != "" {
+			out[k] = r.MetaValue
+		}
+	}
+	return out
+}
+
+// ---- reconciling a read ----
+
+// applyRead stores what Meta reported for one target: MetaValue for every key Meta reports or
+// the console knows, confirms pending changes Meta now reports, and keeps Value (the console's
+// expectation) so that drift stays visible.
+func (s *Service) applyRead(tx *gorm.DB, conn models.WABAConnection, scope, target string, meta map[string]string, existing map[string]models.OptimizationSetting) error {
+	now := s.now()
+	readBefore := false
+	for _, r := range existing {
+		if r.ReadAt != nil {
+			readBefore = true
+		}
+	}
+	keys := map[string]bool{}
+	for k := range meta {
+		keys[k] = true
+	}
+	for k := range existing {
+		keys[k] = true
+	}
+	for k := range keys {
+		mv := meta[k]
+		r, ok := existing[k]
+		if !ok {
+			r = models.OptimizationSetting{AccountID: conn.AccountID, ConnectionID: conn.ID, Scope: scope, TargetID: target, Feature: k, Source: "meta_read"}
+			if !readBefore {
+				r.Value = mv // the first read is the baseline
+			}
+			r.MetaValue, r.ReadAt = mv, &now
+			if err := tx.Create(&r).Error; err != nil {
+				return fmt.Errorf("optimize: store setting %s: %w", k, err)
+			}
+			continue
+		}
+		upd := map[string]any{"meta_value": mv, "read_at": now}
+		if r.PendingValue != "" && mv == r.PendingValue {
+			upd["value"], upd["source"], upd["pending_value"], upd["pending_change_id"] = mv, "console_change", "", nil
+			if r.PendingChangeID != nil {
+				if err := tx.Model(&models.OptimizationChange{}).Where("id = ? AND status = ?", *r.PendingChangeID, models.OptChangePending).
+					Updates(map[string]any{"status": models.OptChangeConfirmed, "confirmed_at": now}).Error; err != nil {
+					return fmt.Errorf("optimize: confirm change: %w", err)
+				}
+			}
+		} else if r.ReadAt == nil && r.Source == "" {
+			upd["value"] = mv
+		}
+		if err := tx.Model(&models.OptimizationSetting{}).Where("id = ?", r.ID).Updates(upd).Error; err != nil {
+			return fmt.Errorf("optimize: update setting %s: %w", k, err)
+		}
+	}
+	return nil
+}
+
+// ---- WABA level ----
+
+// WABARow is one feature of the WABA page.
+type WABARow struct {
+	ConnectionID uint
+	Feature      Feature
+	MetaValue    string // what Meta reports; "" = not set
+	Stored       string // what the console expects
+	Drift        bool
+	Pending      string
+	ReadAt       *time.Time
+	Err          *ErrorInfo // the change just tried failed (rolled back)
+	Notice       string     // the outcome of the change just tried
+}
+
+// WABAView is the WABA page's data.
+type WABAView struct {
+	Conn       models.WABAConnection
+	Rows       []WABARow
+	ReadAt     *time.Time
+	DriftCount int
+}
+
+// WABA returns the WABA's optimization defaults as stored; the first visit reads them from Meta.
+func (s *Service) WABA(ctx context.Context, scope models.Scope, connID uint) (WABAView, error) {
+	conn, err := s.Connection(ctx, scope, connID)
+	if err != nil {
+		return WABAView{}, err
+	}
+	rows, err := s.settings(ctx, conn.ID, models.OptScopeWABA, conn.WABAID)
+	if err != nil {
+		return WABAView{}, err
+	}
+	if len(rows[conn.WABAID]) == 0 {
+		return s.RereadWABA(ctx, scope, connID)
+	}
+	return s.wabaView(conn, rows[conn.WABAID]), nil
+}
+
+func (s *Service) wabaView(conn models.WABAConnection, rows map[string]models.OptimizationSetting) WABAView {
+	v := WABAView{Conn: conn}
+	for _, f := range FeaturesFor(wabaValues(rows)) {
+		r := rows[f.Key]
+		row := WABARow{ConnectionID: conn.ID, Feature: f, MetaValue: r.MetaValue, Stored: r.Value, Pending: r.PendingValue, ReadAt: r.ReadAt}
+		row.Drift = r.ID != 0 && r.PendingValue == "" && r.Value != r.MetaValue
+		if row.Drift {
+			v.DriftCount++
+		}
+		if r.ReadAt != nil && (v.ReadAt == nil || r.ReadAt.After(*v.ReadAt)) {
+			v.ReadAt = r.ReadAt
+		}
+		v.Rows = append(v.Rows, row)
+	}
+	return v
+}
+
+// Row picks one feature's row from a view.
+func (v WABAView) Row(feature string) WABARow {
+	for _, r := range v.Rows {
+		if r.Feature.Key == feature {
+			return r
+		}
+	}
+	return WABARow{ConnectionID: v.Conn.ID, Feature: Lookup(feature)}
+}
+
+// RereadWABA asks Meta for the WABA's settings, stores them and shows drift.
+func (s *Service) RereadWABA(ctx context.Context, scope models.Scope, connID uint) (WABAView, error) {
+	conn, err := s.Connection(ctx, scope, connID)
+	if err != nil {
+		return WABAView{}, err
+	}
+	if err := s.readWABA(ctx, conn); err != nil {
+		return WABAView{}, err
+	}
+	rows, err := s.settings(ctx, conn.ID, models.OptScopeWABA, conn.WABAID)
+	if err != nil {
+		return WABAView{}, err
+	}
+	return s.wabaView(conn, rows[conn.WABAID]), nil
+}
+
+func (s *Service) readWABA(ctx context.Context, conn models.WABAConnection) error {
+	tok, err := s.tokens.Token(ctx, conn)
+	if err != nil {
+		return fmt.Errorf("optimize: token of waba %s: %w", conn.WABAID, err)
+	}
+	w, err := s.graph.GetWABA(ctx, tok, conn.WABAID)
+	if err != nil {
+		return fmt.Errorf("optimize: read waba %s: %w", conn.WABAID, err)
+	}
+	meta := normMap(w.DegreesOfFreedom.Features)
+	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		existing, err := s.settingsTx(tx, conn.ID, models.OptScopeWABA, conn.WABAID)
+		if err != nil {
+			return err
+		}
+		return s.applyRead(tx, conn, models.OptScopeWABA, conn.WABAID, meta, existing)
+	})
+}
+
+func (s *Service) settingsTx(tx *gorm.DB, connID uint, scope, target string) (map[string]models.OptimizationSetting, error) {
+	var rows []models.OptimizationSetting
+	if err := tx.Where("connection_id = ? AND scope = ? AND target_id = ?", connID, scope, target).Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("optimize: read settings: %w", err)
+	}
+	out := map[string]models.OptimizationSetting{}
+	for _, r := range rows {
+		out[r.Feature] = r
+	}
+	return out, nil
+}
+
+func normMap(m map[string]string) map[string]string {
+	out := map[string]string{}
+	for k, v := range m {
+		out[NormKey(k)] = v
+	}
+	return out
+}
+
+func validate(feature, value string) error {
+	ve := &models.ValidationError{}
+	if !ValidKey(feature) {
+		ve.Add("feature", "Unknown feature key format; keys are lowercase, like image_touchups.")
+	}
+	if !ValidValue(value) {
+		ve.Add("value", "Choose OPT_IN or OPT_OUT.")
+	}
+	return ve.OrNil()
+}
+
+func newRequestKey() string {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// SetWABA switches one feature's WABA-wide default. The change is sent to Meta, then read back:
+// confirmed when Meta reports the new value, pending otherwise. On failure nothing is stored as
+// changed and the row carries the explained error.
+func (s *Service) SetWABA(ctx context.Context, a Actor, connID uint, feature, value string) (WABARow, error) {
+	if !a.User.CanWrite() {
+		return WABARow{}, models.ErrForbidden
+	}
+	conn, err := s.Connection(ctx, a.User.Scope(), connID)
+	if err != nil {
+		return WABARow{}, err
+	}
+	feature = NormKey(feature)
+	if err := validate(feature, value); err != nil {
+		return WABARow{}, err
+	}
+	existing, err := s.settingsTx(s.db.WithContext(ctx), conn.ID, models.OptScopeWABA, conn.WABAID)
+	if err != nil {
+		return WABARow{}, err
+	}
+	cur := existing[feature]
+	if cur.MetaValue == value && cur.PendingValue == "" && cur.ReadAt != nil {
+		v := s.wabaView(conn, existing)
+		row := v.Row(feature)
+		row.Notice = "Meta already reports " + ValueLabel(value) + "; nothing was sent."
+		return row, nil
+	}
+	ch := models.OptimizationChange{
+		AccountID: conn.AccountID, ConnectionID: conn.ID, Scope: models.OptScopeWABA, TargetID: conn.WABAID,
+		Feature: feature, OldValue: cur.MetaValue, NewValue: value, ActorID: &a.User.ID, ActorEmail: a.User.Email,
+		Status: models.OptChangePending, RequestKey: newRequestKey(), CreatedAt: s.now(),
+	}
+	if err := s.db.WithContext(ctx).Create(&ch).Error; err != nil {
+		return WABARow{}, fmt.Errorf("optimize: record change: %w", err)
+	}
+	tok, err := s.tokens.Token(ctx, conn)
+	if err == nil {
+		err = s.graph.SetWABAOptimizations(ctx, tok, conn.WABAID, map[string]string{feature: value})
+	}
+	if err != nil {
+		info := s.explain(err)
+		s.finishFailed(ctx, &ch, info)
+		s.record(ctx, a, conn, ch)
+		v := s.wabaView(conn, existing)
+		row := v.Row(feature)
+		row.Err = info
+		return row, nil
+	}
+	s.markSent(ctx, &ch, false)
+	// Meta accepted: remember the pending value, then read back to confirm.
+	if err := s.setPending(ctx, conn, models.OptScopeWABA, conn.WABAID, feature, value, cur, ch.ID); err != nil {
+		return WABARow{}, err
+	}
+	rerr := s.readWABA(ctx, conn)
+	_ = s.db.WithContext(ctx).First(&ch, ch.ID).Error
+	s.record(ctx, a, conn, ch)
+	rows, err := s.settingsTx(s.db.WithContext(ctx), conn.ID, models.OptScopeWABA, conn.WABAID)
+	if err != nil {
+		return WABARow{}, err
+	}
+	row := s.wabaView(conn, rows).Row(feature)
+	row.Notice = noticeFor(ch.Status, rerr)
+	return row, nil
+}
+
+func noticeFor(status string, readErr error) string {
+	if status == models.OptChangeConfirmed {
+		return "Confirmed: Meta reports the new value."
+	}
+	if readErr != nil {
+		return "Pending: Meta accepted the change, but reading it back failed. Re-check later."
+	}
+	return "Pending: Meta has not reported the new value yet."
+}
+
+func (s *Service) setPending(ctx context.Context, conn models.WABAConnection, scope, target, feature, value string, cur models.OptimizationSetting, changeID uint) error {
+	if cur.ID == 0 {
+		cur = models.OptimizationSetting{AccountID: conn.AccountID, ConnectionID: conn.ID, Scope: scope, TargetID: target, Feature: feature, Source: "console_change"}
+		cur.PendingValue, cur.PendingChangeID = value, &changeID
+		return s.db.WithContext(ctx).Clauses(clause.OnConflict{
+			Columns:   []clause.Column{{Name: "connection_id"}, {Name: "scope"}, {Name: "target_id"}, {Name: "feature"}},
+			DoUpdates: clause.AssignmentColumns([]string{"pending_value", "pending_change_id", "updated_at"}),
+		}).Create(&cur).Error
+	}
+	// The console asked for this value: a former drift on this feature is settled by the change.
+	return s.db.WithContext(ctx).Model(&models.OptimizationSetting{}).Where("id = ?", cur.ID).
+		Updates(map[string]any{"pending_value": value, "pending_change_id": changeID}).Error
+}
+
+func (s *Service) finishFailed(ctx context.Context, ch *models.OptimizationChange, info *ErrorInfo) {
+	ch.Status, ch.MetaAnswer, ch.ErrorCode, ch.ErrorSubcode = models.OptChangeFailed, info.Summary(), info.Code, info.Subcode
+	if err := s.db.WithContext(ctx).Model(&models.OptimizationChange{}).Where("id = ?", ch.ID).
+		Updates(map[string]any{"status": ch.Status, "meta_answer": ch.MetaAnswer, "error_code": ch.ErrorCode, "error_subcode": ch.ErrorSubcode}).Error; err != nil {
+		s.opts.Logger.ErrorContext(ctx, "optimize: record failed change", "change", ch.ID, "err", err)
+	}
+}
+
+func (s *Service) markSent(ctx context.Context, ch *models.OptimizationChange, counts bool) {
+	ch.MetaAnswer, ch.CountsTowardLimit = "ok", counts
+	if err := s.db.WithContext(ctx).Model(&models.OptimizationChange{}).Where("id = ?", ch.ID).
+		Updates(map[string]any{"meta_answer": "ok", "counts_toward_limit": counts}).Error; err != nil {
+		s.opts.Logger.ErrorContext(ctx, "optimize: record sent change", "change", ch.ID, "err", err)
+	}
+}
+
+func (s *Service) record(ctx context.Context, a Actor, conn models.WABAConnection, ch models.OptimizationChange) {
+	if s.audit == nil {
+		return
+	}
+	acc := conn.AccountID
+	target := ch.Scope + ":" + ch.TargetID + ":" + ch.Feature
+	err := s.audit.Record(ctx, AuditEntry{
+		AccountID: &acc, ActorID: &a.User.ID, ActorEmail: a.User.Email, Action: AuditAction, Target: target,
+		Before: map[string]string{"value": ch.OldValue},
+		After:  map[string]string{"value": ch.NewValue, "status": ch.Status, "meta_answer": ch.MetaAnswer},
+		IP:     a.IP,
+	})
+	if err != nil {
+		s.opts.Logger.ErrorContext(ctx, "optimize: audit", "change", ch.ID, "err", err)
+	}
+}
+
+// AcceptMeta makes Meta's reported values the console's expectation for one target (clearing
+// drift) without sending anything. scope is models.OptScopeWABA (target = connection) or
+// models.OptScopeTemplate (target = template row id).
+func (s *Service) AcceptMeta(ctx context.Context, a Actor, scope string, id uint) error {
+	if !a.User.CanWrite() {
+		return models.ErrForbidden
+	}
+	var connID uint
+	var target string
+	switch scope {
+	case models.OptScopeWABA:
+		conn, err := s.Connection(ctx, a.User.Scope(), id)
+		if err != nil {
+			return err
+		}
+		connID, target = conn.ID, conn.WABAID
+	case models.OptScopeTemplate:
+		t, conn, err := s.template(ctx, a.User.Scope(), id)
+		if err != nil {
+			return err
+		}
+		connID, target = conn.ID, t.TemplateID
+	default:
+		return models.ErrNotFound
+	}
+	return s.db.WithContext(ctx).Model(&models.OptimizationSetting{}).
+		Where("connection_id = ? AND scope = ? AND target_id = ? AND pending_value = ''", connID, scope, target).
+		Updates(map[string]any{"value": gorm.Expr("meta_value"), "source": "meta_read"}).Error
+}
+
+// History lists the latest changes of one target, newest first.
+func (s *Service) history(ctx context.Context, connID uint, scope, target string, limit int) ([]models.OptimizationChange, error) {
+	var out []models.OptimizationChange
+	err := s.db.WithContext(ctx).Where("connection_id = ? AND scope = ? AND target_id = ?", connID, scope, target).
+		Order("created_at DESC, id DESC").Limit(limit).Find(&out).Error
+	if err != nil {
+		return nil, fmt.Errorf("optimize: history: %w", err)
+	}
+	return out, nil
+}
+
+// EditsUsed counts the console's own accepted edits of a template in the limit window (one edit
+// request may change several features).
+func (s *Service) EditsUsed(ctx context.Context, templateID string) (int, error) {
+	var n int64
+	err := s.db.WithContext(ctx).Model(&models.OptimizationChange{}).
+		Where("scope = ? AND target_id = ? AND counts_toward_limit = ? AND created_at >= ?", models.OptScopeTemplate, templateID, true, s.now().Add(-s.opts.EditWindow)).
+		Distinct("request_key").Count(&n).Error
+	if err != nil {
+		return 0, fmt.Errorf("optimize: count edits: %w", err)
+	}
+	return int(n), nil
+}
+
+func sortedKeys(m map[string]string) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}

@@ -1,0 +1,305 @@
+package optimize
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"gorm.io/gorm"
+
+	"mmconsole/internal/graph"
+	"mmconsole/models"
+)
+
+// Source says where a template's effective value comes from.
+type Source string
+
+// Sources, in the order the console applies them (its documented assumption: Meta does not
+// document precedence between template and WABA settings [I]).
+const (
+	SourceTemplate    Source = "template"
+	SourceWABA        Source = "waba"
+	SourceMetaDefault Source = "meta_default"
+)
+
+// Label is the source as people read it.
+func (s Source) Label() string {
+	switch s {
+	case SourceTemplate:
+		return "Template setting"
+	case SourceWABA:
+		return "WABA default"
+	}
+	return "Meta's default"
+}
+
+// Short is the matrix's compact form of the source.
+func (s Source) Short() string {
+	switch s {
+	case SourceTemplate:
+		return "T"
+	case SourceWABA:
+		return "W"
+	}
+	return "M"
+}
+
+// Effective applies template > WABA > Meta's default.
+func Effective(templateValue, wabaValue, metaDefault string) (string, Source) {
+	switch {
+	case templateValue != "":
+		return templateValue, SourceTemplate
+	case wabaValue != "":
+		return wabaValue, SourceWABA
+	}
+	return metaDefault, SourceMetaDefault
+}
+
+// TemplateRow is one feature of a template.
+type TemplateRow struct {
+	TemplateRowID uint
+	Feature       Feature
+	TemplateValue string // the template's own setting as Meta last reported; "" = not set
+	WABAValue     string // the WABA default as Meta last reported; "" = not set
+	Effective     string
+	Source        Source
+	Stored        string // what the console expects at template level
+	Drift         bool
+	Pending       string
+}
+
+// TemplateView is what the template component shows.
+type TemplateView struct {
+	Template      models.Template
+	Conn          models.WABAConnection
+	Rows          []TemplateRow
+	EditsUsed     int
+	EditLimit     int
+	LimitApplies  bool // only APPROVED templates are limited
+	MetaDefault   string
+	History       []models.OptimizationChange
+	DriftCount    int
+	Editable      bool // Meta allows edits in this status
+	Err           *ErrorInfo
+	Notice        string
+	ChangedFeat   string
+	WABANeverRead bool
+}
+
+// AtLimit reports whether no edit is left.
+func (v TemplateView) AtLimit() bool { return v.LimitApplies && v.EditsUsed >= v.EditLimit }
+
+// Template returns a template's optimization view as stored (no call to Meta).
+func (s *Service) Template(ctx context.Context, scope models.Scope, rowID uint) (TemplateView, error) {
+	t, conn, err := s.template(ctx, scope, rowID)
+	if err != nil {
+		return TemplateView{}, err
+	}
+	return s.templateView(ctx, t, conn)
+}
+
+func editable(status string) bool {
+	switch strings.ToUpper(status) {
+	case "APPROVED", "REJECTED", "PAUSED":
+		return true
+	}
+	return false
+}
+
+func (s *Service) templateView(ctx context.Context, t models.Template, conn models.WABAConnection) (TemplateView, error) {
+	all, err := s.settings(ctx, conn.ID, models.OptScopeWABA, conn.WABAID)
+	if err != nil {
+		return TemplateView{}, err
+	}
+	tset, err := s.settings(ctx, conn.ID, models.OptScopeTemplate, t.TemplateID)
+	if err != nil {
+		return TemplateView{}, err
+	}
+	used, err := s.EditsUsed(ctx, t.TemplateID)
+	if err != nil {
+		return TemplateView{}, err
+	}
+	hist, err := s.history(ctx, conn.ID, models.OptScopeTemplate, t.TemplateID, 20)
+	if err != nil {
+		return TemplateView{}, err
+	}
+	v := TemplateView{Template: t, Conn: conn, EditsUsed: used, EditLimit: s.opts.EditLimit,
+		LimitApplies: strings.EqualFold(t.Status, "APPROVED"), MetaDefault: s.opts.MetaDefault, History: hist,
+		Editable: editable(t.Status), WABANeverRead: len(all[conn.WABAID]) == 0}
+	v.Rows = s.templateRows(t, wabaValues(all[conn.WABAID]), tset[t.TemplateID])
+	for _, r := range v.Rows {
+		if r.Drift {
+			v.DriftCount++
+		}
+	}
+	return v, nil
+}
+
+func (s *Service) templateRows(t models.Template, waba map[string]string, stored map[string]models.OptimizationSetting) []TemplateRow {
+	tv := TemplateValues(t)
+	var rows []TemplateRow
+	for _, f := range FeaturesFor(tv, waba) {
+		r := TemplateRow{TemplateRowID: t.ID, Feature: f, TemplateValue: tv[f.Key], WABAValue: waba[f.Key]}
+		r.Effective, r.Source = Effective(r.TemplateValue, r.WABAValue, s.opts.MetaDefault)
+		if st, ok := stored[f.Key]; ok {
+			r.Stored, r.Pending = st.Value, st.PendingValue
+			r.Drift = st.PendingValue == "" && st.Value != r.TemplateValue
+		}
+		rows = append(rows, r)
+	}
+	return rows
+}
+
+// RereadTemplate reads one template's settings from Meta, stores them (the Optimizations column
+// and the status Meta reports) and shows drift.
+func (s *Service) RereadTemplate(ctx context.Context, scope models.Scope, rowID uint) (TemplateView, error) {
+	t, conn, err := s.template(ctx, scope, rowID)
+	if err != nil {
+		return TemplateView{}, err
+	}
+	if t, err = s.readTemplate(ctx, conn, t); err != nil {
+		return TemplateView{}, err
+	}
+	return s.templateView(ctx, t, conn)
+}
+
+func (s *Service) readTemplate(ctx context.Context, conn models.WABAConnection, t models.Template) (models.Template, error) {
+	tok, err := s.tokens.Token(ctx, conn)
+	if err != nil {
+		return t, fmt.Errorf("optimize: token of waba %s: %w", conn.WABAID, err)
+	}
+	gt, err := s.graph.GetTemplate(ctx, tok, t.TemplateID)
+	if err != nil {
+		return t, fmt.Errorf("optimize: read template %s: %w", t.TemplateID, err)
+	}
+	meta := normMap(gt.DegreesOfFreedom.Features)
+	b, _ := json.Marshal(meta)
+	upd := map[string]any{"optimizations": string(b)}
+	if gt.Status != "" {
+		upd["status"] = strings.ToUpper(gt.Status)
+		t.Status = strings.ToUpper(gt.Status)
+	}
+	t.Optimizations = string(b)
+	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := tx.Model(&models.Template{}).Where("id = ?", t.ID).Updates(upd).Error; err != nil {
+			return fmt.Errorf("optimize: store template %s: %w", t.TemplateID, err)
+		}
+		existing, err := s.settingsTx(tx, conn.ID, models.OptScopeTemplate, t.TemplateID)
+		if err != nil {
+			return err
+		}
+		return s.applyRead(tx, conn, models.OptScopeTemplate, t.TemplateID, meta, existing)
+	})
+	return t, err
+}
+
+// editOutcome is the result of one edit request for one template.
+type editOutcome struct {
+	Status string // models.OptChange*; "" when nothing needed sending
+	Err    *ErrorInfo
+	ReadOK bool
+}
+
+// editTemplate sends changes (feature -> value) for one template as one edit, records one change
+// per feature, then reads the template back to confirm.
+func (s *Service) editTemplate(ctx context.Context, a Actor, conn models.WABAConnection, t models.Template, changes map[string]string) editOutcome {
+	if len(changes) == 0 {
+		return editOutcome{}
+	}
+	old := TemplateValues(t)
+	key := newRequestKey()
+	now := s.now()
+	recs := make([]models.OptimizationChange, 0, len(changes))
+	rowID := t.ID
+	for _, f := range sortedKeys(changes) {
+		recs = append(recs, models.OptimizationChange{
+			AccountID: conn.AccountID, ConnectionID: conn.ID, Scope: models.OptScopeTemplate, TargetID: t.TemplateID,
+			TemplateRowID: &rowID, Feature: f, OldValue: old[f], NewValue: changes[f], ActorID: &a.User.ID,
+			ActorEmail: a.User.Email, Status: models.OptChangePending, RequestKey: key, CreatedAt: now,
+		})
+	}
+	limited := strings.EqualFold(t.Status, "APPROVED")
+	used, err := s.EditsUsed(ctx, t.TemplateID)
+	if err != nil {
+		return editOutcome{Status: models.OptChangeFailed, Err: &ErrorInfo{Title: "Could not count edits", Meaning: err.Error()}}
+	}
+	if limited && used >= s.opts.EditLimit {
+		info := s.editLimitInfo(used)
+		for i := range recs {
+			recs[i].Status, recs[i].MetaAnswer = models.OptChangeNotSent, "not sent: edit limit ("+fmt.Sprint(used)+" of "+fmt.Sprint(s.opts.EditLimit)+" used)"
+		}
+		if err := s.db.WithContext(ctx).Create(&recs).Error; err != nil {
+			s.opts.Logger.ErrorContext(ctx, "optimize: record refused change", "err", err)
+		}
+		for _, ch := range recs {
+			s.record(ctx, a, conn, ch)
+		}
+		return editOutcome{Status: models.OptChangeNotSent, Err: info}
+	}
+	if err := s.db.WithContext(ctx).Create(&recs).Error; err != nil {
+		return editOutcome{Status: models.OptChangeFailed, Err: &ErrorInfo{Title: "Could not record the change", Meaning: err.Error()}}
+	}
+	tok, err := s.tokens.Token(ctx, conn)
+	if err == nil {
+		err = s.graph.EditTemplate(ctx, tok, t.TemplateID, graph.TemplateEdit{Optimizations: changes})
+	}
+	if err != nil {
+		info := s.explain(err)
+		for i := range recs {
+			s.finishFailed(ctx, &recs[i], info)
+			s.record(ctx, a, conn, recs[i])
+		}
+		return editOutcome{Status: models.OptChangeFailed, Err: info}
+	}
+	stored, _ := s.settingsTx(s.db.WithContext(ctx), conn.ID, models.OptScopeTemplate, t.TemplateID)
+	for i := range recs {
+		s.markSent(ctx, &recs[i], limited)
+		if err := s.setPending(ctx, conn, models.OptScopeTemplate, t.TemplateID, recs[i].Feature, recs[i].NewValue, stored[recs[i].Feature], recs[i].ID); err != nil {
+			s.opts.Logger.ErrorContext(ctx, "optimize: store pending", "err", err)
+		}
+	}
+	_, rerr := s.readTemplate(ctx, conn, t)
+	out := editOutcome{Status: models.OptChangeConfirmed, ReadOK: rerr == nil}
+	for i := range recs {
+		_ = s.db.WithContext(ctx).First(&recs[i], recs[i].ID).Error
+		if recs[i].Status != models.OptChangeConfirmed {
+			out.Status = models.OptChangePending
+		}
+		s.record(ctx, a, conn, recs[i])
+	}
+	return out
+}
+
+// SetTemplate switches one feature of one template (an edit of the template at Meta). It is
+// refused locally when an approved template has used its edits.
+func (s *Service) SetTemplate(ctx context.Context, a Actor, rowID uint, feature, value string) (TemplateView, error) {
+	if !a.User.CanWrite() {
+		return TemplateView{}, models.ErrForbidden
+	}
+	t, conn, err := s.template(ctx, a.User.Scope(), rowID)
+	if err != nil {
+		return TemplateView{}, err
+	}
+	feature = NormKey(feature)
+	if err := validate(feature, value); err != nil {
+		return TemplateView{}, err
+	}
+	out := s.editTemplate(ctx, a, conn, t, map[string]string{feature: value})
+	t2, _, err := s.template(ctx, a.User.Scope(), rowID)
+	if err != nil {
+		return TemplateView{}, err
+	}
+	v, err := s.templateView(ctx, t2, conn)
+	if err != nil {
+		return TemplateView{}, err
+	}
+	v.ChangedFeat, v.Err = feature, out.Err
+	switch out.Status {
+	case models.OptChangeConfirmed:
+		v.Notice = Lookup(feature).Name + ": confirmed, Meta reports " + ValueLabel(value) + "."
+	case models.OptChangePending:
+		v.Notice = Lookup(feature).Name + ": " + noticeFor(out.Status, map[bool]error{true: nil, false: fmt.Errorf("read failed")}[out.ReadOK])
+	}
+	return v, nil
+}

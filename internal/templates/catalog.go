@@ -1,0 +1,207 @@
+package templates
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"mmconsole/internal/database"
+	"mmconsole/internal/graph"
+	"mmconsole/models"
+)
+
+// Filter is what the catalog page asks for. Empty fields do not filter.
+type Filter struct {
+	Connection uint   // a connection's row id
+	Status     string // APPROVED, PENDING, …
+	Category   string
+	Language   string
+	Quality    string
+	State      string // a Kind
+	Name       string // part of the name, any case, across every WABA in scope
+	Sort       string // name (default), status, updated
+	Page       int    // 1-based
+	PerPage    int    // default 50
+}
+
+// Row is one catalog line: the template (without its bulky JSON columns), its state and WABA.
+type Row struct {
+	T        models.Template
+	State    State
+	WABAName string
+}
+
+// CatalogPage is one page of the catalog with its counts.
+type CatalogPage struct {
+	Rows      []Row
+	Total     int          // templates matching the filters other than State
+	Counts    map[Kind]int // of Total, per state
+	Matching  int          // after the State filter too
+	Page      int
+	Pages     int
+	Languages []string // every language in scope, for the filter
+}
+
+// Sorts are the orders the catalog offers.
+var Sorts = []string{"name", "status", "updated"}
+
+// Statuses and Qualities are the filter choices Meta documents (mm-api-reference §3.1).
+var (
+	Statuses   = []string{"APPROVED", "PENDING", "REJECTED", "PAUSED", "DISABLED", "IN_APPEAL", "ARCHIVED", "LIMIT_EXCEEDED", "PENDING_DELETION", "DELETED"}
+	Categories = []string{"MARKETING", "UTILITY", "AUTHENTICATION"}
+	Qualities  = []string{"GREEN", "YELLOW", "RED", "UNKNOWN"}
+)
+
+// List returns the catalog visible in scope. The sync state depends on the time, not on a column,
+// so the state counts and the state filter are computed here over the SQL-filtered rows; a WABA
+// holds at most 6000 templates, and the bulky JSON columns are not read.
+func (s *Service) List(ctx context.Context, scope models.Scope, f Filter) (CatalogPage, error) {
+	if f.PerPage <= 0 {
+		f.PerPage = 50
+	}
+	f.Page = max(f.Page, 1)
+	db := s.db.WithContext(ctx)
+	q := database.Scoped(db.Model(&models.Template{}), scope, "account_id").Omit("components", "optimizations", "raw")
+	if f.Connection != 0 {
+		q = q.Where("connection_id = ?", f.Connection)
+	}
+	for col, v := range map[string]string{"status": f.Status, "category": f.Category, "language": f.Language, "quality": f.Quality} {
+		if v != "" {
+			q = q.Where(col+" = ?", v)
+		}
+	}
+	if name := strings.TrimSpace(f.Name); name != "" {
+		q = q.Where("LOWER(name) LIKE ? ESCAPE '\\'", "%"+escapeLike(strings.ToLower(name))+"%")
+	}
+	switch f.Sort {
+	case "status":
+		q = q.Order("status, name, language")
+	case "updated":
+		q = q.Order("updated_at DESC, id DESC")
+	default:
+		q = q.Order("name, language, id")
+	}
+	var ts []models.Template
+	if err := q.Find(&ts).Error; err != nil {
+		return CatalogPage{}, fmt.Errorf("templates: list: %w", err)
+	}
+	conns, err := s.Connections(ctx, scope)
+	if err != nil {
+		return CatalogPage{}, err
+	}
+	names := map[uint]string{}
+	for _, c := range conns {
+		names[c.ID] = c.Name
+		if c.Name == "" {
+			names[c.ID] = c.WABAID
+		}
+	}
+	now := s.now()
+	p := CatalogPage{Total: len(ts), Counts: map[Kind]int{}, Page: f.Page}
+	var all []Row
+	for _, t := range ts {
+		st := SyncState(t, now)
+		p.Counts[st.Kind]++
+		if f.State != "" && string(st.Kind) != f.State {
+			continue
+		}
+		all = append(all, Row{T: t, State: st, WABAName: names[t.ConnectionID]})
+	}
+	p.Matching = len(all)
+	p.Pages = max((len(all)+f.PerPage-1)/f.PerPage, 1)
+	p.Page = min(p.Page, p.Pages)
+	lo := (p.Page - 1) * f.PerPage
+	p.Rows = all[lo:min(lo+f.PerPage, len(all))]
+	err = database.Scoped(db.Model(&models.Template{}), scope, "account_id").Distinct("language").Order("language").Pluck("language", &p.Languages).Error
+	if err != nil {
+		return CatalogPage{}, fmt.Errorf("templates: languages: %w", err)
+	}
+	return p, nil
+}
+
+func escapeLike(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}
+
+// TTL bounds for marketing templates (mm-api-reference §1.5): 12 hours to 30 days.
+const (
+	MinMarketingTTL = 43200
+	MaxMarketingTTL = 2592000
+)
+
+// TTLEditResult is what SetTTL did, for the audit log.
+type TTLEditResult struct {
+	Template models.Template // as before the edit
+	Before   *int
+	After    int
+}
+
+// SetTTL changes a marketing template's message_send_ttl_seconds at Meta and, once Meta agrees,
+// in the catalog. Out-of-range values and non-marketing templates are refused with a
+// *models.ValidationError (field "ttl") before anything is sent.
+func (s *Service) SetTTL(ctx context.Context, scope models.Scope, id string, seconds int) (TTLEditResult, error) {
+	t, err := s.Get(ctx, scope, id)
+	if err != nil {
+		return TTLEditResult{}, err
+	}
+	res := TTLEditResult{Template: t, Before: t.TTLSeconds, After: seconds}
+	if verr := ValidateTTL(t, seconds); verr != nil {
+		return res, verr
+	}
+	var conn models.WABAConnection
+	if err := s.db.WithContext(ctx).Where("id = ?", t.ConnectionID).Take(&conn).Error; err != nil {
+		return res, fmt.Errorf("templates: connection of template %s: %w", t.TemplateID, err)
+	}
+	token, err := s.tokens.Token(ctx, conn)
+	if err != nil {
+		return res, fmt.Errorf("templates: access token of waba %s: %w", conn.WABAID, err)
+	}
+	if err := s.graph.EditTemplate(ctx, token, t.TemplateID, graph.TemplateEdit{TTLSeconds: &seconds}); err != nil {
+		return res, fmt.Errorf("templates: set ttl of %s: %w", t.TemplateID, err)
+	}
+	err = s.db.WithContext(ctx).Model(&models.Template{}).Where("id = ?", t.ID).Updates(map[string]any{"ttl_seconds": seconds}).Error
+	if err != nil {
+		return res, fmt.Errorf("templates: store ttl of %s: %w", t.TemplateID, err)
+	}
+	return res, nil
+}
+
+// ValidateTTL checks a TTL for a template: only marketing templates' TTLs are edited here, within
+// Meta's range for them.
+func ValidateTTL(t models.Template, seconds int) error {
+	ve := &models.ValidationError{}
+	switch {
+	case !strings.EqualFold(t.Category, "MARKETING"):
+		ve.Add("ttl", "Only marketing templates' TTL is edited here (it applies to MM API sends).")
+	case seconds < MinMarketingTTL || seconds > MaxMarketingTTL:
+		ve.Add("ttl", fmt.Sprintf("Must be between 12 hours and 30 days (%d to %d seconds); got %s.", MinMarketingTTL, MaxMarketingTTL, HumanTTL(&seconds, "")))
+	}
+	return ve.OrNil()
+}
+
+// HumanTTL writes a TTL for people: "12 h", "7 days", or the category's default when unset.
+func HumanTTL(seconds *int, category string) string {
+	if seconds == nil || *seconds == -1 {
+		switch strings.ToUpper(category) {
+		case "AUTHENTICATION":
+			return "10 min (default)"
+		default:
+			return "30 days (default)"
+		}
+	}
+	n := *seconds
+	switch {
+	case n <= 0:
+		return fmt.Sprintf("%d s", n)
+	case n%86400 == 0:
+		if n == 86400 {
+			return "1 day"
+		}
+		return fmt.Sprintf("%d days", n/86400)
+	case n%3600 == 0:
+		return fmt.Sprintf("%d h", n/3600)
+	case n%60 == 0:
+		return fmt.Sprintf("%d min", n/60)
+	}
+	return fmt.Sprintf("%d s", n)
+}

@@ -1,0 +1,219 @@
+package templates
+
+import (
+	"fmt"
+	"math"
+	"strings"
+	"time"
+
+	"mmconsole/models"
+)
+
+// SyncWindow is how long MM API needs to sync a marketing template after creation or after a
+// dormant template's first use (mm-api-reference §7).
+const SyncWindow = 10 * time.Minute
+
+// DormantAfter is how long a template may go unused before MM API syncs it again (§7).
+const DormantAfter = 7 * 24 * time.Hour
+
+// Kind is the MM API sync state of a template, as far as the dashboard can tell.
+type Kind string
+
+// The states. Meta exposes no sync flag, so these are derived from what the dashboard saw.
+const (
+	KindSyncing     Kind = "syncing"       // inside a 10-minute sync window: sends fail with 134101
+	KindReady       Kind = "ready"         // approved marketing, recently used or recently synced
+	KindDormant     Kind = "dormant"       // unused 7+ days: the first send starts a new sync
+	KindNotForMMAPI Kind = "not_for_mmapi" // utility / authentication: sent through /messages
+	KindNotSendable Kind = "not_sendable"  // not APPROVED (pending, rejected, paused, …)
+)
+
+// Kinds lists every state in the order the catalog counts them.
+var Kinds = []Kind{KindSyncing, KindReady, KindDormant, KindNotForMMAPI, KindNotSendable}
+
+// Label is the state's name as people read it.
+func (k Kind) Label() string {
+	switch k {
+	case KindSyncing:
+		return "Syncing"
+	case KindReady:
+		return "Ready"
+	case KindDormant:
+		return "Dormant"
+	case KindNotForMMAPI:
+		return "Not for MM API"
+	case KindNotSendable:
+		return "Not sendable"
+	}
+	return string(k)
+}
+
+// ValidKind reports whether s names a state (for the catalog's state filter).
+func ValidKind(s string) bool {
+	for _, k := range Kinds {
+		if string(k) == s {
+			return true
+		}
+	}
+	return false
+}
+
+// State is the MM API sync state of one template at one moment.
+type State struct {
+	Kind    Kind
+	ReadyAt time.Time // Syncing: when the window ends
+	Since   time.Time // Syncing: start of the window; Dormant: the last use the dashboard knows
+	Reason  string    // why: the window's cause, or why the template cannot be sent
+}
+
+// MinutesLeft is the whole minutes until ReadyAt (rounded up, at least 1) for a Syncing state.
+func (s State) MinutesLeft(now time.Time) int {
+	m := int(math.Ceil(s.ReadyAt.Sub(now).Minutes()))
+	return max(m, 1)
+}
+
+// Text is the state in one line, as the badge and its countdown show it.
+func (s State) Text(now time.Time) string {
+	switch s.Kind {
+	case KindSyncing:
+		return fmt.Sprintf("Syncing, ready in about %d min", s.MinutesLeft(now))
+	case KindReady:
+		return "Ready"
+	case KindDormant:
+		return "Dormant"
+	case KindNotForMMAPI:
+		return "Not for MM API"
+	case KindNotSendable:
+		return "Not sendable"
+	}
+	return string(s.Kind)
+}
+
+// Explain is the longer sentence shown next to the badge (title and detail page).
+func (s State) Explain() string {
+	switch s.Kind {
+	case KindSyncing:
+		return "MM API is syncing this template (" + s.Reason + "); sends answer 134101 until the window ends."
+	case KindReady:
+		return "Approved marketing template, used or synced within the last 7 days: MM API sends should go through."
+	case KindDormant:
+		return "Unused 7+ days: the first send starts a 10-minute sync (it may answer 134101); send one message, then wait 10 minutes before campaign traffic."
+	}
+	return s.Reason
+}
+
+// Reasons recorded with a sync window (models.Template.SyncReason).
+const (
+	ReasonFirstSeen   = "first seen approved by the dashboard; the approval time is unknown"
+	ReasonApproved    = "approved"
+	ReasonDormantSend = "first send after 7+ days unused"
+	ReasonMeta134101  = "Meta answered 134101"
+	ReasonAdSynced    = "first seen with its MM API ad already created (ad_id), so already synced"
+)
+
+// Basis says what every sync state is derived from, shown beside the badges.
+const Basis = "Based on the dashboard's own sends and Meta's answers (approval, first sighting, ad_id, 134101); Meta exposes no sync flag."
+
+// SyncState derives a template's MM API state at now. It is pure: the catalog, the detail page
+// and the send composer all call it with the stored row.
+//
+// Rules (mm-api-reference §7): only APPROVED templates can be sent; only MARKETING ones go
+// through MM API; a 10-minute sync window follows approval (or the dashboard's first sighting
+// of an approved template, when the approval time is unknown), a dormant template's first send,
+// and any 134101 answer; a template unused for more than 7 days is dormant.
+func SyncState(t models.Template, now time.Time) State {
+	status := strings.ToUpper(t.Status)
+	if status != "APPROVED" {
+		return State{Kind: KindNotSendable, Reason: notSendableReason(t)}
+	}
+	if cat := strings.ToUpper(t.Category); cat != "MARKETING" {
+		if cat == "" {
+			cat = "unknown category"
+		}
+		return State{Kind: KindNotForMMAPI, Reason: cat + " templates go through Cloud API /messages, not MM API."}
+	}
+
+	// The window that started last wins; each candidate carries its reason.
+	var start time.Time
+	var reason string
+	consider := func(at *time.Time, why string) {
+		if at != nil && !at.IsZero() && at.After(start) {
+			start, reason = *at, why
+		}
+	}
+	sr := t.SyncReason
+	if sr == "" {
+		sr = "sync window"
+	}
+	// SyncStartedAt first, so that its recorded reason wins a tie with ApprovedAt.
+	consider(t.SyncStartedAt, sr)
+	consider(t.ApprovedAt, "approved")
+	if start.IsZero() && !t.FirstSeenAt.IsZero() {
+		// Approved with no time recorded (e.g. a row written before any refresh): the first
+		// sighting is the earliest moment the dashboard knows of.
+		fs := t.FirstSeenAt
+		consider(&fs, ReasonFirstSeen)
+	}
+	if !start.IsZero() && now.Before(start.Add(SyncWindow)) && !now.Before(start) {
+		return State{Kind: KindSyncing, Since: start, ReadyAt: start.Add(SyncWindow), Reason: reason}
+	}
+
+	// Dormancy: the last use known is the last send, or else the last sync (approval, first
+	// sighting or a 134101 window), since a sync needs a use or a new template to happen.
+	last := start
+	if t.LastSentAt != nil && t.LastSentAt.After(last) {
+		last = *t.LastSentAt
+	}
+	if !last.IsZero() && now.Sub(last) > DormantAfter {
+		why := "never sent by the dashboard; approved or first seen " + humanAgo(now.Sub(last))
+		if t.LastSentAt != nil && !t.LastSentAt.Before(last) {
+			why = "last send " + humanAgo(now.Sub(last))
+		}
+		return State{Kind: KindDormant, Since: last, Reason: why}
+	}
+	return State{Kind: KindReady, Since: last, Reason: "approved marketing template used or synced within 7 days"}
+}
+
+func humanAgo(d time.Duration) string {
+	days := int(d / (24 * time.Hour))
+	if days >= 1 {
+		return fmt.Sprintf("%d days ago", days)
+	}
+	return fmt.Sprintf("%d h ago", int(d/time.Hour))
+}
+
+// notSendableReason says, per status, why a template cannot be sent and what to do.
+func notSendableReason(t models.Template) string {
+	switch strings.ToUpper(t.Status) {
+	case "PENDING":
+		return "Pending: Meta is still reviewing the template."
+	case "REJECTED":
+		r := t.RejectedReason
+		if r == "" || r == "NONE" {
+			r = "no reason given"
+		}
+		return "Rejected by Meta (" + r + "): edit it and submit again."
+	case "PAUSED":
+		return "Paused by Meta for low quality (sends answer 132015): edit it or wait until it is unpaused."
+	case "DISABLED":
+		return "Disabled by Meta after repeated pauses (sends answer 132016): create a new template."
+	case "IN_APPEAL":
+		return "In appeal: the rejection is being reviewed again."
+	case "PENDING_DELETION":
+		return "Pending deletion: it is being deleted and cannot be used."
+	case "DELETED":
+		if t.GoneAt != nil {
+			return "Deleted: Meta no longer lists this template."
+		}
+		return "Deleted at Meta."
+	case "ARCHIVED":
+		return "Archived: unarchive it in WhatsApp Manager to use it."
+	case "LIMIT_EXCEEDED":
+		return "Limit exceeded: the WABA has more templates than allowed."
+	case "LOCKED":
+		return "Locked: it cannot be edited or sent for now."
+	case "":
+		return "Status unknown."
+	}
+	return "Status " + t.Status + ": only APPROVED templates can be sent."
+}

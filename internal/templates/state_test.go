@@ -1,0 +1,119 @@
+package templates
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"mmconsole/models"
+)
+
+func TestSyncState(t *testing.T) {
+	now := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+	at := func(d time.Duration) *time.Time { v := now.Add(d); return &v }
+	day := 24 * time.Hour
+	mk := func(status, cat string) models.Template {
+		return models.Template{Status: status, Category: cat, FirstSeenAt: now.Add(-30 * day), ApprovedAt: at(-30 * day), LastSentAt: at(-day)}
+	}
+	with := func(t models.Template, f func(*models.Template)) models.Template { f(&t); return t }
+	tests := []struct {
+		name       string
+		t          models.Template
+		want       Kind
+		readyAt    time.Time
+		reasonPart string
+	}{
+		{"first seen approved 3 min ago syncs", with(mk("APPROVED", "MARKETING"), func(t *models.Template) {
+			t.FirstSeenAt, t.ApprovedAt, t.LastSentAt = now.Add(-3*time.Minute), at(-3*time.Minute), nil
+			t.SyncStartedAt, t.SyncReason = at(-3*time.Minute), ReasonFirstSeen
+		}), KindSyncing, now.Add(7 * time.Minute), "first seen"},
+		{"approved 10 min ago is ready", with(mk("APPROVED", "MARKETING"), func(t *models.Template) {
+			t.FirstSeenAt, t.ApprovedAt, t.LastSentAt = now.Add(-time.Hour), at(-10*time.Minute), nil
+		}), KindReady, time.Time{}, ""},
+		{"approved 9 min ago, no reason recorded", with(mk("APPROVED", "MARKETING"), func(t *models.Template) {
+			t.ApprovedAt, t.LastSentAt = at(-9*time.Minute), nil
+		}), KindSyncing, now.Add(time.Minute), "approved"},
+		{"approved with no time uses first sighting", with(mk("APPROVED", "MARKETING"), func(t *models.Template) {
+			t.FirstSeenAt, t.ApprovedAt, t.LastSentAt = now.Add(-time.Minute), nil, nil
+		}), KindSyncing, now.Add(9 * time.Minute), "first seen"},
+		{"sent yesterday is ready", mk("APPROVED", "MARKETING"), KindReady, time.Time{}, ""},
+		{"unused 8 days is dormant", with(mk("APPROVED", "MARKETING"), func(t *models.Template) { t.LastSentAt = at(-8 * day) }), KindDormant, time.Time{}, "last send 8 days"},
+		{"never sent, approved 8 days ago is dormant", with(mk("APPROVED", "MARKETING"), func(t *models.Template) {
+			t.LastSentAt, t.ApprovedAt = nil, at(-8*day)
+		}), KindDormant, time.Time{}, "never sent"},
+		{"dormant send starts a window", with(mk("APPROVED", "MARKETING"), func(t *models.Template) {
+			t.LastSentAt, t.SyncStartedAt, t.SyncReason = at(-2*time.Minute), at(-2*time.Minute), ReasonDormantSend
+		}), KindSyncing, now.Add(8 * time.Minute), "7+ days"},
+		{"134101 starts a window", with(mk("APPROVED", "MARKETING"), func(t *models.Template) {
+			t.SyncStartedAt, t.SyncReason = at(-time.Minute), ReasonMeta134101
+		}), KindSyncing, now.Add(9 * time.Minute), "134101"},
+		{"window in the past is over", with(mk("APPROVED", "MARKETING"), func(t *models.Template) {
+			t.SyncStartedAt, t.SyncReason = at(-11*time.Minute), ReasonMeta134101
+		}), KindReady, time.Time{}, ""},
+		{"utility goes through /messages", mk("APPROVED", "UTILITY"), KindNotForMMAPI, time.Time{}, "/messages"},
+		{"authentication goes through /messages", mk("APPROVED", "AUTHENTICATION"), KindNotForMMAPI, time.Time{}, "/messages"},
+		{"pending", mk("PENDING", "MARKETING"), KindNotSendable, time.Time{}, "reviewing"},
+		{"rejected with reason", with(mk("REJECTED", "MARKETING"), func(t *models.Template) { t.RejectedReason = "INVALID_FORMAT" }), KindNotSendable, time.Time{}, "INVALID_FORMAT"},
+		{"paused", mk("PAUSED", "MARKETING"), KindNotSendable, time.Time{}, "132015"},
+		{"disabled", mk("DISABLED", "MARKETING"), KindNotSendable, time.Time{}, "132016"},
+		{"in appeal", mk("IN_APPEAL", "MARKETING"), KindNotSendable, time.Time{}, "appeal"},
+		{"gone from Meta", with(mk("DELETED", "MARKETING"), func(t *models.Template) { t.GoneAt = at(-time.Hour) }), KindNotSendable, time.Time{}, "no longer lists"},
+		{"paused utility is not sendable first", mk("PAUSED", "UTILITY"), KindNotSendable, time.Time{}, "Paused"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got := SyncState(tc.t, now)
+			if got.Kind != tc.want {
+				t.Fatalf("kind = %s (%s), want %s", got.Kind, got.Reason, tc.want)
+			}
+			if !tc.readyAt.IsZero() && !got.ReadyAt.Equal(tc.readyAt) {
+				t.Errorf("readyAt = %s, want %s", got.ReadyAt, tc.readyAt)
+			}
+			if !strings.Contains(got.Reason, tc.reasonPart) {
+				t.Errorf("reason %q does not mention %q", got.Reason, tc.reasonPart)
+			}
+		})
+	}
+}
+
+func TestSyncingTextCountsDown(t *testing.T) {
+	now := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+	st := State{Kind: KindSyncing, ReadyAt: now.Add(7 * time.Minute)}
+	for _, tc := range []struct {
+		after time.Duration
+		want  string
+	}{{0, "about 7 min"}, {3*time.Minute + 30*time.Second, "about 4 min"}, {6*time.Minute + 59*time.Second, "about 1 min"}} {
+		if got := st.Text(now.Add(tc.after)); !strings.Contains(got, tc.want) {
+			t.Errorf("after %s: %q, want %q", tc.after, got, tc.want)
+		}
+	}
+}
+
+func TestHumanTTL(t *testing.T) {
+	n := func(v int) *int { return &v }
+	for _, tc := range []struct {
+		s    *int
+		cat  string
+		want string
+	}{
+		{nil, "MARKETING", "30 days (default)"}, {nil, "AUTHENTICATION", "10 min (default)"},
+		{n(43200), "", "12 h"}, {n(86400), "", "1 day"}, {n(2592000), "", "30 days"}, {n(90), "", "90 s"}, {n(600), "", "10 min"},
+	} {
+		if got := HumanTTL(tc.s, tc.cat); got != tc.want {
+			t.Errorf("HumanTTL(%v, %s) = %q, want %q", tc.s, tc.cat, got, tc.want)
+		}
+	}
+}
+
+func TestSegmentsMarkVariables(t *testing.T) {
+	got := Segments("Hi {{first_name}}, {{1}} off!")
+	want := []Segment{{"Hi ", false}, {"{{first_name}}", true}, {", ", false}, {"{{1}}", true}, {" off!", false}}
+	if len(got) != len(want) {
+		t.Fatalf("got %v", got)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("segment %d = %v, want %v", i, got[i], want[i])
+		}
+	}
+}

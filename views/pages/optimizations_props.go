@@ -1,0 +1,247 @@
+package pages
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"time"
+
+	"mmconsole/internal/graph"
+	"mmconsole/internal/optimize"
+	"mmconsole/models"
+)
+
+// OptWABAPage is the WABA-level optimizations page.
+type OptWABAPage struct {
+	Conns       []models.WABAConnection
+	View        optimize.WABAView
+	CanWrite    bool
+	CSRF        string
+	Notice      string
+	MetaDefault string
+}
+
+// OptWABARowProps is one feature row of the WABA page (its own htmx region).
+type OptWABARowProps struct {
+	Row      optimize.WABARow
+	CanWrite bool
+	CSRF     string
+}
+
+// TemplateOptProps is what TemplateOptimizations needs. The template detail page builds it with
+// NewTemplateOptProps.
+type TemplateOptProps struct {
+	View     optimize.TemplateView
+	CanWrite bool
+	CSRF     string
+}
+
+// NewTemplateOptProps builds the props of the template optimizations component.
+func NewTemplateOptProps(v optimize.TemplateView, canWrite bool, csrf string) TemplateOptProps {
+	return TemplateOptProps{View: v, CanWrite: canWrite, CSRF: csrf}
+}
+
+// OptTemplatePage is the standalone page around the template component.
+type OptTemplatePage struct {
+	Props TemplateOptProps
+}
+
+// OptMatrixPage is the templates × features page with the bulk form.
+type OptMatrixPage struct {
+	Conns    []models.WABAConnection
+	Matrix   optimize.Matrix
+	CanWrite bool
+	CSRF     string
+}
+
+// OptBulkPreviewProps is the preview step of a bulk change (nothing sent yet).
+type OptBulkPreviewProps struct {
+	Plan optimize.BulkPlan
+	CSRF string
+}
+
+// OptBulkResultProps is the report of a bulk apply.
+type OptBulkResultProps struct {
+	Result optimize.BulkResult
+	CSRF   string
+}
+
+func u(n uint) string { return strconv.FormatUint(uint64(n), 10) }
+
+func wabaRowID(r optimize.WABARow) string {
+	return "opt-waba-" + u(r.ConnectionID) + "-" + r.Feature.Key
+}
+
+func wabaPostURL(r optimize.WABARow) string {
+	return "/optimizations/waba/" + u(r.ConnectionID) + "/" + r.Feature.Key
+}
+
+func tplCompID(v optimize.TemplateView) string { return "tpl-opt-" + u(v.Template.ID) }
+
+func tplPostURL(v optimize.TemplateView, key string) string {
+	return "/optimizations/template/" + u(v.Template.ID) + "/" + key
+}
+
+// shownValue is the value a switch presents as selected: a pending change, else Meta's value.
+func shownValue(meta, pending string) string {
+	if pending != "" {
+		return pending
+	}
+	return meta
+}
+
+func pressed(cur, v string) string {
+	if cur == v {
+		return "true"
+	}
+	return "false"
+}
+
+func btnClass(cur, v string) string {
+	if cur == v {
+		return ""
+	}
+	return "outline secondary"
+}
+
+func valueBadgeClass(v string) string {
+	switch v {
+	case graph.OptIn:
+		return "badge badge-ok"
+	case graph.OptOut:
+		return "badge badge-muted"
+	}
+	return "badge badge-muted"
+}
+
+func valueIcon(v string) string {
+	switch v {
+	case graph.OptIn:
+		return "●"
+	case graph.OptOut:
+		return "○"
+	}
+	return "–"
+}
+
+func stateBadgeClass(s optimize.MetaState) string {
+	switch s {
+	case optimize.StateActive:
+		return "badge badge-ok"
+	case optimize.StateComingSoon:
+		return "badge badge-info"
+	case optimize.StatePaused:
+		return "badge badge-warn"
+	}
+	return "badge badge-bad"
+}
+
+func errCodeText(e *optimize.ErrorInfo) string {
+	if e.Code == 0 {
+		return e.Title
+	}
+	s := fmt.Sprintf("Meta error %d", e.Code)
+	if e.Subcode != 0 {
+		s += fmt.Sprintf(" (subcode %d)", e.Subcode)
+	}
+	return s + ": " + e.Title
+}
+
+func rfc(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+
+func changeStatusClass(s string) string {
+	switch s {
+	case models.OptChangeConfirmed:
+		return "badge badge-ok"
+	case models.OptChangePending:
+		return "badge badge-info"
+	case models.OptChangeNotSent:
+		return "badge badge-warn"
+	}
+	return "badge badge-bad"
+}
+
+func changeStatusLabel(s string) string {
+	switch s {
+	case models.OptChangeConfirmed:
+		return "✓ Confirmed"
+	case models.OptChangePending:
+		return "… Pending"
+	case models.OptChangeNotSent:
+		return "! Not sent"
+	}
+	return "✕ Failed"
+}
+
+func bulkStatusLabel(s string) string {
+	switch s {
+	case optimize.BulkOK:
+		return "✓ Sent, confirmed"
+	case optimize.BulkPending:
+		return "… Sent, Meta has not reported it yet"
+	case optimize.BulkNotSentLimit:
+		return "! Not sent: edit limit"
+	case optimize.BulkUnchanged:
+		return "= Unchanged, nothing sent"
+	}
+	return "✕ Failed"
+}
+
+func bulkStatusClass(s string) string {
+	switch s {
+	case optimize.BulkOK:
+		return "badge badge-ok"
+	case optimize.BulkPending, optimize.BulkUnchanged:
+		return "badge badge-info"
+	case optimize.BulkNotSentLimit:
+		return "badge badge-warn"
+	}
+	return "badge badge-bad"
+}
+
+func connSelected(c models.WABAConnection, id uint) bool { return c.ID == id }
+
+func metaDefaultLabel(v string) string { return optimize.ValueLabel(v) }
+
+func settingOpts() []string { return []string{optimize.Leave, graph.OptIn, graph.OptOut} }
+
+func settingOptLabel(v string) string {
+	if v == optimize.Leave {
+		return "Leave unchanged"
+	}
+	return optimize.ValueLabel(v)
+}
+
+func fromLabel(d optimize.FeatureDiff) string {
+	if d.From == "" {
+		return "Not set (effective " + optimize.ValueLabel(d.FromEff) + " from " + d.FromSource.Label() + ")"
+	}
+	return optimize.ValueLabel(d.From)
+}
+
+func cellWord(v string) string {
+	switch v {
+	case graph.OptIn:
+		return "On"
+	case graph.OptOut:
+		return "Off"
+	}
+	return "?"
+}
+
+func templateIDs(p optimize.BulkPlan) []uint {
+	ids := make([]uint, 0, len(p.Items))
+	for _, it := range p.Items {
+		ids = append(ids, it.Template.ID)
+	}
+	return ids
+}
+
+func sortedSettingKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
