@@ -26,6 +26,7 @@ import (
 	"mmconsole/internal/metrics"
 	"mmconsole/internal/optimize"
 	"mmconsole/internal/sandbox"
+	"mmconsole/internal/send"
 	"mmconsole/internal/templates"
 	"mmconsole/static"
 )
@@ -52,6 +53,7 @@ func Migrations() []database.Migration {
 	ms = append(ms, accounts.Migrations()...)
 	ms = append(ms, templates.Migrations()...)
 	ms = append(ms, optimize.Migrations()...)
+	ms = append(ms, send.Migrations()...)
 	return ms
 }
 
@@ -136,12 +138,20 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error)
 	optimizer := optimize.New(db, a.graph, tokens, nil, optimize.Options{})
 	optHandlers := &handlers.Optimizations{Shells: shells, Service: optimizer}
 
+	// Test send composer. The webhook log (MessageRecorder, MessageStatus) and the audit log are
+	// wired once those areas land; until then the result panel shows Meta's answer only.
+	sender := send.New(send.Deps{
+		DB: db, Graph: a.graph, Tokens: tokens, Sync: sendSync{}, Notes: catalog,
+		APIBase: a.graph.BaseURL() + "/" + a.graph.Version(), Logger: log.With("component", "send"),
+	})
+
 	handlers.Register(f, handlers.Routes{
 		Metrics:       reg,
 		Health:        &handlers.Health{DBPing: func(ctx context.Context) error { return database.Ping(ctx, db) }},
 		Overview:      &handlers.Overview{Shells: shells, Connections: acc},
 		Templates:     &handlers.Templates{Shells: shells, Catalog: catalog, Optimizations: optHandlers.TemplateSection},
 		Optimizations: optHandlers,
+		Send:          &handlers.Send{Shells: shells, Service: sender},
 	})
 	a.fiber = f
 	return a, nil

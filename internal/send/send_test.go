@@ -24,6 +24,7 @@ import (
 	"mmconsole/internal/metrics"
 	"mmconsole/internal/sandbox"
 	"mmconsole/internal/send"
+	"mmconsole/internal/templates"
 	"mmconsole/models"
 )
 
@@ -212,9 +213,8 @@ func (e *env) lastBody() string {
 }
 
 func migrations() []database.Migration {
-	ms := append(accounts.Migrations(), send.Migrations()...)
-	// The templates catalog owns this table; the tests create it the same way.
-	return append(ms, database.AutoMigrateStep("0002_templates_for_tests", &models.Template{}))
+	ms := append(accounts.Migrations(), templates.Migrations()...)
+	return append(ms, send.Migrations()...)
 }
 
 func newEnv(t *testing.T, templateTTLMode bool) *env {
