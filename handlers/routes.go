@@ -22,6 +22,7 @@ type Routes struct {
 	Optimizations *Optimizations
 	Settings      *Settings
 	Audit         *AuditLog
+	Send          *Send
 }
 
 // Register lists every route of the dashboard in one place, grouped by who may call it.
@@ -63,6 +64,7 @@ func Register(app *fiber.App, r Routes) {
 	RegisterTemplates(signed, r.Templates)
 	RegisterOptimizations(signed, r.Optimizations)
 	RegisterLog(signed, r.Log)
+	RegisterSend(signed, r.Send)
 
 	// Audit log: admins (their account) and Hibot staff (every account).
 	signed.Get("/audit", RequireAuditor, r.Audit.Get)
@@ -79,6 +81,7 @@ func Register(app *fiber.App, r Routes) {
 	admins.Post("/connections/:id", r.Settings.UpdateConnection)
 	admins.Post("/connections/:id/delete", r.Settings.DeleteConnection)
 	admins.Post("/connections/:id/test", r.Settings.TestConnection)
+
 
 	// Anything else is a 404 page (or toast), through the central error handler.
 	app.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })
@@ -128,4 +131,14 @@ func RegisterLog(r fiber.Router, h *WebhookLog) {
 	r.Get("/log/events/:id", h.Raw)
 	r.Get("/messages/:wamid", h.Message)
 	r.Get("/messages/:wamid/timeline", h.Timeline)
+}
+
+// RegisterSend mounts the test send composer: writers compose and send (the service checks the
+// role again); every role reads the history and the live results.
+func RegisterSend(r fiber.Router, h *Send) {
+	r.Get("/send", h.Page)
+	r.Post("/send/preview", h.Preview)
+	r.Post("/send", RequireWriter, h.Post)
+	r.Get("/sends", h.History)
+	r.Get("/sends/:id/result", h.Result)
 }

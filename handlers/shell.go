@@ -23,6 +23,8 @@ var nav = []navEntry{
 	{layout.NavItem{Key: "overview", Label: "Overview", Href: "/"}, everyone},
 	{layout.NavItem{Key: "templates", Label: "Templates", Href: "/templates"}, everyone},
 	{layout.NavItem{Key: "optimizations", Label: "Optimizations", Href: "/optimizations"}, everyone},
+	{layout.NavItem{Key: "send", Label: "Test send", Href: "/send"}, models.User.CanWrite},
+	{layout.NavItem{Key: "sends", Label: "Sends", Href: "/sends"}, everyone},
 	{layout.NavItem{Key: "log", Label: "Webhook log", Href: "/log"}, everyone},
 	{layout.NavItem{Key: "audit", Label: "Audit", Href: "/audit"}, func(u models.User) bool { return u.CanAdmin() || u.Staff }},
 	{layout.NavItem{Key: "settings", Label: "Settings", Href: "/settings"}, models.User.CanAdmin},

@@ -85,4 +85,15 @@
     armToasts(document);
     tick(ev.target);
   });
+
+  // [data-copy="<id>"] copies the text of that element (the test send's curl command).
+  document.addEventListener("click", function (ev) {
+    var btn = ev.target.closest("[data-copy]");
+    if (!btn || !navigator.clipboard) return;
+    var el = document.getElementById(btn.getAttribute("data-copy"));
+    if (!el) return;
+    navigator.clipboard.writeText(el.value || el.textContent).then(function () {
+      btn.textContent = "Copied";
+    });
+  });
 })();

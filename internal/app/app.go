@@ -31,6 +31,7 @@ import (
 	"mmconsole/internal/metrics"
 	"mmconsole/internal/optimize"
 	"mmconsole/internal/sandbox"
+	"mmconsole/internal/send"
 	"mmconsole/internal/templates"
 	"mmconsole/internal/webhook"
 	"mmconsole/static"
@@ -62,6 +63,7 @@ func Migrations() []database.Migration {
 	ms = append(ms, templates.Migrations()...)
 	ms = append(ms, optimize.Migrations()...)
 	ms = append(ms, webhook.Migrations()...)
+	ms = append(ms, send.Migrations()...)
 	return ms
 }
 
@@ -177,6 +179,14 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, now func() 
 		demoHint = "sign in as demo-admin@example.com, demo-marketer@example.com or demo-viewer@example.com with the password printed when the dashboard first started (also in " +
 			filepath.Base(demoFile(cfg)) + " next to the database)."
 	}
+	// Test send composer: accepted sends become messages of the webhook log, whose state the
+	// result panel follows live.
+	sender := send.New(send.Deps{
+		DB: db, Graph: a.graph, Tokens: tokens, Sync: sendSync{}, Notes: catalog,
+		Recorder: sendMessages{hooks}, Status: sendMessages{hooks}, Audit: sendAudit{auditLog},
+		APIBase: a.graph.BaseURL() + "/" + a.graph.Version(), Logger: log.With("component", "send"),
+	})
+
 	handlers.Register(f, handlers.Routes{
 		Metrics:       reg,
 		Health:        &handlers.Health{DBPing: func(ctx context.Context) error { return database.Ping(ctx, db) }},
@@ -193,7 +203,8 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, now func() 
 			MaxBody:     cfg.WebhookMaxBody,
 			Store:       hooks,
 		},
-		Log: &handlers.WebhookLog{Shells: shells, Events: hooks},
+		Log:  &handlers.WebhookLog{Shells: shells, Events: hooks},
+		Send: &handlers.Send{Shells: shells, Service: sender},
 	})
 	a.fiber = f
 	return a, nil

@@ -1,0 +1,138 @@
+package handlers
+
+import (
+	"context"
+	"net/url"
+	"strconv"
+
+	"github.com/gofiber/fiber/v2"
+
+	"mmconsole/internal/send"
+	"mmconsole/models"
+	"mmconsole/views/pages"
+)
+
+// SendService is what the test send pages need from internal/send.
+type SendService interface {
+	Compose(ctx context.Context, u models.User, in send.Input) (*send.Composer, error)
+	Send(ctx context.Context, u models.User, in send.Input) (*send.Composer, error)
+	Result(ctx context.Context, scope models.Scope, id uint) (*send.Result, error)
+	History(ctx context.Context, scope models.Scope, f send.HistoryFilter) (*send.HistoryPage, error)
+}
+
+// Send serves the test send composer (/send) and its history (/sends).
+type Send struct {
+	Shells  *Shells
+	Service SendService
+}
+
+// formValues returns the query (GET) or the posted form (POST) as url.Values.
+func formValues(c *fiber.Ctx) url.Values {
+	v := url.Values{}
+	if c.Method() == fiber.MethodGet {
+		c.Request().URI().QueryArgs().VisitAll(func(k, val []byte) { v.Add(string(k), string(val)) })
+		return v
+	}
+	if mf, err := c.MultipartForm(); err == nil && mf != nil {
+		for k, vals := range mf.Value {
+			v[k] = append(v[k], vals...)
+		}
+		return v
+	}
+	c.Request().PostArgs().VisitAll(func(k, val []byte) { v.Add(string(k), string(val)) })
+	return v
+}
+
+func signedIn(c *fiber.Ctx) (models.User, error) {
+	u, ok := CurrentUser(c)
+	if !ok {
+		// The session middleware redirects anonymous users before this; without it, refuse.
+		return u, models.ErrForbidden
+	}
+	return u, nil
+}
+
+// Page renders the composer; the template can be preselected with ?template=<row or Meta id>.
+// An htmx request (a WABA or template change) gets only the composer region.
+func (h *Send) Page(c *fiber.Ctx) error {
+	u, err := signedIn(c)
+	if err != nil {
+		return err
+	}
+	comp, err := h.Service.Compose(c.UserContext(), u, send.InputFromValues(formValues(c)))
+	if err != nil {
+		return err
+	}
+	if IsHTMX(c) {
+		return Render(c, fiber.StatusOK, pages.Composer(comp, CSRFToken(c)))
+	}
+	return Render(c, fiber.StatusOK, pages.SendPage(h.Shells.Shell(c, "Test send", "send"), comp))
+}
+
+// Preview re-renders the live region (checks, preview bubble, request, button) for the form
+// as typed. It never sends.
+func (h *Send) Preview(c *fiber.Ctx) error {
+	u, err := signedIn(c)
+	if err != nil {
+		return err
+	}
+	comp, err := h.Service.Compose(c.UserContext(), u, send.InputFromValues(formValues(c)))
+	if err != nil {
+		return err
+	}
+	return Render(c, fiber.StatusOK, pages.SendLive(comp))
+}
+
+// Post sends the test message. Blockers and Meta's refusals answer 422 with the form as typed
+// and the reason (htmx swaps 422); an accepted send answers 200 with the live result panel.
+func (h *Send) Post(c *fiber.Ctx) error {
+	u, err := signedIn(c)
+	if err != nil {
+		return err
+	}
+	if !u.CanWrite() {
+		return models.ErrForbidden
+	}
+	comp, err := h.Service.Send(c.UserContext(), u, send.InputFromValues(formValues(c)))
+	if err != nil {
+		return err
+	}
+	status := fiber.StatusOK
+	if comp.Refused || (comp.Result != nil && comp.Result.Error != nil && !comp.Replayed) {
+		status = fiber.StatusUnprocessableEntity
+	}
+	if IsHTMX(c) {
+		return Render(c, status, pages.Composer(comp, CSRFToken(c)))
+	}
+	return Render(c, status, pages.SendPage(h.Shells.Shell(c, "Test send", "send"), comp))
+}
+
+// Result is the polled result fragment of one test send.
+func (h *Send) Result(c *fiber.Ctx) error {
+	id, err := strconv.ParseUint(c.Params("id"), 10, 64)
+	if err != nil {
+		return models.ErrNotFound
+	}
+	r, err := h.Service.Result(c.UserContext(), CurrentScope(c), uint(id))
+	if err != nil {
+		return err
+	}
+	// A final result renders without its polling trigger, so swapping it in stops the polling.
+	return Render(c, fiber.StatusOK, pages.SendResult(r))
+}
+
+// History lists the test sends of the account (every account for staff).
+func (h *Send) History(c *fiber.Ctx) error {
+	u, err := signedIn(c)
+	if err != nil {
+		return err
+	}
+	before, _ := strconv.ParseUint(c.Query("before"), 10, 64)
+	p, err := h.Service.History(c.UserContext(), u.Scope(), send.HistoryFilter{
+		Template: c.Query("template"), Recipient: c.Query("recipient"), User: c.Query("user"), Before: uint(before),
+	})
+	if err != nil {
+		return err
+	}
+	return Render(c, fiber.StatusOK, pages.SendsPage(h.Shells.Shell(c, "Test sends", "sends"), p, u.CanWrite()))
+}

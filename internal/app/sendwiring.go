@@ -1,0 +1,33 @@
+package app
+
+import (
+	"time"
+
+	"mmconsole/internal/send"
+	"mmconsole/internal/templates"
+	"mmconsole/models"
+)
+
+// sendSync gives the composer the templates catalog's sync rule, so the composer and the
+// template pages never disagree about whether a template is syncing or dormant.
+type sendSync struct{}
+
+func (sendSync) State(t models.Template, now time.Time) (kind, label string, readyAt *time.Time) {
+	st := templates.SyncState(t, now)
+	label = st.Kind.Label()
+	if st.Reason != "" {
+		label += ": " + st.Reason
+	}
+	switch st.Kind {
+	case templates.KindSyncing:
+		at := st.ReadyAt
+		return send.SyncSyncing, label, &at
+	case templates.KindDormant:
+		return send.SyncDormant, label, nil
+	case templates.KindNotForMMAPI:
+		return send.SyncNotForMMAPI, label, nil
+	case templates.KindNotSendable:
+		return send.SyncNotSendable, label, nil
+	}
+	return send.SyncReady, label, nil
+}

@@ -1,0 +1,198 @@
+package send
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+
+	"mmconsole/internal/database"
+	"mmconsole/models"
+)
+
+// DBCatalog is the default Catalog: scoped reads of the connections, phone numbers and
+// templates tables. The composition root may replace it with the owning areas' services.
+type DBCatalog struct{ db *gorm.DB }
+
+// NewDBCatalog builds a DBCatalog.
+func NewDBCatalog(db *gorm.DB) *DBCatalog { return &DBCatalog{db: db} }
+
+// Connections lists the connections in scope, by name.
+func (c *DBCatalog) Connections(ctx context.Context, scope models.Scope) ([]models.WABAConnection, error) {
+	var out []models.WABAConnection
+	q := database.Scoped(c.db.WithContext(ctx).Preload("Account"), scope, "account_id")
+	if err := q.Order("name, waba_id").Find(&out).Error; err != nil {
+		return nil, fmt.Errorf("send: list connections: %w", err)
+	}
+	return out, nil
+}
+
+// Connection reads one connection in scope.
+func (c *DBCatalog) Connection(ctx context.Context, scope models.Scope, id uint) (models.WABAConnection, error) {
+	var out models.WABAConnection
+	err := database.Scoped(c.db.WithContext(ctx), scope, "account_id").Where("id = ?", id).First(&out).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return out, models.ErrNotFound
+	}
+	if err != nil {
+		return out, fmt.Errorf("send: connection %d: %w", id, err)
+	}
+	return out, nil
+}
+
+// Phones lists a connection's phone numbers.
+func (c *DBCatalog) Phones(ctx context.Context, scope models.Scope, connectionID uint) ([]models.PhoneNumber, error) {
+	var out []models.PhoneNumber
+	q := database.Scoped(c.db.WithContext(ctx), scope, "account_id").Where("connection_id = ?", connectionID)
+	if err := q.Order("display_phone_number, phone_number_id").Find(&out).Error; err != nil {
+		return nil, fmt.Errorf("send: phones of connection %d: %w", connectionID, err)
+	}
+	return out, nil
+}
+
+// Templates lists a connection's templates by name and language.
+func (c *DBCatalog) Templates(ctx context.Context, scope models.Scope, connectionID uint) ([]models.Template, error) {
+	var out []models.Template
+	q := database.Scoped(c.db.WithContext(ctx), scope, "account_id").Where("connection_id = ?", connectionID)
+	if err := q.Order("name, language").Find(&out).Error; err != nil {
+		return nil, fmt.Errorf("send: templates of connection %d: %w", connectionID, err)
+	}
+	return out, nil
+}
+
+// Template finds one template by row id or Meta id.
+func (c *DBCatalog) Template(ctx context.Context, scope models.Scope, ref string) (models.Template, error) {
+	var out models.Template
+	ref = strings.TrimSpace(ref)
+	scoped := func() *gorm.DB { return database.Scoped(c.db.WithContext(ctx), scope, "account_id") }
+	// Meta's id first, so that a link from Meta's world never lands on an unrelated row whose
+	// row id happens to be the same digits.
+	err := scoped().Where("template_id = ?", ref).First(&out).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		if n, perr := strconv.ParseUint(ref, 10, 64); perr == nil {
+			err = scoped().Where("id = ?", n).First(&out).Error
+		}
+	}
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return out, models.ErrNotFound
+	}
+	if err != nil {
+		return out, fmt.Errorf("send: template %s: %w", ref, err)
+	}
+	return out, nil
+}
+
+// SetTemplateTTL stores the template's new TTL.
+func (c *DBCatalog) SetTemplateTTL(ctx context.Context, templateRowID uint, ttlSeconds int) error {
+	err := c.db.WithContext(ctx).Model(&models.Template{}).Where("id = ?", templateRowID).
+		Updates(map[string]any{"ttl_seconds": ttlSeconds, "updated_at": time.Now().UTC()}).Error
+	if err != nil {
+		return fmt.Errorf("send: store ttl of template %d: %w", templateRowID, err)
+	}
+	return nil
+}
+
+// The MM API sync rules (mm-api-reference §7): up to 10 minutes after creation or after the
+// first send following 7 days unused.
+const (
+	SyncWindow   = 10 * time.Minute
+	DormantAfter = 7 * 24 * time.Hour
+)
+
+// DefaultSync is a SyncInfo from the template row's timestamps, used until the templates
+// catalog's own rule is wired in.
+type DefaultSync struct{}
+
+// State classifies t at now.
+func (DefaultSync) State(t models.Template, now time.Time) (kind, label string, readyAt *time.Time) {
+	if reason, ok := Unavailable(t); ok {
+		if !strings.EqualFold(t.Category, "MARKETING") {
+			return SyncNotForMMAPI, reason, nil
+		}
+		return SyncNotSendable, reason, nil
+	}
+	if t.SyncStartedAt != nil {
+		end := t.SyncStartedAt.Add(SyncWindow)
+		if now.Before(end) {
+			return SyncSyncing, "Syncing with MM API", &end
+		}
+	}
+	last := t.FirstSeenAt
+	for _, p := range []*time.Time{t.ApprovedAt, t.LastSentAt, t.SyncStartedAt} {
+		if p != nil && p.After(last) {
+			last = *p
+		}
+	}
+	if !last.IsZero() && now.Sub(last) > DormantAfter {
+		return SyncDormant, "Dormant (unused for more than 7 days)", nil
+	}
+	return SyncReady, "Ready", nil
+}
+
+// DBNotes is a TemplateNotes over the templates table, used until the catalog's own is wired.
+type DBNotes struct{ db *gorm.DB }
+
+// NewDBNotes builds a DBNotes.
+func NewDBNotes(db *gorm.DB) *DBNotes { return &DBNotes{db: db} }
+
+// NoteSend stores the send time; a template that was dormant starts a new sync window.
+func (n *DBNotes) NoteSend(ctx context.Context, templateID string, at time.Time) error {
+	var t models.Template
+	if err := n.db.WithContext(ctx).Where("template_id = ?", templateID).First(&t).Error; err != nil {
+		return fmt.Errorf("send: note send of template %s: %w", templateID, err)
+	}
+	at = at.UTC()
+	upd := map[string]any{"last_sent_at": at, "updated_at": at}
+	if kind, _, _ := (DefaultSync{}).State(t, at); kind == SyncDormant {
+		upd["sync_started_at"] = at
+		upd["sync_reason"] = "first send after 7 days unused"
+	}
+	return n.db.WithContext(ctx).Model(&models.Template{}).Where("id = ?", t.ID).Updates(upd).Error
+}
+
+// NoteSyncing starts a sync window now unless one is already running.
+func (n *DBNotes) NoteSyncing(ctx context.Context, templateID string, at time.Time) error {
+	at = at.UTC()
+	return n.db.WithContext(ctx).Model(&models.Template{}).
+		Where("template_id = ? AND (sync_started_at IS NULL OR sync_started_at < ?)", templateID, at.Add(-SyncWindow)).
+		Updates(map[string]any{"sync_started_at": at, "sync_reason": "Meta answered 134101", "updated_at": at}).Error
+}
+
+// Unavailable says why a template cannot be sent through MM API ("UTILITY: …", "PAUSED: …");
+// ok is false for an approved marketing template.
+func Unavailable(t models.Template) (reason string, ok bool) {
+	cat := strings.ToUpper(t.Category)
+	switch cat {
+	case "MARKETING":
+	case "UTILITY":
+		return "UTILITY: utility templates go through /messages, not MM API", true
+	case "AUTHENTICATION":
+		return "AUTHENTICATION: authentication templates go through /messages, not MM API", true
+	default:
+		return cat + ": only MARKETING templates can be sent through MM API", true
+	}
+	switch st := strings.ToUpper(t.Status); st {
+	case "APPROVED":
+		return "", false
+	case "PENDING":
+		return "PENDING: not approved yet", true
+	case "REJECTED":
+		r := "REJECTED: edit the template and submit it again"
+		if t.RejectedReason != "" && t.RejectedReason != "NONE" {
+			r = "REJECTED (" + t.RejectedReason + "): edit the template and submit it again"
+		}
+		return r, true
+	case "PAUSED":
+		return "PAUSED: low quality; Meta answers 132015 until it is unpaused", true
+	case "DISABLED":
+		return "DISABLED: paused too many times; create a new template", true
+	case "":
+		return "status unknown: refresh the template catalog", true
+	default:
+		return st + ": not approved for sending", true
+	}
+}

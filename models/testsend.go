@@ -1,0 +1,47 @@
+package models
+
+import "time"
+
+// TestSend is one send made from the test send composer: who sent which template to whom, the
+// exact request, Meta's answer and what the status webhooks said since. It is the audit trail
+// of the composer and the source of the /sends history.
+type TestSend struct {
+	ID            uint   `gorm:"primaryKey;index:idx_test_sends_account_id,priority:2;index:idx_test_sends_account_template,priority:3;index:idx_test_sends_account_recipient,priority:3;index:idx_test_sends_account_user,priority:3"`
+	AccountID     uint   `gorm:"not null;index:idx_test_sends_account_id,priority:1;index:idx_test_sends_account_template,priority:1;index:idx_test_sends_account_recipient,priority:1;index:idx_test_sends_account_user,priority:1"`
+	ConnectionID  uint   `gorm:"not null;index"`
+	WABAID        string `gorm:"column:waba_id;not null;default:''"`
+	PhoneNumberID string `gorm:"not null;default:''"`
+	TemplateRowID uint   `gorm:"not null;default:0"`
+	TemplateID    string `gorm:"not null;default:''"` // Meta's template id
+	TemplateName  string `gorm:"not null;default:'';index:idx_test_sends_account_template,priority:2;index"`
+	Language      string `gorm:"not null;default:''"`
+	Recipient     string `gorm:"not null;default:'';index:idx_test_sends_account_recipient,priority:2;index"` // digits only
+	TTLSeconds    int    `gorm:"not null;default:0"`
+	TTLMode       string `gorm:"not null;default:''"`
+	ProductPolicy string `gorm:"not null;default:''"`
+	RequestJSON   string `gorm:"not null;default:''"`
+	ResponseJSON  string `gorm:"not null;default:''"`
+	WAMID         string `gorm:"column:wamid;not null;default:'';index"`
+	// MessageStatus is the synchronous answer: accepted, held_for_quality_assessment, paused;
+	// "sending" while the request is in flight, "error" when Meta refused it.
+	MessageStatus string `gorm:"not null;default:''"`
+	// Status and Route are the latest the webhook log told us (sent, delivered, read, failed;
+	// mm_api, fallback, unknown), cached here for the history list.
+	Status       string `gorm:"not null;default:''"`
+	Route        string `gorm:"not null;default:''"`
+	ErrorCode    int    `gorm:"not null;default:0"`
+	ErrorMessage string `gorm:"not null;default:''"`
+	UserID       uint   `gorm:"not null;default:0;index:idx_test_sends_account_user,priority:2"`
+	UserEmail    string `gorm:"not null;default:'';index"`
+	// IdempotencyKey is generated when the form renders; a second POST with the same key shows
+	// this row instead of sending again.
+	IdempotencyKey string `gorm:"not null;uniqueIndex"`
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+}
+
+// TableName is test_sends.
+func (TestSend) TableName() string { return "test_sends" }
+
+// Pending reports whether the request to Meta has not been answered yet.
+func (t TestSend) Pending() bool { return t.MessageStatus == "sending" }

@@ -1,0 +1,233 @@
+package pages
+
+import (
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/a-h/templ"
+
+	"mmconsole/internal/send"
+	"mmconsole/models"
+)
+
+// liveAttrs make an input refresh the live region (checks, preview, request) as the user types
+// (typed inputs, debounced) or picks (selects and radios, on change).
+func liveAttrs(typed bool) templ.Attributes {
+	trigger := "change"
+	if typed {
+		trigger = "input changed delay:300ms"
+	}
+	return templ.Attributes{
+		"hx-post":    "/send/preview",
+		"hx-trigger": trigger,
+		"hx-target":  "#send-live",
+		"hx-swap":    "outerHTML",
+		"hx-sync":    "closest form:abort",
+	}
+}
+
+// reloadAttrs make a picker re-render the whole composer for the new choice.
+func reloadAttrs(include string) templ.Attributes {
+	return templ.Attributes{
+		"hx-get":      "/send",
+		"hx-trigger":  "change",
+		"hx-target":   "#composer",
+		"hx-swap":     "outerHTML",
+		"hx-push-url": "true",
+		"hx-include":  include,
+	}
+}
+
+func uintStr(n uint) string { return strconv.FormatUint(uint64(n), 10) }
+
+func isoTime(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+
+func shortTime(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") }
+
+func fieldError(c *send.Composer, name string) string {
+	if c == nil || !c.ShowErrors {
+		return ""
+	}
+	return c.Errors[name]
+}
+
+func invalidAttr(c *send.Composer, name string) templ.Attributes {
+	if fieldError(c, name) != "" {
+		return templ.Attributes{"aria-invalid": "true", "aria-describedby": errID(name)}
+	}
+	return templ.Attributes{}
+}
+
+func errID(name string) string {
+	return "err-" + strings.NewReplacer(".", "-", "_", "-").Replace(name)
+}
+
+func inputID(name string) string {
+	return "in-" + strings.NewReplacer(".", "-", "_", "-").Replace(name)
+}
+
+func connLabel(c models.WABAConnection) string {
+	l := c.Name
+	if l == "" {
+		l = c.WABAID
+	}
+	if c.Account != nil && c.Account.Name != "" {
+		l = c.Account.Name + " · " + l
+	}
+	switch c.OnboardingStatus {
+	case "ONBOARDED":
+		l += " (MM API onboarded)"
+	case "":
+	default:
+		l += " (" + c.OnboardingStatus + ", not onboarded)"
+	}
+	return l
+}
+
+func phoneLabel(p models.PhoneNumber) string {
+	l := p.DisplayPhoneNumber
+	if l == "" {
+		l = p.PhoneNumberID
+	}
+	if p.VerifiedName != "" {
+		l += " · " + p.VerifiedName
+	}
+	return l
+}
+
+func selectedTemplate(c *send.Composer, t models.Template) bool {
+	return c.Template != nil && c.Template.ID == t.ID
+}
+
+func templateRef(c *send.Composer) string {
+	if c.Template == nil {
+		return ""
+	}
+	return uintStr(c.Template.ID)
+}
+
+func presetValue(p send.Preset) string { return strconv.Itoa(p.Seconds) }
+
+func templateTTLText(c *send.Composer) string {
+	if c.TTL.TemplateSeconds == nil || *c.TTL.TemplateSeconds <= 0 {
+		return "not set (Meta's default: 30 days)"
+	}
+	return send.HumanDuration(*c.TTL.TemplateSeconds) + " (" + strconv.Itoa(*c.TTL.TemplateSeconds) + " s)"
+}
+
+func checkBadge(level string) (class, word string) {
+	switch level {
+	case send.LevelBlocker:
+		return "badge badge-bad", "✕ Blocks sending"
+	case send.LevelDanger:
+		return "badge badge-bad", "! Will fail"
+	case send.LevelWarning:
+		return "badge badge-warn", "! Warning"
+	}
+	return "badge badge-info", "i Note"
+}
+
+func statusBadge(status string) (class, word string) {
+	switch status {
+	case "accepted":
+		return "badge badge-info", "Accepted"
+	case "held_for_quality_assessment":
+		return "badge badge-warn", "Held for quality assessment"
+	case "paused":
+		return "badge badge-warn", "Paused"
+	case "sending":
+		return "badge badge-muted", "Sending…"
+	case "error":
+		return "badge badge-bad", "✕ Refused by Meta"
+	case "sent":
+		return "badge badge-info", "Sent"
+	case "delivered":
+		return "badge badge-ok", "✓ Delivered"
+	case "read":
+		return "badge badge-ok", "✓✓ Read"
+	case "failed":
+		return "badge badge-bad", "✕ Failed"
+	case "":
+		return "badge badge-muted", "No webhook yet"
+	}
+	return "badge badge-muted", status
+}
+
+func routeBadge(route string) (class, word string) {
+	switch route {
+	case send.RouteMMAPI:
+		return "badge badge-ok", "MM API"
+	case send.RouteFallback:
+		return "badge badge-warn", "Cloud API fallback"
+	}
+	return "badge badge-muted", "Route not known yet"
+}
+
+// latestStatus is what the history row shows: the webhook status, else the send answer.
+func latestStatus(r send.Result) string {
+	if r.Send.Status != "" {
+		return r.Send.Status
+	}
+	return r.Send.MessageStatus
+}
+
+func messageURL(wamid string) templ.SafeURL {
+	return templ.SafeURL("/messages/" + url.PathEscape(wamid))
+}
+
+func resultURL(id uint) string { return "/sends/" + uintStr(id) + "/result" }
+
+func resultID(id uint) string { return "send-result-" + uintStr(id) }
+
+// historyNext is the URL of the next (older) page, keeping the filters.
+func historyNext(p *send.HistoryPage) templ.SafeURL {
+	v := url.Values{}
+	if p.Filter.Template != "" {
+		v.Set("template", p.Filter.Template)
+	}
+	if p.Filter.Recipient != "" {
+		v.Set("recipient", p.Filter.Recipient)
+	}
+	if p.Filter.User != "" {
+		v.Set("user", p.Filter.User)
+	}
+	v.Set("before", uintStr(p.NextID))
+	return templ.SafeURL("/sends?" + v.Encode())
+}
+
+func composeURL(r send.Result) templ.SafeURL {
+	if r.Send.TemplateRowID == 0 {
+		return templ.SafeURL("/send")
+	}
+	return templ.SafeURL("/send?template=" + uintStr(r.Send.TemplateRowID))
+}
+
+func plusDigits(d string) string {
+	if d == "" {
+		return ""
+	}
+	return "+" + d
+}
+
+func sharingLabel(v string) string {
+	switch v {
+	case send.SharingOn:
+		return "On (true)"
+	case send.SharingOff:
+		return "Off (false)"
+	}
+	return "WABA default (field omitted)"
+}
+
+func errorHeading(e *send.ErrorView) string {
+	h := "Meta refused the send"
+	if e.Code != 0 {
+		h += ": error " + strconv.Itoa(e.Code)
+	}
+	if e.Title != "" {
+		h += " — " + e.Title
+	}
+	return h
+}
