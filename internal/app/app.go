@@ -275,6 +275,15 @@ func (a *App) DemoNotice() string {
 		a.demo[0].Email, a.demo[0].Password, demoFile(a.cfg))
 }
 
+// DemoPassword is the sandbox demo users' password when this start created them (for the
+// browser tests, which sign in as a person would); empty otherwise.
+func (a *App) DemoPassword() string {
+	if len(a.demo) == 0 {
+		return ""
+	}
+	return a.demo[0].Password
+}
+
 // Fiber exposes the HTTP app, for handler tests (app.Test).
 func (a *App) Fiber() *fiber.App { return a.fiber }
 

@@ -24,14 +24,18 @@ const testPW = "a long test password"
 
 // fixture is an app with two customer accounts, a user of every role and a connection each.
 type fixture struct {
-	t        *testing.T
-	a        *App
-	logs     *bytes.Buffer
-	now      *time.Time
-	accA     models.Account
-	accB     models.Account
-	target   models.User // an extra user of A, the object of role/disable routes
-	connA    models.WABAConnection
+	t      *testing.T
+	a      *App
+	logs   *bytes.Buffer
+	now    *time.Time
+	accA   models.Account
+	accB   models.Account
+	target models.User // an extra user of A, the object of role/disable routes
+	connA  models.WABAConnection
+	// objects of account A that the area routes address; another account's users get 404.
+	tmplA    models.Template
+	eventA   models.WebhookEvent
+	sendA    models.TestSend
 	sessions map[string]*http.Cookie // role -> session cookie
 	csrf     map[string]string
 	counter  int
@@ -39,9 +43,26 @@ type fixture struct {
 
 var roles = []string{"anonymous", "viewer", "marketer", "admin", "staff-viewer", "staff-admin", "other-admin"}
 
+// stubTemplateID is the Meta id of account A's template in the Graph stub.
+const stubTemplateID = "555000111"
+
+// stubWAMID is a message of account A.
+const stubWAMID = "wamid.STUBA1"
+
 func graphStub(t *testing.T) *httptest.Server {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
+		switch {
+		case r.Method == http.MethodPost:
+			fmt.Fprint(w, `{"success":true}`)
+			return
+		case strings.HasSuffix(r.URL.Path, "/message_templates"):
+			fmt.Fprint(w, `{"data":[{"id":"`+stubTemplateID+`","name":"acme_sale","language":"en_US","status":"APPROVED","category":"MARKETING","components":[{"type":"BODY","text":"Hi"}]}]}`)
+			return
+		case strings.HasSuffix(r.URL.Path, "/"+stubTemplateID):
+			fmt.Fprint(w, `{"id":"`+stubTemplateID+`","name":"acme_sale","language":"en_US","status":"APPROVED","category":"MARKETING","components":[{"type":"BODY","text":"Hi"}]}`)
+			return
+		}
 		if strings.HasSuffix(r.URL.Path, "/phone_numbers") {
 			fmt.Fprint(w, `{"data":[{"id":"1099","display_phone_number":"+1 555 0100","verified_name":"Acme","quality_rating":"GREEN"}]}`)
 			return
@@ -98,10 +119,37 @@ func newFixture(t *testing.T) *fixture {
 	if f.connA, err = acc.CreateConnection(ctx, f.accA.ID, accounts.ConnectionInput{WABAID: "123456", Name: "Acme", AccessToken: "EAAGacmeTOKENvalue000001", TTLMode: "per_send"}); err != nil {
 		t.Fatal(err)
 	}
+	f.areaObjects()
 	for _, r := range roles[1:] {
 		f.signIn(r)
 	}
 	return f
+}
+
+// areaObjects creates one object of each area in account A: a template, a webhook event and its
+// message, and a test send.
+func (f *fixture) areaObjects() {
+	db := f.a.DB()
+	acct := f.accA.ID
+	now := time.Now().UTC()
+	f.tmplA = models.Template{AccountID: acct, ConnectionID: f.connA.ID, WABAID: f.connA.WABAID, TemplateID: stubTemplateID,
+		Name: "acme_sale", Language: "en_US", Status: "APPROVED", Category: "MARKETING", Components: `[{"type":"BODY","text":"Hi"}]`,
+		FirstSeenAt: now, RefreshedAt: now}
+	d := models.WebhookDelivery{ReceivedAt: now, BodySize: 2, Body: "{}", EventCount: 1}
+	f.eventA = models.WebhookEvent{ReceivedAt: now, AccountID: &acct, WABAID: f.connA.WABAID, Field: "messages",
+		Kind: models.KindStatus, Status: "sent", WAMID: stubWAMID, DedupeKey: "stub-a", Raw: "{}"}
+	msg := models.Message{WAMID: stubWAMID, AccountID: &acct, WABAID: f.connA.WABAID, Status: "sent", StatusRank: 2, Route: models.RouteMMAPI}
+	f.sendA = models.TestSend{AccountID: acct, ConnectionID: f.connA.ID, WABAID: f.connA.WABAID, TemplateName: "acme_sale",
+		WAMID: stubWAMID, MessageStatus: "accepted", IdempotencyKey: "stub-key-a"}
+	for _, err := range []error{
+		db.Create(&f.tmplA).Error, db.Create(&d).Error,
+		func() error { f.eventA.DeliveryID = d.ID; return db.Create(&f.eventA).Error }(),
+		db.Create(&msg).Error, db.Create(&f.sendA).Error,
+	} {
+		if err != nil {
+			f.t.Fatal(err)
+		}
+	}
 }
 
 func (f *fixture) box() *secrets.Box {
@@ -198,6 +246,7 @@ const (
 	auditor                // admins and staff
 	admin                  // admins of the account (and staff admins); other accounts get 404
 	staffAdm               // staff admins only
+	writer                 // marketers and admins (staff: admins); viewers get 403
 )
 
 type routeRule struct {
@@ -208,6 +257,8 @@ type routeRule struct {
 	form func(f *fixture) url.Values
 	// resign: the route ends the session (sign-out), so sign in again after it.
 	resign bool
+	// object: the path names an object of account A, so another account's user gets 404.
+	object bool
 }
 
 func fixed(p string) func(*fixture) string { return func(*fixture) string { return p } }
@@ -223,10 +274,33 @@ func expectations() map[string]routeRule {
 	}
 	freshConn := func(f *fixture) string {
 		var c models.WABAConnection
-		c = models.WABAConnection{AccountID: f.accA.ID, WABAID: "9" + f.unique(), TokenSealed: []byte{1}, TTLMode: "per_send"}
+		sealed, err := f.box().Seal("EAAGfreshTOKEN0001")
+		if err != nil {
+			f.t.Fatal(err)
+		}
+		c = models.WABAConnection{AccountID: f.accA.ID, WABAID: "9" + f.unique(), TokenSealed: sealed, TTLMode: "per_send"}
 		f.a.DB().Create(&c)
 		return fmt.Sprintf("/settings/connections/%d/delete", c.ID)
 	}
+	tmpl := func(suffix string) func(*fixture) string {
+		return func(f *fixture) string { return fmt.Sprintf("/templates/%d%s", f.tmplA.ID, suffix) }
+	}
+	optTmpl := func(suffix string) func(*fixture) string {
+		return func(f *fixture) string { return fmt.Sprintf("/optimizations/template/%d%s", f.tmplA.ID, suffix) }
+	}
+	optWABA := func(suffix string) func(*fixture) string {
+		return func(f *fixture) string { return fmt.Sprintf("/optimizations/waba/%d%s", f.connA.ID, suffix) }
+	}
+	values := func(kv ...string) func(*fixture) url.Values {
+		return func(*fixture) url.Values {
+			v := url.Values{}
+			for i := 0; i+1 < len(kv); i += 2 {
+				v.Set(kv[i], kv[i+1])
+			}
+			return v
+		}
+	}
+	connForm := func(f *fixture) url.Values { return url.Values{"conn": {fmt.Sprint(f.connA.ID)}} }
 	user := func(suffix string) func(*fixture) string {
 		return func(f *fixture) string { return fmt.Sprintf("/settings/users/%d%s", f.target.ID, suffix) }
 	}
@@ -263,6 +337,40 @@ func expectations() map[string]routeRule {
 		}},
 		"POST /settings/connections/:id/delete": {access: admin, path: freshConn},
 		"POST /settings/connections/:id/test":   {access: admin, path: conn("/test")},
+
+		// Meta's callback: signature-authenticated, refused without one whoever asks.
+		"GET /webhooks/whatsapp":  {access: public, path: fixed("/webhooks/whatsapp?hub.mode=subscribe")},
+		"POST /webhooks/whatsapp": {access: public, path: fixed("/webhooks/whatsapp")},
+
+		"GET /templates":          {access: signedIn, path: fixed("/templates")},
+		"POST /templates/sync":    {access: signedIn, path: fixed("/templates/sync")},
+		"GET /templates/:id":      {access: signedIn, path: tmpl(""), object: true},
+		"POST /templates/:id/ttl": {access: writer, path: tmpl("/ttl"), object: true, form: values("ttl", "1", "unit", "hours")},
+
+		"GET /optimizations":                              {access: signedIn, path: fixed("/optimizations")},
+		"GET /optimizations/matrix":                       {access: signedIn, path: fixed("/optimizations/matrix")},
+		"GET /optimizations/template/:id":                 {access: signedIn, path: optTmpl(""), object: true},
+		"POST /optimizations/template/:id/reread":         {access: signedIn, path: optTmpl("/reread"), object: true},
+		"POST /optimizations/template/:id/accept":         {access: writer, path: optTmpl("/accept"), object: true},
+		"POST /optimizations/template/:id/:feature":       {access: writer, path: optTmpl("/text_formatting_optimization"), object: true, form: values("value", "OPT_OUT")},
+		"POST /optimizations/waba/:conn/reread":           {access: signedIn, path: optWABA("/reread"), object: true},
+		"POST /optimizations/waba/:conn/accept":           {access: writer, path: optWABA("/accept"), object: true},
+		"POST /optimizations/waba/:conn/:feature/recheck": {access: signedIn, path: optWABA("/image_touchups/recheck"), object: true},
+		"POST /optimizations/waba/:conn/:feature":         {access: writer, path: optWABA("/image_touchups"), object: true, form: values("value", "OPT_IN")},
+		"POST /optimizations/bulk/preview":                {access: writer, path: fixed("/optimizations/bulk/preview"), object: true, form: connForm},
+		"POST /optimizations/bulk/apply":                  {access: writer, path: fixed("/optimizations/bulk/apply"), object: true, form: connForm},
+
+		"GET /log":                      {access: signedIn, path: fixed("/log")},
+		"GET /log/tail":                 {access: signedIn, path: fixed("/log/tail")},
+		"GET /log/events/:id":           {access: signedIn, path: func(f *fixture) string { return fmt.Sprintf("/log/events/%d", f.eventA.ID) }, object: true},
+		"GET /messages/:wamid":          {access: signedIn, path: fixed("/messages/" + stubWAMID), object: true},
+		"GET /messages/:wamid/timeline": {access: signedIn, path: fixed("/messages/" + stubWAMID + "/timeline"), object: true},
+
+		"GET /send":             {access: signedIn, path: fixed("/send")},
+		"POST /send/preview":    {access: signedIn, path: fixed("/send/preview")},
+		"POST /send":            {access: writer, path: fixed("/send"), form: values("recipient", "not a number")},
+		"GET /sends":            {access: signedIn, path: fixed("/sends")},
+		"GET /sends/:id/result": {access: signedIn, path: func(f *fixture) string { return fmt.Sprintf("/sends/%d/result", f.sendA.ID) }, object: true},
 	}
 }
 
@@ -283,7 +391,14 @@ func expected(rule routeRule, role string) outcome {
 	if role == "anonymous" {
 		return toSignIn
 	}
+	if rule.object && role == "other-admin" {
+		return notFound
+	}
 	switch rule.access {
+	case writer:
+		if role == "viewer" || role == "staff-viewer" {
+			return forbidden
+		}
 	case auditor:
 		if role == "viewer" || role == "marketer" {
 			return forbidden
@@ -363,6 +478,9 @@ func TestRouteMatrix(t *testing.T) {
 			got, want := classify(resp), expected(rule, role)
 			if resp.StatusCode >= 500 || (want != anything && got != want) {
 				t.Errorf("%s %s as %s: got %s (%d %.200s), want %s", method, path, role, got, resp.StatusCode, body, want)
+				if resp.StatusCode >= 500 {
+					t.Logf("server log: %s", lastError(f.logs.String()))
+				}
 			}
 			if rule.resign && role != "anonymous" {
 				f.signIn(role)
@@ -660,4 +778,15 @@ func TestSandboxDemoUsersPrintedOnceAndSaved(t *testing.T) {
 	if resp.StatusCode != 303 {
 		t.Fatalf("demo sign-in: %d", resp.StatusCode)
 	}
+}
+
+// lastError is the last "request failed" line of the server log, to explain a 500.
+func lastError(logs string) string {
+	lines := strings.Split(logs, "\n")
+	for i := len(lines) - 1; i >= 0; i-- {
+		if strings.Contains(lines[i], "request failed") {
+			return lines[i]
+		}
+	}
+	return "(no request failed line)"
 }

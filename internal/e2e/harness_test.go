@@ -187,10 +187,12 @@ func checkAccessibility(t *testing.T, ctx context.Context, page string) {
 	}
 }
 
-// setTheme switches the page to light or dark the way the theme button does.
+// setTheme switches the page to light or dark the way the theme button does, and waits for
+// Pico's colour transitions to end so that contrast is measured on the final colours.
 func setTheme(ctx context.Context, theme string) error {
 	_, err := chromedp.Run(ctx, chromedp.Evaluate[bool](
 		`document.documentElement.setAttribute("data-theme", "`+theme+`"); true`))
+	time.Sleep(500 * time.Millisecond)
 	return err
 }
 
@@ -213,4 +215,31 @@ func waitText(ctx context.Context, sel, want string, timeout time.Duration) erro
 func jsString(s string) string {
 	b, _ := json.Marshal(s)
 	return string(b)
+}
+
+// Demo users of the sandbox account.
+const (
+	demoAdmin    = "demo-admin@example.com"
+	demoMarketer = "demo-marketer@example.com"
+	demoViewer   = "demo-viewer@example.com"
+)
+
+// signIn signs in through the sign-in page, as a person would, and waits for the overview.
+func signIn(t *testing.T, ctx context.Context, srv *server, email string) {
+	t.Helper()
+	pw := srv.App.DemoPassword()
+	if pw == "" {
+		t.Fatal("the sandbox demo users were not created by this start")
+	}
+	err := chromedp.Do(ctx,
+		chromedp.Navigate(srv.URL+"/login"),
+		chromedp.WaitVisible(chromedp.CSS("#f-email")),
+		chromedp.SendKeys(chromedp.CSS("#f-email"), email),
+		chromedp.SendKeys(chromedp.CSS("#f-password"), pw),
+		chromedp.Submit(chromedp.CSS("#f-password")),
+		chromedp.WaitVisible(chromedp.CSS("nav .user-menu")),
+	)
+	if err != nil {
+		t.Fatalf("sign in as %s: %v", email, err)
+	}
 }

@@ -21,7 +21,6 @@ import (
 	"mmconsole/internal/accounts"
 	"mmconsole/internal/database"
 	"mmconsole/internal/graph"
-	"mmconsole/internal/metrics"
 	"mmconsole/internal/sandbox"
 	"mmconsole/internal/send"
 	"mmconsole/internal/templates"
@@ -324,12 +323,8 @@ func newEnv(t *testing.T, templateTTLMode bool) *env {
 		}
 		return c.Next()
 	})
-	handlers.Register(e.app, handlers.Routes{
-		Metrics:  metrics.New(),
-		Health:   &handlers.Health{DBPing: func(context.Context) error { return nil }},
-		Overview: &handlers.Overview{Shells: shells, Connections: accounts.New(e.db)},
-		Send:     &handlers.Send{Shells: shells, Service: svc},
-	})
+	handlers.RegisterSend(e.app, &handlers.Send{Shells: shells, Service: svc})
+	e.app.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })
 	return e
 }
 
