@@ -82,7 +82,6 @@ func Register(app *fiber.App, r Routes) {
 	admins.Post("/connections/:id/delete", r.Settings.DeleteConnection)
 	admins.Post("/connections/:id/test", r.Settings.TestConnection)
 
-
 	// Anything else is a 404 page (or toast), through the central error handler.
 	app.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })
 }

@@ -146,7 +146,6 @@ func errCodeText(e *optimize.ErrorInfo) string {
 	return s + ": " + e.Title
 }
 
-
 func changeStatusClass(s string) string {
 	switch s {
 	case models.OptChangeConfirmed:
