@@ -416,6 +416,9 @@ func (h *Optimizations) BulkApply(c *fiber.Ctx) error {
 // so marketers switch them where they read the template. A failure to load them is shown in the
 // section instead of failing the whole page.
 func (h *Optimizations) TemplateSection(ctx context.Context, u models.User, t models.Template, csrf string) templ.Component {
+	if !strings.EqualFold(t.Category, "MARKETING") {
+		return pages.OptimizationsNotApplicable(t.Category)
+	}
 	v, err := h.Service.Template(ctx, u.Scope(), t.ID)
 	if err != nil {
 		return pages.OptimizationsUnavailable(Classify(err).Message)

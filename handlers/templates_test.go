@@ -214,8 +214,14 @@ func TestTTLEdit(t *testing.T) {
 	if strings.Contains(body, `name="ttl_value"`) {
 		t.Error("a viewer sees the TTL form")
 	}
-	if !strings.Contains(body, "30 days (default)") || !strings.Contains(body, "/send?template="+ss.TemplateID) {
-		t.Error("detail must show the TTL and the compose link")
+	if !strings.Contains(body, "30 days (default)") {
+		t.Error("detail must show the TTL")
+	}
+	if strings.Contains(body, "/send?template=") {
+		t.Error("a viewer sees the compose link, but may not send")
+	}
+	if _, body := e.do(t, "marketer", "GET", "/templates/"+ss.TemplateID, nil, false); !strings.Contains(body, "/send?template="+ss.TemplateID) {
+		t.Error("a marketer must see the compose link")
 	}
 	if st, _ := e.do(t, "viewer", "POST", path, url.Values{"ttl_value": {"2"}, "ttl_unit": {"days"}}, false); st != 403 {
 		t.Errorf("viewer POST = %d, want 403", st)

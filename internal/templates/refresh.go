@@ -351,6 +351,12 @@ func newFrom(rt graph.Template, conn models.WABAConnection, now time.Time) model
 		t.QualityAt = &qa
 	}
 	switch {
+	case t.Status == "APPROVED" && t.Category == "MARKETING" && conn.OnboardingStatus != "" && !conn.Onboarded():
+		// A WABA that is not onboarded has no ad account to sync with: its MM API sends fall
+		// back to Cloud API, so no window is assumed (recorded as one that has just ended).
+		done := now.Add(-SyncWindow)
+		t.SyncStartedAt = &done
+		t.SyncReason = ReasonNotOnboarded
 	case t.Status == "APPROVED" && t.Category == "MARKETING" && rt.AdID != "":
 		// An ad already exists, so the initial sync is done (§7: a populated ad_id probably
 		// means so). The approval time stays unknown; a window that ended just now records it.

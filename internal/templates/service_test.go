@@ -335,3 +335,20 @@ func TestLeaseKeepsASecondInstanceOut(t *testing.T) {
 		t.Fatal("an expired lease must be taken over")
 	}
 }
+
+func TestNoSyncWindowIsAssumedOnAWABAThatIsNotOnboarded(t *testing.T) {
+	e := newEnv(t)
+	e.pharma.OnboardingStatus = "ELIGIBLE"
+	must(t, e.db.Model(&e.pharma).Update("onboarding_status", "ELIGIBLE").Error)
+	e.store.OnboardingStatus = "ONBOARDED"
+	must(t, e.db.Model(&e.store).Update("onboarding_status", "ONBOARDED").Error)
+	e.svc.RefreshAll(context.Background(), TriggerStart)
+	// Pharma is only ELIGIBLE: its sends fall back to Cloud API, so there is no ad sync to wait for.
+	if st := SyncState(e.byName(t, "wellness_tips", "en_US"), e.clock.Now()); st.Kind != KindReady {
+		t.Errorf("wellness_tips on a not-onboarded WABA = %+v, want Ready", st)
+	}
+	// The onboarded WABA's template created minutes ago still shows its window.
+	if st := SyncState(e.byName(t, "new_arrivals", "en_US"), e.clock.Now()); st.Kind != KindSyncing {
+		t.Errorf("new_arrivals on the onboarded WABA = %+v, want Syncing", st)
+	}
+}

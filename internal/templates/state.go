@@ -104,11 +104,14 @@ func (s State) Explain() string {
 
 // Reasons recorded with a sync window (models.Template.SyncReason).
 const (
-	ReasonFirstSeen   = "first seen approved by the dashboard; the approval time is unknown"
-	ReasonApproved    = "approved"
-	ReasonDormantSend = "first send after 7+ days unused"
-	ReasonMeta134101  = "Meta answered 134101"
-	ReasonAdSynced    = "first seen with its MM API ad already created (ad_id), so already synced"
+	ReasonFirstSeen = "first seen approved by the dashboard; the approval time is unknown"
+	ReasonApproved  = "approved"
+	// ReasonNotOnboarded: the WABA is not onboarded to MM API, so there is no ad sync to wait
+	// for (its sends fall back to Cloud API, or fail with STRICT).
+	ReasonNotOnboarded = "WABA not onboarded to MM API: no ad sync; sends fall back to Cloud API"
+	ReasonDormantSend  = "first send after 7+ days unused"
+	ReasonMeta134101   = "Meta answered 134101"
+	ReasonAdSynced     = "first seen with its MM API ad already created (ad_id), so already synced"
 )
 
 // Basis says what every sync state is derived from, shown beside the badges.
