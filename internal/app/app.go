@@ -170,7 +170,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, now func() 
 		Interval: cfg.TemplateRefresh, Logger: log.With("component", "templates"),
 	})
 	a.loops = append(a.loops, catalog.Run)
-	optimizer := optimize.New(db, a.graph, tokens, optimizeAudit{auditLog}, optimize.Options{})
+	optimizer := optimize.New(db, a.graph, tokens, optimizeAudit{auditLog}, optimize.Options{MetaDefault: cfg.OptimizationDefault})
 	optHandlers := &handlers.Optimizations{Shells: shells, Service: optimizer}
 
 	sessions := &handlers.Sessions{Auth: users, SecureCookies: strings.HasPrefix(cfg.BaseURL, "https://")}

@@ -50,8 +50,9 @@ type Config struct {
 	SessionIdle     time.Duration `env:"MMC_SESSION_IDLE" default:"2h" help:"a session ends after this long without a request"`
 	SessionAbsolute time.Duration `env:"MMC_SESSION_ABSOLUTE" default:"24h" help:"a session ends this long after sign-in, whatever its use"`
 
-	TemplateRefresh time.Duration `env:"MMC_TEMPLATE_REFRESH" default:"15m" help:"how often the template catalog is re-read from the Graph API (0 = only at start and on demand)"`
-	WebhookMaxBody  int           `env:"MMC_WEBHOOK_MAX_BODY" default:"4194304" help:"largest webhook body accepted, in bytes (larger: 413)"`
+	TemplateRefresh     time.Duration `env:"MMC_TEMPLATE_REFRESH" default:"15m" help:"how often the template catalog is re-read from the Graph API (0 = only at start and on demand)"`
+	OptimizationDefault string        `env:"MMC_OPTIMIZATION_DEFAULT" default:"OPT_OUT" help:"what a creative optimization is when neither the template nor the WABA sets it (Meta documents no precedence): OPT_OUT or OPT_IN"`
+	WebhookMaxBody      int           `env:"MMC_WEBHOOK_MAX_BODY" default:"4194304" help:"largest webhook body accepted, in bytes (larger: 413)"`
 }
 
 // Sandbox modes.
@@ -217,6 +218,9 @@ func (c Config) Validate() error {
 		// 200 management calls per hour per WABA (mm-api-reference §3.1): one refresh may take
 		// several pages, so refreshing more than every 18 s would exhaust the budget.
 		return &FieldError{"MMC_TEMPLATE_REFRESH", c.TemplateRefresh.String(), "0 or at least 18s (Meta allows 200 template calls per hour)"}
+	}
+	if c.OptimizationDefault != "OPT_OUT" && c.OptimizationDefault != "OPT_IN" {
+		return &FieldError{"MMC_OPTIMIZATION_DEFAULT", c.OptimizationDefault, "OPT_OUT or OPT_IN"}
 	}
 	if c.WebhookMaxBody < 1024 || c.WebhookMaxBody > 64<<20 {
 		return &FieldError{"MMC_WEBHOOK_MAX_BODY", strconv.Itoa(c.WebhookMaxBody), "between 1024 and 67108864 bytes"}
