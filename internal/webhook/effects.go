@@ -2,7 +2,6 @@ package webhook
 
 import (
 	"fmt"
-	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -34,7 +33,7 @@ func earliest(a, b *time.Time) *time.Time {
 
 // applyEffects brings messages and templates up to date with the batch's new events, inside the
 // batch's transaction (so an event is never stored without its effect, or the reverse).
-func (s *Service) applyEffects(tx *gorm.DB, fresh []stored, owners map[string]uint) error {
+func (s *Service) applyEffects(tx *gorm.DB, st *txStmts, fresh []stored, owners map[string]uint) error {
 	msgs := map[string]*msgState{}
 	var order []string
 	var sentWAMIDs, opaque []string
@@ -98,7 +97,7 @@ func (s *Service) applyEffects(tx *gorm.DB, fresh []stored, owners map[string]ui
 		}
 	}
 	if len(order) > 0 {
-		if err := s.upsertMessages(tx, msgs, order); err != nil {
+		if err := s.upsertMessages(st, msgs, order); err != nil {
 			return err
 		}
 	}
@@ -115,45 +114,26 @@ func (s *Service) applyEffects(tx *gorm.DB, fresh []stored, owners map[string]ui
 	return nil
 }
 
-const messagesPerUpsert = 400 // 17 columns each
-
 // upsertMessages creates or advances each message. The composer may have inserted the row
 // already (with template, TTL and send request) or may insert it later; the upsert only touches
 // the columns webhooks own, and never moves the status backwards.
-func (s *Service) upsertMessages(tx *gorm.DB, msgs map[string]*msgState, order []string) error {
+func (s *Service) upsertMessages(st *txStmts, msgs map[string]*msgState, order []string) error {
 	now := s.now()
-	for lo := 0; lo < len(order); lo += messagesPerUpsert {
-		hi := min(lo+messagesPerUpsert, len(order))
-		var b strings.Builder
-		b.WriteString(`INSERT INTO messages (wamid, account_id, waba_id, phone_number_id, recipient, status, status_rank, route,
-			pricing_category, error_code, error_title, sent_at, delivered_at, read_at, failed_at, created_at, updated_at) VALUES `)
-		args := make([]any, 0, (hi-lo)*17)
-		for i, w := range order[lo:hi] {
+	args := make([]any, 0, min(len(order), maxRows)*17)
+	for left := order; len(left) > 0; {
+		n := chunk(len(left))
+		args = args[:0]
+		for _, w := range left[:n] {
 			m := msgs[w]
-			if i > 0 {
-				b.WriteByte(',')
-			}
-			b.WriteString("(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
 			args = append(args, m.wamid, m.account, m.waba, m.phone, m.recipient, m.status, m.rank, m.route,
 				m.category, m.errCode, m.errTitle, m.sent, m.delivered, m.read, m.failed, now, now)
 		}
-		b.WriteString(` ON CONFLICT (wamid) DO UPDATE SET
-			account_id = COALESCE(messages.account_id, excluded.account_id),
-			waba_id = CASE WHEN messages.waba_id = '' THEN excluded.waba_id ELSE messages.waba_id END,
-			phone_number_id = CASE WHEN messages.phone_number_id = '' THEN excluded.phone_number_id ELSE messages.phone_number_id END,
-			recipient = CASE WHEN messages.recipient = '' THEN excluded.recipient ELSE messages.recipient END,
-			status = CASE WHEN excluded.status_rank > messages.status_rank THEN excluded.status ELSE messages.status END,
-			status_rank = CASE WHEN excluded.status_rank > messages.status_rank THEN excluded.status_rank ELSE messages.status_rank END,
-			route = CASE WHEN excluded.route <> 'unknown' THEN excluded.route ELSE messages.route END,
-			pricing_category = CASE WHEN excluded.pricing_category <> '' THEN excluded.pricing_category ELSE messages.pricing_category END,
-			error_code = COALESCE(excluded.error_code, messages.error_code),
-			error_title = CASE WHEN excluded.error_code IS NOT NULL THEN excluded.error_title ELSE messages.error_title END,
-			sent_at = COALESCE(messages.sent_at, excluded.sent_at),
-			delivered_at = COALESCE(messages.delivered_at, excluded.delivered_at),
-			read_at = COALESCE(messages.read_at, excluded.read_at),
-			failed_at = COALESCE(messages.failed_at, excluded.failed_at),
-			updated_at = excluded.updated_at`)
-		if err := tx.Exec(b.String(), args...).Error; err != nil {
+		left = left[n:]
+		up, err := st.get(stmtKey{kind: stmtMessages, rows: n})
+		if err != nil {
+			return err
+		}
+		if _, err := up.ExecContext(st.ctx, args...); err != nil {
 			return fmt.Errorf("webhook: update messages: %w", err)
 		}
 	}

@@ -3,11 +3,11 @@ package webhook
 import (
 	"context"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
 	"sync"
 	"time"
 
@@ -56,6 +56,12 @@ type Service struct {
 	now   func() time.Time
 	opts  Options
 	queue chan *job
+	// The writer's own connection (GORM bound to it), its prepared statements and the kick of
+	// the background checkpointer; only the writer goroutine touches them.
+	wconn *sql.Conn
+	wdb   *gorm.DB
+	stmts *stmtCache
+	kick  chan struct{}
 
 	mu     sync.RWMutex // guards closed against sends on a closed queue
 	closed bool
@@ -153,6 +159,19 @@ func (s *Service) Ingest(ctx context.Context, d Delivery) (Result, error) {
 // a commit is shared by many deliveries; when idle a lone delivery is committed at once.
 func (s *Service) run() {
 	defer close(s.done)
+	stop, ckptDone := make(chan struct{}), make(chan struct{})
+	s.kick = make(chan struct{}, 1)
+	go s.checkpointer(s.kick, stop, ckptDone)
+	defer func() {
+		close(stop)
+		<-ckptDone
+		if s.stmts != nil {
+			s.stmts.close()
+		}
+		if s.wconn != nil {
+			releaseWriterConn(s.wconn)
+		}
+	}()
 	for first := range s.queue {
 		batch := []*job{first}
 		size := len(first.d.Body)
@@ -172,6 +191,10 @@ func (s *Service) run() {
 		s.commitBatch(batch)
 		for _, j := range batch {
 			close(j.done)
+		}
+		select {
+		case s.kick <- struct{}{}:
+		default: // a checkpoint is already due
 		}
 	}
 }
@@ -211,8 +234,6 @@ func (s *Service) commitBatch(batch []*job) {
 
 const eventColumns = "delivery_id, received_at, account_id, waba_id, phone_number_id, field, kind, status, wamid, recipient, route, pricing_category, error_code, error_title, template_id, template_name, template_language, detail, occurred_at, dedupe_key, raw"
 
-const eventsPerInsert = 200 // 21 columns each: well under SQLite's bound-parameter limit
-
 // stored is a newly stored event (not a duplicate) whose effects must be applied.
 type stored struct {
 	id uint
@@ -221,51 +242,75 @@ type stored struct {
 }
 
 func (s *Service) commit(batch []*job) error {
-	return s.db.Transaction(func(tx *gorm.DB) error {
+	if s.wdb == nil {
+		conn, w, err := writerConn(s.db)
+		if err != nil {
+			return err
+		}
+		s.wconn, s.wdb = conn, w
+	}
+	if s.stmts == nil {
+		c, err := newStmtCache(s.db)
+		if err != nil {
+			return err
+		}
+		s.stmts = c
+	}
+	return s.wdb.Transaction(func(tx *gorm.DB) error {
+		st, err := s.stmts.in(tx)
+		if err != nil {
+			return err
+		}
 		owners, err := s.owners(tx, batch)
+		if err != nil {
+			return err
+		}
+		// Every delivery first, then all the group's events in as few statements as possible.
+		ids := make([]uint, len(batch))
+		parseErrs := make([]string, len(batch))
+		ins, err := st.get(stmtKey{kind: stmtDelivery, rows: 1})
+		if err != nil {
+			return err
+		}
+		total := 0
+		for i, j := range batch {
+			if j.parsed.Err != nil {
+				parseErrs[i] = truncate(j.parsed.Err.Error(), 2000)
+			}
+			if err := ins.QueryRowContext(st.ctx, j.at, j.d.RemoteAddr, len(j.d.Body), string(j.d.Body),
+				len(j.parsed.Events), parseErrs[i]).Scan(&ids[i]); err != nil {
+				return fmt.Errorf("webhook: store delivery: %w", err)
+			}
+			total += len(j.parsed.Events)
+		}
+		newKeys, err := insertEvents(st, batch, ids, owners, total)
 		if err != nil {
 			return err
 		}
 		var fresh []stored
 		kinds := map[string]int{}
-		for _, j := range batch {
-			parseErr := ""
-			if j.parsed.Err != nil {
-				parseErr = truncate(j.parsed.Err.Error(), 2000)
-			}
-			var id uint
-			if err := tx.Raw(`INSERT INTO webhook_deliveries (received_at, remote_addr, body_size, body, event_count, duplicate_count, parse_error)
-				VALUES (?, ?, ?, ?, ?, 0, ?) RETURNING id`,
-				j.at, j.d.RemoteAddr, len(j.d.Body), string(j.d.Body), len(j.parsed.Events), parseErr).Scan(&id).Error; err != nil {
-				return fmt.Errorf("webhook: store delivery: %w", err)
-			}
-			newKeys := map[string]uint{}
+		for i, j := range batch {
 			evs := j.parsed.Events
-			for lo := 0; lo < len(evs); lo += eventsPerInsert {
-				hi := min(lo+eventsPerInsert, len(evs))
-				if err := insertEvents(tx, id, j.at, owners, evs[lo:hi], newKeys); err != nil {
-					return err
-				}
-			}
 			dups := 0
-			for i := range evs {
-				eid, ok := newKeys[evs[i].DedupeKey]
+			for k := range evs {
+				eid, ok := newKeys[evs[k].DedupeKey]
 				if !ok {
 					dups++
 					continue
 				}
-				delete(newKeys, evs[i].DedupeKey) // the same event twice in one delivery: once
-				fresh = append(fresh, stored{id: eid, ev: &evs[i], at: j.at})
-				kinds[evs[i].Kind]++
+				// The same event twice in the group: stored once, by the first delivery that has it.
+				delete(newKeys, evs[k].DedupeKey)
+				fresh = append(fresh, stored{id: eid, ev: &evs[k], at: j.at})
+				kinds[evs[k].Kind]++
 			}
 			if dups > 0 {
-				if err := tx.Exec("UPDATE webhook_deliveries SET duplicate_count = ? WHERE id = ?", dups, id).Error; err != nil {
+				if _, err := st.tx.ExecContext(st.ctx, "UPDATE webhook_deliveries SET duplicate_count = ? WHERE id = ?", dups, ids[i]); err != nil {
 					return fmt.Errorf("webhook: count duplicates: %w", err)
 				}
 			}
-			j.res = Result{DeliveryID: id, Events: len(evs) - dups, Duplicates: dups, ParseError: parseErr}
+			j.res = Result{DeliveryID: ids[i], Events: len(evs) - dups, Duplicates: dups, ParseError: parseErrs[i]}
 		}
-		if err := s.applyEffects(tx, fresh, owners); err != nil {
+		if err := s.applyEffects(tx, st, fresh, owners); err != nil {
 			return err
 		}
 		// Counted only once the effects succeed; a rollback retries them with the batch.
@@ -316,35 +361,50 @@ func accountOf(owners map[string]uint, waba string) *uint {
 	return nil
 }
 
-func insertEvents(tx *gorm.DB, deliveryID uint, at time.Time, owners map[string]uint, evs []Event, newKeys map[string]uint) error {
-	var b strings.Builder
-	b.WriteString("INSERT INTO webhook_events (" + eventColumns + ") VALUES ")
-	args := make([]any, 0, len(evs)*21)
-	for i := range evs {
-		e := &evs[i]
-		if i > 0 {
-			b.WriteByte(',')
+// insertEvents stores the group's events, skipping those already stored (by dedupe key), and
+// returns the new ones' ids by dedupe key.
+func insertEvents(st *txStmts, batch []*job, ids []uint, owners map[string]uint, total int) (map[string]uint, error) {
+	newKeys := make(map[string]uint, total)
+	args := make([]any, 0, min(total, maxRows)*21)
+	di, ei := 0, 0 // the next event: batch[di].parsed.Events[ei]
+	for left := total; left > 0; {
+		n := chunk(left)
+		args = args[:0]
+		for range n {
+			for ei >= len(batch[di].parsed.Events) {
+				di, ei = di+1, 0
+			}
+			j := batch[di]
+			e := &j.parsed.Events[ei]
+			args = append(args, ids[di], j.at, accountOf(owners, e.WABAID), e.WABAID, e.PhoneNumberID, e.Field, e.Kind,
+				e.Status, e.WAMID, e.Recipient, e.Route, e.PricingCategory, e.ErrorCode, e.ErrorTitle, e.TemplateID,
+				e.TemplateName, e.TemplateLanguage, e.Detail, e.OccurredAt, e.DedupeKey, e.Raw)
+			ei++
 		}
-		b.WriteString("(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
-		args = append(args, deliveryID, at, accountOf(owners, e.WABAID), e.WABAID, e.PhoneNumberID, e.Field, e.Kind,
-			e.Status, e.WAMID, e.Recipient, e.Route, e.PricingCategory, e.ErrorCode, e.ErrorTitle, e.TemplateID,
-			e.TemplateName, e.TemplateLanguage, e.Detail, e.OccurredAt, e.DedupeKey, e.Raw)
-	}
-	b.WriteString(" ON CONFLICT (dedupe_key) DO NOTHING RETURNING id, dedupe_key")
-	rows, err := tx.Raw(b.String(), args...).Rows()
-	if err != nil {
-		return fmt.Errorf("webhook: store events: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var id uint
-		var key string
-		if err := rows.Scan(&id, &key); err != nil {
-			return fmt.Errorf("webhook: store events: %w", err)
+		left -= n
+		ins, err := st.get(stmtKey{kind: stmtEvents, rows: n})
+		if err != nil {
+			return nil, err
 		}
-		newKeys[key] = id
+		rows, err := ins.QueryContext(st.ctx, args...)
+		if err != nil {
+			return nil, fmt.Errorf("webhook: store events: %w", err)
+		}
+		for rows.Next() {
+			var id uint
+			var key string
+			if err := rows.Scan(&id, &key); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("webhook: store events: %w", err)
+			}
+			newKeys[key] = id
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("webhook: store events: %w", err)
+		}
 	}
-	return rows.Err()
+	return newKeys, nil
 }
 
 // Reject records a delivery refused before processing. Only a hash of its first bytes is kept.

@@ -524,7 +524,12 @@ func templateEvent(e Event, entryTime string, t templateObj, value json.RawMessa
 	return e
 }
 
+// compact gives raw JSON without insignificant whitespace. Meta sends it compact already, so
+// without a whitespace byte the text is kept as it is rather than scanned once more.
 func compact(raw json.RawMessage) string {
+	if bytes.IndexAny(raw, " \t\r\n") < 0 {
+		return string(raw)
+	}
 	var b bytes.Buffer
 	if err := json.Compact(&b, raw); err != nil {
 		return string(raw)
