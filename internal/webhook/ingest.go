@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"database/sql"
+	"database/sql/driver"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -241,7 +242,15 @@ type stored struct {
 	at time.Time
 }
 
-func (s *Service) commit(batch []*job) error {
+func (s *Service) commit(batch []*job) (err error) {
+	defer func() {
+		// A broken writer connection is dropped so that the next group opens a new one, instead
+		// of every later delivery failing on it.
+		if err != nil && s.wconn != nil && (errors.Is(err, driver.ErrBadConn) || errors.Is(err, sql.ErrConnDone)) {
+			releaseWriterConn(s.wconn)
+			s.wconn, s.wdb = nil, nil
+		}
+	}()
 	if s.wdb == nil {
 		conn, w, err := writerConn(s.db)
 		if err != nil {
