@@ -35,6 +35,16 @@ func eval[T any](t *testing.T, ctx context.Context, js string) T {
 	return v
 }
 
+// evalAwait evaluates JavaScript that returns a promise and returns what it resolves to.
+func evalAwait[T any](t *testing.T, ctx context.Context, js string) T {
+	t.Helper()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](js, chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatalf("evaluate %s: %v", js, err)
+	}
+	return v
+}
+
 // textOf is the visible text of the first element matching sel, whitespace collapsed ("" when
 // there is none).
 func textOf(t *testing.T, ctx context.Context, sel string) string {
