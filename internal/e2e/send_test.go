@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -59,7 +60,7 @@ func TestSendJourney(t *testing.T) {
 	screenshot(t, ctx, "send-mmapi-read")
 
 	// The message page tells the fallback's story, final, with its route.
-	open(t, ctx, srv, "/messages/"+fallbackWAMID)
+	open(t, ctx, srv, "/messages/"+url.PathEscape(fallbackWAMID))
 	see(t, ctx, "#timeline", 10*time.Second, "Cloud API fallback", "✓ Sent", "✓ Delivered", "✓ Read", "delivered in time")
 	screenshot(t, ctx, "message-fallback")
 
