@@ -227,9 +227,23 @@ func (h *WebhookLog) timeline(st webhook.MessageStory) pages.MessageTimeline {
 	return t
 }
 
+// wamidParam is the :wamid path segment decoded: wamids are base64 and may hold "/", which
+// links escape as %2F, and Fiber leaves parameters escaped.
+func wamidParam(c *fiber.Ctx) (string, error) {
+	w, err := url.PathUnescape(c.Params("wamid"))
+	if err != nil {
+		return "", models.ErrNotFound
+	}
+	return w, nil
+}
+
 // Message renders one message's story; another account's wamid is 404.
 func (h *WebhookLog) Message(c *fiber.Ctx) error {
-	st, err := h.Events.Message(c.UserContext(), CurrentScope(c), c.Params("wamid"))
+	wamid, err := wamidParam(c)
+	if err != nil {
+		return err
+	}
+	st, err := h.Events.Message(c.UserContext(), CurrentScope(c), wamid)
 	if err != nil {
 		return err
 	}
@@ -242,7 +256,11 @@ func (h *WebhookLog) Message(c *fiber.Ctx) error {
 
 // Timeline renders the message's timeline region, for its live refresh.
 func (h *WebhookLog) Timeline(c *fiber.Ctx) error {
-	st, err := h.Events.Message(c.UserContext(), CurrentScope(c), c.Params("wamid"))
+	wamid, err := wamidParam(c)
+	if err != nil {
+		return err
+	}
+	st, err := h.Events.Message(c.UserContext(), CurrentScope(c), wamid)
 	if err != nil {
 		return err
 	}

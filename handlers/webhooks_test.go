@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -194,5 +195,28 @@ func TestLogPageShowsRouteErrorsAndFilters(t *testing.T) {
 	_, raw := do(t, e.app, httptest.NewRequest(http.MethodGet, "/log/events/1", nil))
 	if !strings.Contains(raw, "&#34;status&#34;: &#34;failed&#34;") {
 		t.Errorf("raw json not pretty-printed: %s", raw)
+	}
+}
+
+// Wamids are base64 and may hold "/" and "+": the log links to the message page escaped, and the
+// page (and its live timeline) finds the message from the escaped path.
+func TestMessagePageOfWAMIDWithSlash(t *testing.T) {
+	staff := models.User{ID: 3, Staff: true, Role: models.RoleAdmin}
+	e := newEnv(t, &staff, 1<<20)
+	seedTenants(t, e)
+	const wamid = "wamid.HBg/LM+Tk="
+	d := status("100", wamid, "sent", "marketing_lite")
+	if code, _ := do(t, e.app, post(d, webhook.Sign([]byte(d), secret))); code != 200 {
+		t.Fatalf("delivery refused: %d", code)
+	}
+	escaped := "/messages/" + url.PathEscape(wamid)
+	if _, body := do(t, e.app, httptest.NewRequest(http.MethodGet, "/log", nil)); !strings.Contains(body, `href="`+escaped+`"`) {
+		t.Errorf("the log does not link to %s", escaped)
+	}
+	for _, path := range []string{escaped, escaped + "/timeline"} {
+		code, body := do(t, e.app, httptest.NewRequest(http.MethodGet, path, nil))
+		if code != 200 || !strings.Contains(body, "MM API") {
+			t.Errorf("%s: %d", path, code)
+		}
 	}
 }

@@ -55,6 +55,9 @@ func shortID(s string) string {
 	return s[:24] + "…"
 }
 
+// messagePath is the message page of a wamid. Wamids are base64: "/" and "+" must be escaped.
+func messagePath(wamid string) string { return "/messages/" + url.PathEscape(wamid) }
+
 func withParam(query, key, value string) string {
 	if query == "" {
 		return key + "=" + value

@@ -1,0 +1,104 @@
+package e2e
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"mmconsole/internal/sandbox"
+)
+
+// TestOptimizationsJourney: an admin switches a creative optimization at WABA level and on one
+// template; after a reload both switches kept their value and the template page says where
+// each effective value comes from.
+func TestOptimizationsJourney(t *testing.T) {
+	srv := startServer(t, nil)
+	store := connection(t, srv, sandbox.StoreWABAID)
+	sale := templateRow(t, srv, "summer_sale", "en_US")
+	ctx := browser(t, 1280)
+	signIn(t, ctx, srv, demoAdmin)
+
+	// WABA level: product_extensions is off at Meta; switch it on.
+	open(t, ctx, srv, "/optimizations?conn="+u(store.ID))
+	row := "#opt-waba-" + u(store.ID) + "-product_extensions"
+	see(t, ctx, row, 5*time.Second, "Product extensions", "Off (OPT_OUT)")
+	if !pressedIs(t, ctx, row, "OPT_OUT") {
+		t.Fatal("the WABA switch of product_extensions does not show Off before the change")
+	}
+	screenshot(t, ctx, "optimizations-waba-before")
+	do(t, ctx, chromedp.Click(chromedp.CSS(row+` button[value="OPT_IN"]`)))
+	waitFor(t, ctx, "the WABA switch to show On", pressedJS(row, "OPT_IN"), 10*time.Second)
+	see(t, ctx, row, 5*time.Second, "On (OPT_IN)")
+	open(t, ctx, srv, "/optimizations?conn="+u(store.ID))
+	if !pressedIs(t, ctx, row, "OPT_IN") {
+		t.Fatalf("after a reload the WABA switch is not On: %s", textOf(t, ctx, row))
+	}
+	see(t, ctx, row, time.Second, "On (OPT_IN)") // Meta reports the new value too
+	screenshot(t, ctx, "optimizations-waba-after")
+
+	// Template level, on the template page: the sources before the change.
+	open(t, ctx, srv, "/templates/"+u(sale.ID))
+	sec := "#tpl-opt-" + u(sale.ID)
+	see(t, ctx, sec, 5*time.Second, "Creative optimizations", "How we decide the effective value")
+	for key, want := range map[string][]string{
+		"text_extraction_for_headline":   {"On (OPT_IN)", "Template setting"},
+		"image_brightness_and_contrast":  {"Off (OPT_OUT)", "Template setting"},
+		"image_touchups":                 {"On (OPT_IN)", "WABA default"},
+		"product_extensions":             {"On (OPT_IN)", "WABA default"}, // the WABA change above
+		"text_extraction_for_tap_target": {"Meta's default"},
+	} {
+		effective := textOf(t, ctx, sec+"-"+key+" td")
+		for _, w := range want {
+			if !strings.Contains(effective, w) {
+				t.Errorf("%s effective cell %q lacks %q", key, effective, w)
+			}
+		}
+	}
+	screenshot(t, ctx, "template-optimizations-before")
+
+	// Switch image_touchups off for this template only.
+	touch := sec + "-image_touchups"
+	do(t, ctx, chromedp.Click(chromedp.CSS(touch+` button[value="OPT_OUT"]`)))
+	waitFor(t, ctx, "the template switch to show Off", pressedJS(touch, "OPT_OUT"), 10*time.Second)
+	open(t, ctx, srv, "/templates/"+u(sale.ID))
+	if !pressedIs(t, ctx, touch, "OPT_OUT") {
+		t.Fatalf("after a reload the template switch is not Off: %s", textOf(t, ctx, touch))
+	}
+	effective := textOf(t, ctx, touch+" td")
+	for _, w := range []string{"Off (OPT_OUT)", "Template setting", "WABA default: On (OPT_IN)"} {
+		if !strings.Contains(effective, w) {
+			t.Errorf("image_touchups effective cell after the change %q lacks %q", effective, w)
+		}
+	}
+	see(t, ctx, sec, time.Second, "1 of", "edits used in the last 30 days", "Off (OPT_OUT)")
+	if got := textOf(t, ctx, sec+" .opt-history"); !strings.Contains(got, "image_touchups") || !strings.Contains(got, demoAdmin) {
+		t.Errorf("history does not list the change by %s: %q", demoAdmin, got)
+	}
+	screenshot(t, ctx, "template-optimizations-after")
+
+	// The standalone template page and the matrix agree.
+	open(t, ctx, srv, "/optimizations/template/"+u(sale.ID))
+	if !pressedIs(t, ctx, touch, "OPT_OUT") {
+		t.Error("the standalone template page does not show the template switch Off")
+	}
+	open(t, ctx, srv, "/optimizations/matrix?conn="+u(store.ID))
+	cell := eval[string](t, ctx, `[...document.querySelectorAll(".opt-matrix tbody tr")].filter(r => r.querySelector("th").innerText.startsWith("summer_sale") && r.innerText.includes("en_US")).map(r => r.cells[`+
+		`[...document.querySelectorAll(".opt-matrix thead th")].findIndex(th => th.innerText.startsWith("Image touch-ups"))].title).join("|")`)
+	if !strings.Contains(cell, "Off (OPT_OUT) (Template setting)") {
+		t.Errorf("matrix cell of summer_sale en_US × Image touch-ups: %q", cell)
+	}
+	screenshot(t, ctx, "optimizations-matrix")
+}
+
+func pressedJS(row, value string) string {
+	return `(document.querySelector(` + jsString(row+` button[value="`+value+`"]`) + `) || {}).getAttribute?.("aria-pressed") === "true"`
+}
+
+// pressedIs reports whether the switch in row shows value as the pressed button.
+func pressedIs(t *testing.T, ctx context.Context, row, value string) bool {
+	t.Helper()
+	return eval[bool](t, ctx, pressedJS(row, value))
+}
