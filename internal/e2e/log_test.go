@@ -25,7 +25,7 @@ func TestWebhookLogJourney(t *testing.T) {
 	see(t, ctx, "#composer .send-result", 20*time.Second, "✓✓ Read", "✓ Clicked")
 
 	open(t, ctx, srv, "/log")
-	see(t, ctx, "#log-results", 5*time.Second, "events match", "MM API", "Cloud API fallback", storeRecipient, pharmaRecipient)
+	see(t, ctx, "#log-results", 5*time.Second, "match", "MM API", "Cloud API fallback", storeRecipient, pharmaRecipient)
 	screenshot(t, ctx, "log-all")
 
 	// Route: only MM API rows remain, and the URL keeps the filter.

@@ -31,7 +31,7 @@ func TestMainPagesAccessible(t *testing.T) {
 		{"matrix", "/optimizations/matrix?conn=" + u(store.ID), "summer_sale"},
 		{"send", "/send?template=" + u(sale.ID), "Checks before sending"},
 		{"sends", "/sends", "summer_sale"},
-		{"log", "/log", "events match"},
+		{"log", "/log", "match"},
 		{"message", "/messages/" + url.PathEscape(wamid), "MM API"},
 		{"settings", "/settings", "Hibot Demo Store"},
 		{"audit", "/audit", demoAdmin},

@@ -53,7 +53,7 @@ func TestTemplatesCatalogJourney(t *testing.T) {
 			"order_update":       "Not for MM API",
 			"old_promo":          "Not sendable",
 			"summer_sale en_US":  "Ready",
-			"wellness_tips":      "Syncing", // first seen, and no ad at Meta while not onboarded
+			"wellness_tips":      "Ready", // not onboarded: no ad sync to wait for
 			"prescription_ready": "Not for MM API",
 		} {
 			row := eval[string](t, ctx, `[...document.querySelectorAll("#catalog tbody tr")].filter(r => (r.cells[0].innerText+" ").startsWith(`+jsString(name+" ")+`)).map(r => r.innerText).join("|")`)

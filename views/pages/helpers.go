@@ -125,3 +125,11 @@ func catalogQuery(f templates.Filter, page int) string {
 
 // rfc formats a time for <time datetime> and data-countdown attributes.
 func rfc(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+
+// plural writes "1 event matches" or "3 events match".
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return itoa(n) + " " + many
+}
