@@ -12,6 +12,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"mmconsole/internal/graph"
+	"mmconsole/internal/templates"
 	"mmconsole/internal/webhook"
 	"mmconsole/models"
 	"mmconsole/views/pages"
@@ -215,7 +216,7 @@ func (h *WebhookLog) timeline(st webhook.MessageStory) pages.MessageTimeline {
 		t.Steps = append(t.Steps, pages.TimelineStep{Label: "Failed", At: m.FailedAt})
 	}
 	if m.TTLSeconds != nil && *m.TTLSeconds > 0 {
-		t.TTLLabel = (time.Duration(*m.TTLSeconds) * time.Second).String()
+		t.TTLLabel = templates.HumanTTL(m.TTLSeconds, "MARKETING")
 	} else {
 		t.TTLLabel = "30 days (Meta's default for marketing)"
 	}
