@@ -103,7 +103,7 @@ func New(db *gorm.DB, g Graph, tokens TokenSource, auditor Auditor, o Options) *
 // Migrations creates the optimization tables.
 func Migrations() []database.Migration {
 	return []database.Migration{
-		database.AutoMigrateStep("0006_optimize", &models.OptimizationSetting{}, &models.OptimizationChange{}),
+		database.AutoMigrateStep("0005_optimize", &models.OptimizationSetting{}, &models.OptimizationChange{}),
 	}
 }
 

@@ -20,7 +20,7 @@ import (
 // Migrations creates the test_sends table.
 func Migrations() []database.Migration {
 	return []database.Migration{
-		database.AutoMigrateStep("0008_test_sends", &models.TestSend{}),
+		database.AutoMigrateStep("0007_test_sends", &models.TestSend{}),
 	}
 }
 

@@ -89,7 +89,7 @@ func New(db *gorm.DB, g GraphAPI, tokens TokenSource, o Options) *Service {
 // Migrations creates the catalog tables.
 func Migrations() []database.Migration {
 	return []database.Migration{
-		database.AutoMigrateStep("0006_templates", &models.Template{}, &models.TemplateRefresh{}, &models.TemplateRefreshLease{}),
+		database.AutoMigrateStep("0004_templates", &models.Template{}, &models.TemplateRefresh{}, &models.TemplateRefreshLease{}),
 	}
 }
 

@@ -22,7 +22,7 @@ import (
 // The templates table is auto-migrated here too (idempotently; the templates area owns it) so
 // that template webhooks always find it.
 func Migrations() []database.Migration {
-	return []database.Migration{{ID: "0003_webhooks", Up: func(tx *gorm.DB) error {
+	return []database.Migration{{ID: "0006_webhooks", Up: func(tx *gorm.DB) error {
 		if err := tx.AutoMigrate(&models.Template{}, &models.Message{}, &models.WebhookDelivery{},
 			&models.WebhookEvent{}, &models.WebhookRejection{}); err != nil {
 			return err
