@@ -208,9 +208,13 @@ func record(c *fiber.Ctx, a Auditor, e audit.Entry) {
 	}
 }
 
-// safeNext keeps a post-sign-in redirect on this site.
+// safeNext keeps a post-sign-in redirect on this site: a path of this site, never a URL with
+// a host. Browsers drop tabs and newlines anywhere in a URL and read a backslash as a slash, so
+// "/\t/evil.example" or "/\\evil.example" would become "//evil.example", another site: any
+// control character or backslash makes the target unsafe, whatever follows.
 func safeNext(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") || strings.HasPrefix(next, "/login") {
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/login") ||
+		strings.ContainsFunc(next, func(r rune) bool { return r < 0x20 || r == 0x7f || r == '\\' }) {
 		return "/"
 	}
 	return next

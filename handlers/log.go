@@ -24,7 +24,7 @@ type LogReader interface {
 	Newer(ctx context.Context, scope models.Scope, f webhook.Filter, since webhook.Cursor) ([]models.WebhookEvent, error)
 	Event(ctx context.Context, scope models.Scope, id uint) (models.WebhookEvent, error)
 	Message(ctx context.Context, scope models.Scope, wamid string) (webhook.MessageStory, error)
-	Rejections(ctx context.Context, limit int) ([]models.WebhookRejection, error)
+	Rejections(ctx context.Context, scope models.Scope, limit int) ([]models.WebhookRejection, error)
 	Unparseable(ctx context.Context, scope models.Scope, limit int) ([]models.WebhookDelivery, error)
 	Options(ctx context.Context, scope models.Scope) (webhook.FilterOptions, error)
 }
@@ -138,9 +138,10 @@ func (h *WebhookLog) Get(c *fiber.Ctx) error {
 		return err
 	}
 	p := pages.LogPage{Filter: pf, Kinds: webhook.Kinds, WABAs: opts.WABAs, Phones: opts.Phones, Results: res}
-	if u, ok := CurrentUser(c); ok && (u.Staff || u.CanAdmin()) {
+	// Refused deliveries reached the shared callback and belong to no account: staff only.
+	if scope.AllAccounts {
 		p.ShowRejects = true
-		if p.Rejections, err = h.Events.Rejections(ctx, 20); err != nil {
+		if p.Rejections, err = h.Events.Rejections(ctx, scope, 20); err != nil {
 			return err
 		}
 	}

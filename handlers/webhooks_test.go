@@ -1,6 +1,7 @@
 package handlers_test
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -218,5 +219,36 @@ func TestMessagePageOfWAMIDWithSlash(t *testing.T) {
 		if code != 200 || !strings.Contains(body, "MM API") {
 			t.Errorf("%s: %d", path, code)
 		}
+	}
+}
+
+// Refused deliveries reach the shared callback and belong to no account: a customer's admin
+// must not see other parties' rejected traffic (addresses, sizes, times); staff do.
+func TestRejectedDeliveriesAreStaffOnly(t *testing.T) {
+	acct := uint(1)
+	cases := []struct {
+		name string
+		user models.User
+		see  bool
+	}{
+		{"customer admin", models.User{ID: 1, AccountID: &acct, Role: models.RoleAdmin}, false},
+		{"customer viewer", models.User{ID: 2, AccountID: &acct, Role: models.RoleViewer}, false},
+		{"staff viewer", models.User{ID: 3, Staff: true, Role: models.RoleViewer}, true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			e := newEnv(t, &c.user, 1<<20)
+			seedTenants(t, e)
+			if code, _ := do(t, e.app, post(`{"x":1}`, "sha256="+strings.Repeat("ab", 32))); code != 401 {
+				t.Fatalf("unsigned delivery: %d", code)
+			}
+			_, body := do(t, e.app, httptest.NewRequest(http.MethodGet, "/log", nil))
+			if got := strings.Contains(body, "Rejected deliveries"); got != c.see {
+				t.Errorf("rejections shown: %v, want %v", got, c.see)
+			}
+			if rs, _ := e.svc.Rejections(context.Background(), c.user.Scope(), 10); (len(rs) > 0) != c.see {
+				t.Errorf("service returned %d rejections", len(rs))
+			}
+		})
 	}
 }

@@ -34,6 +34,10 @@ type Matrix struct {
 // MatrixPageSize bounds one matrix page.
 const MatrixPageSize = 100
 
+// MaxBulkTemplates bounds one bulk change: a WABA holds at most 6000 templates, and the ids
+// become one SQL IN list, which SQLite caps at 32766 variables (more answered 500).
+const MaxBulkTemplates = 6000
+
 func (s *Service) marketingTemplates(ctx context.Context, conn models.WABAConnection, after uint, ids []uint) ([]models.Template, error) {
 	var ts []models.Template
 	q := s.db.WithContext(ctx).Where("connection_id = ? AND account_id = ? AND category = ?", conn.ID, conn.AccountID, "MARKETING")
@@ -196,12 +200,17 @@ func (s *Service) BulkPreview(ctx context.Context, scope models.Scope, connID ui
 		return BulkPlan{}, err
 	}
 	clean, err := cleanSettings(settings)
-	if len(templateIDs) == 0 {
+	templateIDs = uniq(templateIDs)
+	if len(templateIDs) == 0 || len(templateIDs) > MaxBulkTemplates {
 		ve := &models.ValidationError{}
 		if err != nil {
 			ve = err.(*models.ValidationError)
 		}
-		ve.Add("templates", "Choose at least one template.")
+		if len(templateIDs) == 0 {
+			ve.Add("templates", "Choose at least one template.")
+		} else {
+			ve.Add("templates", fmt.Sprintf("Choose at most %d templates at a time.", MaxBulkTemplates))
+		}
 		err = ve
 	}
 	if err != nil {
@@ -211,7 +220,10 @@ func (s *Service) BulkPreview(ctx context.Context, scope models.Scope, connID ui
 	if err != nil {
 		return BulkPlan{}, err
 	}
-	if len(ts) != len(uniq(templateIDs)) {
+	// Every chosen id must be a marketing template of this connection (and so of the user's
+	// account): one foreign or unknown id refuses the whole request rather than silently
+	// shrinking it.
+	if len(ts) != len(templateIDs) {
 		return BulkPlan{}, models.ErrNotFound
 	}
 	wrows, err := s.settings(ctx, conn.ID, models.OptScopeWABA, conn.WABAID)

@@ -3,6 +3,7 @@ package optimize_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -476,5 +477,45 @@ func TestMatrixListsMarketingTemplatesWithSources(t *testing.T) {
 	b, _ := json.Marshal(len(m.Rows))
 	if string(b) != "9" {
 		t.Errorf("marketing templates of the store = %s, want 9", b)
+	}
+}
+
+// A bulk request names template row ids from the form: another account's id, mixed with the
+// user's own, must refuse the whole request (404) and send nothing; so must a staff viewer; and
+// an absurd number of ids is a form error, not a database failure.
+func TestBulkRefusesForeignTemplatesAndOversizedLists(t *testing.T) {
+	e := newEnv(t, nil)
+	settings := map[string]string{"image_touchups": graph.OptOut}
+	var foreign models.Template
+	must(t, e.db.Where("connection_id = ?", e.other.ID).First(&foreign).Error)
+	mine := e.tpl["summer_sale/en_US"].ID
+	if _, err := e.svc.BulkPreview(ctx, e.marketer.Scope(), e.conn.ID, []uint{mine, foreign.ID}, settings); !errors.Is(err, models.ErrNotFound) {
+		t.Errorf("preview with a foreign template = %v, want ErrNotFound", err)
+	}
+	if _, err := e.svc.BulkApply(ctx, optimize.Actor{User: e.marketer}, e.conn.ID, []uint{mine, foreign.ID}, settings); !errors.Is(err, models.ErrNotFound) {
+		t.Errorf("apply with a foreign template = %v, want ErrNotFound", err)
+	}
+	// The foreign template through its own connection id: that connection is not the user's.
+	if _, err := e.svc.BulkApply(ctx, optimize.Actor{User: e.marketer}, e.other.ID, []uint{foreign.ID}, settings); !errors.Is(err, models.ErrNotFound) {
+		t.Errorf("apply on another account's connection = %v, want ErrNotFound", err)
+	}
+	staffViewer := models.User{ID: 11, Staff: true, Role: models.RoleViewer}
+	if _, err := e.svc.BulkApply(ctx, optimize.Actor{User: staffViewer}, e.conn.ID, []uint{mine}, settings); !errors.Is(err, models.ErrForbidden) {
+		t.Errorf("staff viewer apply = %v, want ErrForbidden", err)
+	}
+	if len(e.rec.edited) != 0 {
+		t.Fatalf("refused requests sent edits: %v", e.rec.edited)
+	}
+	many := make([]uint, 40000)
+	for i := range many {
+		many[i] = uint(i + 1)
+	}
+	var ve *models.ValidationError
+	if _, err := e.svc.BulkPreview(ctx, e.marketer.Scope(), e.conn.ID, many, settings); !errors.As(err, &ve) || ve.Fields["templates"] == "" {
+		t.Errorf("40000 ids = %v, want a validation error on templates", err)
+	}
+	// Repeating one id is one template, not a mismatch.
+	if _, err := e.svc.BulkPreview(ctx, e.marketer.Scope(), e.conn.ID, []uint{mine, mine, mine}, settings); err != nil {
+		t.Errorf("repeated id = %v", err)
 	}
 }

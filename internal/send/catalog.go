@@ -73,7 +73,9 @@ func (c *DBCatalog) Template(ctx context.Context, scope models.Scope, ref string
 	// row id happens to be the same digits.
 	err := scoped().Where("template_id = ?", ref).First(&out).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
-		if n, perr := strconv.ParseUint(ref, 10, 64); perr == nil {
+		// Row ids are SQLite integers: digits past int64 name no row (and the driver refuses
+		// them), so they are simply not found.
+		if n, perr := strconv.ParseInt(ref, 10, 64); perr == nil && n > 0 {
 			err = scoped().Where("id = ?", n).First(&out).Error
 		}
 	}

@@ -220,6 +220,14 @@ func (s *Service) store(ctx context.Context, conn models.WABAConnection, remote 
 				} else if !errors.Is(err, gorm.ErrRecordNotFound) {
 					return err
 				}
+				// Only the same WABA, connected again, may take its templates over. A template
+				// id that another WABA's catalog holds is not this WABA's: moving it would hand
+				// another account's row (and its history) to this one.
+				if found && old.WABAID != conn.WABAID {
+					s.log.Warn("templates: refresh listed a template of another WABA; ignored",
+						"template", rt.ID, "waba", conn.WABAID, "owner_waba", old.WABAID)
+					continue
+				}
 			}
 			if found {
 				if err := tx.Model(&models.Template{}).Where("id = ?", old.ID).Updates(updateFrom(old, rt, conn, now)).Error; err != nil {

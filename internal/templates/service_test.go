@@ -352,3 +352,42 @@ func TestNoSyncWindowIsAssumedOnAWABAThatIsNotOnboarded(t *testing.T) {
 		t.Errorf("new_arrivals on the onboarded WABA = %+v, want Syncing", st)
 	}
 }
+
+// A listing that names a template id another WABA's catalog holds must not move that row (and
+// its account) into the refreshing WABA; the same WABA connected again does take its own back.
+func TestRefreshNeverTakesAnotherWABAsTemplate(t *testing.T) {
+	db := database.OpenTest(t, append(accounts.Migrations(), Migrations()...))
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(`{"data":[{"id":"777","name":"theirs","language":"en_US","status":"APPROVED","category":"MARKETING"},{"id":"778","name":"mine","language":"en_US","status":"APPROVED","category":"MARKETING"}]}`))
+	}))
+	defer srv.Close()
+	a, b := models.Account{Name: "A"}, models.Account{Name: "B"}
+	must(t, db.Create(&a).Error)
+	must(t, db.Create(&b).Error)
+	victim := models.WABAConnection{AccountID: b.ID, WABAID: "20", TokenSealed: []byte("x")}
+	attacker := models.WABAConnection{AccountID: a.ID, WABAID: "10", TokenSealed: []byte("x")}
+	must(t, db.Create(&victim).Error)
+	must(t, db.Create(&attacker).Error)
+	theirs := models.Template{AccountID: b.ID, ConnectionID: victim.ID, WABAID: "20", TemplateID: "777", Name: "theirs",
+		Language: "en_US", Status: "APPROVED", Category: "MARKETING", FirstSeenAt: time.Now()}
+	// A row of WABA 10 left behind by an earlier connection of the same WABA.
+	orphan := models.Template{AccountID: b.ID, ConnectionID: victim.ID, WABAID: "10", TemplateID: "778", Name: "mine",
+		Language: "en_US", Status: "APPROVED", Category: "MARKETING", FirstSeenAt: time.Now()}
+	must(t, db.Create(&theirs).Error)
+	must(t, db.Create(&orphan).Error)
+	svc := New(db, graph.New(graph.Options{BaseURL: srv.URL}), tokens{"10": "t"}, Options{MinManualGap: -1})
+	if _, err := svc.RefreshConnection(context.Background(), attacker, TriggerManual); err != nil {
+		t.Fatal(err)
+	}
+	var got models.Template
+	must(t, db.Where("template_id = ?", "777").Take(&got).Error)
+	if got.AccountID != b.ID || got.ConnectionID != victim.ID {
+		t.Errorf("another WABA's template moved to account %d connection %d", got.AccountID, got.ConnectionID)
+	}
+	var own models.Template
+	must(t, db.Where("template_id = ?", "778").Take(&own).Error)
+	if own.AccountID != a.ID || own.ConnectionID != attacker.ID {
+		t.Errorf("the WABA's own template stayed with account %d connection %d", own.AccountID, own.ConnectionID)
+	}
+}

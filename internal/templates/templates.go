@@ -109,7 +109,9 @@ func (s *Service) find(ctx context.Context, tx *gorm.DB, scope *models.Scope, id
 	}
 	err := q().Where("template_id = ?", id).Take(&t).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
-		if n, perr := strconv.ParseUint(id, 10, 64); perr == nil && n > 0 {
+		// Row ids are SQLite integers: digits past int64 name no row (and the driver refuses
+		// them), so they are simply not found.
+		if n, perr := strconv.ParseInt(id, 10, 64); perr == nil && n > 0 {
 			err = q().Where("id = ?", n).Take(&t).Error
 		}
 	}

@@ -155,9 +155,14 @@ func (s *Service) Unparseable(ctx context.Context, scope models.Scope, limit int
 	return out, err
 }
 
-// Rejections lists the newest refused deliveries.
-func (s *Service) Rejections(ctx context.Context, limit int) ([]models.WebhookRejection, error) {
+// Rejections lists the newest refused deliveries (staff only: an unsigned or oversized body
+// belongs to no account, and the callback is shared, so a customer would see other parties'
+// traffic and addresses).
+func (s *Service) Rejections(ctx context.Context, scope models.Scope, limit int) ([]models.WebhookRejection, error) {
 	var out []models.WebhookRejection
+	if !scope.AllAccounts {
+		return nil, nil
+	}
 	err := s.db.WithContext(ctx).Order("id DESC").Limit(limit).Find(&out).Error
 	return out, err
 }
