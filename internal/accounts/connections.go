@@ -350,12 +350,28 @@ func (s *Service) TestConnection(ctx context.Context, scope models.Scope, id uin
 		if err := tx.Where("connection_id = ?", c.ID).Delete(&models.PhoneNumber{}).Error; err != nil {
 			return err
 		}
+		var held []string
 		for _, p := range phones {
+			// A number moved from a WABA connected here before still has its old row: it stays
+			// with that connection (and its account) until that one is tested or deleted, and
+			// the check says so instead of failing on the unique phone number ID.
+			var other int64
+			if err := tx.Model(&models.PhoneNumber{}).Where("phone_number_id = ? AND connection_id <> ?", p.ID, c.ID).Count(&other).Error; err != nil {
+				return err
+			}
+			if other > 0 {
+				held = append(held, p.ID)
+				continue
+			}
 			row := models.PhoneNumber{ConnectionID: c.ID, AccountID: c.AccountID, PhoneNumberID: p.ID,
 				DisplayPhoneNumber: p.DisplayPhoneNumber, VerifiedName: p.VerifiedName, QualityRating: p.QualityRating}
 			if err := tx.Create(&row).Error; err != nil {
 				return err
 			}
+		}
+		if len(held) > 0 {
+			c.LastCheckError = "phone number(s) " + strings.Join(held, ", ") + " already belong to another connection here; test or delete that connection first"
+			return tx.Model(&c).Select("last_check_error").Updates(&c).Error
 		}
 		return nil
 	})

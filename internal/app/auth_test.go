@@ -650,6 +650,29 @@ func TestTestConnectionStoresStatusAndPhones(t *testing.T) {
 	}
 }
 
+func TestTestConnectionLeavesAPhoneHeldByAnotherConnection(t *testing.T) {
+	f := newFixture(t)
+	// The stub's phone number 1099 already belongs to another connection of account B.
+	sealed, _ := f.box().Seal("EAAGotherTOKEN0001")
+	other := models.WABAConnection{AccountID: f.accB.ID, WABAID: "424242", TokenSealed: sealed, TTLMode: "per_send"}
+	f.a.DB().Create(&other)
+	f.a.DB().Create(&models.PhoneNumber{ConnectionID: other.ID, AccountID: f.accB.ID, PhoneNumberID: "1099"})
+	resp, body := f.post("admin", fmt.Sprintf("/settings/connections/%d/test", f.connA.ID), url.Values{"_csrf": {f.csrf["admin"]}})
+	if resp.StatusCode >= 500 {
+		t.Fatalf("test connection: %d %.300s", resp.StatusCode, body)
+	}
+	var c models.WABAConnection
+	f.a.DB().First(&c, f.connA.ID)
+	if !strings.Contains(c.LastCheckError, "1099") {
+		t.Errorf("the check should say phone 1099 belongs elsewhere: %q", c.LastCheckError)
+	}
+	var p models.PhoneNumber
+	f.a.DB().Where("phone_number_id = ?", "1099").Take(&p)
+	if p.ConnectionID != other.ID || p.AccountID != f.accB.ID {
+		t.Errorf("the phone moved to another account: %+v", p)
+	}
+}
+
 var inviteLink = regexp.MustCompile(`/invite/([A-Za-z0-9_-]{40,})`)
 
 func TestInviteLinkWorksOnce(t *testing.T) {
