@@ -184,13 +184,7 @@ func (h *Optimizations) wabaRowResponse(c *fiber.Ctx, connID uint, row optimize.
 	u, _ := CurrentUser(c)
 	props := pages.OptWABARowProps{Row: row, CanWrite: u.CanWrite(), CSRF: CSRFToken(c)}
 	if row.Err != nil {
-		// The row comes back with the old value and the explanation; the toast says it failed.
-		c.Status(fiber.StatusBadGateway)
-		c.Set(fiber.HeaderContentType, "text/html; charset=utf-8")
-		if err := pages.OptWABARow(props).Render(c.UserContext(), c.Response().BodyWriter()); err != nil {
-			return err
-		}
-		return pages.OptToastOOB(row.Feature.Name+" was not changed: "+row.Err.Summary()).Render(c.UserContext(), c.Response().BodyWriter())
+		return renderRolledBack(c, fiber.StatusBadGateway, pages.OptWABARow(props), row.Feature.Name+" was not changed: "+row.Err.Summary())
 	}
 	return Render(c, fiber.StatusOK, pages.OptWABARow(props))
 }
@@ -250,15 +244,11 @@ func (h *Optimizations) templateResponse(c *fiber.Ctx, v optimize.TemplateView) 
 	u, _ := CurrentUser(c)
 	props := pages.NewTemplateOptProps(v, u.CanWrite(), CSRFToken(c))
 	if v.Err != nil {
-		c.Status(fiber.StatusBadGateway)
+		status := fiber.StatusBadGateway
 		if v.Err.EditLimit && v.Err.Code == 0 {
-			c.Status(fiber.StatusConflict)
+			status = fiber.StatusConflict // refused here, before Meta was asked
 		}
-		c.Set(fiber.HeaderContentType, "text/html; charset=utf-8")
-		if err := pages.TemplateOptimizations(props).Render(c.UserContext(), c.Response().BodyWriter()); err != nil {
-			return err
-		}
-		return pages.OptToastOOB(v.Template.Name+" was not changed: "+v.Err.Summary()).Render(c.UserContext(), c.Response().BodyWriter())
+		return renderRolledBack(c, status, pages.TemplateOptimizations(props), v.Template.Name+" was not changed: "+v.Err.Summary())
 	}
 	return Render(c, fiber.StatusOK, pages.TemplateOptimizations(props))
 }
@@ -424,4 +414,13 @@ func (h *Optimizations) TemplateSection(ctx context.Context, u models.User, t mo
 		return pages.OptimizationsUnavailable(Classify(err).Message)
 	}
 	return pages.TemplateOptimizations(pages.NewTemplateOptProps(v, u.CanWrite(), csrf))
+}
+
+// renderRolledBack answers a change Meta (or the edit limit) refused: the fragment re-rendered
+// with the old value and the explanation, plus an out-of-band error toast.
+func renderRolledBack(c *fiber.Ctx, status int, fragment templ.Component, toast string) error {
+	if err := Render(c, status, fragment); err != nil {
+		return err
+	}
+	return pages.OptToastOOB(toast).Render(c.UserContext(), c.Response().BodyWriter())
 }
