@@ -86,6 +86,22 @@
     tick(ev.target);
   });
 
+  // Header dropdowns (the phone menu, the user menu) are plain <details>: close them when the
+  // person clicks elsewhere or presses Escape, as menus do; focus goes back to the summary.
+  document.addEventListener("click", function (ev) {
+    document.querySelectorAll("details.dropdown[open]").forEach(function (d) {
+      if (!d.contains(ev.target)) d.removeAttribute("open");
+    });
+  });
+  document.addEventListener("keydown", function (ev) {
+    if (ev.key !== "Escape") return;
+    var d = ev.target.closest && ev.target.closest("details.dropdown[open]");
+    if (!d) return;
+    d.removeAttribute("open");
+    var summary = d.querySelector("summary");
+    if (summary) summary.focus();
+  });
+
   // [data-copy="<id>"] copies the text of that element (the test send's curl command).
   document.addEventListener("click", function (ev) {
     var btn = ev.target.closest("[data-copy]");

@@ -3,6 +3,7 @@ package pages
 import (
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"mmconsole/internal/templates"
@@ -133,3 +134,16 @@ func plural(n int, one, many string) string {
 	}
 	return itoa(n) + " " + many
 }
+
+// words turns one of Meta's enum names into words people read: "MARKETING" -> "Marketing",
+// "PENDING_DELETION" -> "Pending deletion". Filters keep the enum as their value.
+func words(enum string) string {
+	if enum == "" {
+		return ""
+	}
+	s := strings.ToLower(strings.ReplaceAll(enum, "_", " "))
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// asIs shows a value unchanged (language codes, Meta's status names).
+func asIs(s string) string { return s }
