@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -28,15 +29,22 @@ import (
 // one graph.Client and never need to know which WABAs are simulated, and the sandbox can run
 // beside real connections (MMC_SANDBOX=on).
 type sandboxRouter struct {
-	target *url.URL
+	target *url.URL // nil: the sandbox is off, and its tokens must not reach any Graph API
 	tokens map[string]bool
 	next   http.RoundTripper
 }
+
+// errSandboxOff answers a call for a sandbox connection while the sandbox is not running, so
+// that the demo's made-up tokens are never sent to Meta.
+var errSandboxOff = errors.New("this WABA connection belongs to the embedded sandbox, which is not running (MMC_SANDBOX=off, or a real connection exists with MMC_SANDBOX=auto); set MMC_SANDBOX=on to use it, or delete the connection")
 
 func (r *sandboxRouter) RoundTrip(req *http.Request) (*http.Response, error) {
 	token := strings.TrimPrefix(req.Header.Get("Authorization"), "Bearer ")
 	if !r.tokens[token] {
 		return r.next.RoundTrip(req)
+	}
+	if r.target == nil {
+		return nil, errSandboxOff
 	}
 	out := req.Clone(req.Context())
 	out.URL.Scheme, out.URL.Host = r.target.Scheme, r.target.Host
@@ -141,12 +149,24 @@ func orNegative(d time.Duration) time.Duration {
 	return d
 }
 
+// offRouter keeps the sandbox's tokens away from the real Graph API while the sandbox is off
+// (its connections stay in the database, with the demo account).
+func offRouter() *sandboxRouter {
+	sb := sandbox.New(sandbox.Options{})
+	defer sb.Close()
+	r := &sandboxRouter{tokens: map[string]bool{}, next: http.DefaultTransport}
+	for _, w := range sb.Seed().WABAs {
+		r.tokens[w.Token] = true
+	}
+	return r
+}
+
 // newGraphClient builds the one Graph API client every service uses.
 func newGraphClient(cfg config.Config, router *sandboxRouter, log *slog.Logger) *graph.Client {
-	var transport http.RoundTripper = http.DefaultTransport
-	if router != nil {
-		transport = router
+	if router == nil {
+		router = offRouter()
 	}
+	var transport http.RoundTripper = router
 	return graph.New(graph.Options{
 		BaseURL:    cfg.GraphBaseURL,
 		Version:    cfg.GraphVersion,
