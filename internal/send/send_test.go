@@ -430,6 +430,18 @@ func TestFallbackSendOnNotOnboardedWABAIsAcceptedAndRoutedThroughCloudAPI(t *tes
 	if !strings.Contains(frag, "Cloud API fallback") {
 		t.Errorf("result fragment does not show the fallback route:\n%s", frag)
 	}
+	// Clicks are tracked by MM API only: once a fallback message is read, polling stops.
+	e.hooks.waitFor(t, row.WAMID, func(s []hookStatus) bool {
+		for _, h := range s {
+			if h.Status == "read" {
+				return true
+			}
+		}
+		return false
+	})
+	if _, frag := e.do(writer, "GET", "/sends/"+strconv.Itoa(int(row.ID))+"/result", nil, true); strings.Contains(frag, "every 2s") {
+		t.Errorf("the result keeps polling after the fallback message was read:\n%s", frag)
+	}
 	if len(e.notes.sent) != 1 || e.notes.sent[0] != e.tmpls["wellness_tips/en_US"].TemplateID {
 		t.Errorf("NoteSend calls = %v", e.notes.sent)
 	}

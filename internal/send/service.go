@@ -359,6 +359,10 @@ func (s *Service) resultOf(ctx context.Context, scope models.Scope, row models.T
 	switch {
 	case r.Live.Status == "failed", r.Live.ClickedAt != nil:
 		r.Final = true
+	case r.Live.ReadAt != nil && r.Live.Route != RouteMMAPI:
+		// Click tracking is an MM API feature: after a fallback (Cloud API) send is read,
+		// nothing more will come.
+		r.Final = true
 	case r.Live.ReadAt != nil && now.Sub(*r.Live.ReadAt) > time.Minute:
 		// Clicks usually follow the read quickly in a test; later ones show on /messages.
 		r.Final = true
