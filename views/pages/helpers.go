@@ -147,3 +147,6 @@ func words(enum string) string {
 
 // asIs shows a value unchanged (language codes, Meta's status names).
 func asIs(s string) string { return s }
+
+// shortTime is a time in UTC to the minute, for text people read.
+func shortTime(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") }

@@ -4,7 +4,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/a-h/templ"
 
@@ -41,10 +40,6 @@ func reloadAttrs(include string) templ.Attributes {
 }
 
 func uintStr(n uint) string { return strconv.FormatUint(uint64(n), 10) }
-
-func isoTime(t time.Time) string { return t.UTC().Format(time.RFC3339) }
-
-func shortTime(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") }
 
 func fieldError(c *send.Composer, name string) string {
 	if c == nil || !c.ShowErrors {
