@@ -11,6 +11,7 @@ import (
 
 	"mmconsole/internal/optimize"
 	"mmconsole/models"
+	"mmconsole/views/layout"
 	"mmconsole/views/pages"
 )
 
@@ -77,25 +78,44 @@ func (h *Optimizations) chosenConnection(c *fiber.Ctx, conns []models.WABAConnec
 	return uint(n), nil
 }
 
-// Page is GET /optimizations: the WABA-wide defaults of one connection.
-func (h *Optimizations) Page(c *fiber.Ctx) error {
+// wabaChoice is what the WABA-scoped pages start from: the user, the connections they may see,
+// the chosen one (?conn=, else the first) and the page shell.
+type wabaChoice struct {
+	user   models.User
+	conns  []models.WABAConnection
+	connID uint
+	shell  layout.Shell
+}
+
+// chooseWABA resolves the connection a WABA-scoped page shows. A nil choice with a nil error
+// means the user has no connection, and the page saying so has been rendered.
+func (h *Optimizations) chooseWABA(c *fiber.Ctx, title string) (*wabaChoice, error) {
 	u, err := h.user(c)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	ctx := c.UserContext()
-	conns, err := h.Service.Connections(ctx, u.Scope())
+	conns, err := h.Service.Connections(c.UserContext(), u.Scope())
 	if err != nil {
-		return err
+		return nil, err
 	}
-	shell := h.Shells.Shell(c, "Optimizations", "optimizations")
+	shell := h.Shells.Shell(c, title, "optimizations")
 	if len(conns) == 0 {
-		return Render(c, fiber.StatusOK, pages.OptNoConnections(shell))
+		return nil, Render(c, fiber.StatusOK, pages.OptNoConnections(shell))
 	}
 	connID, err := h.chosenConnection(c, conns)
 	if err != nil {
+		return nil, err
+	}
+	return &wabaChoice{user: u, conns: conns, connID: connID, shell: shell}, nil
+}
+
+// Page is GET /optimizations: the WABA-wide defaults of one connection.
+func (h *Optimizations) Page(c *fiber.Ctx) error {
+	w, err := h.chooseWABA(c, "Optimizations")
+	if w == nil || err != nil {
 		return err
 	}
+	u, conns, connID, shell, ctx := w.user, w.conns, w.connID, w.shell, c.UserContext()
 	v, err := h.Service.WABA(ctx, u.Scope(), connID)
 	if err != nil {
 		return err
@@ -310,23 +330,11 @@ func (h *Optimizations) AcceptTemplate(c *fiber.Ctx) error {
 
 // Matrix is GET /optimizations/matrix: marketing templates × features.
 func (h *Optimizations) Matrix(c *fiber.Ctx) error {
-	u, err := h.user(c)
-	if err != nil {
+	w, err := h.chooseWABA(c, "Optimizations matrix")
+	if w == nil || err != nil {
 		return err
 	}
-	ctx := c.UserContext()
-	conns, err := h.Service.Connections(ctx, u.Scope())
-	if err != nil {
-		return err
-	}
-	shell := h.Shells.Shell(c, "Optimizations matrix", "optimizations")
-	if len(conns) == 0 {
-		return Render(c, fiber.StatusOK, pages.OptNoConnections(shell))
-	}
-	connID, err := h.chosenConnection(c, conns)
-	if err != nil {
-		return err
-	}
+	u, conns, connID, shell, ctx := w.user, w.conns, w.connID, w.shell, c.UserContext()
 	after, _ := strconv.ParseUint(c.Query("after"), 10, 64)
 	m, err := h.Service.Matrix(ctx, u.Scope(), connID, uint(after))
 	if err != nil {
