@@ -140,7 +140,7 @@ func (h *Templates) detail(c *fiber.Ctx, id string) (pages.TemplateDetail, error
 	}
 	now := h.Catalog.Now()
 	p := pages.TemplateDetail{
-		T: t, Conn: conn, State: templates.SyncState(t, now), Preview: templates.BuildPreview(t.Components), Now: now,
+		T: t, Conn: conn, State: templates.SyncState(t, conn.OnboardingStatus, now), Preview: templates.BuildPreview(t.Components), Now: now,
 		TTL: ttlForm(t, u.CanWrite(), CSRFToken(c)), CanSend: u.CanWrite(),
 	}
 	if h.History != nil {

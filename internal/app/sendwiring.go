@@ -12,8 +12,8 @@ import (
 // template pages never disagree about whether a template is syncing or dormant.
 type sendSync struct{}
 
-func (sendSync) State(t models.Template, now time.Time) (kind, label string, readyAt *time.Time) {
-	st := templates.SyncState(t, now)
+func (sendSync) State(t models.Template, onboarding string, now time.Time) (kind, label string, readyAt *time.Time) {
+	st := templates.SyncState(t, onboarding, now)
 	label = st.Kind.Label()
 	if st.Reason != "" {
 		label += ": " + st.Reason
@@ -28,6 +28,8 @@ func (sendSync) State(t models.Template, now time.Time) (kind, label string, rea
 		return send.SyncNotForMMAPI, label, nil
 	case templates.KindNotSendable:
 		return send.SyncNotSendable, label, nil
+	case templates.KindFallback:
+		return send.SyncFallback, st.Text(now), nil
 	}
 	return send.SyncReady, label, nil
 }

@@ -109,13 +109,16 @@ const (
 // catalog's own rule is wired in.
 type DefaultSync struct{}
 
-// State classifies t at now.
-func (DefaultSync) State(t models.Template, now time.Time) (kind, label string, readyAt *time.Time) {
+// State classifies t at now, on a WABA whose onboarding status is onboarding.
+func (DefaultSync) State(t models.Template, onboarding string, now time.Time) (kind, label string, readyAt *time.Time) {
 	if reason, ok := Unavailable(t); ok {
 		if !strings.EqualFold(t.Category, "MARKETING") {
 			return SyncNotForMMAPI, reason, nil
 		}
 		return SyncNotSendable, reason, nil
+	}
+	if onboarding != "" && !strings.EqualFold(onboarding, "ONBOARDED") {
+		return SyncFallback, "Ready, but this WABA is not onboarded: sends fall back to Cloud API", nil
 	}
 	if t.SyncStartedAt != nil {
 		end := t.SyncStartedAt.Add(SyncWindow)
@@ -149,7 +152,12 @@ func (n *DBNotes) NoteSend(ctx context.Context, templateID string, at time.Time)
 	}
 	at = at.UTC()
 	upd := map[string]any{"last_sent_at": at, "updated_at": at}
-	if kind, _, _ := (DefaultSync{}).State(t, at); kind == SyncDormant {
+	var onboarding string
+	if err := n.db.WithContext(ctx).Model(&models.WABAConnection{}).Where("id = ? AND account_id = ?", t.ConnectionID, t.AccountID).
+		Pluck("onboarding_status", &onboarding).Error; err != nil {
+		return fmt.Errorf("send: note send of template %s: %w", templateID, err)
+	}
+	if kind, _, _ := (DefaultSync{}).State(t, onboarding, at); kind == SyncDormant {
 		upd["sync_started_at"] = at
 		upd["sync_reason"] = "first send after 7 days unused"
 	}

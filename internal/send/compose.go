@@ -434,7 +434,7 @@ func (s *Service) Compose(ctx context.Context, u models.User, in Input) (*Compos
 		for _, u := range sp.Unsupported {
 			c.add(LevelDanger, "", u+".")
 		}
-		kind, label, readyAt := s.sync.State(*tmpl, now)
+		kind, label, readyAt := s.sync.State(*tmpl, c.Connection.OnboardingStatus, now)
 		c.Sync = SyncView{Kind: kind, Label: label, ReadyAt: readyAt}
 		switch kind {
 		case SyncSyncing:

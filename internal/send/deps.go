@@ -50,6 +50,7 @@ type Catalog interface {
 // Sync kinds returned by SyncInfo.State.
 const (
 	SyncReady       = "ready"
+	SyncFallback    = "ready_fallback" // approved, but the WABA is not onboarded: sends fall back
 	SyncSyncing     = "syncing"
 	SyncDormant     = "dormant"
 	SyncNotForMMAPI = "not_mm_api"
@@ -59,7 +60,8 @@ const (
 // SyncInfo tells the MM API sync state of a template (the templates catalog owns the rule;
 // DefaultSync is a stand-in with the documented 10-minute window and 7-day dormancy).
 type SyncInfo interface {
-	State(t models.Template, now time.Time) (kind, label string, readyAt *time.Time)
+	// onboarding is the WABA's marketing_messages_onboarding_status as last read ("" = unknown).
+	State(t models.Template, onboarding string, now time.Time) (kind, label string, readyAt *time.Time)
 }
 
 // TemplateNotes tells the templates catalog what a send taught us: an accepted send (the

@@ -147,7 +147,7 @@ func TestDefaultSyncAndAvailability(t *testing.T) {
 		{"paused", models.Template{Category: "MARKETING", Status: "PAUSED"}, SyncNotSendable},
 	}
 	for _, tc := range cases {
-		kind, _, readyAt := DefaultSync{}.State(tc.t, now)
+		kind, _, readyAt := DefaultSync{}.State(tc.t, "", now)
 		if kind != tc.kind {
 			t.Errorf("%s: kind = %s, want %s", tc.name, kind, tc.kind)
 		}

@@ -90,7 +90,9 @@ func (s *Service) List(ctx context.Context, scope models.Scope, f Filter) (Catal
 		return CatalogPage{}, err
 	}
 	names := map[uint]string{}
+	onboarding := map[uint]string{}
 	for _, c := range conns {
+		onboarding[c.ID] = c.OnboardingStatus
 		names[c.ID] = c.Name
 		if c.Name == "" {
 			names[c.ID] = c.WABAID
@@ -100,7 +102,7 @@ func (s *Service) List(ctx context.Context, scope models.Scope, f Filter) (Catal
 	p := CatalogPage{Total: len(ts), Counts: map[Kind]int{}, Page: f.Page}
 	var all []Row
 	for _, t := range ts {
-		st := SyncState(t, now)
+		st := SyncState(t, onboarding[t.ConnectionID], now)
 		p.Counts[st.Kind]++
 		if f.State != "" && string(st.Kind) != f.State {
 			continue

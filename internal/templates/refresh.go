@@ -359,12 +359,6 @@ func newFrom(rt graph.Template, conn models.WABAConnection, now time.Time) model
 		t.QualityAt = &qa
 	}
 	switch {
-	case t.Status == "APPROVED" && t.Category == "MARKETING" && conn.OnboardingStatus != "" && !conn.Onboarded():
-		// A WABA that is not onboarded has no ad account to sync with: its MM API sends fall
-		// back to Cloud API, so no window is assumed (recorded as one that has just ended).
-		done := now.Add(-SyncWindow)
-		t.SyncStartedAt = &done
-		t.SyncReason = ReasonNotOnboarded
 	case t.Status == "APPROVED" && t.Category == "MARKETING" && rt.AdID != "":
 		// An ad already exists, so the initial sync is done (§7: a populated ad_id probably
 		// means so). The approval time stays unknown; a window that ended just now records it.
@@ -374,6 +368,8 @@ func newFrom(rt graph.Template, conn models.WABAConnection, now time.Time) model
 	case t.Status == "APPROVED":
 		// Meta does not say when a template was approved; the first sighting is the earliest
 		// time the dashboard knows, so a template created minutes ago shows its sync window.
+		// On a WABA that is not onboarded SyncState ignores the window (no ad sync exists), as
+		// it does for approvals seen by webhook: one rule for every path.
 		t.ApprovedAt = &now
 		if t.Category == "MARKETING" {
 			t.SyncStartedAt = &now

@@ -96,38 +96,38 @@ func TestFirstRefreshSyncWindowDormancyAndNotes(t *testing.T) {
 
 	// The seed's template created 3 minutes ago: no ad yet, first seen now -> Syncing.
 	na := e.byName(t, "new_arrivals", "en_US")
-	st := SyncState(na, e.clock.Now())
+	st := SyncState(na, "", e.clock.Now())
 	if st.Kind != KindSyncing || !st.ReadyAt.Equal(e.clock.Now().Add(SyncWindow)) {
 		t.Fatalf("new_arrivals after first refresh = %+v, want Syncing until +10 min", st)
 	}
 	// A long-approved template of an onboarded WABA has its ad: not shown as syncing.
-	if st := SyncState(e.byName(t, "summer_sale", "en_US"), e.clock.Now()); st.Kind != KindReady {
+	if st := SyncState(e.byName(t, "summer_sale", "en_US"), "", e.clock.Now()); st.Kind != KindReady {
 		t.Errorf("summer_sale = %+v, want Ready (ad_id present)", st)
 	}
 	e.clock.Advance(5 * time.Minute)
-	if st := SyncState(na, e.clock.Now()); st.Kind != KindSyncing || st.MinutesLeft(e.clock.Now()) != 5 {
+	if st := SyncState(na, "", e.clock.Now()); st.Kind != KindSyncing || st.MinutesLeft(e.clock.Now()) != 5 {
 		t.Errorf("5 min later = %+v, want Syncing with 5 min left", st)
 	}
 	e.clock.Advance(5 * time.Minute)
-	if st := SyncState(na, e.clock.Now()); st.Kind != KindReady {
+	if st := SyncState(na, "", e.clock.Now()); st.Kind != KindReady {
 		t.Errorf("10 min later = %+v, want Ready", st)
 	}
 	e.clock.Advance(8 * 24 * time.Hour)
-	if st := SyncState(na, e.clock.Now()); st.Kind != KindDormant {
+	if st := SyncState(na, "", e.clock.Now()); st.Kind != KindDormant {
 		t.Errorf("8 days unused = %+v, want Dormant", st)
 	}
 	must(t, e.svc.NoteSend(ctx, na.TemplateID, e.clock.Now()))
 	na = e.byName(t, "new_arrivals", "en_US")
-	if st := SyncState(na, e.clock.Now()); st.Kind != KindSyncing || st.Reason != ReasonDormantSend {
+	if st := SyncState(na, "", e.clock.Now()); st.Kind != KindSyncing || st.Reason != ReasonDormantSend {
 		t.Errorf("after a send to a dormant template = %+v, want Syncing (%s)", st, ReasonDormantSend)
 	}
 	e.clock.Advance(11 * time.Minute)
 	must(t, e.svc.NoteSend(ctx, na.TemplateID, e.clock.Now()))
-	if st := SyncState(e.byName(t, "new_arrivals", "en_US"), e.clock.Now()); st.Kind != KindReady {
+	if st := SyncState(e.byName(t, "new_arrivals", "en_US"), "", e.clock.Now()); st.Kind != KindReady {
 		t.Errorf("a send to a ready template must not start a window: %+v", st)
 	}
 	must(t, e.svc.NoteSyncing(ctx, na.TemplateID, e.clock.Now()))
-	if st := SyncState(e.byName(t, "new_arrivals", "en_US"), e.clock.Now()); st.Kind != KindSyncing || st.Reason != ReasonMeta134101 {
+	if st := SyncState(e.byName(t, "new_arrivals", "en_US"), "", e.clock.Now()); st.Kind != KindSyncing || st.Reason != ReasonMeta134101 {
 		t.Errorf("after 134101 = %+v, want Syncing (%s)", st, ReasonMeta134101)
 	}
 	if err := e.svc.NoteSend(ctx, "nope", e.clock.Now()); !errors.Is(err, models.ErrNotFound) {
@@ -336,20 +336,63 @@ func TestLeaseKeepsASecondInstanceOut(t *testing.T) {
 	}
 }
 
-func TestNoSyncWindowIsAssumedOnAWABAThatIsNotOnboarded(t *testing.T) {
+// Readiness is per template and WABA: an approved marketing template of a WABA that is not
+// onboarded is its own state (never plain Ready, never syncing, whichever path saw the approval),
+// the catalog's Ready filter leaves it out, and the WABA's onboarding starts its window.
+func TestReadinessIsPerWABA(t *testing.T) {
 	e := newEnv(t)
-	e.pharma.OnboardingStatus = "ELIGIBLE"
+	ctx := context.Background()
 	must(t, e.db.Model(&e.pharma).Update("onboarding_status", "ELIGIBLE").Error)
-	e.store.OnboardingStatus = "ONBOARDED"
 	must(t, e.db.Model(&e.store).Update("onboarding_status", "ONBOARDED").Error)
-	e.svc.RefreshAll(context.Background(), TriggerStart)
-	// Pharma is only ELIGIBLE: its sends fall back to Cloud API, so there is no ad sync to wait for.
-	if st := SyncState(e.byName(t, "wellness_tips", "en_US"), e.clock.Now()); st.Kind != KindReady {
-		t.Errorf("wellness_tips on a not-onboarded WABA = %+v, want Ready", st)
+	e.svc.RefreshAll(ctx, TriggerStart)
+	scope := models.Scope{AccountID: e.accA}
+
+	wt := e.byName(t, "wellness_tips", "en_US")
+	if st := SyncState(wt, "ELIGIBLE", e.clock.Now()); st.Kind != KindFallback || !strings.Contains(st.Text(e.clock.Now()), "fall back to Cloud API") {
+		t.Errorf("wellness_tips on a not-onboarded WABA = %+v, want ready_fallback", st)
+	}
+	// A status webhook's approval (or REINSTATED) records approved_at: still no window there.
+	now := e.clock.Now()
+	must(t, e.db.Model(&models.Template{}).Where("id = ?", wt.ID).Update("approved_at", now).Error)
+	if st := SyncState(e.byName(t, "wellness_tips", "en_US"), "ELIGIBLE", now); st.Kind != KindFallback {
+		t.Errorf("approval by webhook on a not-onboarded WABA = %s, want ready_fallback", st.Kind)
 	}
 	// The onboarded WABA's template created minutes ago still shows its window.
-	if st := SyncState(e.byName(t, "new_arrivals", "en_US"), e.clock.Now()); st.Kind != KindSyncing {
+	if st := SyncState(e.byName(t, "new_arrivals", "en_US"), "ONBOARDED", now); st.Kind != KindSyncing {
 		t.Errorf("new_arrivals on the onboarded WABA = %+v, want Syncing", st)
+	}
+
+	ready, err := e.svc.List(ctx, scope, Filter{State: string(KindReady), PerPage: 500})
+	must(t, err)
+	for _, r := range ready.Rows {
+		if r.T.ConnectionID == e.pharma.ID {
+			t.Errorf("state=ready lists %s of the not-onboarded WABA", r.T.Name)
+		}
+	}
+	fb, err := e.svc.List(ctx, scope, Filter{State: string(KindFallback), PerPage: 500})
+	must(t, err)
+	if fb.Matching == 0 || fb.Counts[KindFallback] != fb.Matching {
+		t.Fatalf("state=ready_fallback matched %d (counts %v)", fb.Matching, fb.Counts)
+	}
+	for _, r := range fb.Rows {
+		if r.T.ConnectionID != e.pharma.ID {
+			t.Errorf("ready_fallback lists %s of WABA %s", r.T.Name, r.T.WABAID)
+		}
+	}
+
+	// Onboarding completes later: the window starts then.
+	e.clock.Advance(time.Hour)
+	must(t, e.db.Model(&e.pharma).Update("onboarding_status", "ONBOARDED").Error)
+	must(t, e.svc.NoteOnboarded(ctx, e.pharma, e.clock.Now()))
+	st := SyncState(e.byName(t, "wellness_tips", "en_US"), "ONBOARDED", e.clock.Now())
+	if st.Kind != KindSyncing || st.Reason != ReasonOnboarded || !st.ReadyAt.Equal(e.clock.Now().Add(SyncWindow)) {
+		t.Errorf("after onboarding = %+v, want a window from now", st)
+	}
+	// Another account's templates are never touched by this WABA's onboarding.
+	var other models.Template
+	must(t, e.db.Where("id = ?", e.other.ID).Take(&other).Error)
+	if other.SyncReason == ReasonOnboarded {
+		t.Error("onboarding of one WABA started a window on another account's template")
 	}
 }
 

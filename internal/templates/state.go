@@ -23,13 +23,16 @@ type Kind string
 const (
 	KindSyncing     Kind = "syncing"       // inside a 10-minute sync window: sends fail with 134101
 	KindReady       Kind = "ready"         // approved marketing, recently used or recently synced
+	// KindFallback: approved marketing on a WABA that is not onboarded to MM API. There is no
+	// ad sync to wait for; CLOUD_API_FALLBACK sends go through Cloud API, STRICT sends fail.
+	KindFallback    Kind = "ready_fallback"
 	KindDormant     Kind = "dormant"       // unused 7+ days: the first send starts a new sync
 	KindNotForMMAPI Kind = "not_for_mmapi" // utility / authentication: sent through /messages
 	KindNotSendable Kind = "not_sendable"  // not APPROVED (pending, rejected, paused, …)
 )
 
 // Kinds lists every state in the order the catalog counts them.
-var Kinds = []Kind{KindSyncing, KindReady, KindDormant, KindNotForMMAPI, KindNotSendable}
+var Kinds = []Kind{KindSyncing, KindReady, KindFallback, KindDormant, KindNotForMMAPI, KindNotSendable}
 
 // Label is the state's name as people read it.
 func (k Kind) Label() string {
@@ -38,6 +41,8 @@ func (k Kind) Label() string {
 		return "Syncing"
 	case KindReady:
 		return "Ready"
+	case KindFallback:
+		return "Ready, WABA not onboarded"
 	case KindDormant:
 		return "Dormant"
 	case KindNotForMMAPI:
@@ -79,6 +84,8 @@ func (s State) Text(now time.Time) string {
 		return fmt.Sprintf("Syncing, ready in about %d min", s.MinutesLeft(now))
 	case KindReady:
 		return "Ready"
+	case KindFallback:
+		return "Ready, but this WABA is not onboarded: sends fall back to Cloud API"
 	case KindDormant:
 		return "Dormant"
 	case KindNotForMMAPI:
@@ -96,6 +103,8 @@ func (s State) Explain() string {
 		return "MM API is syncing this template (" + s.Reason + "); sends answer 134101 until the window ends."
 	case KindReady:
 		return "Approved marketing template, used or synced within the last 7 days: MM API sends should go through."
+	case KindFallback:
+		return "Ready, but this WABA is not onboarded to MM API: sends with CLOUD_API_FALLBACK go through Cloud API (no MM API sync to wait for); STRICT sends fail. " + s.Reason
 	case KindDormant:
 		return "Unused 7+ days: the first send starts a 10-minute sync (it may answer 134101); send one message, then wait 10 minutes before campaign traffic."
 	}
@@ -106,9 +115,12 @@ func (s State) Explain() string {
 const (
 	ReasonFirstSeen = "first seen approved by the dashboard; the approval time is unknown"
 	ReasonApproved  = "approved"
-	// ReasonNotOnboarded: the WABA is not onboarded to MM API, so there is no ad sync to wait
-	// for (its sends fall back to Cloud API, or fail with STRICT).
+	// ReasonNotOnboarded was recorded by earlier versions on templates of WABAs not onboarded
+	// (SyncState now decides that from the WABA itself); kept because stored rows carry it.
 	ReasonNotOnboarded = "WABA not onboarded to MM API: no ad sync; sends fall back to Cloud API"
+	// ReasonOnboarded: the WABA became onboarded while the template was approved; its ad sync
+	// starts then (the dashboard saw the onboarding status change).
+	ReasonOnboarded = "WABA onboarded to MM API; its templates sync now"
 	ReasonDormantSend  = "first send after 7+ days unused"
 	ReasonMeta134101   = "Meta answered 134101"
 	ReasonAdSynced     = "first seen with its MM API ad already created (ad_id), so already synced"
@@ -117,14 +129,21 @@ const (
 // Basis says what every sync state is derived from, shown beside the badges.
 const Basis = "Based on the dashboard's own sends and Meta's answers (approval, first sighting, ad_id, 134101); Meta exposes no sync flag."
 
-// SyncState derives a template's MM API state at now. It is pure: the catalog, the detail page
-// and the send composer all call it with the stored row.
+// SyncState derives a template's MM API state at now, for a WABA whose
+// marketing_messages_onboarding_status (as last read) is onboarding. It is pure: the catalog, the
+// detail page and the send composer all call it with the stored rows.
 //
 // Rules (mm-api-reference §7): only APPROVED templates can be sent; only MARKETING ones go
-// through MM API; a 10-minute sync window follows approval (or the dashboard's first sighting
-// of an approved template, when the approval time is unknown), a dormant template's first send,
-// and any 134101 answer; a template unused for more than 7 days is dormant.
-func SyncState(t models.Template, now time.Time) State {
+// through MM API; a WABA that is not onboarded has no ad sync at all, so none of its templates
+// is ever syncing or dormant (they are "Ready, not onboarded": sends fall back); on an onboarded
+// WABA a 10-minute sync window follows approval (or the dashboard's first sighting of an approved
+// template, when the approval time is unknown), the WABA's onboarding, a dormant template's first
+// send, and any 134101 answer; a template unused for more than 7 days is dormant. An onboarding
+// status never read ("") is treated as onboarded: the windows are shown rather than hidden.
+//
+// Every path that learns of an approval (refresh, status webhook, REINSTATED) only records the
+// time; whether that starts a window is decided here, so all paths follow one rule.
+func SyncState(t models.Template, onboarding string, now time.Time) State {
 	status := strings.ToUpper(t.Status)
 	if status != "APPROVED" {
 		return State{Kind: KindNotSendable, Reason: notSendableReason(t)}
@@ -134,6 +153,9 @@ func SyncState(t models.Template, now time.Time) State {
 			cat = "unknown category"
 		}
 		return State{Kind: KindNotForMMAPI, Reason: cat + " templates go through Cloud API /messages, not MM API."}
+	}
+	if onboarding != "" && !strings.EqualFold(onboarding, "ONBOARDED") {
+		return State{Kind: KindFallback, Reason: "onboarding status " + strings.ToUpper(onboarding) + "."}
 	}
 
 	// The window that started last wins; each candidate carries its reason.

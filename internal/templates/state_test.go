@@ -12,57 +12,74 @@ func TestSyncState(t *testing.T) {
 	now := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
 	at := func(d time.Duration) *time.Time { v := now.Add(d); return &v }
 	day := 24 * time.Hour
-	mk := func(status, cat string) models.Template {
-		return models.Template{Status: status, Category: cat, FirstSeenAt: now.Add(-30 * day), ApprovedAt: at(-30 * day), LastSentAt: at(-day)}
+	// tmpl is a template with its WABA's onboarding status ("" = never read).
+	type tmpl struct {
+		models.Template
+		onboarding string
 	}
-	with := func(t models.Template, f func(*models.Template)) models.Template { f(&t); return t }
+	mk := func(status, cat string) tmpl {
+		return tmpl{Template: models.Template{Status: status, Category: cat, FirstSeenAt: now.Add(-30 * day), ApprovedAt: at(-30 * day), LastSentAt: at(-day)}}
+	}
+	with := func(t tmpl, f func(*tmpl)) tmpl { f(&t); return t }
 	tests := []struct {
 		name       string
-		t          models.Template
+		t          tmpl
 		want       Kind
 		readyAt    time.Time
 		reasonPart string
 	}{
-		{"first seen approved 3 min ago syncs", with(mk("APPROVED", "MARKETING"), func(t *models.Template) {
+		{"first seen approved 3 min ago syncs", with(mk("APPROVED", "MARKETING"), func(t *tmpl) {
 			t.FirstSeenAt, t.ApprovedAt, t.LastSentAt = now.Add(-3*time.Minute), at(-3*time.Minute), nil
 			t.SyncStartedAt, t.SyncReason = at(-3*time.Minute), ReasonFirstSeen
 		}), KindSyncing, now.Add(7 * time.Minute), "first seen"},
-		{"approved 10 min ago is ready", with(mk("APPROVED", "MARKETING"), func(t *models.Template) {
+		{"approved 10 min ago is ready", with(mk("APPROVED", "MARKETING"), func(t *tmpl) {
 			t.FirstSeenAt, t.ApprovedAt, t.LastSentAt = now.Add(-time.Hour), at(-10*time.Minute), nil
 		}), KindReady, time.Time{}, ""},
-		{"approved 9 min ago, no reason recorded", with(mk("APPROVED", "MARKETING"), func(t *models.Template) {
+		{"approved 9 min ago, no reason recorded", with(mk("APPROVED", "MARKETING"), func(t *tmpl) {
 			t.ApprovedAt, t.LastSentAt = at(-9*time.Minute), nil
 		}), KindSyncing, now.Add(time.Minute), "approved"},
-		{"approved with no time uses first sighting", with(mk("APPROVED", "MARKETING"), func(t *models.Template) {
+		{"approved with no time uses first sighting", with(mk("APPROVED", "MARKETING"), func(t *tmpl) {
 			t.FirstSeenAt, t.ApprovedAt, t.LastSentAt = now.Add(-time.Minute), nil, nil
 		}), KindSyncing, now.Add(9 * time.Minute), "first seen"},
 		{"sent yesterday is ready", mk("APPROVED", "MARKETING"), KindReady, time.Time{}, ""},
-		{"unused 8 days is dormant", with(mk("APPROVED", "MARKETING"), func(t *models.Template) { t.LastSentAt = at(-8 * day) }), KindDormant, time.Time{}, "last send 8 days"},
-		{"never sent, approved 8 days ago is dormant", with(mk("APPROVED", "MARKETING"), func(t *models.Template) {
+		{"unused 8 days is dormant", with(mk("APPROVED", "MARKETING"), func(t *tmpl) { t.LastSentAt = at(-8 * day) }), KindDormant, time.Time{}, "last send 8 days"},
+		{"never sent, approved 8 days ago is dormant", with(mk("APPROVED", "MARKETING"), func(t *tmpl) {
 			t.LastSentAt, t.ApprovedAt = nil, at(-8*day)
 		}), KindDormant, time.Time{}, "never sent"},
-		{"dormant send starts a window", with(mk("APPROVED", "MARKETING"), func(t *models.Template) {
+		{"dormant send starts a window", with(mk("APPROVED", "MARKETING"), func(t *tmpl) {
 			t.LastSentAt, t.SyncStartedAt, t.SyncReason = at(-2*time.Minute), at(-2*time.Minute), ReasonDormantSend
 		}), KindSyncing, now.Add(8 * time.Minute), "7+ days"},
-		{"134101 starts a window", with(mk("APPROVED", "MARKETING"), func(t *models.Template) {
+		{"134101 starts a window", with(mk("APPROVED", "MARKETING"), func(t *tmpl) {
 			t.SyncStartedAt, t.SyncReason = at(-time.Minute), ReasonMeta134101
 		}), KindSyncing, now.Add(9 * time.Minute), "134101"},
-		{"window in the past is over", with(mk("APPROVED", "MARKETING"), func(t *models.Template) {
+		{"window in the past is over", with(mk("APPROVED", "MARKETING"), func(t *tmpl) {
 			t.SyncStartedAt, t.SyncReason = at(-11*time.Minute), ReasonMeta134101
 		}), KindReady, time.Time{}, ""},
 		{"utility goes through /messages", mk("APPROVED", "UTILITY"), KindNotForMMAPI, time.Time{}, "/messages"},
 		{"authentication goes through /messages", mk("APPROVED", "AUTHENTICATION"), KindNotForMMAPI, time.Time{}, "/messages"},
 		{"pending", mk("PENDING", "MARKETING"), KindNotSendable, time.Time{}, "reviewing"},
-		{"rejected with reason", with(mk("REJECTED", "MARKETING"), func(t *models.Template) { t.RejectedReason = "INVALID_FORMAT" }), KindNotSendable, time.Time{}, "INVALID_FORMAT"},
+		{"rejected with reason", with(mk("REJECTED", "MARKETING"), func(t *tmpl) { t.RejectedReason = "INVALID_FORMAT" }), KindNotSendable, time.Time{}, "INVALID_FORMAT"},
 		{"paused", mk("PAUSED", "MARKETING"), KindNotSendable, time.Time{}, "132015"},
 		{"disabled", mk("DISABLED", "MARKETING"), KindNotSendable, time.Time{}, "132016"},
 		{"in appeal", mk("IN_APPEAL", "MARKETING"), KindNotSendable, time.Time{}, "appeal"},
-		{"gone from Meta", with(mk("DELETED", "MARKETING"), func(t *models.Template) { t.GoneAt = at(-time.Hour) }), KindNotSendable, time.Time{}, "no longer lists"},
+		{"gone from Meta", with(mk("DELETED", "MARKETING"), func(t *tmpl) { t.GoneAt = at(-time.Hour) }), KindNotSendable, time.Time{}, "no longer lists"},
 		{"paused utility is not sendable first", mk("PAUSED", "UTILITY"), KindNotSendable, time.Time{}, "Paused"},
+		{"not onboarded: approved 3 min ago is ready to fall back, no window", with(mk("APPROVED", "MARKETING"), func(t *tmpl) {
+			t.ApprovedAt, t.SyncStartedAt, t.SyncReason = at(-3*time.Minute), at(-3*time.Minute), ReasonApproved
+			t.onboarding = "ELIGIBLE"
+		}), KindFallback, time.Time{}, "ELIGIBLE"},
+		{"not onboarded: unused 30 days is not dormant", with(mk("APPROVED", "MARKETING"), func(t *tmpl) {
+			t.LastSentAt, t.onboarding = at(-30*day), "NOT_ELIGIBLE"
+		}), KindFallback, time.Time{}, "NOT_ELIGIBLE"},
+		{"not onboarded: utility still goes through /messages", with(mk("APPROVED", "UTILITY"), func(t *tmpl) { t.onboarding = "ELIGIBLE" }), KindNotForMMAPI, time.Time{}, "/messages"},
+		{"not onboarded: paused is not sendable", with(mk("PAUSED", "MARKETING"), func(t *tmpl) { t.onboarding = "ELIGIBLE" }), KindNotSendable, time.Time{}, "132015"},
+		{"onboarded: approved 3 min ago syncs", with(mk("APPROVED", "MARKETING"), func(t *tmpl) {
+			t.ApprovedAt, t.LastSentAt, t.onboarding = at(-3*time.Minute), nil, "ONBOARDED"
+		}), KindSyncing, now.Add(7 * time.Minute), "approved"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got := SyncState(tc.t, now)
+			got := SyncState(tc.t.Template, tc.t.onboarding, now)
 			if got.Kind != tc.want {
 				t.Fatalf("kind = %s (%s), want %s", got.Kind, got.Reason, tc.want)
 			}

@@ -162,7 +162,12 @@ func (s *Service) NoteSend(ctx context.Context, templateID string, at time.Time)
 		if t.LastSentAt == nil || at.After(*t.LastSentAt) {
 			upd["last_sent_at"] = at
 		}
-		if SyncState(t, at).Kind == KindDormant {
+		var onboarding string
+		if err := tx.Model(&models.WABAConnection{}).Where("id = ? AND account_id = ?", t.ConnectionID, t.AccountID).
+			Pluck("onboarding_status", &onboarding).Error; err != nil {
+			return fmt.Errorf("templates: note send of %s: %w", templateID, err)
+		}
+		if SyncState(t, onboarding, at).Kind == KindDormant {
 			upd["sync_started_at"] = at
 			upd["sync_reason"] = ReasonDormantSend
 		}
@@ -195,4 +200,18 @@ func (s *Service) NoteSyncing(ctx context.Context, templateID string, at time.Ti
 		}
 		return nil
 	})
+}
+
+// NoteOnboarded starts the sync window of every approved marketing template of conn at `at`:
+// the WABA has just become onboarded to MM API, and only now does Meta create the templates'
+// ads (before, there was nothing to sync). Called by whichever path saw the onboarding status
+// change (Test connection, the account_update webhook, the periodic re-read).
+func (s *Service) NoteOnboarded(ctx context.Context, conn models.WABAConnection, at time.Time) error {
+	err := s.db.WithContext(ctx).Model(&models.Template{}).
+		Where("connection_id = ? AND account_id = ? AND status = ? AND category = ?", conn.ID, conn.AccountID, "APPROVED", "MARKETING").
+		Updates(map[string]any{"sync_started_at": at.UTC(), "sync_reason": ReasonOnboarded, "updated_at": s.now()}).Error
+	if err != nil {
+		return fmt.Errorf("templates: start sync windows of waba %s: %w", conn.WABAID, err)
+	}
+	return nil
 }

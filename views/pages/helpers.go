@@ -86,7 +86,7 @@ func kindClass(k templates.Kind) string {
 	switch k {
 	case templates.KindReady:
 		return "badge-ok"
-	case templates.KindSyncing, templates.KindDormant:
+	case templates.KindSyncing, templates.KindDormant, templates.KindFallback:
 		return "badge-warn"
 	case templates.KindNotForMMAPI:
 		return "badge-info"
