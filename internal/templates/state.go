@@ -21,8 +21,8 @@ type Kind string
 
 // The states. Meta exposes no sync flag, so these are derived from what the dashboard saw.
 const (
-	KindSyncing     Kind = "syncing"       // inside a 10-minute sync window: sends fail with 134101
-	KindReady       Kind = "ready"         // approved marketing, recently used or recently synced
+	KindSyncing Kind = "syncing" // inside a 10-minute sync window: sends fail with 134101
+	KindReady   Kind = "ready"   // approved marketing, recently used or recently synced
 	// KindFallback: approved marketing on a WABA that is not onboarded to MM API. There is no
 	// ad sync to wait for; CLOUD_API_FALLBACK sends go through Cloud API, STRICT sends fail.
 	KindFallback    Kind = "ready_fallback"
@@ -120,10 +120,10 @@ const (
 	ReasonNotOnboarded = "WABA not onboarded to MM API: no ad sync; sends fall back to Cloud API"
 	// ReasonOnboarded: the WABA became onboarded while the template was approved; its ad sync
 	// starts then (the dashboard saw the onboarding status change).
-	ReasonOnboarded = "WABA onboarded to MM API; its templates sync now"
-	ReasonDormantSend  = "first send after 7+ days unused"
-	ReasonMeta134101   = "Meta answered 134101"
-	ReasonAdSynced     = "first seen with its MM API ad already created (ad_id), so already synced"
+	ReasonOnboarded   = "WABA onboarded to MM API; its templates sync now"
+	ReasonDormantSend = "first send after 7+ days unused"
+	ReasonMeta134101  = "Meta answered 134101"
+	ReasonAdSynced    = "first seen with its MM API ad already created (ad_id), so already synced"
 )
 
 // Basis says what every sync state is derived from, shown beside the badges.
