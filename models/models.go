@@ -114,10 +114,13 @@ type WABAConnection struct {
 	TTLMode          string `gorm:"not null;default:'per_send'"`
 	Sandbox          bool   `gorm:"not null;default:false"` // reached through the embedded sandbox
 	OnboardingStatus string `gorm:"not null;default:''"`    // marketing_messages_onboarding_status as last read
-	LastCheckedAt    *time.Time
-	LastCheckError   string `gorm:"not null;default:''"`
-	CreatedAt        time.Time
-	UpdatedAt        time.Time
+	// CloudMarketingOff is disable_marketing_messages_on_cloud_api as last read: marketing
+	// templates may not go through Cloud API (fallback sends answer 131063).
+	CloudMarketingOff bool `gorm:"column:disable_marketing_messages_on_cloud_api;not null;default:false"`
+	LastCheckedAt     *time.Time
+	LastCheckError    string `gorm:"not null;default:''"`
+	CreatedAt         time.Time
+	UpdatedAt         time.Time
 }
 
 // Onboarded reports whether MM API sends from this WABA go through MM API (not fallback).

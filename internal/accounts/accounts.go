@@ -21,6 +21,7 @@ type Service struct {
 	graph        WABAReader
 	sandboxGraph WABAReader
 	now          func() time.Time
+	onboarded    OnboardedHook
 }
 
 // New builds the service; options add the secrets box, the Graph API clients and a clock.
@@ -36,6 +37,14 @@ func New(db *gorm.DB, opts ...Option) *Service {
 func Migrations() []database.Migration {
 	return []database.Migration{
 		database.AutoMigrateStep("0001_accounts", &models.Account{}, &models.User{}, &models.WABAConnection{}, &models.PhoneNumber{}),
+		// The Cloud API marketing switch (disable_marketing_messages_on_cloud_api), read with the
+		// onboarding status.
+		{ID: "0070_a_cloud_marketing_off", Up: func(tx *gorm.DB) error {
+			if tx.Migrator().HasColumn(&models.WABAConnection{}, "CloudMarketingOff") {
+				return nil
+			}
+			return tx.Migrator().AddColumn(&models.WABAConnection{}, "CloudMarketingOff")
+		}},
 	}
 }
 

@@ -281,8 +281,8 @@ func (s *Service) UpdateConnection(ctx context.Context, scope models.Scope, id u
 	}
 	if in.WABAID != before.WABAID {
 		// Another WABA: what was read from the old one no longer applies.
-		after.OnboardingStatus, after.LastCheckedAt, after.LastCheckError = "", nil, ""
-		cols = append(cols, "onboarding_status", "last_checked_at", "last_check_error")
+		after.OnboardingStatus, after.LastCheckedAt, after.LastCheckError, after.CloudMarketingOff = "", nil, "", false
+		cols = append(cols, "onboarding_status", "last_checked_at", "last_check_error", "disable_marketing_messages_on_cloud_api")
 	}
 	if err := s.db.WithContext(ctx).Model(&after).Select(cols).Updates(&after).Error; err != nil {
 		return before, after, fmt.Errorf("accounts: edit connection %d: %w", id, err)
@@ -338,15 +338,20 @@ func (s *Service) TestConnection(ctx context.Context, scope models.Scope, id uin
 		c.LastCheckError = checkErr.Error()
 	} else {
 		c.LastCheckError = ""
-		c.OnboardingStatus = w.MarketingMessagesOnboardingStatus
 	}
+	flipped := false
 	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if err := tx.Model(&c).Select("onboarding_status", "last_checked_at", "last_check_error").Updates(&c).Error; err != nil {
+		if err := tx.Model(&c).Select("last_checked_at", "last_check_error").Updates(&c).Error; err != nil {
 			return err
 		}
 		if checkErr != nil {
 			return nil
 		}
+		var err error
+		if flipped, err = storeWABA(tx, c, w); err != nil {
+			return err
+		}
+		c.OnboardingStatus, c.CloudMarketingOff = w.MarketingMessagesOnboardingStatus, w.DisableMarketingMessagesOnCloudAPI
 		if err := tx.Where("connection_id = ?", c.ID).Delete(&models.PhoneNumber{}).Error; err != nil {
 			return err
 		}
@@ -378,5 +383,8 @@ func (s *Service) TestConnection(ctx context.Context, scope models.Scope, id uin
 	if err != nil {
 		return c, fmt.Errorf("accounts: store check of connection %d: %w", id, err)
 	}
-	return c, checkErr
+	if checkErr != nil {
+		return c, checkErr
+	}
+	return c, s.afterFlip(ctx, c, flipped, now)
 }

@@ -141,7 +141,10 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, now func() 
 
 	hookMetrics := webhook.NewMetrics()
 	reg.MustRegister(hookMetrics.Collectors()...)
-	hooks := webhook.New(db, hookMetrics, webhook.Options{Logger: log.With("component", "webhook")})
+	// Onboarding is re-read when Meta says the terms were signed, and every refresh interval.
+	onboarding := accounts.NewOnboardingWatch(acc, cfg.TemplateRefresh, log.With("component", "onboarding"))
+	a.loops = append(a.loops, onboarding.Run)
+	hooks := webhook.New(db, hookMetrics, webhook.Options{Logger: log.With("component", "webhook"), Followups: onboarding})
 	// Registered after the database's closer, so it runs first: queued deliveries are committed
 	// before the database closes.
 	a.closer = append(a.closer, hooks.Close)
@@ -170,6 +173,8 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, now func() 
 		Interval: cfg.TemplateRefresh, Logger: log.With("component", "templates"),
 	})
 	a.loops = append(a.loops, catalog.Run)
+	// A WABA that becomes onboarded starts its templates' sync windows, whichever path saw it.
+	accounts.WithOnboardedHook(catalog.NoteOnboarded)(acc)
 	optimizer := optimize.New(db, a.graph, tokens, optimizeAudit{auditLog}, optimize.Options{MetaDefault: cfg.OptimizationDefault})
 	optHandlers := &handlers.Optimizations{Shells: shells, Service: optimizer}
 

@@ -47,6 +47,17 @@ type Options struct {
 	MaxBatchBytes int // most body bytes committed in one transaction
 	Logger        *slog.Logger
 	Now           func() time.Time
+	// Followups is told of committed events that call for work outside the batch's transaction
+	// (a Graph read); nil = none.
+	Followups Followups
+}
+
+// Followups does, after a batch commits, what an event asks for beyond the database. Its
+// methods are called by the single writer and must not block.
+type Followups interface {
+	// TermsSigned: account_update MM_LITE_TERMS_SIGNED for wabaID, owned by accountID (re-read
+	// its marketing_messages_onboarding_status).
+	TermsSigned(accountID uint, wabaID string)
 }
 
 // Service stores deliveries and answers the log's queries.
@@ -237,9 +248,23 @@ const eventColumns = "delivery_id, received_at, account_id, waba_id, phone_numbe
 
 // stored is a newly stored event (not a duplicate) whose effects must be applied.
 type stored struct {
-	id uint
-	ev *Event
-	at time.Time
+	id      uint
+	ev      *Event
+	at      time.Time
+	account *uint // the account that connected the event's WABA; nil when none did
+}
+
+// followUp hands the committed events that need more than a database write to Followups. Only
+// events of a WABA some account connected qualify: the re-read uses that account's connection.
+func (s *Service) followUp(fresh []stored) {
+	if s.opts.Followups == nil {
+		return
+	}
+	for _, f := range fresh {
+		if f.ev.Kind == models.KindAccountUpdate && f.ev.Status == "MM_LITE_TERMS_SIGNED" && f.account != nil {
+			s.opts.Followups.TermsSigned(*f.account, f.ev.WABAID)
+		}
+	}
 }
 
 func (s *Service) commit(batch []*job) (err error) {
@@ -265,7 +290,14 @@ func (s *Service) commit(batch []*job) (err error) {
 		}
 		s.stmts = c
 	}
+	var follow []stored
+	defer func() {
+		if err == nil {
+			s.followUp(follow)
+		}
+	}()
 	return s.wdb.Transaction(func(tx *gorm.DB) error {
+		follow = nil // a retried transaction collects again
 		st, err := s.stmts.in(tx)
 		if err != nil {
 			return err
@@ -309,7 +341,7 @@ func (s *Service) commit(batch []*job) (err error) {
 				}
 				// The same event twice in the group: stored once, by the first delivery that has it.
 				delete(newKeys, evs[k].DedupeKey)
-				fresh = append(fresh, stored{id: eid, ev: &evs[k], at: j.at})
+				fresh = append(fresh, stored{id: eid, ev: &evs[k], at: j.at, account: accountOf(owners, evs[k].WABAID)})
 				kinds[evs[k].Kind]++
 			}
 			if dups > 0 {
@@ -322,6 +354,7 @@ func (s *Service) commit(batch []*job) (err error) {
 		if err := s.applyEffects(tx, st, fresh, owners); err != nil {
 			return err
 		}
+		follow = fresh
 		// Counted only once the effects succeed; a rollback retries them with the batch.
 		defer func() {
 			for k, n := range kinds {
