@@ -316,14 +316,7 @@ func (s *Service) TestConnection(ctx context.Context, scope models.Scope, id uin
 	if err != nil {
 		return c, err
 	}
-	g := s.graph
-	if c.Sandbox && s.sandboxGraph != nil {
-		g = s.sandboxGraph
-	}
-	if g == nil || s.box == nil {
-		return c, errors.New("accounts: no Graph API client configured")
-	}
-	token, err := s.box.Open(c.TokenSealed)
+	g, token, err := s.readerFor(c)
 	if err != nil {
 		return c, err
 	}

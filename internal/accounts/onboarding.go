@@ -39,6 +39,23 @@ func storeWABA(tx *gorm.DB, c models.WABAConnection, w graph.WABA) (becameOnboar
 	return res.RowsAffected == 1 && w.Onboarded(), nil
 }
 
+// readerFor picks the Graph client that reaches c's WABA (the sandbox's for a sandbox
+// connection) and opens c's own token.
+func (s *Service) readerFor(c models.WABAConnection) (WABAReader, string, error) {
+	g := s.graph
+	if c.Sandbox && s.sandboxGraph != nil {
+		g = s.sandboxGraph
+	}
+	if g == nil || s.box == nil {
+		return nil, "", errors.New("accounts: no Graph API client configured")
+	}
+	token, err := s.box.Open(c.TokenSealed)
+	if err != nil {
+		return nil, "", err
+	}
+	return g, token, nil
+}
+
 // afterFlip runs the onboarded hook; its failure is reported, not fatal: the re-read is stored.
 func (s *Service) afterFlip(ctx context.Context, c models.WABAConnection, flipped bool, at time.Time) error {
 	if !flipped || s.onboarded == nil {
@@ -63,16 +80,9 @@ func (s *Service) RecheckOnboarding(ctx context.Context, accountID uint, wabaID 
 	if err != nil {
 		return c, fmt.Errorf("accounts: waba %s: %w", wabaID, err)
 	}
-	g := s.graph
-	if c.Sandbox && s.sandboxGraph != nil {
-		g = s.sandboxGraph
-	}
-	if g == nil || s.box == nil {
-		return c, errors.New("accounts: no Graph API client configured")
-	}
-	token, err := s.box.Open(c.TokenSealed)
+	g, token, err := s.readerFor(c)
 	if err != nil {
-		return c, fmt.Errorf("accounts: token of waba %s: %w", wabaID, err)
+		return c, fmt.Errorf("accounts: waba %s: %w", wabaID, err)
 	}
 	now := s.now().UTC()
 	w, readErr := g.GetWABA(ctx, token, c.WABAID)
