@@ -26,6 +26,7 @@ type LogReader interface {
 	Message(ctx context.Context, scope models.Scope, wamid string) (webhook.MessageStory, error)
 	Rejections(ctx context.Context, scope models.Scope, limit int) ([]models.WebhookRejection, error)
 	Unparseable(ctx context.Context, scope models.Scope, limit int) ([]models.WebhookDelivery, error)
+	Refusals(ctx context.Context, scope models.Scope, limit int) ([]models.WebhookRefusal, error)
 	Options(ctx context.Context, scope models.Scope) (webhook.FilterOptions, error)
 }
 
@@ -142,6 +143,9 @@ func (h *WebhookLog) Get(c *fiber.Ctx) error {
 	if scope.AllAccounts {
 		p.ShowRejects = true
 		if p.Rejections, err = h.Events.Rejections(ctx, scope, 20); err != nil {
+			return err
+		}
+		if p.Refusals, err = h.Events.Refusals(ctx, scope, 20); err != nil {
 			return err
 		}
 	}

@@ -47,7 +47,8 @@ func (h *Webhooks) Receive(c *fiber.Ctx) error {
 		h.Store.Reject(ctx, c.IP(), "too large", len(body), body)
 		return c.Status(fiber.StatusRequestEntityTooLarge).SendString("body too large")
 	}
-	if err := webhook.VerifySignature(body, c.Get("X-Hub-Signature-256"), h.Secrets.Secrets()); err != nil {
+	signer, err := webhook.VerifySignature(body, c.Get("X-Hub-Signature-256"), h.Secrets)
+	if err != nil {
 		reason := "bad signature"
 		switch {
 		case errors.Is(err, webhook.ErrNoSignature):
@@ -60,7 +61,7 @@ func (h *Webhooks) Receive(c *fiber.Ctx) error {
 	}
 	// fasthttp reuses the request buffer once the handler returns; Ingest returns only after
 	// the commit, but the copy keeps the writer independent of that detail.
-	res, err := h.Store.Ingest(ctx, webhook.Delivery{Body: append([]byte(nil), body...), RemoteAddr: c.IP()})
+	res, err := h.Store.Ingest(ctx, webhook.Delivery{Body: append([]byte(nil), body...), RemoteAddr: c.IP(), Signer: signer})
 	if err != nil {
 		Log(c).Error("webhook delivery not stored", "err", err)
 		return c.Status(fiber.StatusServiceUnavailable).SendString("not stored, retry later")

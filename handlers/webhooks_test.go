@@ -40,7 +40,7 @@ func newEnv(t *testing.T, user *models.User, maxBody int) env {
 	if user != nil {
 		app.Use(func(c *fiber.Ctx) error { handlers.SetCurrentUser(c, *user, ""); return c.Next() })
 	}
-	handlers.RegisterWebhooks(app, &handlers.Webhooks{VerifyToken: "tok", Secrets: webhook.StaticSecrets{secret}, MaxBody: maxBody, Store: svc})
+	handlers.RegisterWebhooks(app, &handlers.Webhooks{VerifyToken: "tok", Secrets: webhook.AppSecretOnly(secret), MaxBody: maxBody, Store: svc})
 	handlers.RegisterLog(app, &handlers.WebhookLog{Shells: shells, Events: svc})
 	app.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })
 	return env{app, db, svc}

@@ -13,6 +13,9 @@ type WebhookDelivery struct {
 	EventCount     int       `gorm:"not null;default:0"`
 	DuplicateCount int       `gorm:"not null;default:0"`
 	ParseError     string    `gorm:"not null;default:''"`
+	// VerifiedBy is the secret that verified it: "app" (MMC_APP_SECRET, every WABA) or
+	// "connection:<id>" (that connection's app secret, only its account's WABAs).
+	VerifiedBy string `gorm:"not null;default:''"`
 }
 
 // Webhook event kinds.
@@ -67,4 +70,17 @@ type WebhookRejection struct {
 	Reason     string    `gorm:"not null"`
 	BodySize   int       `gorm:"not null"`
 	HeadHash   string    `gorm:"not null;default:''"` // SHA-256 of the first 256 bytes, hex
+}
+
+// WebhookRefusal is part of a verified delivery that its secret may not speak for: the entries
+// for one WABA outside the account of the connection whose app secret signed it. They are kept
+// (the delivery's raw body holds them) for staff only, and have no effect.
+type WebhookRefusal struct {
+	ID         uint      `gorm:"primaryKey"`
+	DeliveryID uint      `gorm:"not null;index"`
+	ReceivedAt time.Time `gorm:"not null;index"`
+	WABAID     string    `gorm:"column:waba_id;not null;default:''"`
+	VerifiedBy string    `gorm:"not null"` // "connection:<id>"
+	Events     int       `gorm:"not null;default:0"`
+	Reason     string    `gorm:"not null"`
 }

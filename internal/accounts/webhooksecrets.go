@@ -1,6 +1,7 @@
 package accounts
 
 import (
+	"bytes"
 	"context"
 	"log/slog"
 	"sync"
@@ -12,9 +13,26 @@ import (
 	"mmconsole/models"
 )
 
-// WebhookSecrets lists the app secrets a webhook delivery may be signed with: the configured
-// one, then every connection's own (opened with the secrets box). Connections' secrets are
-// re-read at most every TTL, so verifying a delivery costs no query and no decryption.
+// ConnectionSecret is one connection's app secret, with the account it may speak for.
+type ConnectionSecret struct {
+	ConnectionID uint
+	AccountID    uint
+	Key          []byte
+}
+
+// SecretIndex is what a webhook delivery may be signed with: the configured app secret, which
+// speaks for every WABA, and the connections' own secrets by WABA. A connection's secret speaks
+// only for its account's WABAs, so each connected WABA lists the secrets of its account (its own
+// connection's first, the same key only once) and an unconnected WABA lists none. All lists
+// every connection's secret, by connection id.
+type SecretIndex struct {
+	App    []byte
+	ByWABA map[string][]ConnectionSecret
+	All    []ConnectionSecret
+}
+
+// WebhookSecrets builds the SecretIndex from the connections (secrets opened with the box) and
+// re-reads it at most every TTL, so verifying a delivery costs no query and no decryption.
 type WebhookSecrets struct {
 	db     *gorm.DB
 	box    *secrets.Box // nil: no per-connection secrets can be opened
@@ -23,46 +41,80 @@ type WebhookSecrets struct {
 	log    *slog.Logger
 
 	mu     sync.Mutex
-	cached [][]byte
+	cached *SecretIndex
 	at     time.Time
 }
 
-// NewWebhookSecrets builds the list; static may be empty, box may be nil.
+// NewWebhookSecrets builds the index source; static may be empty, box may be nil.
 func NewWebhookSecrets(db *gorm.DB, box *secrets.Box, static []byte, log *slog.Logger) *WebhookSecrets {
 	return &WebhookSecrets{db: db, box: box, static: static, ttl: 10 * time.Second, log: log}
 }
 
-// Secrets returns the configured secret first (the common case), then the connections' ones.
-func (w *WebhookSecrets) Secrets() [][]byte {
+// Index returns the current index. The pointer stays the same until the index is rebuilt, so a
+// caller may cache what it derives from it.
+func (w *WebhookSecrets) Index() *SecretIndex {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.cached != nil && time.Since(w.at) < w.ttl {
 		return w.cached
 	}
-	out := [][]byte{}
-	if len(w.static) > 0 {
-		out = append(out, w.static)
-	}
+	idx := &SecretIndex{App: w.static, ByWABA: map[string][]ConnectionSecret{}}
 	if w.box != nil {
-		var conns []models.WABAConnection
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer cancel()
-		err := w.db.WithContext(ctx).Select("id", "app_secret_sealed").Where("app_secret_sealed IS NOT NULL").Find(&conns).Error
-		if err != nil {
+		if err := w.build(idx); err != nil {
 			w.log.Error("webhook secrets: read connections", "err", err)
 		}
-		for _, c := range conns {
-			if len(c.AppSecretSealed) == 0 {
-				continue
-			}
-			s, err := w.box.Open(c.AppSecretSealed)
-			if err != nil {
-				w.log.Warn("webhook secrets: cannot open a connection's app secret", "connection", c.ID, "err", err)
-				continue
-			}
-			out = append(out, []byte(s))
+	}
+	w.cached, w.at = idx, time.Now()
+	return idx
+}
+
+func (w *WebhookSecrets) build(idx *SecretIndex) error {
+	var conns []models.WABAConnection
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if err := w.db.WithContext(ctx).Select("id", "account_id", "waba_id", "app_secret_sealed").Order("id").Find(&conns).Error; err != nil {
+		return err
+	}
+	byAccount := map[uint][]ConnectionSecret{}
+	own := map[uint]ConnectionSecret{}
+	for _, c := range conns {
+		if len(c.AppSecretSealed) == 0 {
+			continue
+		}
+		s, err := w.box.Open(c.AppSecretSealed)
+		if err != nil {
+			w.log.Warn("webhook secrets: cannot open a connection's app secret", "connection", c.ID, "err", err)
+			continue
+		}
+		cs := ConnectionSecret{ConnectionID: c.ID, AccountID: c.AccountID, Key: []byte(s)}
+		own[c.ID] = cs
+		idx.All = append(idx.All, cs)
+		byAccount[c.AccountID] = appendKey(byAccount[c.AccountID], cs)
+	}
+	for _, c := range conns {
+		rest := byAccount[c.AccountID]
+		if len(rest) == 0 {
+			continue
+		}
+		var list []ConnectionSecret
+		if cs, ok := own[c.ID]; ok {
+			list = append(list, cs)
+		}
+		for _, cs := range rest {
+			list = appendKey(list, cs)
+		}
+		idx.ByWABA[c.WABAID] = list
+	}
+	return nil
+}
+
+// appendKey adds cs unless its key is listed already: one app's secret stored on several
+// connections is tried once.
+func appendKey(list []ConnectionSecret, cs ConnectionSecret) []ConnectionSecret {
+	for _, l := range list {
+		if bytes.Equal(l.Key, cs.Key) {
+			return list
 		}
 	}
-	w.cached, w.at = out, time.Now()
-	return out
+	return append(list, cs)
 }

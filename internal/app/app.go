@@ -204,7 +204,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, now func() 
 		Optimizations: optHandlers,
 		Webhooks: &handlers.Webhooks{
 			VerifyToken: cfg.VerifyToken,
-			Secrets:     accounts.NewWebhookSecrets(db, box, []byte(appSecret), log),
+			Secrets:     &webhookSecrets{src: accounts.NewWebhookSecrets(db, box, []byte(appSecret), log)},
 			MaxBody:     cfg.WebhookMaxBody,
 			Store:       hooks,
 		},

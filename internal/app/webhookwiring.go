@@ -3,8 +3,10 @@ package app
 import (
 	"context"
 	"strings"
+	"sync"
 	"time"
 
+	"mmconsole/internal/accounts"
 	"mmconsole/internal/templates"
 	"mmconsole/internal/webhook"
 	"mmconsole/models"
@@ -45,4 +47,36 @@ func (h templateHistory) TemplateHistory(ctx context.Context, scope models.Scope
 		out = append(out, it)
 	}
 	return out, nil
+}
+
+// webhookSecrets hands the accounts area's secret index to the webhook receiver in the
+// receiver's terms, converting it only when the accounts area rebuilt it.
+type webhookSecrets struct {
+	src *accounts.WebhookSecrets
+
+	mu   sync.Mutex
+	last *accounts.SecretIndex
+	idx  webhook.SecretIndex
+}
+
+func (w *webhookSecrets) Index() webhook.SecretIndex {
+	cur := w.src.Index()
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if cur != w.last {
+		idx := webhook.SecretIndex{App: cur.App, ByWABA: make(map[string][]webhook.Secret, len(cur.ByWABA)), Others: convertSecrets(cur.All)}
+		for waba, list := range cur.ByWABA {
+			idx.ByWABA[waba] = convertSecrets(list)
+		}
+		w.last, w.idx = cur, idx
+	}
+	return w.idx
+}
+
+func convertSecrets(list []accounts.ConnectionSecret) []webhook.Secret {
+	out := make([]webhook.Secret, len(list))
+	for i, cs := range list {
+		out[i] = webhook.Secret{Key: cs.Key, Signer: webhook.Signer{ConnectionID: cs.ConnectionID, AccountID: cs.AccountID}}
+	}
+	return out
 }

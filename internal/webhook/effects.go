@@ -31,13 +31,21 @@ func earliest(a, b *time.Time) *time.Time {
 	return a
 }
 
+// sentSet is one account's sent messages in a batch, for the templates they used.
+type sentSet struct {
+	wamids, opaque []string
+	last           time.Time
+}
+
 // applyEffects brings messages and templates up to date with the batch's new events, inside the
-// batch's transaction (so an event is never stored without its effect, or the reverse).
+// batch's transaction (so an event is never stored without its effect, or the reverse). Every
+// write names the account owning the event's WABA: a template id, wamid or phone number that
+// belongs to another account is never touched, and an event of a WABA nobody connected changes
+// no account's rows.
 func (s *Service) applyEffects(tx *gorm.DB, st *txStmts, fresh []stored, owners map[string]uint) error {
 	msgs := map[string]*msgState{}
 	var order []string
-	var sentWAMIDs, opaque []string
-	var lastSent time.Time
+	sent := map[uint]*sentSet{}
 	var clicks []stored
 	for _, f := range fresh {
 		e := f.ev
@@ -74,12 +82,19 @@ func (s *Service) applyEffects(tx *gorm.DB, st *txStmts, fresh []stored, owners 
 			switch e.Status {
 			case models.MessageSent:
 				m.sent = earliest(m.sent, at)
-				sentWAMIDs = append(sentWAMIDs, e.WAMID)
-				if e.BizOpaque != "" {
-					opaque = append(opaque, e.BizOpaque)
-				}
-				if at.After(lastSent) {
-					lastSent = *at
+				if acct := accountOf(owners, e.WABAID); acct != nil {
+					ss := sent[*acct]
+					if ss == nil {
+						ss = &sentSet{}
+						sent[*acct] = ss
+					}
+					ss.wamids = append(ss.wamids, e.WAMID)
+					if e.BizOpaque != "" {
+						ss.opaque = append(ss.opaque, e.BizOpaque)
+					}
+					if at.After(ss.last) {
+						ss.last = *at
+					}
 				}
 			case models.MessageDelivered:
 				m.delivered = earliest(m.delivered, at)
@@ -89,7 +104,7 @@ func (s *Service) applyEffects(tx *gorm.DB, st *txStmts, fresh []stored, owners 
 				m.failed = earliest(m.failed, at)
 			}
 		case models.KindTemplateStatus, models.KindTemplateCategory, models.KindTemplateQuality:
-			if err := s.applyTemplate(tx, e, f.at); err != nil {
+			if err := s.applyTemplate(tx, e, f.at, accountOf(owners, e.WABAID)); err != nil {
 				return err
 			}
 		case models.KindClick:
@@ -101,13 +116,13 @@ func (s *Service) applyEffects(tx *gorm.DB, st *txStmts, fresh []stored, owners 
 			return err
 		}
 	}
-	if len(sentWAMIDs) > 0 {
-		if err := s.markTemplatesSent(tx, sentWAMIDs, opaque, lastSent); err != nil {
+	for acct, ss := range sent {
+		if err := s.markTemplatesSent(tx, acct, ss); err != nil {
 			return err
 		}
 	}
 	for _, c := range clicks {
-		if err := s.attributeClick(tx, c); err != nil {
+		if err := s.attributeClick(tx, c, accountOf(owners, c.ev.WABAID)); err != nil {
 			return err
 		}
 	}
@@ -140,24 +155,28 @@ func (s *Service) upsertMessages(st *txStmts, msgs map[string]*msgState, order [
 	return nil
 }
 
-// markTemplatesSent sets LastSentAt on the templates the batch's sent messages used: matched by
-// the message's template name and language (filled by the composer) or by
-// biz_opaque_callback_data holding the template's id.
-func (s *Service) markTemplatesSent(tx *gorm.DB, wamids, opaque []string, at time.Time) error {
-	for lo := 0; lo < len(wamids); lo += 500 {
-		hi := min(lo+500, len(wamids))
+// markTemplatesSent sets LastSentAt on the account's templates its sent messages used: matched
+// by the message's template name and language (filled by the composer) or by
+// biz_opaque_callback_data holding the template's id. Both the template and the message must be
+// the account's: a wamid or template id of another account marks nothing.
+func (s *Service) markTemplatesSent(tx *gorm.DB, account uint, ss *sentSet) error {
+	at := ss.last
+	for lo := 0; lo < len(ss.wamids); lo += 500 {
+		hi := min(lo+500, len(ss.wamids))
 		q := tx.Exec(`UPDATE templates SET last_sent_at = ?, updated_at = ?
-			WHERE (last_sent_at IS NULL OR last_sent_at < ?)
-			AND EXISTS (SELECT 1 FROM messages m WHERE m.wamid IN ? AND m.waba_id = templates.waba_id
+			WHERE account_id = ? AND (last_sent_at IS NULL OR last_sent_at < ?)
+			AND EXISTS (SELECT 1 FROM messages m WHERE m.wamid IN ? AND m.account_id = templates.account_id
+				AND m.waba_id = templates.waba_id
 				AND m.template_name = templates.name AND m.template_language = templates.language)`,
-			at, s.now(), at, wamids[lo:hi])
+			at, s.now(), account, at, ss.wamids[lo:hi])
 		if q.Error != nil {
 			return fmt.Errorf("webhook: mark templates sent: %w", q.Error)
 		}
 	}
-	if len(opaque) > 0 {
+	if len(ss.opaque) > 0 {
 		if err := tx.Exec(`UPDATE templates SET last_sent_at = ?, updated_at = ?
-			WHERE (last_sent_at IS NULL OR last_sent_at < ?) AND template_id IN ?`, at, s.now(), at, opaque).Error; err != nil {
+			WHERE account_id = ? AND (last_sent_at IS NULL OR last_sent_at < ?) AND template_id IN ?`,
+			at, s.now(), account, at, ss.opaque).Error; err != nil {
 			return fmt.Errorf("webhook: mark templates sent: %w", err)
 		}
 	}
@@ -176,8 +195,10 @@ func templateStatus(event string) string {
 	return event
 }
 
-func (s *Service) applyTemplate(tx *gorm.DB, e *Event, at time.Time) error {
-	if e.TemplateID == "" {
+// applyTemplate updates the template the event names, only if the account owning the event's
+// WABA owns it (account nil: a WABA nobody connected, which owns no template).
+func (s *Service) applyTemplate(tx *gorm.DB, e *Event, at time.Time, account *uint) error {
+	if e.TemplateID == "" || account == nil {
 		return nil
 	}
 	upd := map[string]any{"updated_at": s.now()}
@@ -207,22 +228,24 @@ func (s *Service) applyTemplate(tx *gorm.DB, e *Event, at time.Time) error {
 		upd["quality"] = e.Quality
 		upd["quality_at"] = at
 	}
-	if err := tx.Table("templates").Where("template_id = ?", e.TemplateID).Updates(upd).Error; err != nil {
+	if err := tx.Table("templates").Where("template_id = ? AND account_id = ?", e.TemplateID, *account).Updates(upd).Error; err != nil {
 		return fmt.Errorf("webhook: update template %s: %w", e.TemplateID, err)
 	}
 	return nil
 }
 
 // attributeClick ties a click to a message only when exactly one MM API message was sent from
-// the phone number in the click window: the payload names no message and no user.
-func (s *Service) attributeClick(tx *gorm.DB, c stored) error {
+// the phone number in the click window: the payload names no message and no user. Only messages
+// of the account owning the click's WABA are candidates (account nil: only messages nobody's
+// account owns either).
+func (s *Service) attributeClick(tx *gorm.DB, c stored, account *uint) error {
 	at := c.at
 	if c.ev.OccurredAt != nil {
 		at = *c.ev.OccurredAt
 	}
 	var wamids []string
 	if c.ev.PhoneNumberID != "" {
-		if err := tx.Table("messages").Where("phone_number_id = ? AND route = ? AND sent_at >= ? AND sent_at <= ?",
+		if err := ownedBy(tx.Table("messages"), account).Where("phone_number_id = ? AND route = ? AND sent_at >= ? AND sent_at <= ?",
 			c.ev.PhoneNumberID, models.RouteMMAPI, at.Add(-clickWindow), at.Add(time.Minute)).
 			Limit(2).Pluck("wamid", &wamids).Error; err != nil {
 			return fmt.Errorf("webhook: attribute click: %w", err)
@@ -238,5 +261,14 @@ func (s *Service) attributeClick(tx *gorm.DB, c stored) error {
 	if err := tx.Exec("UPDATE webhook_events SET wamid = ?, detail = ? WHERE id = ?", wamids[0], c.ev.Detail+" · attributed: the only MM API message from this number in the window", c.id).Error; err != nil {
 		return fmt.Errorf("webhook: attribute click: %w", err)
 	}
-	return tx.Exec("UPDATE messages SET clicked_at = ?, updated_at = ? WHERE wamid = ? AND clicked_at IS NULL", at, s.now(), wamids[0]).Error
+	return ownedBy(tx.Table("messages"), account).Where("wamid = ? AND clicked_at IS NULL", wamids[0]).
+		Updates(map[string]any{"clicked_at": at, "updated_at": s.now()}).Error
+}
+
+// ownedBy narrows q to the rows of account (nil: rows no account owns).
+func ownedBy(q *gorm.DB, account *uint) *gorm.DB {
+	if account == nil {
+		return q.Where("account_id IS NULL")
+	}
+	return q.Where("account_id = ?", *account)
 }

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -37,6 +38,15 @@ func Migrations() []database.Migration {
 			}
 		}
 		return nil
+	}}, {ID: "0010_webhook_secret_scope", Up: func(tx *gorm.DB) error {
+		// Which secret verified each delivery, and the entries its secret did not cover. Older
+		// deliveries keep verified_by '' (verified before signers were recorded).
+		if !tx.Migrator().HasColumn(&models.WebhookDelivery{}, "VerifiedBy") {
+			if err := tx.Migrator().AddColumn(&models.WebhookDelivery{}, "VerifiedBy"); err != nil {
+				return err
+			}
+		}
+		return tx.AutoMigrate(&models.WebhookRefusal{})
 	}}}
 }
 
@@ -80,10 +90,12 @@ type Service struct {
 	done   chan struct{}
 }
 
-// Delivery is one signed POST, as received.
+// Delivery is one signed POST, as received, with the signer whose secret verified it (the zero
+// Signer is MMC_APP_SECRET).
 type Delivery struct {
 	Body       []byte
 	RemoteAddr string
+	Signer     Signer
 }
 
 // Result says what was stored for a delivery.
@@ -91,6 +103,7 @@ type Result struct {
 	DeliveryID uint
 	Events     int
 	Duplicates int
+	Refused    int // events of entries the signer's secret does not cover: stored as refused, no effect
 	ParseError string
 }
 
@@ -101,6 +114,43 @@ type job struct {
 	res    Result
 	err    error
 	done   chan struct{}
+	// Set by each commit attempt (a failed group is retried one by one): the events the signer
+	// may speak for, and the entries it may not.
+	events  []Event
+	refused []refusal
+}
+
+// RefusedEntry is the reason a refused entry is stored with.
+const RefusedEntry = "entry for a WABA this secret does not cover"
+
+// refusal is the events of one WABA in a delivery whose signer does not cover that WABA.
+type refusal struct {
+	waba   string
+	events int
+}
+
+// split keeps the events the delivery's signer may speak for: all of them for MMC_APP_SECRET;
+// for a connection's secret only those of WABAs its account owns (signerAccount 0: the
+// connection is gone, so it covers nothing). The rest are grouped by WABA as refusals.
+func (j *job) split(owners map[string]uint, signerAccount uint) {
+	j.events, j.refused = j.parsed.Events, nil
+	if j.d.Signer.Global() {
+		return
+	}
+	keep := make([]Event, 0, len(j.parsed.Events))
+	for _, e := range j.parsed.Events {
+		if a, ok := owners[e.WABAID]; ok && signerAccount != 0 && a == signerAccount {
+			keep = append(keep, e)
+			continue
+		}
+		i := slices.IndexFunc(j.refused, func(r refusal) bool { return r.waba == e.WABAID })
+		if i < 0 {
+			j.refused = append(j.refused, refusal{waba: e.WABAID})
+			i = len(j.refused) - 1
+		}
+		j.refused[i].events++
+	}
+	j.events = keep
 }
 
 // ErrClosed means the service is shutting down and takes no more deliveries.
@@ -306,6 +356,13 @@ func (s *Service) commit(batch []*job) (err error) {
 		if err != nil {
 			return err
 		}
+		signers, err := signerAccounts(tx, batch)
+		if err != nil {
+			return err
+		}
+		for _, j := range batch {
+			j.split(owners, signers[j.d.Signer.ConnectionID])
+		}
 		// Every delivery first, then all the group's events in as few statements as possible.
 		ids := make([]uint, len(batch))
 		parseErrs := make([]string, len(batch))
@@ -319,10 +376,13 @@ func (s *Service) commit(batch []*job) (err error) {
 				parseErrs[i] = truncate(j.parsed.Err.Error(), 2000)
 			}
 			if err := ins.QueryRowContext(st.ctx, j.at, j.d.RemoteAddr, len(j.d.Body), string(j.d.Body),
-				len(j.parsed.Events), parseErrs[i]).Scan(&ids[i]); err != nil {
+				len(j.parsed.Events), parseErrs[i], j.d.Signer.String()).Scan(&ids[i]); err != nil {
 				return fmt.Errorf("webhook: store delivery: %w", err)
 			}
-			total += len(j.parsed.Events)
+			total += len(j.events)
+		}
+		if err := s.storeRefusals(tx, batch, ids); err != nil {
+			return err
 		}
 		newKeys, err := insertEvents(st, batch, ids, owners, total)
 		if err != nil {
@@ -331,7 +391,7 @@ func (s *Service) commit(batch []*job) (err error) {
 		var fresh []stored
 		kinds := map[string]int{}
 		for i, j := range batch {
-			evs := j.parsed.Events
+			evs := j.events
 			dups := 0
 			for k := range evs {
 				eid, ok := newKeys[evs[k].DedupeKey]
@@ -349,7 +409,7 @@ func (s *Service) commit(batch []*job) (err error) {
 					return fmt.Errorf("webhook: count duplicates: %w", err)
 				}
 			}
-			j.res = Result{DeliveryID: ids[i], Events: len(evs) - dups, Duplicates: dups, ParseError: parseErrs[i]}
+			j.res = Result{DeliveryID: ids[i], Events: len(evs) - dups, Duplicates: dups, Refused: len(j.parsed.Events) - len(evs), ParseError: parseErrs[i]}
 		}
 		if err := s.applyEffects(tx, st, fresh, owners); err != nil {
 			return err
@@ -396,6 +456,54 @@ func (s *Service) owners(tx *gorm.DB, batch []*job) (map[string]uint, error) {
 	return out, nil
 }
 
+// signerAccounts maps the batch's signing connections to their accounts as they are now (the
+// secret index may be a few seconds old): a connection deleted since covers nothing.
+func signerAccounts(tx *gorm.DB, batch []*job) (map[uint]uint, error) {
+	var ids []uint
+	for _, j := range batch {
+		if !j.d.Signer.Global() && !slices.Contains(ids, j.d.Signer.ConnectionID) {
+			ids = append(ids, j.d.Signer.ConnectionID)
+		}
+	}
+	out := map[uint]uint{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	var rows []struct {
+		ID        uint
+		AccountID uint
+	}
+	if err := tx.Table("waba_connections").Select("id, account_id").Where("id IN ?", ids).Scan(&rows).Error; err != nil {
+		return nil, fmt.Errorf("webhook: look up signing connections: %w", err)
+	}
+	for _, r := range rows {
+		out[r.ID] = r.AccountID
+	}
+	return out, nil
+}
+
+// storeRefusals records, for staff, the entries each delivery's signer did not cover.
+func (s *Service) storeRefusals(tx *gorm.DB, batch []*job, ids []uint) error {
+	var rows []models.WebhookRefusal
+	for i, j := range batch {
+		for _, r := range j.refused {
+			rows = append(rows, models.WebhookRefusal{DeliveryID: ids[i], ReceivedAt: j.at, WABAID: r.waba,
+				VerifiedBy: j.d.Signer.String(), Events: r.events, Reason: RefusedEntry})
+		}
+		if len(j.refused) > 0 {
+			s.log.Warn("webhook: delivery names WABAs its secret does not cover; those entries are refused",
+				"delivery", ids[i], "verified_by", j.d.Signer.String(), "wabas", len(j.refused))
+		}
+	}
+	if len(rows) == 0 {
+		return nil
+	}
+	if err := tx.Create(&rows).Error; err != nil {
+		return fmt.Errorf("webhook: store refused entries: %w", err)
+	}
+	return nil
+}
+
 func accountOf(owners map[string]uint, waba string) *uint {
 	if a, ok := owners[waba]; ok {
 		return &a
@@ -413,11 +521,11 @@ func insertEvents(st *txStmts, batch []*job, ids []uint, owners map[string]uint,
 		n := chunk(left)
 		args = args[:0]
 		for range n {
-			for ei >= len(batch[di].parsed.Events) {
+			for ei >= len(batch[di].events) {
 				di, ei = di+1, 0
 			}
 			j := batch[di]
-			e := &j.parsed.Events[ei]
+			e := &j.events[ei]
 			args = append(args, ids[di], j.at, accountOf(owners, e.WABAID), e.WABAID, e.PhoneNumberID, e.Field, e.Kind,
 				e.Status, e.WAMID, e.Recipient, e.Route, e.PricingCategory, e.ErrorCode, e.ErrorTitle, e.TemplateID,
 				e.TemplateName, e.TemplateLanguage, e.Detail, e.OccurredAt, e.DedupeKey, e.Raw)

@@ -239,6 +239,12 @@ func Parse(body []byte) Parsed {
 		waba := string(entry.ID)
 		for _, ch := range entry.Changes {
 			evs, err := parseChange(waba, string(entry.Time), ch.Field, ch.Value)
+			// Keys are per WABA: an event another party signed for its own WABA, naming another
+			// account's wamid or click, must never take the place of the real one as its
+			// "duplicate".
+			for i := range evs {
+				evs[i].DedupeKey = waba + "/" + evs[i].DedupeKey
+			}
 			p.Events = append(p.Events, evs...)
 			if err != nil {
 				errs = append(errs, fmt.Errorf("entry %s field %q: %w", waba, ch.Field, err))

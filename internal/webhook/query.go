@@ -167,6 +167,21 @@ func (s *Service) Rejections(ctx context.Context, scope models.Scope, limit int)
 	return out, err
 }
 
+// Refusals lists the newest entries refused because the connection secret that signed their
+// delivery does not cover their WABA (staff only: they are another party's claims about a WABA,
+// and the delivery's raw body is only shown to staff).
+func (s *Service) Refusals(ctx context.Context, scope models.Scope, limit int) ([]models.WebhookRefusal, error) {
+	var out []models.WebhookRefusal
+	if !scope.AllAccounts {
+		return nil, nil
+	}
+	err := s.db.WithContext(ctx).Order("id DESC").Limit(limit).Find(&out).Error
+	if err != nil {
+		return nil, fmt.Errorf("webhook: refused entries: %w", err)
+	}
+	return out, nil
+}
+
 // MessageStory is a message's latest state and every event about it, in the order they
 // happened.
 type MessageStory struct {

@@ -106,7 +106,9 @@ const messageColumns = "wamid, account_id, waba_id, phone_number_id, recipient, 
 
 // messageUpsert only touches the columns webhooks own and never moves the status backwards (a
 // higher rank wins; failed is the highest, so it is final); the first timestamp of each status
-// is kept.
+// is kept. It changes an existing message only for the account that owns it (the WHERE of the
+// DO UPDATE): a status naming another account's wamid leaves it as it is. A message nobody owns
+// yet (first seen for a WABA nobody had connected) is taken over only by events of that WABA.
 const messageUpsert = ` ON CONFLICT (wamid) DO UPDATE SET
 	account_id = COALESCE(messages.account_id, excluded.account_id),
 	waba_id = CASE WHEN messages.waba_id = '' THEN excluded.waba_id ELSE messages.waba_id END,
@@ -122,7 +124,9 @@ const messageUpsert = ` ON CONFLICT (wamid) DO UPDATE SET
 	delivered_at = COALESCE(messages.delivered_at, excluded.delivered_at),
 	read_at = COALESCE(messages.read_at, excluded.read_at),
 	failed_at = COALESCE(messages.failed_at, excluded.failed_at),
-	updated_at = excluded.updated_at`
+	updated_at = excluded.updated_at
+	WHERE messages.account_id = excluded.account_id
+		OR (messages.account_id IS NULL AND messages.waba_id IN ('', excluded.waba_id))`
 
 func statementSQL(k stmtKey) string {
 	values := func(cols, rows int) string {
@@ -131,8 +135,8 @@ func statementSQL(k stmtKey) string {
 	}
 	switch k.kind {
 	case stmtDelivery:
-		return `INSERT INTO webhook_deliveries (received_at, remote_addr, body_size, body, event_count, duplicate_count, parse_error)
-			VALUES (?, ?, ?, ?, ?, 0, ?) RETURNING id`
+		return `INSERT INTO webhook_deliveries (received_at, remote_addr, body_size, body, event_count, duplicate_count, parse_error, verified_by)
+			VALUES (?, ?, ?, ?, ?, 0, ?, ?) RETURNING id`
 	case stmtEvents:
 		return "INSERT INTO webhook_events (" + eventColumns + ") VALUES " + values(21, k.rows) +
 			" ON CONFLICT (dedupe_key) DO NOTHING RETURNING id, dedupe_key"

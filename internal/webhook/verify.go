@@ -11,7 +11,10 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
+	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -27,50 +30,165 @@ func VerifyHandshake(mode, token, challenge, configured string) (string, bool) {
 	return challenge, true
 }
 
-// SecretSource lists the app secrets a delivery may be signed with (the configured app secret
-// and any per-connection one). How they are stored is not this package's business.
-type SecretSource interface {
-	Secrets() [][]byte
+// Signer is what verified a delivery, and so what it may speak for: Hibot's own app secret
+// (MMC_APP_SECRET, ConnectionID 0) speaks for every WABA; a connection's own app secret speaks
+// only for the WABAs of that connection's account.
+type Signer struct {
+	ConnectionID uint // 0: MMC_APP_SECRET
+	AccountID    uint // the connection's account; 0 for MMC_APP_SECRET
 }
 
-// StaticSecrets is a fixed list of secrets.
-type StaticSecrets [][]byte
+// Global reports whether the signer is MMC_APP_SECRET, which covers every WABA.
+func (s Signer) Global() bool { return s.ConnectionID == 0 }
 
-// Secrets returns the list.
-func (s StaticSecrets) Secrets() [][]byte { return s }
+// String is how a delivery records its signer: "app" or "connection:<id>".
+func (s Signer) String() string {
+	if s.Global() {
+		return "app"
+	}
+	return "connection:" + strconv.FormatUint(uint64(s.ConnectionID), 10)
+}
+
+// Secret is one connection's app secret and the signer it stands for.
+type Secret struct {
+	Key    []byte
+	Signer Signer
+}
+
+// SecretIndex is a snapshot of the secrets a delivery may be signed with. Connections' secrets
+// are indexed by WABA: a connection's secret may only speak for its account's WABAs, so a
+// delivery is first checked against the secrets of the accounts owning the WABAs its entries
+// name (ByWABA lists, for each connected WABA, that WABA's own connection's secret first and
+// then the other secrets of its account). Others lists every connection secret: tried next,
+// within the cap, so that another party's delivery about a WABA it does not own is recognised
+// (and its entries stored as refused) rather than taken for noise.
+type SecretIndex struct {
+	App    []byte
+	ByWABA map[string][]Secret
+	Others []Secret
+}
+
+// SecretSource gives the current secret index. How secrets are stored is not this package's
+// business.
+type SecretSource interface {
+	Index() SecretIndex
+}
+
+// AppSecretOnly is a source of MMC_APP_SECRET alone (tests, the load generator's receiver).
+type AppSecretOnly []byte
+
+// Index returns the app secret with no connection secrets.
+func (a AppSecretOnly) Index() SecretIndex { return SecretIndex{App: a} }
 
 // Signature problems, recorded as the rejection's reason.
 var (
 	ErrNoSignature  = errors.New("missing X-Hub-Signature-256")
 	ErrBadSignature = errors.New("signature does not match any app secret")
-	ErrMalformedSig = errors.New("malformed X-Hub-Signature-256 (want sha256=<hex>)")
+	ErrMalformedSig = errors.New("malformed X-Hub-Signature-256 (want sha256=<64 hex digits>)")
 )
 
-// VerifySignature checks header ("sha256=<hex>") against the HMAC-SHA256 of the raw body under
-// each secret in turn.
-func VerifySignature(body []byte, header string, secrets [][]byte) error {
+// Bounds of what one badly signed delivery may cost: the WABAs of at most MaxSignedWABAs
+// entries are looked up, and at most MaxConnectionSecretsTried connection secrets are tried
+// after MMC_APP_SECRET. A forged delivery thus costs at most 1+MaxConnectionSecretsTried HMACs
+// however many connections store a secret, and a genuine one is found among them because the
+// secrets of the WABA it names come first. With more connection secrets than the cap, a delivery
+// signed with the secret of an account that owns none of the WABAs it names may not be
+// recognised: it is then rejected as a bad signature instead of stored as refused, and has no
+// effect either way.
+const (
+	MaxSignedWABAs            = 16
+	MaxConnectionSecretsTried = 8
+)
+
+// SignatureHeader checks the header's shape without any HMAC ("sha256=" and 64 hex digits) and
+// returns the digest it carries. Unsigned and malformed posts stop here: one cheap check.
+func SignatureHeader(header string) ([]byte, error) {
 	if header == "" {
-		return ErrNoSignature
+		return nil, ErrNoSignature
 	}
 	hexSig, ok := strings.CutPrefix(header, "sha256=")
-	if !ok {
-		return ErrMalformedSig
+	if !ok || len(hexSig) != 2*sha256.Size {
+		return nil, ErrMalformedSig
 	}
 	want, err := hex.DecodeString(hexSig)
-	if err != nil || len(want) != sha256.Size {
-		return ErrMalformedSig
+	if err != nil {
+		return nil, ErrMalformedSig
 	}
-	for _, s := range secrets {
-		if len(s) == 0 {
-			continue
+	return want, nil
+}
+
+// VerifySignature checks header ("sha256=<hex>") against the HMAC-SHA256 of the raw body under
+// MMC_APP_SECRET, then under the connection secrets of the WABAs the body's entries name (see
+// the bounds above), and returns the signer whose secret matched. Comparisons are constant-time.
+func VerifySignature(body []byte, header string, src SecretSource) (Signer, error) {
+	want, err := SignatureHeader(header)
+	if err != nil {
+		return Signer{}, err
+	}
+	// Read only now: a post without a well-formed header must not even reach the secret cache.
+	idx := src.Index()
+	if len(idx.App) > 0 && macEqual(body, idx.App, want) {
+		return Signer{}, nil
+	}
+	if len(idx.Others) == 0 {
+		return Signer{}, ErrBadSignature
+	}
+	tried := 0
+	seen := map[Signer]bool{}
+	try := func(list []Secret) (Signer, bool) {
+		for _, s := range list {
+			if tried == MaxConnectionSecretsTried {
+				return Signer{}, false
+			}
+			if seen[s.Signer] || len(s.Key) == 0 {
+				continue
+			}
+			seen[s.Signer] = true
+			tried++
+			if macEqual(body, s.Key, want) {
+				return s.Signer, true
+			}
 		}
-		m := hmac.New(sha256.New, s)
-		m.Write(body)
-		if hmac.Equal(m.Sum(nil), want) {
-			return nil
+		return Signer{}, false
+	}
+	for _, waba := range entryWABAs(body, MaxSignedWABAs) {
+		if s, ok := try(idx.ByWABA[waba]); ok {
+			return s, nil
 		}
 	}
-	return ErrBadSignature
+	if s, ok := try(idx.Others); ok {
+		return s, nil
+	}
+	return Signer{}, ErrBadSignature
+}
+
+func macEqual(body, key, want []byte) bool {
+	m := hmac.New(sha256.New, key)
+	m.Write(body)
+	return hmac.Equal(m.Sum(nil), want)
+}
+
+// entryWABAs returns the distinct entry ids (WABA ids) of a body, at most max. A body that is not
+// a notification names none, so only MMC_APP_SECRET can verify it.
+func entryWABAs(body []byte, max int) []string {
+	var env struct {
+		Entry []struct {
+			ID flexString `json:"id"`
+		} `json:"entry"`
+	}
+	if json.Unmarshal(body, &env) != nil {
+		return nil
+	}
+	var out []string
+	for _, e := range env.Entry {
+		if len(out) == max {
+			break
+		}
+		if id := string(e.ID); id != "" && !slices.Contains(out, id) {
+			out = append(out, id)
+		}
+	}
+	return out
 }
 
 // Sign returns the X-Hub-Signature-256 value of body under secret (for the sandbox, tests and

@@ -402,33 +402,103 @@ func TestConcurrentDeliveriesAllCommitted(t *testing.T) {
 }
 
 func TestSignature(t *testing.T) {
-	body := []byte(`{"object":"whatsapp_business_account","entry":[]}`)
+	body := []byte(`{"object":"whatsapp_business_account","entry":[{"id":"111","changes":[]}]}`)
 	secret, other := []byte("app-secret"), []byte("connection-secret")
+	conn := Signer{ConnectionID: 7, AccountID: 3}
+	withConn := SecretIndex{App: secret, ByWABA: map[string][]Secret{"111": {{Key: other, Signer: conn}}}, Others: []Secret{{Key: other, Signer: conn}}}
+	// The connection owns another WABA: it is recognised among the others (its entries will be
+	// refused), or not at all when it is not listed.
+	elsewhere := SecretIndex{App: secret, ByWABA: map[string][]Secret{"222": {{Key: other, Signer: conn}}}, Others: []Secret{{Key: other, Signer: conn}}}
+	unlisted := SecretIndex{App: secret, ByWABA: map[string][]Secret{"222": {{Key: other, Signer: conn}}}}
 	altered := append([]byte{}, body...)
 	altered[5] ^= 1
 	cases := []struct {
-		name    string
-		body    []byte
-		header  string
-		secrets [][]byte
-		want    error
+		name   string
+		body   []byte
+		header string
+		idx    SecretIndex
+		want   error
+		signer Signer
 	}{
-		{"valid", body, Sign(body, secret), [][]byte{secret}, nil},
-		{"per-connection secret", body, Sign(body, other), [][]byte{secret, other}, nil},
-		{"missing", body, "", [][]byte{secret}, ErrNoSignature},
-		{"wrong", body, "sha256=" + strings.Repeat("0", 64), [][]byte{secret}, ErrBadSignature},
-		{"wrong secret", body, Sign(body, []byte("nope")), [][]byte{secret}, ErrBadSignature},
-		{"altered by one byte", altered, Sign(body, secret), [][]byte{secret}, ErrBadSignature},
-		{"no prefix", body, "abc", [][]byte{secret}, ErrMalformedSig},
-		{"no secret configured", body, Sign(body, secret), nil, ErrBadSignature},
+		{"valid", body, Sign(body, secret), SecretIndex{App: secret}, nil, Signer{}},
+		{"per-connection secret of the named WABA", body, Sign(body, other), withConn, nil, conn},
+		{"per-connection secret of another WABA", body, Sign(body, other), elsewhere, nil, conn},
+		{"per-connection secret not indexed", body, Sign(body, other), unlisted, ErrBadSignature, Signer{}},
+		{"app secret wins over a connection's", body, Sign(body, secret), withConn, nil, Signer{}},
+		{"missing", body, "", SecretIndex{App: secret}, ErrNoSignature, Signer{}},
+		{"wrong", body, "sha256=" + strings.Repeat("0", 64), SecretIndex{App: secret}, ErrBadSignature, Signer{}},
+		{"wrong secret", body, Sign(body, []byte("nope")), withConn, ErrBadSignature, Signer{}},
+		{"altered by one byte", altered, Sign(body, secret), SecretIndex{App: secret}, ErrBadSignature, Signer{}},
+		{"no prefix", body, "abc", SecretIndex{App: secret}, ErrMalformedSig, Signer{}},
+		{"short digest", body, "sha256=abcd", SecretIndex{App: secret}, ErrMalformedSig, Signer{}},
+		{"not hex", body, "sha256=" + strings.Repeat("z", 64), SecretIndex{App: secret}, ErrMalformedSig, Signer{}},
+		{"no secret configured", body, Sign(body, secret), SecretIndex{}, ErrBadSignature, Signer{}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			if err := VerifySignature(c.body, c.header, c.secrets); err != c.want {
-				t.Errorf("got %v, want %v", err, c.want)
+			got, err := VerifySignature(c.body, c.header, fixedIndex{idx: c.idx})
+			if err != c.want || got != c.signer {
+				t.Errorf("got %v %v, want %v %v", got, err, c.signer, c.want)
 			}
 		})
 	}
+}
+
+// fixedIndex is a secret source that counts how often it is read.
+type fixedIndex struct {
+	idx   SecretIndex
+	reads *int
+}
+
+func (f fixedIndex) Index() SecretIndex {
+	if f.reads != nil {
+		*f.reads++
+	}
+	return f.idx
+}
+
+// TestSignatureCost checks the bounds of what a badly signed post costs: no secret is even read
+// for a missing or malformed header, and a well-formed wrong signature tries a capped number.
+func TestSignatureCost(t *testing.T) {
+	// A thousand connections of one account, each with its own secret, all indexed under the
+	// WABA the forged body names.
+	var list []Secret
+	for i := range 1000 {
+		list = append(list, Secret{Key: []byte(fmt.Sprintf("secret-%d", i)), Signer: Signer{ConnectionID: uint(i + 1), AccountID: 1}})
+	}
+	idx := SecretIndex{App: []byte("app"), ByWABA: map[string][]Secret{"111": list}, Others: list}
+	// The same secrets reached only through the others (the body names a WABA nobody connected).
+	unnamed := SecretIndex{App: []byte("app"), ByWABA: map[string][]Secret{"222": list}, Others: list}
+	body := []byte(`{"entry":[{"id":"111"}]}`)
+
+	t.Run("malformed or missing header reads no secret", func(t *testing.T) {
+		for _, h := range []string{"", "sha1=abc", "sha256=" + strings.Repeat("0", 63), "sha256=" + strings.Repeat("g", 64)} {
+			reads := 0
+			if _, err := VerifySignature(body, h, fixedIndex{idx: idx, reads: &reads}); err == nil {
+				t.Fatalf("%q accepted", h)
+			}
+			if reads != 0 {
+				t.Errorf("%q: the secret index was read %d times, want 0 (no HMAC at all)", h, reads)
+			}
+		}
+	})
+	t.Run("a secret beyond the cap is not tried", func(t *testing.T) {
+		// Signed with the secret listed right after the cap: verification must give up first.
+		late := list[MaxConnectionSecretsTried]
+		if _, err := VerifySignature(body, Sign(body, late.Key), fixedIndex{idx: idx}); err != ErrBadSignature {
+			t.Errorf("secret #%d of one WABA verified: %v; at most %d may be tried", MaxConnectionSecretsTried+1, err, MaxConnectionSecretsTried)
+		}
+		last := list[MaxConnectionSecretsTried-1]
+		if s, err := VerifySignature(body, Sign(body, last.Key), fixedIndex{idx: idx}); err != nil || s != last.Signer {
+			t.Errorf("secret #%d: %v %v, want it tried", MaxConnectionSecretsTried, s, err)
+		}
+		if _, err := VerifySignature(body, Sign(body, late.Key), fixedIndex{idx: unnamed}); err != ErrBadSignature {
+			t.Errorf("secret #%d among the others verified: %v", MaxConnectionSecretsTried+1, err)
+		}
+		if s, err := VerifySignature(body, Sign(body, last.Key), fixedIndex{idx: unnamed}); err != nil || s != last.Signer {
+			t.Errorf("secret #%d among the others: %v %v, want it tried", MaxConnectionSecretsTried, s, err)
+		}
+	})
 }
 
 func TestHandshake(t *testing.T) {
