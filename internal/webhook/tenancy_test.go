@@ -235,3 +235,26 @@ func TestIDCollisionsAcrossAccounts(t *testing.T) {
 		t.Errorf("A's genuine status had no effect: %+v", m)
 	}
 }
+
+// A refused entry asks for no follow-up either: an account update naming another account's WABA
+// does not make the dashboard re-read that WABA.
+func TestRefusedAccountUpdateAsksNothing(t *testing.T) {
+	db := testDB(t)
+	a := newTenant(t, db, "A", "100001", "500001", "9001", "wamid.A")
+	b := newTenant(t, db, "B", "200002", "500002", "9002", "wamid.B")
+	rec := &termsRecorder{}
+	s := New(db, NewMetrics(), Options{Followups: rec})
+	t.Cleanup(func() { s.Close() })
+	r, err := s.Ingest(context.Background(), Delivery{Body: []byte(termsBody(a.waba, "MM_LITE_TERMS_SIGNED", "1750030000")), Signer: b.signer()})
+	if err != nil || r.Refused != 1 {
+		t.Fatalf("%+v %v", r, err)
+	}
+	// B's own WABA, same secret: followed up, with B's account.
+	if _, err := s.Ingest(context.Background(), Delivery{Body: []byte(termsBody(b.waba, "MM_LITE_TERMS_SIGNED", "1750030000")), Signer: b.signer()}); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if want := b.waba + "@" + itoa(b.account); len(rec.calls) != 1 || rec.calls[0] != want {
+		t.Errorf("re-reads asked = %v, want [%s]", rec.calls, want)
+	}
+}
