@@ -24,7 +24,8 @@ type OptimizationsService interface {
 	AcceptMeta(ctx context.Context, a optimize.Actor, scope string, id uint) error
 	Template(ctx context.Context, scope models.Scope, rowID uint) (optimize.TemplateView, error)
 	RereadTemplate(ctx context.Context, scope models.Scope, rowID uint) (optimize.TemplateView, error)
-	SetTemplate(ctx context.Context, a optimize.Actor, rowID uint, feature, value string) (optimize.TemplateView, error)
+	ApplyTemplate(ctx context.Context, a optimize.Actor, rowID uint, staged map[string]string, all string) (optimize.TemplateView, error)
+	SetWABAAll(ctx context.Context, a optimize.Actor, connID uint, value string) (optimize.WABAView, error)
 	Matrix(ctx context.Context, scope models.Scope, connID, after uint) (optimize.Matrix, error)
 	BulkPreview(ctx context.Context, scope models.Scope, connID uint, templateIDs []uint, settings map[string]string) (optimize.BulkPlan, error)
 	BulkApply(ctx context.Context, a optimize.Actor, connID uint, templateIDs []uint, settings map[string]string) (optimize.BulkResult, error)
@@ -191,6 +192,38 @@ func (h *Optimizations) SetWABA(c *fiber.Ctx) error {
 	return h.wabaRowResponse(c, connID, row)
 }
 
+// SetWABAAll is POST /optimizations/waba/:conn/all with value=OPT_IN|OPT_OUT: every WABA default
+// at once, in one request to Meta.
+func (h *Optimizations) SetWABAAll(c *fiber.Ctx) error {
+	a, err := h.actor(c)
+	if err != nil {
+		return err
+	}
+	connID, err := idParam(c, "conn")
+	if err != nil {
+		return err
+	}
+	v, err := h.Service.SetWABAAll(c.UserContext(), a, connID, strings.ToUpper(c.FormValue("value")))
+	if err != nil {
+		return err
+	}
+	if !IsHTMX(c) {
+		switch {
+		case v.Err != nil:
+			Flash(c, "error", "WABA defaults not changed. "+v.Err.Summary()+". "+v.Err.Action)
+		case v.Notice != "":
+			Flash(c, "success", "WABA defaults: "+v.Notice)
+		}
+		return Redirect(c, "/optimizations?conn="+strconv.FormatUint(uint64(connID), 10))
+	}
+	p := h.wabaPage(c, a.User, nil, v)
+	p.Notice = v.Notice
+	if v.Err != nil {
+		return renderRolledBack(c, fiber.StatusBadGateway, pages.OptWABATable(p), "WABA defaults were not changed: "+v.Err.Summary())
+	}
+	return Render(c, fiber.StatusOK, pages.OptWABATable(p))
+}
+
 func (h *Optimizations) wabaRowResponse(c *fiber.Ctx, connID uint, row optimize.WABARow) error {
 	if !IsHTMX(c) {
 		switch {
@@ -247,7 +280,7 @@ func (h *Optimizations) TemplatePage(c *fiber.Ctx) error {
 	}
 	shell := h.Shells.Shell(c, v.Template.Name+" optimizations", "optimizations")
 	return Render(c, fiber.StatusOK, pages.OptTemplatePageView(shell, pages.OptTemplatePage{
-		Props: pages.NewTemplateOptProps(v, u.CanWrite(), CSRFToken(c)),
+		Props: pages.NewTemplateOptProps(v, u, CSRFToken(c)),
 	}))
 }
 
@@ -262,7 +295,7 @@ func (h *Optimizations) templateResponse(c *fiber.Ctx, v optimize.TemplateView) 
 		return Redirect(c, "/optimizations/template/"+strconv.FormatUint(uint64(v.Template.ID), 10))
 	}
 	u, _ := CurrentUser(c)
-	props := pages.NewTemplateOptProps(v, u.CanWrite(), CSRFToken(c))
+	props := pages.NewTemplateOptProps(v, u, CSRFToken(c))
 	if v.Err != nil {
 		status := fiber.StatusBadGateway
 		if v.Err.EditLimit && v.Err.Code == 0 {
@@ -273,8 +306,9 @@ func (h *Optimizations) templateResponse(c *fiber.Ctx, v optimize.TemplateView) 
 	return Render(c, fiber.StatusOK, pages.TemplateOptimizations(props))
 }
 
-// SetTemplate is POST /optimizations/template/:id/:feature with value=OPT_IN|OPT_OUT.
-func (h *Optimizations) SetTemplate(c *fiber.Ctx) error {
+// ApplyTemplate is POST /optimizations/template/:id/apply: the settings staged on the template
+// page (f_<feature>=OPT_IN|OPT_OUT, or all=all_on|all_off) applied as one edit.
+func (h *Optimizations) ApplyTemplate(c *fiber.Ctx) error {
 	a, err := h.actor(c)
 	if err != nil {
 		return err
@@ -283,7 +317,13 @@ func (h *Optimizations) SetTemplate(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	v, err := h.Service.SetTemplate(c.UserContext(), a, id, c.Params("feature"), strings.ToUpper(c.FormValue("value")))
+	staged := map[string]string{}
+	c.Request().PostArgs().VisitAll(func(k, v []byte) {
+		if key, ok := strings.CutPrefix(string(k), "f_"); ok {
+			staged[key] = string(v)
+		}
+	})
+	v, err := h.Service.ApplyTemplate(c.UserContext(), a, id, staged, c.FormValue("all"))
 	if err != nil {
 		return err
 	}
@@ -421,7 +461,7 @@ func (h *Optimizations) TemplateSection(ctx context.Context, u models.User, t mo
 	if err != nil {
 		return pages.OptimizationsUnavailable(Classify(err).Message)
 	}
-	return pages.TemplateOptimizations(pages.NewTemplateOptProps(v, u.CanWrite(), csrf))
+	return pages.TemplateOptimizations(pages.NewTemplateOptProps(v, u, csrf))
 }
 
 // renderRolledBack answers a change Meta (or the edit limit) refused: the fragment re-rendered

@@ -21,6 +21,8 @@ import (
 	"mmconsole/internal/sandbox"
 	"mmconsole/internal/templates"
 	"mmconsole/models"
+
+	"gorm.io/gorm"
 )
 
 type tokenMap map[string]string
@@ -34,6 +36,7 @@ func (t tokenMap) Token(_ context.Context, c models.WABAConnection) (string, err
 
 type optFixture struct {
 	app   *fiber.App
+	db    *gorm.DB
 	g     *graph.Client
 	conn  models.WABAConnection
 	other models.WABAConnection
@@ -50,7 +53,7 @@ func newOptApp(t *testing.T, tok string) *optFixture {
 	t.Cleanup(srv.Close)
 	ms := append(accounts.Migrations(), templates.Migrations()...)
 	db := database.OpenTest(t, append(ms, optimize.Migrations()...))
-	f := &optFixture{g: graph.New(graph.Options{BaseURL: srv.URL, MaxRetries: -1}), tpl: map[string]models.Template{}}
+	f := &optFixture{g: graph.New(graph.Options{BaseURL: srv.URL, MaxRetries: -1}), tpl: map[string]models.Template{}, db: db}
 	accA, accB := models.Account{Name: "A"}, models.Account{Name: "B"}
 	db.Create(&accA)
 	db.Create(&accB)
@@ -147,7 +150,8 @@ func TestViewerPostsAreRefused(t *testing.T) {
 	form := url.Values{"value": {"OPT_OUT"}}
 	for _, path := range []string{
 		"/optimizations/waba/" + id(f.conn.ID) + "/image_touchups",
-		"/optimizations/template/" + id(f.tpl["summer_sale/en_US"].ID) + "/image_touchups",
+		"/optimizations/template/" + id(f.tpl["summer_sale/en_US"].ID) + "/apply",
+		"/optimizations/waba/" + id(f.conn.ID) + "/all",
 		"/optimizations/bulk/apply",
 	} {
 		if st, _ := f.do(t, "viewer", "POST", path, form, true); st != http.StatusForbidden {
@@ -163,10 +167,11 @@ func TestAnotherAccountGets404(t *testing.T) {
 		{"GET", "/optimizations/matrix?conn=" + id(f.conn.ID)},
 		{"GET", "/optimizations/template/" + id(f.tpl["summer_sale/en_US"].ID)},
 		{"POST", "/optimizations/waba/" + id(f.conn.ID) + "/image_touchups"},
-		{"POST", "/optimizations/template/" + id(f.tpl["summer_sale/en_US"].ID) + "/image_touchups"},
+		{"POST", "/optimizations/template/" + id(f.tpl["summer_sale/en_US"].ID) + "/apply"},
+		{"POST", "/optimizations/waba/" + id(f.conn.ID) + "/all"},
 	}
 	for _, c := range cases {
-		if st, _ := f.do(t, "stranger", c.method, c.path, url.Values{"value": {"OPT_OUT"}}, false); st != http.StatusNotFound {
+		if st, _ := f.do(t, "stranger", c.method, c.path, url.Values{"value": {"OPT_OUT"}, "f_image_touchups": {"OPT_OUT"}}, false); st != http.StatusNotFound {
 			t.Errorf("%s %s = %d, want 404", c.method, c.path, st)
 		}
 	}
@@ -189,17 +194,79 @@ func TestFailingSwitchRollsBackTheRowWithTheError(t *testing.T) {
 	}
 }
 
-func TestTemplateSwitchShowsEffectiveValueAndCounter(t *testing.T) {
+// TestTemplateChangesAreStagedAndAppliedAsOneEdit: two settings chosen on the template page go
+// to Meta in one edit; the budget is said before the click, "all off" is one more edit, and the
+// page warns when an action would spend the last edits.
+func TestTemplateChangesAreStagedAndAppliedAsOneEdit(t *testing.T) {
 	f := newOptApp(t, sandbox.StoreToken)
 	tp := f.tpl["summer_sale/en_US"]
-	st, body := f.do(t, "marketer", "POST", "/optimizations/template/"+id(tp.ID)+"/image_touchups", url.Values{"value": {"OPT_OUT"}}, true)
-	if st != 200 {
-		t.Fatalf("status = %d %s", st, body)
+	path := "/optimizations/template/" + id(tp.ID)
+	st, body := f.do(t, "marketer", "GET", path, nil, false)
+	if st != 200 || !strings.Contains(body, "0 of 10 edits used in the last 30 days; this spends 1 edit, 9 left after it.") ||
+		!strings.Contains(body, `name="f_image_touchups"`) || !strings.Contains(body, `value="all_off"`) || !strings.Contains(body, "Apply changes (one edit)") {
+		t.Fatalf("template page = %d; want staged choices, all on/off and the budget before the click", st)
 	}
-	for _, want := range []string{`id="tpl-opt-` + id(tp.ID) + `"`, "1 of 10 edits used in the last 30 days", "Template setting", "confirmed", "m@a.example"} {
+	st, body = f.do(t, "marketer", "POST", path+"/apply", url.Values{"f_image_touchups": {"OPT_OUT"}, "f_product_extensions": {"OPT_IN"}}, true)
+	if st != 200 {
+		t.Fatalf("apply = %d %s", st, body)
+	}
+	for _, want := range []string{`id="tpl-opt-` + id(tp.ID) + `"`, "1 of 10 edits used", "2 settings changed in one edit", "Template setting", "m@a.example"} {
 		if !strings.Contains(body, want) {
-			t.Errorf("component lacks %q", want)
+			t.Errorf("component after apply lacks %q", want)
 		}
+	}
+	st, body = f.do(t, "marketer", "POST", path+"/apply", url.Values{"all": {"all_off"}}, true)
+	if st != 200 || !strings.Contains(body, "2 of 10 edits used") {
+		t.Fatalf("all off = %d; want one more edit", st)
+	}
+	var got models.Template
+	if err := f.db.First(&got, tp.ID).Error; err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(got.Optimizations, "OPT_IN") {
+		t.Errorf("after all off Meta still reports an OPT_IN: %s", got.Optimizations)
+	}
+	// Nothing chosen differs: no edit spent.
+	st, body = f.do(t, "marketer", "POST", path+"/apply", url.Values{"f_image_touchups": {"OPT_OUT"}}, true)
+	if st != 200 || !strings.Contains(body, "No edit was spent") || !strings.Contains(body, "2 of 10 edits used") {
+		t.Errorf("unchanged apply = %d; want no edit spent", st)
+	}
+	if st, _ := f.do(t, "marketer", "POST", path+"/apply", url.Values{"f_image_touchups": {"MAYBE"}}, true); st != http.StatusUnprocessableEntity {
+		t.Errorf("apply with a bad value = %d, want 422", st)
+	}
+	for i := 0; i < 7; i++ { // 9 used: the next edit is the last one
+		if err := f.db.Create(&models.TemplateEdit{AccountID: tp.AccountID, ConnectionID: tp.ConnectionID, TemplateID: tp.TemplateID,
+			Kind: models.EditKindTTL, CreatedAt: time.Now()}).Error; err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, body = f.do(t, "marketer", "GET", path, nil, false)
+	if !strings.Contains(body, "spends one of the last 1 edits") {
+		t.Errorf("page with 1 edit left lacks the last-edits warning")
+	}
+}
+
+// TestWABAAllOnIsOneRequest: "All on" switches every WABA default in one POST.
+func TestWABAAllOnIsOneRequest(t *testing.T) {
+	f := newOptApp(t, sandbox.StoreToken)
+	if st, _ := f.do(t, "marketer", "GET", "/optimizations", nil, false); st != 200 {
+		t.Fatalf("page = %d", st)
+	}
+	st, body := f.do(t, "marketer", "POST", "/optimizations/waba/"+id(f.conn.ID)+"/all", url.Values{"value": {"OPT_IN"}}, true)
+	if st != 200 || !strings.Contains(body, `id="opt-waba-table"`) {
+		t.Fatalf("all on = %d %s", st, body)
+	}
+	w, err := f.g.GetWABA(context.Background(), sandbox.StoreToken, sandbox.StoreWABAID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range w.DegreesOfFreedom.Features {
+		if v != graph.OptIn {
+			t.Errorf("after all on Meta reports %s = %s", k, v)
+		}
+	}
+	if len(w.DegreesOfFreedom.Features) < 4 {
+		t.Errorf("Meta reports %d WABA features, want every listed one set", len(w.DegreesOfFreedom.Features))
 	}
 }
 

@@ -114,12 +114,13 @@ func RegisterOptimizations(r fiber.Router, h *Optimizations) {
 	r.Post("/optimizations/bulk/apply", RequireWriter, h.BulkApply)
 	r.Post("/optimizations/waba/:conn/reread", h.RereadWABA)
 	r.Post("/optimizations/waba/:conn/accept", RequireWriter, h.AcceptWABA)
+	r.Post("/optimizations/waba/:conn/all", RequireWriter, h.SetWABAAll) // before :feature
 	r.Post("/optimizations/waba/:conn/:feature/recheck", h.RecheckWABA)
 	r.Post("/optimizations/waba/:conn/:feature", RequireWriter, h.SetWABA)
 	r.Get("/optimizations/template/:id", h.TemplatePage)
 	r.Post("/optimizations/template/:id/reread", h.RereadTemplate)
 	r.Post("/optimizations/template/:id/accept", RequireWriter, h.AcceptTemplate)
-	r.Post("/optimizations/template/:id/:feature", RequireWriter, h.SetTemplate)
+	r.Post("/optimizations/template/:id/apply", RequireWriter, h.ApplyTemplate)
 }
 
 // RegisterLog mounts the webhook log and message stories: every role reads them, scoped to its

@@ -25,16 +25,21 @@ type Template struct {
 	TTLSeconds      *int   // message_send_ttl_seconds; nil = Meta's default (30 days for marketing)
 	Components      string `gorm:"not null;default:'[]'"` // JSON array as Meta returns it
 	Optimizations   string `gorm:"not null;default:'{}'"` // template-level creative features, JSON {lower_key: OPT_IN|OPT_OUT}
-	Raw             string `gorm:"not null;default:'{}'"` // the whole object as last read
-	FirstSeenAt     time.Time
-	ApprovedAt      *time.Time // when the dashboard saw it become APPROVED (webhook or refresh)
-	LastSentAt      *time.Time // the last send the dashboard knows of (its own, or a sent webhook)
-	SyncStartedAt   *time.Time // start of the current 10-minute MM API sync window, if one is known
-	SyncReason      string     `gorm:"not null;default:''"` // why that window started
-	RefreshedAt     time.Time
-	GoneAt          *time.Time // when a refresh no longer found it at Meta (Status is then DELETED)
-	CreatedAt       time.Time
-	UpdatedAt       time.Time
+	// OptimizationsProblem is set when Meta's degrees_of_freedom_spec for this template could
+	// not be read (an odd shape such as value:{}): the settings are then unknown, Optimizations
+	// is "{}", and OptimizationsRaw keeps Meta's JSON for staff to see.
+	OptimizationsProblem string `gorm:"not null;default:''"`
+	OptimizationsRaw     string `gorm:"not null;default:''"`
+	Raw                  string `gorm:"not null;default:'{}'"` // the whole object as last read
+	FirstSeenAt          time.Time
+	ApprovedAt           *time.Time // when the dashboard saw it become APPROVED (webhook or refresh)
+	LastSentAt           *time.Time // the last send the dashboard knows of (its own, or a sent webhook)
+	SyncStartedAt        *time.Time // start of the current 10-minute MM API sync window, if one is known
+	SyncReason           string     `gorm:"not null;default:''"` // why that window started
+	RefreshedAt          time.Time
+	GoneAt               *time.Time // when a refresh no longer found it at Meta (Status is then DELETED)
+	CreatedAt            time.Time
+	UpdatedAt            time.Time
 }
 
 // TemplateRefresh is one attempt to re-read a WABA's templates from the Graph API: the refresh

@@ -27,6 +27,7 @@ import (
 	"mmconsole/internal/auth"
 	"mmconsole/internal/config"
 	"mmconsole/internal/database"
+	"mmconsole/internal/editbudget"
 	"mmconsole/internal/graph"
 	"mmconsole/internal/metrics"
 	"mmconsole/internal/optimize"
@@ -169,13 +170,15 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, now func() 
 	f.Use(recover.New())
 	f.Use(handlers.SecurityHeaders())
 	tokens := accounts.Tokens{Box: box}
+	// One ledger counts Meta's edit limit for every kind of template edit, wherever it is made.
+	edits := editbudget.New(db, editbudget.Options{})
 	catalog := templates.New(db, a.graph, tokens, templates.Options{
-		Interval: cfg.TemplateRefresh, Logger: log.With("component", "templates"),
+		Interval: cfg.TemplateRefresh, Logger: log.With("component", "templates"), Edits: edits,
 	})
 	a.loops = append(a.loops, catalog.Run)
 	// A WABA that becomes onboarded starts its templates' sync windows, whichever path saw it.
 	accounts.WithOnboardedHook(catalog.NoteOnboarded)(acc)
-	optimizer := optimize.New(db, a.graph, tokens, optimizeAudit{auditLog}, optimize.Options{MetaDefault: cfg.OptimizationDefault})
+	optimizer := optimize.New(db, a.graph, tokens, optimizeAudit{auditLog}, optimize.Options{MetaDefault: cfg.OptimizationDefault, Edits: edits})
 	optHandlers := &handlers.Optimizations{Shells: shells, Service: optimizer}
 
 	sessions := &handlers.Sessions{Auth: users, SecureCookies: strings.HasPrefix(cfg.BaseURL, "https://")}

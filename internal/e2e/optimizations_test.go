@@ -59,13 +59,15 @@ func TestOptimizationsJourney(t *testing.T) {
 	}
 	screenshot(t, ctx, "template-optimizations-before")
 
-	// Switch image_touchups off for this template only.
+	// Stage image_touchups off for this template only, then apply: one edit, budget said first.
 	touch := sec + "-image_touchups"
-	do(t, ctx, chromedp.Click(chromedp.CSS(touch+` button[value="OPT_OUT"]`)))
-	waitFor(t, ctx, "the template switch to show Off", pressedJS(touch, "OPT_OUT"), 10*time.Second)
+	see(t, ctx, sec, time.Second, "0 of 10 edits used in the last 30 days; this spends 1 edit, 9 left after it.")
+	do(t, ctx, chromedp.Click(chromedp.CSS(touch+` input[value="OPT_OUT"]`)))
+	do(t, ctx, chromedp.Click(chromedp.CSS(sec+` .opt-apply button:not([name])`)))
+	waitFor(t, ctx, "the template section to report the edit", `(document.querySelector(`+jsString(sec)+`)||{}).innerText?.includes("1 setting changed in one edit")`, 10*time.Second)
 	open(t, ctx, srv, "/templates/"+u(sale.ID))
-	if !pressedIs(t, ctx, touch, "OPT_OUT") {
-		t.Fatalf("after a reload the template switch is not Off: %s", textOf(t, ctx, touch))
+	if !checkedIs(t, ctx, touch, "OPT_OUT") {
+		t.Fatalf("after a reload the template setting is not Off: %s", textOf(t, ctx, touch))
 	}
 	effective := textOf(t, ctx, touch+" td")
 	for _, w := range []string{"Off (OPT_OUT)", "Template setting", "WABA default: On (OPT_IN)"} {
@@ -81,7 +83,7 @@ func TestOptimizationsJourney(t *testing.T) {
 
 	// The standalone template page and the matrix agree.
 	open(t, ctx, srv, "/optimizations/template/"+u(sale.ID))
-	if !pressedIs(t, ctx, touch, "OPT_OUT") {
+	if !checkedIs(t, ctx, touch, "OPT_OUT") {
 		t.Error("the standalone template page does not show the template switch Off")
 	}
 	open(t, ctx, srv, "/optimizations/matrix?conn="+u(store.ID))
@@ -101,4 +103,10 @@ func pressedJS(row, value string) string {
 func pressedIs(t *testing.T, ctx context.Context, row, value string) bool {
 	t.Helper()
 	return eval[bool](t, ctx, pressedJS(row, value))
+}
+
+// checkedIs reports whether the staged choice in row has value checked.
+func checkedIs(t *testing.T, ctx context.Context, row, value string) bool {
+	t.Helper()
+	return eval[bool](t, ctx, `(document.querySelector(`+jsString(row+` input[value="`+value+`"]`)+`) || {}).checked === true`)
 }

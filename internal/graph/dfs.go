@@ -23,9 +23,23 @@ const (
 // All three decode into Features with lowercase keys and upper-case values.
 // Keys this code does not know (Meta adds features often) are kept.
 // MarshalJSON always produces shape 1, the only one Meta accepts in requests.
+//
+// A spec in any other shape (an empty value object, an array where a status
+// belongs, a number…) does not fail the decode of the object around it: one
+// odd template must not break a whole template list. It decodes as Unknown,
+// with the raw JSON kept in Raw and the reason in Problem, so that the console
+// can show it and refuse to edit a spec it cannot read.
 type DegreesOfFreedom struct {
 	Features map[string]string
+	// Unknown is set when the spec was present but unreadable; Features is then nil.
+	Unknown bool
+	Problem string
+	Raw     json.RawMessage
 }
+
+// maxRawSpec bounds the raw JSON an unreadable spec keeps: enough to show,
+// never a whole oversized answer.
+const maxRawSpec = 4096
 
 // Len is the number of features with an explicit enroll status.
 func (d DegreesOfFreedom) Len() int { return len(d.Features) }
@@ -69,8 +83,27 @@ func (d DegreesOfFreedom) MarshalJSON() ([]byte, error) {
 }
 
 // UnmarshalJSON accepts all three shapes, and null or {} as "nothing set".
+// Any other shape decodes as Unknown and never returns an error (see the type).
 func (d *DegreesOfFreedom) UnmarshalJSON(b []byte) error {
-	d.Features = nil
+	*d = DegreesOfFreedom{}
+	if err := d.decode(b); err != nil {
+		raw := bytes.TrimSpace(b)
+		if len(raw) > maxRawSpec {
+			raw = raw[:maxRawSpec]
+		}
+		*d = DegreesOfFreedom{Unknown: true, Problem: err.Error(), Raw: append(json.RawMessage(nil), raw...)}
+	}
+	return nil
+}
+
+// Decode reads a spec strictly: an unreadable shape is an error. Used where
+// the caller must not guess, e.g. tests and request validation.
+func (d *DegreesOfFreedom) Decode(b []byte) error {
+	*d = DegreesOfFreedom{}
+	return d.decode(b)
+}
+
+func (d *DegreesOfFreedom) decode(b []byte) error {
 	if isNull(b) {
 		return nil
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -68,12 +69,56 @@ func TestDegreesOfFreedomMarshalShape(t *testing.T) {
 }
 
 func TestDegreesOfFreedomBadShapes(t *testing.T) {
-	for _, in := range []string{`"x"`, `[1]`, `{"creative_features_spec":5}`, `{"creative_features_spec":[{"key":"A","value":7}]}`,
-		`{"data":"x"}`, `{"creative_features_spec":{"a":{"nope":1}}}`} {
-		var d DegreesOfFreedom
-		if err := json.Unmarshal([]byte(in), &d); err == nil {
-			t.Errorf("%s: want error, got %v", in, d.Features)
+	for _, in := range []string{`"x"`, `[1]`, `[]`, `{"creative_features_spec":5}`, `{"creative_features_spec":[{"key":"A","value":7}]}`,
+		`{"data":"x"}`, `{"creative_features_spec":{"a":{"nope":1}}}`,
+		`{"creative_features_spec":[{"key":"IMAGE_TOUCHUPS","value":{}}]}`,
+		`{"creative_features_spec":[{"key":"IMAGE_TOUCHUPS","value":[]}]}`} {
+		var strict DegreesOfFreedom
+		if err := strict.Decode([]byte(in)); err == nil {
+			t.Errorf("Decode(%s): want error, got %v", in, strict.Features)
 		}
+		// The tolerant path (json.Unmarshal) never fails: the spec becomes unknown, raw kept.
+		var d DegreesOfFreedom
+		if err := json.Unmarshal([]byte(in), &d); err != nil {
+			t.Errorf("Unmarshal(%s): want no error, got %v", in, err)
+		}
+		if !d.Unknown || d.Features != nil || string(d.Raw) != in || d.Problem == "" {
+			t.Errorf("Unmarshal(%s): want unknown with raw kept, got %+v", in, d)
+		}
+	}
+	var ok DegreesOfFreedom
+	if err := json.Unmarshal([]byte(`{"creative_features_spec":{"a":{"enroll_status":"OPT_IN"}}}`), &ok); err != nil || ok.Unknown || ok.Get("a") != OptIn {
+		t.Errorf("readable spec: %+v %v", ok, err)
+	}
+}
+
+// TestTemplateListOneOddSpec: a page where one template's spec is unreadable decodes every
+// template; only that one is unknown.
+func TestTemplateListOneOddSpec(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, `{"data":[
+		{"id":"1","name":"a","degrees_of_freedom_spec":{"creative_features_spec":[{"key":"IMAGE_TOUCHUPS","value":{}}]}},
+		{"id":"2","name":"b","degrees_of_freedom_spec":{"creative_features_spec":[{"key":"IMAGE_TOUCHUPS","value":{"enroll_status":"OPT_OUT"}}]}},
+		{"id":"3","name":"c","degrees_of_freedom_spec":[]}]}`)
+	}))
+	defer srv.Close()
+	c := New(Options{BaseURL: srv.URL, Version: "v23.0", HTTPClient: srv.Client()})
+	page, err := c.ListTemplates(context.Background(), "tok", "123", TemplateQuery{})
+	if err != nil {
+		t.Fatalf("list: %v", err)
+	}
+	if len(page.Data) != 3 {
+		t.Fatalf("want 3 templates, got %d", len(page.Data))
+	}
+	if d := page.Data[0].DegreesOfFreedom; !d.Unknown || !strings.Contains(string(d.Raw), `"value":{}`) {
+		t.Errorf("template 1: want unknown with raw, got %+v", d)
+	}
+	if d := page.Data[1].DegreesOfFreedom; d.Unknown || d.Get("image_touchups") != OptOut {
+		t.Errorf("template 2: want OPT_OUT, got %+v", d)
+	}
+	if d := page.Data[2].DegreesOfFreedom; !d.Unknown || string(d.Raw) != "[]" {
+		t.Errorf("template 3: want unknown [], got %+v", d)
 	}
 }
 
@@ -87,7 +132,7 @@ func FuzzDegreesOfFreedom(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, in string) {
 		var d DegreesOfFreedom
-		if json.Unmarshal([]byte(in), &d) != nil {
+		if d.Decode([]byte(in)) != nil {
 			return
 		}
 		b, err := json.Marshal(d)

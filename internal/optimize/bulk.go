@@ -288,7 +288,7 @@ func (s *Service) BulkApply(ctx context.Context, a Actor, connID uint, templateI
 		for _, d := range it.Changes {
 			changes[d.Feature.Key] = d.To
 		}
-		out := s.editTemplate(ctx, a, plan.Conn, it.Template, changes)
+		out := s.editTemplate(ctx, a, plan.Conn, it.Template, changes, ViaBulk)
 		o.Err = out.Err
 		switch out.Status {
 		case "", "confirmed":

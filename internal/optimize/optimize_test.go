@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -46,15 +47,25 @@ func (a *auditLog) Record(_ context.Context, e optimize.AuditEntry) error {
 // recorder wraps the Graph client to see which templates were edited.
 type recorder struct {
 	optimize.Graph
-	mu     sync.Mutex
-	edited []string
+	mu       sync.Mutex
+	edited   []string
+	sent     []map[string]string // degrees_of_freedom_spec of each template edit
+	wabaSent []map[string]string // of each WABA POST
 }
 
 func (r *recorder) EditTemplate(ctx context.Context, tok, id string, e graph.TemplateEdit) error {
 	r.mu.Lock()
 	r.edited = append(r.edited, id)
+	r.sent = append(r.sent, e.Optimizations)
 	r.mu.Unlock()
 	return r.Graph.EditTemplate(ctx, tok, id, e)
+}
+
+func (r *recorder) SetWABAOptimizations(ctx context.Context, tok, id string, f map[string]string) error {
+	r.mu.Lock()
+	r.wabaSent = append(r.wabaSent, f)
+	r.mu.Unlock()
+	return r.Graph.SetWABAOptimizations(ctx, tok, id, f)
 }
 
 type env struct {
@@ -385,10 +396,9 @@ func TestMetaEditLimitErrorIsExplainedAsTheLimit(t *testing.T) {
 func TestBulkReportsEachTemplateAndRetriesOnlyTheFailed(t *testing.T) {
 	e := newEnv(t, nil)
 	ok, pending, limited := e.tpl["summer_sale/en_US"], e.tpl["spring_preview/en_US"], e.tpl["flash_coupon/pt_BR"]
-	for i := 0; i < 10; i++ {
-		must(t, e.db.Create(&models.OptimizationChange{AccountID: e.conn.AccountID, ConnectionID: e.conn.ID, Scope: models.OptScopeTemplate,
-			TargetID: limited.TemplateID, Feature: "image_touchups", NewValue: graph.OptIn, Status: models.OptChangeConfirmed,
-			RequestKey: fmt.Sprint("k", i), CountsTowardLimit: true, CreatedAt: time.Now().Add(-time.Hour)}).Error)
+	for i := 0; i < 10; i++ { // ten edits of any kind in the ledger
+		must(t, e.db.Create(&models.TemplateEdit{AccountID: e.conn.AccountID, ConnectionID: e.conn.ID, TemplateID: limited.TemplateID,
+			Kind: []string{models.EditKindOptimizations, models.EditKindTTL}[i%2], RequestKey: fmt.Sprint("k", i), CreatedAt: time.Now().Add(-time.Hour)}).Error)
 	}
 	ids := []uint{ok.ID, pending.ID, limited.ID}
 	_, err := e.svc.RereadTemplate(ctx, e.marketer.Scope(), ok.ID) // summer_sale has image_brightness_and_contrast OPT_OUT
@@ -518,4 +528,121 @@ func TestBulkRefusesForeignTemplatesAndOversizedLists(t *testing.T) {
 	if _, err := e.svc.BulkPreview(ctx, e.marketer.Scope(), e.conn.ID, []uint{mine, mine, mine}, settings); err != nil {
 		t.Errorf("repeated id = %v", err)
 	}
+}
+
+// TestChangesPostTheWholeMap: one switch sends every feature Meta reports for the target, read
+// from Meta at the time of the change (our copy of summer_sale was never read here), with the
+// switched one changed.
+func TestChangesPostTheWholeMap(t *testing.T) {
+	e := newEnv(t, nil)
+	row := e.tpl["summer_sale/en_US"] // Meta: brightness OPT_OUT, headline OPT_IN, end card OPT_IN
+	a := optimize.Actor{User: e.marketer}
+	v, err := e.svc.SetTemplate(ctx, a, row.ID, "image_touchups", graph.OptOut)
+	must(t, err)
+	if v.Err != nil || len(e.rec.sent) != 1 {
+		t.Fatalf("edit: err %+v, sent %d", v.Err, len(e.rec.sent))
+	}
+	want := map[string]string{"image_brightness_and_contrast": graph.OptOut, "text_extraction_for_headline": graph.OptIn,
+		"image_end_card": graph.OptIn, "image_touchups": graph.OptOut}
+	if fmt.Sprint(e.rec.sent[0]) != fmt.Sprint(want) {
+		t.Errorf("template POST sent %v, want the whole map %v", e.rec.sent[0], want)
+	}
+
+	_, err = e.svc.SetWABA(ctx, a, e.conn.ID, "product_extensions", graph.OptIn)
+	must(t, err)
+	wantW := map[string]string{"image_touchups": graph.OptIn, "text_formatting_optimization": graph.OptIn,
+		"product_extensions": graph.OptIn, "image_end_card": graph.OptOut}
+	if len(e.rec.wabaSent) != 1 || fmt.Sprint(e.rec.wabaSent[0]) != fmt.Sprint(wantW) {
+		t.Errorf("WABA POST sent %v, want the whole map %v", e.rec.wabaSent, wantW)
+	}
+}
+
+// oddSpec answers an unreadable spec for every template read.
+type oddSpec struct{ optimize.Graph }
+
+func (o oddSpec) GetTemplate(ctx context.Context, tok, id string) (graph.Template, error) {
+	t, err := o.Graph.GetTemplate(ctx, tok, id)
+	t.DegreesOfFreedom = graph.DegreesOfFreedom{Unknown: true, Problem: "missing enroll_status", Raw: json.RawMessage(`{"creative_features_spec":[{"key":"IMAGE_TOUCHUPS","value":{}}]}`)}
+	return t, err
+}
+
+// TestUnreadableSpecIsUnknownAndNotEdited: a template whose spec Meta answers unreadable shows
+// unknown settings with the raw JSON, and a change is refused without a POST (no whole map can
+// be built from it).
+func TestUnreadableSpecIsUnknownAndNotEdited(t *testing.T) {
+	e := newEnv(t, nil)
+	e.rec.Graph = oddSpec{e.g}
+	row := e.tpl["summer_sale/en_US"]
+	v, err := e.svc.RereadTemplate(ctx, e.marketer.Scope(), row.ID)
+	must(t, err)
+	if v.Unknown == "" || !strings.Contains(v.UnknownRaw, `"value":{}`) {
+		t.Fatalf("reread: unknown %q raw %q, want unknown with raw", v.Unknown, v.UnknownRaw)
+	}
+	v, err = e.svc.SetTemplate(ctx, optimize.Actor{User: e.marketer}, row.ID, "image_touchups", graph.OptOut)
+	must(t, err)
+	if v.Err == nil || len(e.rec.edited) != 0 {
+		t.Fatalf("edit of an unknown spec: err %+v, POSTs %d; want refused without a POST", v.Err, len(e.rec.edited))
+	}
+	if v.EditsUsed != 0 {
+		t.Errorf("a refused edit counted: %d", v.EditsUsed)
+	}
+}
+
+// TestEditBudgetCountsEveryKindOfEdit: a template-page switch, a bulk change and a TTL edit each
+// spend one edit of the same budget; at the limit the TTL edit is refused before Meta is called.
+func TestEditBudgetCountsEveryKindOfEdit(t *testing.T) {
+	e := newEnv(t, nil)
+	row := e.tpl["summer_sale/en_US"]
+	a := optimize.Actor{User: e.marketer}
+	cat := templates.New(e.db, catalogGraph{e.g, e.rec}, tokens{sandbox.StoreWABAID: sandbox.StoreToken}, templates.Options{})
+	used := func() int {
+		n, err := e.svc.EditsUsed(ctx, row.TemplateID)
+		must(t, err)
+		return n
+	}
+	_, err := e.svc.SetTemplate(ctx, a, row.ID, "image_touchups", graph.OptOut)
+	must(t, err)
+	if used() != 1 {
+		t.Fatalf("after a switch: %d edits, want 1", used())
+	}
+	// Two features in one bulk request are one edit.
+	res, err := e.svc.BulkApply(ctx, a, e.conn.ID, []uint{row.ID}, map[string]string{"image_touchups": graph.OptIn, "product_extensions": graph.OptIn})
+	must(t, err)
+	if res.Outcomes[0].Status != optimize.BulkOK && res.Outcomes[0].Status != optimize.BulkPending {
+		t.Fatalf("bulk: %+v", res.Outcomes[0])
+	}
+	if used() != 2 {
+		t.Fatalf("after a bulk change of 2 features: %d edits, want 2", used())
+	}
+	if _, err := cat.SetTTL(ctx, e.marketer.Scope(), row.TemplateID, 3*86400); err != nil {
+		t.Fatal(err)
+	}
+	if used() != 3 {
+		t.Fatalf("after a TTL edit: %d edits, want 3", used())
+	}
+	for i := 3; i < 10; i++ {
+		must(t, e.db.Create(&models.TemplateEdit{AccountID: e.conn.AccountID, ConnectionID: e.conn.ID, TemplateID: row.TemplateID,
+			Kind: models.EditKindOptimizations, CreatedAt: time.Now()}).Error)
+	}
+	n := len(e.rec.edited)
+	_, err = cat.SetTTL(ctx, e.marketer.Scope(), row.TemplateID, 4*86400)
+	var ve *models.ValidationError
+	if !errors.As(err, &ve) || !strings.Contains(ve.Fields["ttl"], "10 edits") || len(e.rec.edited) != n {
+		t.Fatalf("TTL edit at the limit: err %v, POSTs %d->%d; want refused without a POST", err, n, len(e.rec.edited))
+	}
+	v, err := e.svc.SetTemplate(ctx, a, row.ID, "image_touchups", graph.OptOut)
+	must(t, err)
+	if v.Err == nil || !v.Err.EditLimit || len(e.rec.edited) != n {
+		t.Fatalf("switch at the limit: %+v", v.Err)
+	}
+}
+
+// catalogGraph lets the catalog's TTL edits go through the recorder.
+type catalogGraph struct {
+	*graph.Client
+	rec *recorder
+}
+
+func (c catalogGraph) EditTemplate(ctx context.Context, tok, id string, e graph.TemplateEdit) error {
+	return c.rec.EditTemplate(ctx, tok, id, e)
 }

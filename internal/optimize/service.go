@@ -15,6 +15,7 @@ import (
 	"gorm.io/gorm/clause"
 
 	"mmconsole/internal/database"
+	"mmconsole/internal/editbudget"
 	"mmconsole/internal/graph"
 	"mmconsole/models"
 )
@@ -66,6 +67,9 @@ type Options struct {
 	EditLimitSubcodes []int
 	Now               func() time.Time
 	Logger            *slog.Logger
+	// Edits is the ledger every kind of template edit is counted in; by default one over db
+	// with EditLimit and EditWindow.
+	Edits *editbudget.Ledger
 }
 
 // Service is the optimizations area.
@@ -75,6 +79,7 @@ type Service struct {
 	tokens TokenSource
 	audit  Auditor
 	opts   Options
+	edits  *editbudget.Ledger
 }
 
 // New builds the service. auditor may be nil (nothing is audited).
@@ -97,7 +102,10 @@ func New(db *gorm.DB, g Graph, tokens TokenSource, auditor Auditor, o Options) *
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Service{db: db, graph: g, tokens: tokens, audit: auditor, opts: o}
+	if o.Edits == nil {
+		o.Edits = editbudget.New(db, editbudget.Options{Limit: o.EditLimit, Window: o.EditWindow, Now: o.Now})
+	}
+	return &Service{db: db, graph: g, tokens: tokens, audit: auditor, opts: o, edits: o.Edits}
 }
 
 // Migrations creates the optimization tables.
@@ -161,6 +169,11 @@ func (s *Service) editLimitInfo(used int) *ErrorInfo {
 
 // explain turns any error from a Graph call into words.
 func (s *Service) explain(err error) *ErrorInfo {
+	var unreadable *errUnreadableSpec
+	if errors.As(err, &unreadable) {
+		return &ErrorInfo{Title: "Meta's settings are unreadable", Meaning: err.Error(),
+			Action: "Check the settings in WhatsApp Manager; use “Re-read from Meta” once it answers a readable spec."}
+	}
 	ge, ok := graph.AsGraphError(err)
 	if !ok {
 		return &ErrorInfo{Title: "Meta could not be reached", Meaning: err.Error(), Action: "Check the connection and try again; nothing was changed."}
@@ -336,6 +349,8 @@ type WABAView struct {
 	Rows       []WABARow
 	ReadAt     *time.Time
 	DriftCount int
+	Notice     string     // the outcome of the change just tried
+	Err        *ErrorInfo // the change just tried failed (nothing changed)
 }
 
 // WABA returns the WABA's optimization defaults as stored; the first visit reads them from Meta.
@@ -460,61 +475,136 @@ func (s *Service) SetWABA(ctx context.Context, a Actor, connID uint, feature, va
 	if !a.User.CanWrite() {
 		return WABARow{}, models.ErrForbidden
 	}
-	conn, err := s.Connection(ctx, a.User.Scope(), connID)
-	if err != nil {
-		return WABARow{}, err
-	}
 	feature = NormKey(feature)
 	if err := validate(feature, value); err != nil {
 		return WABARow{}, err
 	}
-	existing, err := s.settingsTx(s.db.WithContext(ctx), conn.ID, models.OptScopeWABA, conn.WABAID)
+	v, err := s.setWABA(ctx, a, connID, func([]WABARow) map[string]string { return map[string]string{feature: value} })
 	if err != nil {
 		return WABARow{}, err
 	}
-	cur := existing[feature]
-	if cur.MetaValue == value && cur.PendingValue == "" && cur.ReadAt != nil {
-		v := s.wabaView(conn, existing)
-		row := v.Row(feature)
-		row.Notice = "Meta already reports " + ValueLabel(value) + "; nothing was sent."
-		return row, nil
+	row := v.Row(feature)
+	row.Notice, row.Err = v.Notice, v.Err
+	return row, nil
+}
+
+// SetWABAAll switches every listed feature's WABA default to value in one POST ("all on" / "all
+// off"). WABA defaults do not count against a template's edit limit.
+func (s *Service) SetWABAAll(ctx context.Context, a Actor, connID uint, value string) (WABAView, error) {
+	if !ValidValue(value) {
+		return WABAView{}, &models.ValidationError{Fields: map[string]string{"value": "Choose OPT_IN or OPT_OUT."}}
 	}
-	ch := models.OptimizationChange{
-		AccountID: conn.AccountID, ConnectionID: conn.ID, Scope: models.OptScopeWABA, TargetID: conn.WABAID,
-		Feature: feature, OldValue: cur.MetaValue, NewValue: value, ActorID: &a.User.ID, ActorEmail: a.User.Email,
-		Status: models.OptChangePending, RequestKey: newRequestKey(), CreatedAt: s.now(),
+	return s.setWABA(ctx, a, connID, func(rows []WABARow) map[string]string {
+		m := map[string]string{}
+		for _, r := range rows {
+			m[r.Feature.Key] = value
+		}
+		return m
+	})
+}
+
+// setWABA sends the WABA defaults chosen by pick (given the current rows) in one POST of the
+// whole map, records one change per feature that differs, and reads back to confirm.
+func (s *Service) setWABA(ctx context.Context, a Actor, connID uint, pick func([]WABARow) map[string]string) (WABAView, error) {
+	if !a.User.CanWrite() {
+		return WABAView{}, models.ErrForbidden
 	}
-	if err := s.db.WithContext(ctx).Create(&ch).Error; err != nil {
-		return WABARow{}, fmt.Errorf("optimize: record change: %w", err)
+	conn, err := s.Connection(ctx, a.User.Scope(), connID)
+	if err != nil {
+		return WABAView{}, err
 	}
+	existing, err := s.settingsTx(s.db.WithContext(ctx), conn.ID, models.OptScopeWABA, conn.WABAID)
+	if err != nil {
+		return WABAView{}, err
+	}
+	view := s.wabaView(conn, existing)
+	changes := map[string]string{}
+	for k, val := range pick(view.Rows) {
+		cur := existing[k]
+		if cur.MetaValue == val && cur.PendingValue == "" && cur.ReadAt != nil {
+			continue
+		}
+		changes[k] = val
+	}
+	if len(changes) == 0 {
+		view.Notice = "Meta already reports these values; nothing was sent."
+		return view, nil
+	}
+	key := newRequestKey()
+	chs := make([]models.OptimizationChange, 0, len(changes))
+	for _, k := range sortedKeys(changes) {
+		chs = append(chs, models.OptimizationChange{
+			AccountID: conn.AccountID, ConnectionID: conn.ID, Scope: models.OptScopeWABA, TargetID: conn.WABAID,
+			Feature: k, OldValue: existing[k].MetaValue, NewValue: changes[k], ActorID: &a.User.ID, ActorEmail: a.User.Email,
+			Status: models.OptChangePending, RequestKey: key, CreatedAt: s.now(),
+		})
+	}
+	if err := s.db.WithContext(ctx).Create(&chs).Error; err != nil {
+		return WABAView{}, fmt.Errorf("optimize: record change: %w", err)
+	}
+	// The whole map is sent, built from Meta's current one: see editTemplate for why.
 	tok, err := s.tokens.Token(ctx, conn)
 	if err == nil {
-		err = s.graph.SetWABAOptimizations(ctx, tok, conn.WABAID, map[string]string{feature: value})
+		var full map[string]string
+		if full, err = s.fullWABAMap(ctx, tok, conn, changes); err == nil {
+			err = s.graph.SetWABAOptimizations(ctx, tok, conn.WABAID, full)
+		}
 	}
 	if err != nil {
 		info := s.explain(err)
-		s.finishFailed(ctx, &ch, info)
-		s.record(ctx, a, conn, ch)
-		v := s.wabaView(conn, existing)
-		row := v.Row(feature)
-		row.Err = info
-		return row, nil
+		for i := range chs {
+			s.finishFailed(ctx, &chs[i], info)
+			s.record(ctx, a, conn, chs[i])
+		}
+		view.Err = info
+		return view, nil
 	}
-	s.markSent(ctx, &ch, false)
-	// Meta accepted: remember the pending value, then read back to confirm.
-	if err := s.setPending(ctx, conn, models.OptScopeWABA, conn.WABAID, feature, value, cur, ch.ID); err != nil {
-		return WABARow{}, err
+	for i := range chs {
+		s.markSent(ctx, &chs[i], false)
+		// Meta accepted: remember the pending value, then read back to confirm.
+		if err := s.setPending(ctx, conn, models.OptScopeWABA, conn.WABAID, chs[i].Feature, chs[i].NewValue, existing[chs[i].Feature], chs[i].ID); err != nil {
+			return WABAView{}, err
+		}
 	}
 	rerr := s.readWABA(ctx, conn)
-	_ = s.db.WithContext(ctx).First(&ch, ch.ID).Error
-	s.record(ctx, a, conn, ch)
+	status := models.OptChangeConfirmed
+	for i := range chs {
+		_ = s.db.WithContext(ctx).First(&chs[i], chs[i].ID).Error
+		s.record(ctx, a, conn, chs[i])
+		if chs[i].Status != models.OptChangeConfirmed {
+			status = chs[i].Status
+		}
+	}
 	rows, err := s.settingsTx(s.db.WithContext(ctx), conn.ID, models.OptScopeWABA, conn.WABAID)
 	if err != nil {
-		return WABARow{}, err
+		return WABAView{}, err
 	}
-	row := s.wabaView(conn, rows).Row(feature)
-	row.Notice = noticeFor(ch.Status, rerr)
-	return row, nil
+	view = s.wabaView(conn, rows)
+	view.Notice = noticeFor(status, rerr)
+	return view, nil
+}
+
+// errUnreadableSpec: Meta answered a spec this console cannot read, so no whole map is sent.
+type errUnreadableSpec struct{ problem string }
+
+func (e *errUnreadableSpec) Error() string {
+	return "optimize: Meta's degrees_of_freedom_spec is unreadable (" + e.problem + "); nothing was sent"
+}
+
+// fullWABAMap reads the WABA's current defaults from Meta and applies changes to them.
+func (s *Service) fullWABAMap(ctx context.Context, tok string, conn models.WABAConnection, changes map[string]string) (map[string]string, error) {
+	w, err := s.graph.GetWABA(ctx, tok, conn.WABAID)
+	if err != nil {
+		return nil, fmt.Errorf("optimize: read waba %s before the change: %w", conn.WABAID, err)
+	}
+	if w.DegreesOfFreedom.Unknown {
+		return nil, &errUnreadableSpec{problem: w.DegreesOfFreedom.Problem}
+	}
+	full := normMap(w.DegreesOfFreedom.Features)
+	for k, v := range changes {
+		full[k] = v
+	}
+	return full, nil
 }
 
 func noticeFor(status string, readErr error) string {
@@ -615,17 +705,10 @@ func (s *Service) history(ctx context.Context, connID uint, scope, target string
 	return out, nil
 }
 
-// EditsUsed counts the console's own accepted edits of a template in the limit window (one edit
-// request may change several features).
+// EditsUsed counts the recorded edits of a template in the limit window, every kind of edit
+// (optimizations, TTL) through the one ledger.
 func (s *Service) EditsUsed(ctx context.Context, templateID string) (int, error) {
-	var n int64
-	err := s.db.WithContext(ctx).Model(&models.OptimizationChange{}).
-		Where("scope = ? AND target_id = ? AND counts_toward_limit = ? AND created_at >= ?", models.OptScopeTemplate, templateID, true, s.now().Add(-s.opts.EditWindow)).
-		Distinct("request_key").Count(&n).Error
-	if err != nil {
-		return 0, fmt.Errorf("optimize: count edits: %w", err)
-	}
-	return int(n), nil
+	return s.edits.Used(ctx, templateID)
 }
 
 func sortedKeys(m map[string]string) []string {

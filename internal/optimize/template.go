@@ -8,6 +8,7 @@ import (
 
 	"gorm.io/gorm"
 
+	"mmconsole/internal/editbudget"
 	"mmconsole/internal/graph"
 	"mmconsole/models"
 )
@@ -85,6 +86,13 @@ type TemplateView struct {
 	Notice        string
 	ChangedFeat   string
 	WABANeverRead bool
+	// Unknown is why Meta's spec of this template could not be read ("" when it could). The
+	// settings are then unknown: no edit is offered, since the whole map Meta would receive
+	// could not be built from it. UnknownRaw is Meta's JSON as it came.
+	Unknown    string
+	UnknownRaw string
+	// Budget is what is left of Meta's edit limit, shown before an edit is applied.
+	Budget editbudget.Budget
 }
 
 // AtLimit reports whether no edit is left.
@@ -116,17 +124,19 @@ func (s *Service) templateView(ctx context.Context, t models.Template, conn mode
 	if err != nil {
 		return TemplateView{}, err
 	}
-	used, err := s.EditsUsed(ctx, t.TemplateID)
+	budget, err := s.edits.Of(ctx, t)
 	if err != nil {
 		return TemplateView{}, err
 	}
+	used := budget.Used
 	hist, err := s.history(ctx, conn.ID, models.OptScopeTemplate, t.TemplateID, 20)
 	if err != nil {
 		return TemplateView{}, err
 	}
 	v := TemplateView{Template: t, Conn: conn, EditsUsed: used, EditLimit: s.opts.EditLimit,
 		LimitApplies: strings.EqualFold(t.Status, "APPROVED"), MetaDefault: s.opts.MetaDefault, History: hist,
-		Editable: editable(t.Status), WABANeverRead: len(all[conn.WABAID]) == 0}
+		Editable: editable(t.Status), WABANeverRead: len(all[conn.WABAID]) == 0,
+		Unknown: t.OptimizationsProblem, UnknownRaw: t.OptimizationsRaw, Budget: budget}
 	v.Rows = s.templateRows(t, wabaValues(all[conn.WABAID]), tset[t.TemplateID])
 	for _, r := range v.Rows {
 		if r.Drift {
@@ -175,15 +185,23 @@ func (s *Service) readTemplate(ctx context.Context, conn models.WABAConnection, 
 	}
 	meta := normMap(gt.DegreesOfFreedom.Features)
 	b, _ := json.Marshal(meta)
-	upd := map[string]any{"optimizations": string(b)}
+	problem, raw := "", ""
+	if gt.DegreesOfFreedom.Unknown {
+		problem, raw = gt.DegreesOfFreedom.Problem, string(gt.DegreesOfFreedom.Raw)
+	}
+	upd := map[string]any{"optimizations": string(b), "optimizations_problem": problem, "optimizations_raw": raw}
 	if gt.Status != "" {
 		upd["status"] = strings.ToUpper(gt.Status)
 		t.Status = strings.ToUpper(gt.Status)
 	}
-	t.Optimizations = string(b)
+	t.Optimizations, t.OptimizationsProblem, t.OptimizationsRaw = string(b), problem, raw
 	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if err := tx.Model(&models.Template{}).Where("id = ?", t.ID).Updates(upd).Error; err != nil {
 			return fmt.Errorf("optimize: store template %s: %w", t.TemplateID, err)
+		}
+		if problem != "" {
+			// Unknown settings say nothing about drift or pending changes: keep what was stored.
+			return nil
 		}
 		existing, err := s.settingsTx(tx, conn.ID, models.OptScopeTemplate, t.TemplateID)
 		if err != nil {
@@ -201,33 +219,41 @@ type editOutcome struct {
 	ReadOK bool
 }
 
+// Where an edit was made, recorded in the edit ledger.
+const (
+	ViaTemplatePage = "template_page"
+	ViaBulk         = "bulk"
+)
+
 // editTemplate sends changes (feature -> value) for one template as one edit, records one change
-// per feature, then reads the template back to confirm.
-func (s *Service) editTemplate(ctx context.Context, a Actor, conn models.WABAConnection, t models.Template, changes map[string]string) editOutcome {
+// per feature and one edit in the ledger, then reads the template back to confirm.
+//
+// The body carries the whole map, not only the changed keys: Meta does not document whether a
+// POST of degrees_of_freedom_spec merges into or replaces the template's spec, and its examples
+// always send every feature. So the current spec is read from Meta (not only our copy, which may
+// be stale), the changes are applied to it, and the whole map is sent; either reading of the POST
+// then ends in the same spec.
+func (s *Service) editTemplate(ctx context.Context, a Actor, conn models.WABAConnection, t models.Template, changes map[string]string, via string) editOutcome {
 	if len(changes) == 0 {
 		return editOutcome{}
 	}
-	old := TemplateValues(t)
 	key := newRequestKey()
 	now := s.now()
-	recs := make([]models.OptimizationChange, 0, len(changes))
 	rowID := t.ID
-	for _, f := range sortedKeys(changes) {
-		recs = append(recs, models.OptimizationChange{
-			AccountID: conn.AccountID, ConnectionID: conn.ID, Scope: models.OptScopeTemplate, TargetID: t.TemplateID,
-			TemplateRowID: &rowID, Feature: f, OldValue: old[f], NewValue: changes[f], ActorID: &a.User.ID,
-			ActorEmail: a.User.Email, Status: models.OptChangePending, RequestKey: key, CreatedAt: now,
-		})
+	records := func(old map[string]string) []models.OptimizationChange {
+		recs := make([]models.OptimizationChange, 0, len(changes))
+		for _, f := range sortedKeys(changes) {
+			recs = append(recs, models.OptimizationChange{
+				AccountID: conn.AccountID, ConnectionID: conn.ID, Scope: models.OptScopeTemplate, TargetID: t.TemplateID,
+				TemplateRowID: &rowID, Feature: f, OldValue: old[f], NewValue: changes[f], ActorID: &a.User.ID,
+				ActorEmail: a.User.Email, Status: models.OptChangePending, RequestKey: key, CreatedAt: now,
+			})
+		}
+		return recs
 	}
-	limited := strings.EqualFold(t.Status, "APPROVED")
-	used, err := s.EditsUsed(ctx, t.TemplateID)
-	if err != nil {
-		return editOutcome{Status: models.OptChangeFailed, Err: &ErrorInfo{Title: "Could not count edits", Meaning: err.Error()}}
-	}
-	if limited && used >= s.opts.EditLimit {
-		info := s.editLimitInfo(used)
+	refuse := func(recs []models.OptimizationChange, status, answer string, info *ErrorInfo) editOutcome {
 		for i := range recs {
-			recs[i].Status, recs[i].MetaAnswer = models.OptChangeNotSent, "not sent: edit limit ("+fmt.Sprint(used)+" of "+fmt.Sprint(s.opts.EditLimit)+" used)"
+			recs[i].Status, recs[i].MetaAnswer = status, answer
 		}
 		if err := s.db.WithContext(ctx).Create(&recs).Error; err != nil {
 			s.opts.Logger.ErrorContext(ctx, "optimize: record refused change", "err", err)
@@ -235,15 +261,45 @@ func (s *Service) editTemplate(ctx context.Context, a Actor, conn models.WABACon
 		for _, ch := range recs {
 			s.record(ctx, a, conn, ch)
 		}
-		return editOutcome{Status: models.OptChangeNotSent, Err: info}
+		return editOutcome{Status: status, Err: info}
 	}
+	budget, err := s.edits.Of(ctx, t)
+	if err != nil {
+		return editOutcome{Status: models.OptChangeFailed, Err: &ErrorInfo{Title: "Could not count edits", Meaning: err.Error()}}
+	}
+	if budget.AtLimit() {
+		return refuse(records(TemplateValues(t)), models.OptChangeNotSent,
+			"not sent: edit limit ("+fmt.Sprint(budget.Used)+" of "+fmt.Sprint(budget.Limit)+" used)", s.editLimitInfo(budget.Used))
+	}
+	tok, err := s.tokens.Token(ctx, conn)
+	var current graph.Template
+	if err == nil {
+		current, err = s.graph.GetTemplate(ctx, tok, t.TemplateID)
+	}
+	if err != nil {
+		info := s.explain(err)
+		info.Meaning = "The template's current settings could not be read from Meta, so nothing was sent (the whole map is sent, built from Meta's current one). " + info.Meaning
+		return refuse(records(TemplateValues(t)), models.OptChangeFailed, "not sent: "+info.Summary(), info)
+	}
+	if current.DegreesOfFreedom.Unknown {
+		info := &ErrorInfo{Title: "Meta's settings of this template are unreadable",
+			Meaning: "Meta answered a degrees_of_freedom_spec this console cannot read (" + current.DegreesOfFreedom.Problem + "), so the whole map to send cannot be built from it. Nothing was sent.",
+			Action:  "Check the template in WhatsApp Manager; use “Re-read from Meta” once it answers a readable spec."}
+		return refuse(records(TemplateValues(t)), models.OptChangeNotSent, "not sent: unreadable spec at Meta", info)
+	}
+	old := normMap(current.DegreesOfFreedom.Features)
+	full := make(map[string]string, len(old)+len(changes))
+	for k, v := range old {
+		full[k] = v
+	}
+	for k, v := range changes {
+		full[k] = v
+	}
+	recs := records(old)
 	if err := s.db.WithContext(ctx).Create(&recs).Error; err != nil {
 		return editOutcome{Status: models.OptChangeFailed, Err: &ErrorInfo{Title: "Could not record the change", Meaning: err.Error()}}
 	}
-	tok, err := s.tokens.Token(ctx, conn)
-	if err == nil {
-		err = s.graph.EditTemplate(ctx, tok, t.TemplateID, graph.TemplateEdit{Optimizations: changes})
-	}
+	err = s.graph.EditTemplate(ctx, tok, t.TemplateID, graph.TemplateEdit{Optimizations: full})
 	if err != nil {
 		info := s.explain(err)
 		for i := range recs {
@@ -252,6 +308,11 @@ func (s *Service) editTemplate(ctx context.Context, a Actor, conn models.WABACon
 		}
 		return editOutcome{Status: models.OptChangeFailed, Err: info}
 	}
+	if err := s.edits.Record(ctx, editbudget.Edit{Template: t, Kind: models.EditKindOptimizations, Via: via,
+		Detail: plural(len(changes), "feature"), Actor: a.User, RequestKey: key}); err != nil {
+		s.opts.Logger.ErrorContext(ctx, "optimize: record edit", "template", t.TemplateID, "err", err)
+	}
+	limited := budget.Applies
 	stored, _ := s.settingsTx(s.db.WithContext(ctx), conn.ID, models.OptScopeTemplate, t.TemplateID)
 	for i := range recs {
 		s.markSent(ctx, &recs[i], limited)
@@ -271,6 +332,13 @@ func (s *Service) editTemplate(ctx context.Context, a Actor, conn models.WABACon
 	return out
 }
 
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprintf("%d %ss", n, word)
+}
+
 // SetTemplate switches one feature of one template (an edit of the template at Meta). It is
 // refused locally when an approved template has used its edits.
 func (s *Service) SetTemplate(ctx context.Context, a Actor, rowID uint, feature, value string) (TemplateView, error) {
@@ -285,7 +353,7 @@ func (s *Service) SetTemplate(ctx context.Context, a Actor, rowID uint, feature,
 	if err := validate(feature, value); err != nil {
 		return TemplateView{}, err
 	}
-	out := s.editTemplate(ctx, a, conn, t, map[string]string{feature: value})
+	out := s.editTemplate(ctx, a, conn, t, map[string]string{feature: value}, ViaTemplatePage)
 	t2, _, err := s.template(ctx, a.User.Scope(), rowID)
 	if err != nil {
 		return TemplateView{}, err
@@ -300,6 +368,87 @@ func (s *Service) SetTemplate(ctx context.Context, a Actor, rowID uint, feature,
 		v.Notice = Lookup(feature).Name + ": confirmed, Meta reports " + ValueLabel(value) + "."
 	case models.OptChangePending:
 		v.Notice = Lookup(feature).Name + ": " + noticeFor(out.Status, map[bool]error{true: nil, false: fmt.Errorf("read failed")}[out.ReadOK])
+	}
+	return v, nil
+}
+
+// All-on / all-off choices of a staged apply.
+const (
+	AllOn  = "all_on"
+	AllOff = "all_off"
+)
+
+// ApplyTemplate applies the changes staged on the template page as ONE edit of the template:
+// staged maps feature -> OPT_IN/OPT_OUT ("" or absent leaves it), and all (AllOn, AllOff or "")
+// sets every listed feature at once. Features already at the staged value are not sent; when
+// nothing changes no edit is spent.
+func (s *Service) ApplyTemplate(ctx context.Context, a Actor, rowID uint, staged map[string]string, all string) (TemplateView, error) {
+	if !a.User.CanWrite() {
+		return TemplateView{}, models.ErrForbidden
+	}
+	t, conn, err := s.template(ctx, a.User.Scope(), rowID)
+	if err != nil {
+		return TemplateView{}, err
+	}
+	v, err := s.templateView(ctx, t, conn)
+	if err != nil {
+		return TemplateView{}, err
+	}
+	want := map[string]string{}
+	ve := &models.ValidationError{}
+	switch all {
+	case "":
+		for k, val := range staged {
+			k, val = NormKey(k), strings.ToUpper(strings.TrimSpace(val))
+			if val == "" {
+				continue
+			}
+			if err := validate(k, val); err != nil {
+				ve.Add("f_"+k, "Choose On or Off for "+Lookup(k).Name+".")
+				continue
+			}
+			want[k] = val
+		}
+	case AllOn, AllOff:
+		val := graph.OptIn
+		if all == AllOff {
+			val = graph.OptOut
+		}
+		for _, r := range v.Rows {
+			want[r.Feature.Key] = val
+		}
+	default:
+		ve.Add("all", "Unknown choice: use all_on or all_off.")
+	}
+	if err := ve.OrNil(); err != nil {
+		return TemplateView{}, err
+	}
+	cur := TemplateValues(t)
+	changes := map[string]string{}
+	for k, val := range want {
+		if cur[k] != val {
+			changes[k] = val
+		}
+	}
+	if len(changes) == 0 {
+		v.Notice = "Nothing to change: every chosen setting already has that value. No edit was spent."
+		return v, nil
+	}
+	out := s.editTemplate(ctx, a, conn, t, changes, ViaTemplatePage)
+	t2, _, err := s.template(ctx, a.User.Scope(), rowID)
+	if err != nil {
+		return TemplateView{}, err
+	}
+	if v, err = s.templateView(ctx, t2, conn); err != nil {
+		return TemplateView{}, err
+	}
+	v.Err = out.Err
+	v.ChangedFeat = strings.Join(sortedKeys(changes), ", ")
+	switch out.Status {
+	case models.OptChangeConfirmed:
+		v.Notice = plural(len(changes), "setting") + " changed in one edit; confirmed, Meta reports the new values."
+	case models.OptChangePending:
+		v.Notice = plural(len(changes), "setting") + " changed in one edit. " + noticeFor(out.Status, map[bool]error{true: nil, false: fmt.Errorf("read failed")}[out.ReadOK])
 	}
 	return v, nil
 }

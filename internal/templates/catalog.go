@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"mmconsole/internal/database"
+	"mmconsole/internal/editbudget"
 	"mmconsole/internal/graph"
 	"mmconsole/models"
 )
@@ -150,6 +151,16 @@ func (s *Service) SetTTL(ctx context.Context, scope models.Scope, id string, sec
 	if verr := ValidateTTL(t, seconds); verr != nil {
 		return res, verr
 	}
+	// A TTL edit is one of Meta's edits of an approved template, like an optimization change.
+	budget, err := s.opts.Edits.Of(ctx, t)
+	if err != nil {
+		return res, err
+	}
+	if budget.AtLimit() {
+		ve := &models.ValidationError{}
+		ve.Add("ttl", budget.Words())
+		return res, ve
+	}
 	var conn models.WABAConnection
 	if err := s.db.WithContext(ctx).Where("id = ?", t.ConnectionID).Take(&conn).Error; err != nil {
 		return res, fmt.Errorf("templates: connection of template %s: %w", t.TemplateID, err)
@@ -160,6 +171,10 @@ func (s *Service) SetTTL(ctx context.Context, scope models.Scope, id string, sec
 	}
 	if err := s.graph.EditTemplate(ctx, token, t.TemplateID, graph.TemplateEdit{TTLSeconds: &seconds}); err != nil {
 		return res, fmt.Errorf("templates: set ttl of %s: %w", t.TemplateID, err)
+	}
+	if err := s.opts.Edits.Record(ctx, editbudget.Edit{Template: t, Kind: models.EditKindTTL, Via: "template_page",
+		Detail: HumanTTL(t.TTLSeconds, t.Category) + " → " + HumanTTL(&seconds, t.Category)}); err != nil {
+		s.log.Error("templates: record ttl edit", "template", t.TemplateID, "err", err)
 	}
 	err = s.db.WithContext(ctx).Model(&models.Template{}).Where("id = ?", t.ID).Updates(map[string]any{"ttl_seconds": seconds}).Error
 	if err != nil {

@@ -293,26 +293,36 @@ func remoteColumns(rt graph.Template, now time.Time) map[string]any {
 	if rt.DegreesOfFreedom.Features == nil {
 		opt = []byte("{}")
 	}
+	// An unreadable spec makes this template's settings unknown; the others decode as usual.
+	problem, rawSpec := "", ""
+	if rt.DegreesOfFreedom.Unknown {
+		problem, rawSpec = rt.DegreesOfFreedom.Problem, string(rt.DegreesOfFreedom.Raw)
+		if problem == "" {
+			problem = "unreadable degrees_of_freedom_spec"
+		}
+	}
 	raw := string(rt.Raw)
 	if raw == "" {
 		raw = "{}"
 	}
 	m := map[string]any{
-		"name":             rt.Name,
-		"language":         rt.Language,
-		"status":           strings.ToUpper(rt.Status),
-		"category":         strings.ToUpper(rt.Category),
-		"sub_category":     rt.SubCategory,
-		"parameter_format": strings.ToUpper(rt.ParameterFormat),
-		"rejected_reason":  rt.RejectedReason,
-		"ttl_seconds":      rt.MessageSendTTLSeconds,
-		"components":       string(comps),
-		"optimizations":    string(opt),
-		"raw":              raw,
-		"refreshed_at":     now,
-		"gone_at":          nil,
-		"quality":          "",
-		"quality_at":       nil,
+		"name":                  rt.Name,
+		"language":              rt.Language,
+		"status":                strings.ToUpper(rt.Status),
+		"category":              strings.ToUpper(rt.Category),
+		"sub_category":          rt.SubCategory,
+		"parameter_format":      strings.ToUpper(rt.ParameterFormat),
+		"rejected_reason":       rt.RejectedReason,
+		"ttl_seconds":           rt.MessageSendTTLSeconds,
+		"components":            string(comps),
+		"optimizations":         string(opt),
+		"optimizations_problem": problem,
+		"optimizations_raw":     rawSpec,
+		"raw":                   raw,
+		"refreshed_at":          now,
+		"gone_at":               nil,
+		"quality":               "",
+		"quality_at":            nil,
 	}
 	if q := rt.QualityScore; q != nil {
 		m["quality"] = q.Score
@@ -353,6 +363,7 @@ func newFrom(rt graph.Template, conn models.WABAConnection, now time.Time) model
 		SubCategory: rt.SubCategory, ParameterFormat: m["parameter_format"].(string), Quality: m["quality"].(string),
 		RejectedReason: rt.RejectedReason, TTLSeconds: rt.MessageSendTTLSeconds,
 		Components: m["components"].(string), Optimizations: m["optimizations"].(string), Raw: m["raw"].(string),
+		OptimizationsProblem: m["optimizations_problem"].(string), OptimizationsRaw: m["optimizations_raw"].(string),
 		FirstSeenAt: now, RefreshedAt: now,
 	}
 	if qa, ok := m["quality_at"].(time.Time); ok {

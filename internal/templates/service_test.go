@@ -434,3 +434,56 @@ func TestRefreshNeverTakesAnotherWABAsTemplate(t *testing.T) {
 		t.Errorf("the WABA's own template stayed with account %d connection %d", own.AccountID, own.ConnectionID)
 	}
 }
+
+// TestOneOddSpecDoesNotBreakTheRefresh: Meta answers a spec with value:{} for one template and
+// [] for another; the refresh stores every template, those two with unknown settings and
+// Meta's raw JSON, the rest with their settings.
+func TestOneOddSpecDoesNotBreakTheRefresh(t *testing.T) {
+	db := database.OpenTest(t, append(accounts.Migrations(), Migrations()...))
+	body := `{"data":[
+	{"id":"1","name":"a","language":"en_US","status":"APPROVED","category":"MARKETING","degrees_of_freedom_spec":{"creative_features_spec":[{"key":"IMAGE_TOUCHUPS","value":{}}]}},
+	{"id":"2","name":"b","language":"en_US","status":"APPROVED","category":"MARKETING","degrees_of_freedom_spec":{"creative_features_spec":[{"key":"IMAGE_TOUCHUPS","value":{"enroll_status":"OPT_OUT"}}]}},
+	{"id":"3","name":"c","language":"en_US","status":"APPROVED","category":"MARKETING","degrees_of_freedom_spec":[]}]}`
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(body))
+	}))
+	defer srv.Close()
+	a := models.Account{Name: "A"}
+	must(t, db.Create(&a).Error)
+	c := models.WABAConnection{AccountID: a.ID, WABAID: "10", TokenSealed: []byte("x")}
+	must(t, db.Create(&c).Error)
+	svc := New(db, graph.New(graph.Options{BaseURL: srv.URL}), tokens{"10": "t"}, Options{MinManualGap: -1})
+	ctx := context.Background()
+	// Twice: the first inserts rows, the second updates them; both paths must keep the spec unknown.
+	for i := range 2 {
+		r, err := svc.RefreshConnection(ctx, c, TriggerManual)
+		if err != nil || r.Seen != 3 {
+			t.Fatalf("refresh %d = %+v %v, want 3 templates seen", i, r, err)
+		}
+		var ts []models.Template
+		must(t, db.Order("template_id").Find(&ts).Error)
+		if len(ts) != 3 {
+			t.Fatalf("stored %d templates, want 3", len(ts))
+		}
+		if ts[0].OptimizationsProblem == "" || !strings.Contains(ts[0].OptimizationsRaw, `"value":{}`) || ts[0].Optimizations != "{}" {
+			t.Errorf("refresh %d: template 1 = problem %q raw %q opt %q, want unknown with raw kept", i, ts[0].OptimizationsProblem, ts[0].OptimizationsRaw, ts[0].Optimizations)
+		}
+		if ts[1].OptimizationsProblem != "" || ts[1].Optimizations != `{"image_touchups":"OPT_OUT"}` {
+			t.Errorf("refresh %d: template 2 = problem %q opt %q, want its setting", i, ts[1].OptimizationsProblem, ts[1].Optimizations)
+		}
+		if ts[2].OptimizationsProblem == "" || ts[2].OptimizationsRaw != "[]" {
+			t.Errorf("refresh %d: template 3 = problem %q raw %q, want unknown []", i, ts[2].OptimizationsProblem, ts[2].OptimizationsRaw)
+		}
+	}
+	// Once Meta answers a readable spec again, the problem clears.
+	body = `{"data":[{"id":"1","name":"a","language":"en_US","status":"APPROVED","category":"MARKETING","degrees_of_freedom_spec":{"creative_features_spec":[{"key":"IMAGE_TOUCHUPS","value":{"enroll_status":"OPT_IN"}}]}}]}`
+	if _, err := svc.RefreshConnection(ctx, c, TriggerManual); err != nil {
+		t.Fatal(err)
+	}
+	var one models.Template
+	must(t, db.Where("template_id = ?", "1").Take(&one).Error)
+	if one.OptimizationsProblem != "" || one.OptimizationsRaw != "" {
+		t.Errorf("after a readable spec: problem %q raw %q, want cleared", one.OptimizationsProblem, one.OptimizationsRaw)
+	}
+}

@@ -18,6 +18,7 @@ import (
 	"gorm.io/gorm"
 
 	"mmconsole/internal/database"
+	"mmconsole/internal/editbudget"
 	"mmconsole/internal/graph"
 	"mmconsole/models"
 )
@@ -50,6 +51,9 @@ type Options struct {
 	PageSize int
 	Now      func() time.Time
 	Logger   *slog.Logger
+	// Edits counts TTL edits against Meta's edit limit, in the ledger every kind of template edit
+	// shares; by default one over db.
+	Edits *editbudget.Ledger
 }
 
 // Service is the template catalog.
@@ -80,6 +84,9 @@ func New(db *gorm.DB, g GraphAPI, tokens TokenSource, o Options) *Service {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
+	if o.Edits == nil {
+		o.Edits = editbudget.New(db, editbudget.Options{Now: o.Now})
+	}
 	b := make([]byte, 8)
 	_, _ = rand.Read(b)
 	return &Service{db: db, graph: g, tokens: tokens, opts: o, log: o.Logger,
@@ -88,9 +95,12 @@ func New(db *gorm.DB, g GraphAPI, tokens TokenSource, o Options) *Service {
 
 // Migrations creates the catalog tables.
 func Migrations() []database.Migration {
-	return []database.Migration{
+	// The edit ledger counts edits of these templates; every area that edits one shares it.
+	return append([]database.Migration{
 		database.AutoMigrateStep("0004_templates", &models.Template{}, &models.TemplateRefresh{}, &models.TemplateRefreshLease{}),
-	}
+		// Adds the columns of an unreadable degrees_of_freedom_spec.
+		database.AutoMigrateStep("0080_template_dfs_unknown", &models.Template{}),
+	}, editbudget.Migrations()...)
 }
 
 // Now is the service's clock (the handlers compute states with the same time).

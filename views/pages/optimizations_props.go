@@ -32,12 +32,23 @@ type OptWABARowProps struct {
 type TemplateOptProps struct {
 	View     optimize.TemplateView
 	CanWrite bool
-	CSRF     string
+	// Staff see Meta's raw JSON of a spec this console could not read.
+	Staff bool
+	CSRF  string
 }
 
-// NewTemplateOptProps builds the props of the template optimizations component.
-func NewTemplateOptProps(v optimize.TemplateView, canWrite bool, csrf string) TemplateOptProps {
-	return TemplateOptProps{View: v, CanWrite: canWrite, CSRF: csrf}
+// NewTemplateOptProps builds the props of the template optimizations component for u.
+func NewTemplateOptProps(v optimize.TemplateView, u models.User, csrf string) TemplateOptProps {
+	return TemplateOptProps{View: v, CanWrite: u.CanWrite(), Staff: u.Staff, CSRF: csrf}
+}
+
+func tplApplyURL(v optimize.TemplateView) string {
+	return "/optimizations/template/" + u(v.Template.ID) + "/apply"
+}
+
+// canEditTemplate: a writer, edits left, and settings this console could read.
+func canEditTemplate(p TemplateOptProps) bool {
+	return p.CanWrite && !p.View.AtLimit() && p.View.Unknown == ""
 }
 
 // OptTemplatePage is the standalone page around the template component.
@@ -76,10 +87,6 @@ func wabaPostURL(r optimize.WABARow) string {
 }
 
 func tplCompID(v optimize.TemplateView) string { return "tpl-opt-" + u(v.Template.ID) }
-
-func tplPostURL(v optimize.TemplateView, key string) string {
-	return "/optimizations/template/" + u(v.Template.ID) + "/" + key
-}
 
 // shownValue is the value a switch presents as selected: a pending change, else Meta's value.
 func shownValue(meta, pending string) string {

@@ -1,0 +1,161 @@
+// Package editbudget is the one place that counts Meta's edit limit of approved templates (10
+// edits per 30 days, mm-api-reference §4): every kind of edit the console sends (creative
+// optimizations from the template page or the matrix, the template TTL from the template page
+// or the composer) is recorded here once Meta accepts it, and every screen that offers an edit
+// asks here what is left before offering it. Edits made outside the console are not seen.
+package editbudget
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+
+	"mmconsole/internal/database"
+	"mmconsole/models"
+)
+
+// Meta's documented limit: an approved template allows 10 edits in 30 days.
+const (
+	DefaultLimit  = 10
+	DefaultWindow = 30 * 24 * time.Hour
+	// LowLeft is how few edits left make a screen warn that an action spends the last ones.
+	LowLeft = 2
+)
+
+// Options tune the ledger; zero values get Meta's documented limit.
+type Options struct {
+	Limit  int
+	Window time.Duration
+	Now    func() time.Time
+}
+
+// Ledger records and counts template edits.
+type Ledger struct {
+	db   *gorm.DB
+	opts Options
+}
+
+// New builds the ledger.
+func New(db *gorm.DB, o Options) *Ledger {
+	if o.Limit <= 0 {
+		o.Limit = DefaultLimit
+	}
+	if o.Window <= 0 {
+		o.Window = DefaultWindow
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return &Ledger{db: db, opts: o}
+}
+
+// Migrations creates the ledger and carries over the optimization edits counted before it
+// existed (one edit per accepted request), so no used edit is forgotten.
+func Migrations() []database.Migration {
+	return []database.Migration{{ID: "0080_template_edits", Up: func(tx *gorm.DB) error {
+		if err := tx.AutoMigrate(&models.TemplateEdit{}); err != nil {
+			return err
+		}
+		if !tx.Migrator().HasTable(&models.OptimizationChange{}) {
+			return nil
+		}
+		return tx.Exec(`INSERT INTO template_edits (account_id, connection_id, template_id, kind, via, detail, actor_email, request_key, created_at)
+			SELECT MIN(account_id), MIN(connection_id), target_id, ?, 'template_page', '', MIN(actor_email), request_key, MIN(created_at)
+			FROM optimization_changes WHERE scope = ? AND counts_toward_limit = ? GROUP BY target_id, request_key`,
+			models.EditKindOptimizations, models.OptScopeTemplate, true).Error
+	}}}
+}
+
+// Limit is the number of edits per window.
+func (l *Ledger) Limit() int { return l.opts.Limit }
+
+// Budget is what is left of one template's edits.
+type Budget struct {
+	Applies bool // only APPROVED templates are limited
+	Used    int
+	Limit   int
+}
+
+// Left is the number of edits left (0 when none; the limit when it does not apply).
+func (b Budget) Left() int {
+	if !b.Applies {
+		return b.Limit
+	}
+	return max(0, b.Limit-b.Used)
+}
+
+// AtLimit reports whether no edit is left.
+func (b Budget) AtLimit() bool { return b.Applies && b.Used >= b.Limit }
+
+// SpendsLast reports whether one more edit would leave LowLeft or fewer: the moment a screen
+// warns before the click.
+func (b Budget) SpendsLast() bool { return b.Applies && !b.AtLimit() && b.Left()-1 < LowLeft }
+
+// Words says the budget for people, before an edit: "3 of 10 edits used in 30 days; this
+// spends 1, 6 left after it".
+func (b Budget) Words() string {
+	if !b.Applies {
+		return "This template is not approved: Meta does not limit its edits."
+	}
+	if b.AtLimit() {
+		return fmt.Sprintf("All %d edits of the last 30 days are used: Meta refuses further edits of this template until the oldest is 30 days old.", b.Limit)
+	}
+	return fmt.Sprintf("%d of %d edits used in the last 30 days; this spends 1 edit, %d left after it.", b.Used, b.Limit, b.Left()-1)
+}
+
+// Limited reports whether Meta limits a template's edits (it does for APPROVED ones).
+func Limited(t models.Template) bool { return strings.EqualFold(t.Status, "APPROVED") }
+
+// Of counts a template's edits in the window.
+func (l *Ledger) Of(ctx context.Context, t models.Template) (Budget, error) {
+	n, err := l.Used(ctx, t.TemplateID)
+	if err != nil {
+		return Budget{}, err
+	}
+	return Budget{Applies: Limited(t), Used: n, Limit: l.opts.Limit}, nil
+}
+
+// Used counts the recorded edits of a template (Meta's id) in the window.
+func (l *Ledger) Used(ctx context.Context, templateID string) (int, error) {
+	var n int64
+	since := l.opts.Now().UTC().Add(-l.opts.Window)
+	err := l.db.WithContext(ctx).Model(&models.TemplateEdit{}).
+		Where("template_id = ? AND created_at >= ?", templateID, since).Count(&n).Error
+	if err != nil {
+		return 0, fmt.Errorf("editbudget: count edits of %s: %w", templateID, err)
+	}
+	return int(n), nil
+}
+
+// Edit is one accepted edit to record.
+type Edit struct {
+	Template   models.Template
+	Kind       string
+	Via        string
+	Detail     string
+	Actor      models.User
+	RequestKey string
+}
+
+// Record adds an edit Meta accepted. Edits of templates Meta does not limit are not recorded.
+func (l *Ledger) Record(ctx context.Context, e Edit) error {
+	if !Limited(e.Template) {
+		return nil
+	}
+	row := models.TemplateEdit{
+		AccountID: e.Template.AccountID, ConnectionID: e.Template.ConnectionID, TemplateID: e.Template.TemplateID,
+		Kind: e.Kind, Via: e.Via, Detail: e.Detail, ActorEmail: e.Actor.Email, RequestKey: e.RequestKey,
+		CreatedAt: l.opts.Now().UTC(),
+	}
+	if e.Actor.ID != 0 {
+		id := e.Actor.ID
+		row.ActorID = &id
+	}
+	if err := l.db.WithContext(ctx).Create(&row).Error; err != nil {
+		return fmt.Errorf("editbudget: record edit of %s: %w", e.Template.TemplateID, err)
+	}
+	return nil
+}
