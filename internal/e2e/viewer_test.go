@@ -46,7 +46,8 @@ func TestViewerJourney(t *testing.T) {
 	// Direct POSTs with the page's valid CSRF token: refused for the role, not for the token.
 	for _, tc := range []struct{ path, body string }{
 		{"/optimizations/waba/" + u(store.ID) + "/product_extensions", "value=OPT_IN"},
-		{"/optimizations/template/" + u(sale.ID) + "/image_touchups", "value=OPT_OUT"},
+		{"/optimizations/template/" + u(sale.ID) + "/apply", "f_image_touchups=OPT_OUT"},
+		{"/optimizations/waba/" + u(store.ID) + "/all", "value=OPT_IN"},
 		{"/templates/" + u(sale.ID) + "/ttl", "ttl_value=2&ttl_unit=days"},
 		{"/send", "template=" + u(sale.ID) + "&recipient=" + storeRecipient + "&policy=CLOUD_API_FALLBACK&var.body.1=Ana&var.body.2=Sunday"},
 	} {
