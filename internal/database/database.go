@@ -5,7 +5,9 @@ package database
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net/url"
 	"os"
@@ -35,6 +37,9 @@ func Open(ctx context.Context, path string, migrations []Migration, o Options) (
 		if err := os.MkdirAll(dir, 0o750); err != nil {
 			return nil, fmt.Errorf("database: create folder %s: %w", dir, err)
 		}
+	}
+	if err := createPrivate(path); err != nil {
+		return nil, err
 	}
 	q := url.Values{}
 	q.Set("_journal_mode", "WAL")
@@ -69,6 +74,24 @@ func Open(ctx context.Context, path string, migrations []Migration, o Options) (
 		return nil, err
 	}
 	return db, nil
+}
+
+// createPrivate creates the database file readable by the owner only (it holds personal data
+// and sealed secrets) before SQLite opens it; SQLite gives the -wal and -shm files it creates the
+// main file's mode. An existing file is left as the operator set it.
+func createPrivate(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("database: create %s: %w", path, err)
+	}
+	if err := f.Chmod(0o600); err != nil { // whatever the umask
+		f.Close()
+		return fmt.Errorf("database: create %s: %w", path, err)
+	}
+	return f.Close()
 }
 
 // Close closes the pool after a WAL checkpoint so the main file is complete on its own.

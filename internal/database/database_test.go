@@ -2,7 +2,9 @@ package database
 
 import (
 	"context"
+	"os"
 	"path/filepath"
+	"syscall"
 	"testing"
 
 	"gorm.io/gorm"
@@ -109,5 +111,30 @@ func TestDuplicateMigrationIDsAreRefused(t *testing.T) {
 	_, err := Open(context.Background(), filepath.Join(t.TempDir(), "d.db"), []Migration{{"0001", noop}, {"0001", noop}}, Options{})
 	if err == nil {
 		t.Fatal("duplicate IDs must be refused")
+	}
+}
+
+// TestDatabaseFilesAreOwnerOnly opens a new database under a permissive umask and checks that
+// the file and its -wal and -shm companions are readable by the owner only.
+func TestDatabaseFilesAreOwnerOnly(t *testing.T) {
+	old := syscall.Umask(0)
+	defer syscall.Umask(old)
+	path := filepath.Join(t.TempDir(), "private.db")
+	db, err := Open(context.Background(), path, nil, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer Close(db)
+	if err := db.Exec("CREATE TABLE IF NOT EXISTS notes (id INTEGER PRIMARY KEY)").Error; err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		st, err := os.Stat(p)
+		if err != nil {
+			t.Fatalf("%s: %v", filepath.Base(p), err)
+		}
+		if st.Mode().Perm() != 0o600 {
+			t.Errorf("%s mode = %v, want 0600", filepath.Base(p), st.Mode().Perm())
+		}
 	}
 }
