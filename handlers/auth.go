@@ -57,6 +57,9 @@ func (m *Sessions) Load(c *fiber.Ctx) error {
 	if noSession(path) {
 		return c.Next()
 	}
+	// Every page and fragment past this point is personal (or, like /invite/<token> and
+	// /setup, a secret): no browser or proxy cache may keep it. Handlers may still override.
+	c.Set(fiber.HeaderCacheControl, "no-store")
 	if !m.hasUsers.Load() {
 		ok, err := m.Auth.HasUsers(c.UserContext())
 		if err != nil {
@@ -138,14 +141,30 @@ func CSRF(c *fiber.Ctx) error {
 	if noSession(c.Path()) {
 		return c.Next()
 	}
+	// Only the header or the request body: a token in the query string would end up in logs,
+	// history and Referer headers, and lets a link carry it.
 	got := c.Get("X-CSRF-Token")
 	if got == "" {
-		got = c.FormValue("_csrf")
+		got = bodyValue(c, "_csrf")
 	}
 	if !auth.TokensEqual(CSRFToken(c), got) {
 		return csrfError{}
 	}
 	return c.Next()
+}
+
+// bodyValue is a field of a urlencoded or multipart body, never of the query string (which
+// c.FormValue also reads).
+func bodyValue(c *fiber.Ctx, key string) string {
+	if v := c.Request().PostArgs().Peek(key); len(v) > 0 {
+		return string(v)
+	}
+	if strings.HasPrefix(c.Get(fiber.HeaderContentType), fiber.MIMEMultipartForm) {
+		if f, err := c.MultipartForm(); err == nil && len(f.Value[key]) > 0 {
+			return f.Value[key][0]
+		}
+	}
+	return ""
 }
 
 // RequireUser lets signed-in users through. Others go to the sign-in page: a 303 for pages, an

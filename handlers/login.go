@@ -3,6 +3,7 @@ package handlers
 import (
 	"context"
 	"errors"
+	"strconv"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -49,14 +50,30 @@ func (h *SignIn) Login(c *fiber.Ctx) error {
 	token, u, err := h.Auth.SignIn(c.UserContext(), email, c.FormValue("password"), c.IP())
 	if err != nil {
 		var locked *auth.LockedError
+		var busy *auth.BusyError
+		var down *auth.UnavailableError
 		status := fiber.StatusUnauthorized
 		switch {
 		case errors.As(err, &locked):
 			status = fiber.StatusTooManyRequests
 		case errors.Is(err, auth.ErrBadCredentials), errors.Is(err, auth.ErrDisabled):
+		case errors.As(err, &busy), errors.As(err, &down):
+			// Refused before any password was checked: nothing to audit, and the form stays
+			// filled so the person can simply send it again.
+			setRetryAfter(c, err)
+			if down != nil {
+				Log(c).Warn("sign-in refused: the database did not answer", "err", down.Err)
+				status = fiber.StatusServiceUnavailable
+			} else {
+				status = fiber.StatusTooManyRequests
+			}
+			return Render(c, status, pages.Login(h.Shells.Shell(c, "Sign in", ""), pages.LoginPage{
+				Email: email, Next: next, Error: err.Error(), DemoHint: h.DemoHint,
+			}))
 		default:
 			return err
 		}
+		setRetryAfter(c, err)
 		e := audit.Entry{ActorEmail: email, Action: audit.ActionSignInFailed, Target: email, After: map[string]string{"reason": reasonOf(err)}}
 		if u.ID != 0 {
 			id := u.ID
@@ -71,6 +88,14 @@ func (h *SignIn) Login(c *fiber.Ctx) error {
 	id := u.ID
 	record(c, h.Audit, audit.Entry{AccountID: u.AccountID, ActorID: &id, ActorEmail: u.Email, Action: audit.ActionSignIn, Target: u.Email})
 	return c.Redirect(safeNext(next), fiber.StatusSeeOther)
+}
+
+// setRetryAfter tells the client when to try again, for the refusals that know.
+func setRetryAfter(c *fiber.Ctx, err error) {
+	var ra interface{ RetryAfterSeconds() int }
+	if errors.As(err, &ra) {
+		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(ra.RetryAfterSeconds()))
+	}
 }
 
 func reasonOf(err error) string {
@@ -111,6 +136,7 @@ func (h *SignIn) Setup(c *fiber.Ctx) error {
 	}
 	email, name := c.FormValue("email"), c.FormValue("name")
 	u, err := h.Auth.Setup(c.UserContext(), email, name, c.FormValue("password"), c.FormValue("confirm"))
+	setRetryAfter(c, err)
 	var ve *models.ValidationError
 	if errors.As(err, &ve) {
 		return Render(c, fiber.StatusUnprocessableEntity, pages.Setup(h.Shells.Shell(c, "Create the first admin", ""), pages.SetupPage{
@@ -151,6 +177,7 @@ func (h *SignIn) InvitePage(c *fiber.Ctx) error {
 func (h *SignIn) AcceptInvite(c *fiber.Ctx) error {
 	token := c.Params("token")
 	u, err := h.Auth.AcceptInvite(c.UserContext(), token, c.FormValue("password"), c.FormValue("confirm"))
+	setRetryAfter(c, err)
 	var ve *models.ValidationError
 	if errors.As(err, &ve) {
 		inv, ierr := h.Auth.InvitedUser(c.UserContext(), token)
@@ -179,6 +206,7 @@ func (h *SignIn) PasswordPage(c *fiber.Ctx) error {
 func (h *SignIn) ChangePassword(c *fiber.Ctx) error {
 	u, _ := CurrentUser(c)
 	err := h.Auth.ChangePassword(c.UserContext(), u.ID, SessionID(c), c.FormValue("current"), c.FormValue("new"), c.FormValue("confirm"))
+	setRetryAfter(c, err)
 	var ve *models.ValidationError
 	if errors.As(err, &ve) {
 		p := pages.PasswordPage{Errors: ve.Fields}

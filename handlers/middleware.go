@@ -2,6 +2,8 @@ package handlers
 
 import (
 	"log/slog"
+	"net/netip"
+	"slices"
 	"strings"
 	"time"
 
@@ -36,8 +38,10 @@ func Observe(base *slog.Logger, m *metrics.Registry) fiber.Handler {
 		if status >= 500 {
 			level = slog.LevelError
 		}
+		// The route pattern, never the path: paths carry secrets such as invitation tokens
+		// (/invite/:token), and the query string may too.
 		l.Log(c.UserContext(), level, "request",
-			"method", method, "path", c.Path(), "route", route, "status", status,
+			"method", method, "route", route, "status", status,
 			"duration_ms", float64(d.Microseconds())/1000, "ip", c.IP())
 		return err
 	}
@@ -53,4 +57,51 @@ func SecurityHeaders() fiber.Handler {
 		c.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data: https:; style-src 'self' 'unsafe-inline'; script-src 'self'; frame-ancestors 'none'; form-action 'self'")
 		return c.Next()
 	}
+}
+
+// ClientAddress makes c.IP() the real client behind the reverse proxies in trusted (Fiber is
+// configured with the same list and header, and believes the header only from them). A proxy
+// appends the address it saw to X-Forwarded-For, so everything left of the last trusted hop was
+// written by the client and may be forged: this keeps only the right-most address that is not a
+// trusted proxy, which Fiber then reads. With no trusted proxies it does nothing, and the header
+// stays ignored.
+func ClientAddress(trusted []netip.Prefix, header string) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		if len(trusted) == 0 || !c.IsProxyTrusted() {
+			return c.Next()
+		}
+		raw := c.Get(header)
+		if raw == "" {
+			return c.Next()
+		}
+		client := ""
+		hops := strings.Split(raw, ",")
+		for i := len(hops) - 1; i >= 0; i-- {
+			a, ok := parseHop(hops[i])
+			if !ok {
+				break // a hop a trusted proxy would not write: believe nothing further left
+			}
+			client = a.String()
+			if !slices.ContainsFunc(trusted, func(p netip.Prefix) bool { return p.Contains(a) }) {
+				break
+			}
+		}
+		if client == "" {
+			c.Request().Header.Del(header) // Fiber then falls back to the TCP peer
+		} else {
+			c.Request().Header.Set(header, client)
+		}
+		return c.Next()
+	}
+}
+
+func parseHop(s string) (netip.Addr, bool) {
+	s = strings.TrimSpace(s)
+	if a, err := netip.ParseAddr(s); err == nil {
+		return a.Unmap(), true
+	}
+	if ap, err := netip.ParseAddrPort(s); err == nil {
+		return ap.Addr().Unmap(), true
+	}
+	return netip.Addr{}, false
 }

@@ -44,6 +44,9 @@ type Settings struct {
 	Accounts  AccountAdmin
 	Audit     Auditor
 	PublicURL string // invite links start with it
+	// KeyNotice explains why real connections cannot be added (the secrets key is an unkept
+	// sandbox key file); empty when they can.
+	KeyNotice string
 }
 
 // target is the account a settings request is about: nil for Hibot staff users.
@@ -108,7 +111,7 @@ func (h *Settings) page(c *fiber.Ctx, t target) (pages.SettingsPage, error) {
 	if p.Users.Users, err = h.Users.Users(ctx, t.id()); err != nil {
 		return p, err
 	}
-	p.Connections = pages.ConnectionsSection{Query: t.query, Show: t.account != nil,
+	p.Connections = pages.ConnectionsSection{Query: t.query, Show: t.account != nil, KeyNotice: h.KeyNotice,
 		Form: pages.ConnectionForm{Action: "/settings/connections" + t.query, TTLMode: models.TTLPerSend}}
 	if t.account != nil {
 		if p.Connections.Connections, err = h.Accounts.ConnectionViews(ctx, t.account.ID); err != nil {

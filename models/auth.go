@@ -27,13 +27,18 @@ type Invite struct {
 	CreatedAt time.Time
 }
 
-// SignInThrottle counts failed sign-ins for one subject ("email:<address>" or "ip:<address>") in
-// the database, so every instance of the dashboard agrees on who is locked out.
+// SignInThrottle counts sign-in attempts for one subject ("pair:<email>|<address>" or
+// "email:<email>") in the database, so every instance of the dashboard agrees on who is locked
+// out. An attempt is counted before its password is checked and given back when it was right.
 type SignInThrottle struct {
-	Subject     string    `gorm:"primaryKey"`
-	Failures    int       `gorm:"not null;default:0"`
-	WindowStart time.Time `gorm:"not null"`
-	LockedUntil *time.Time
+	Subject       string    `gorm:"primaryKey"`
+	Failures      int       `gorm:"not null;default:0"`
+	WindowStart   time.Time `gorm:"not null"`
+	LastFailureAt *time.Time
+	LockedUntil   *time.Time
+	// Trusted marks a pair that has signed in successfully: the per-email limit does not pause
+	// it, so guesses from elsewhere cannot lock the owner out of their own address.
+	Trusted bool `gorm:"not null;default:false"`
 }
 
 // AuditEntry is one line of the append-only audit log. Before and After are JSON and never hold

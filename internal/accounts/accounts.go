@@ -22,6 +22,7 @@ type Service struct {
 	sandboxGraph WABAReader
 	now          func() time.Time
 	onboarded    OnboardedHook
+	unkeptKey    string // the sandbox key file sealing tokens, when nobody said it is kept
 }
 
 // New builds the service; options add the secrets box, the Graph API clients and a clock.

@@ -34,6 +34,22 @@ func WithGraph(real, sandbox WABAReader) Option {
 	return func(s *Service) { s.graph, s.sandboxGraph = real, sandbox }
 }
 
+// WithUnkeptKey says the secrets box's key is the sandbox's key file at path, which the operator
+// has not said they keep (empty: the key is kept). Real connections are then refused: a token
+// sealed with a key nobody keeps is lost with the file.
+func WithUnkeptKey(path string) Option { return func(s *Service) { s.unkeptKey = path } }
+
+// UnkeptKeyNotice tells an admin why real connections cannot be added while the key is the key
+// file at path, and what the operator does about it (empty when path is: the key is kept).
+func UnkeptKeyNotice(path string) string {
+	if path == "" {
+		return ""
+	}
+	return "Real WABA connections cannot be added yet: access tokens would be sealed with the sandbox's key file " + path +
+		", which nothing says is kept. Ask the operator to keep that key, by setting MMC_SECRET_KEY to the file's contents or MMC_SECRET_KEY_FILE=" + path +
+		", and to restart the dashboard; then add the connection."
+}
+
 // WithClock injects the clock that stamps LastCheckedAt.
 func WithClock(now func() time.Time) Option { return func(s *Service) { s.now = now } }
 
@@ -142,7 +158,9 @@ func (s *Service) validate(ctx context.Context, in *ConnectionInput, id uint, cr
 	if len(in.Name) > 120 {
 		ve.Add("name", "Use at most 120 characters.")
 	}
-	if creating && in.AccessToken == "" {
+	if creating && s.unkeptKey != "" {
+		ve.Add("access_token", UnkeptKeyNotice(s.unkeptKey))
+	} else if creating && in.AccessToken == "" {
 		ve.Add("access_token", "Paste the system user access token.")
 	} else if in.AccessToken != "" && (len(in.AccessToken) < 20 || strings.ContainsAny(in.AccessToken, " \t\n")) {
 		ve.Add("access_token", "This does not look like an access token (long, no spaces).")

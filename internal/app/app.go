@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -53,6 +54,8 @@ type App struct {
 	// loops run in the background while the server serves, and stop with it.
 	loops []func(ctx context.Context) error
 	demo  []auth.DemoUser // created at this start; printed once by Run
+	// hashing bounds concurrent password hashing (MMC_HASH_WORKERS).
+	hashing *auth.HashPool
 }
 
 // Migrations lists every area's schema steps; database.Migrate runs them in ID order.
@@ -99,7 +102,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, now func() 
 		a.Close()
 		return nil, err
 	}
-	box, err := loadSecretsBox(cfg, useSandbox && cfg.Sandbox != config.SandboxOn, log)
+	box, unkeptKey, err := loadSecretsBox(cfg, useSandbox && cfg.Sandbox != config.SandboxOn, log)
 	if err != nil {
 		a.Close()
 		return nil, err
@@ -111,7 +114,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, now func() 
 	if appSecret == "" {
 		log.Warn("MMC_APP_SECRET is not set: every webhook delivery will be refused (401)")
 	}
-	acc := accounts.New(db, accounts.WithSecrets(box), accounts.WithClock(now))
+	acc := accounts.New(db, accounts.WithSecrets(box), accounts.WithClock(now), accounts.WithUnkeptKey(unkeptKey))
 	var router *sandboxRouter
 	if useSandbox {
 		demoAcc, err := acc.EnsureSandboxAccount(ctx)
@@ -138,7 +141,8 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, now func() 
 	}
 	reg := metrics.New()
 	auditLog := audit.New(db, now)
-	users := auth.New(db, auth.Options{Now: now, Idle: cfg.SessionIdle, Absolute: cfg.SessionAbsolute})
+	a.hashing = auth.NewHashPool(cfg.HashWorkerCount(), time.Second)
+	users := auth.New(db, auth.Options{Now: now, Idle: cfg.SessionIdle, Absolute: cfg.SessionAbsolute, Hashing: a.hashing})
 
 	hookMetrics := webhook.NewMetrics()
 	reg.MustRegister(hookMetrics.Collectors()...)
@@ -156,6 +160,11 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, now func() 
 	}
 
 	shells := &handlers.Shells{AssetPath: assets.Path, Sandbox: func() bool { return useSandbox }}
+	trusted, err := cfg.TrustedProxyList()
+	if err != nil {
+		a.Close()
+		return nil, fmt.Errorf("app: MMC_TRUSTED_PROXIES: %w", err)
+	}
 	f := fiber.New(fiber.Config{
 		AppName:               "mmconsole",
 		DisableStartupMessage: true,
@@ -164,7 +173,13 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, now func() 
 		WriteTimeout:          30 * time.Second,
 		IdleTimeout:           120 * time.Second,
 		BodyLimit:             max(cfg.WebhookMaxBody, 1<<20),
+		// c.IP() and c.Protocol() believe forwarded headers only from MMC_TRUSTED_PROXIES.
+		EnableTrustedProxyCheck: true,
+		TrustedProxies:          prefixStrings(trusted),
+		ProxyHeader:             proxyHeader(cfg, trusted),
+		EnableIPValidation:      true,
 	})
+	f.Use(handlers.ClientAddress(trusted, cfg.ProxyHeader))
 	f.Use(requestid.New())
 	f.Use(handlers.Observe(log, reg))
 	f.Use(recover.New())
@@ -201,7 +216,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, now func() 
 		Sessions:      sessions,
 		SignIn:        &handlers.SignIn{Shells: shells, Auth: users, Sessions: sessions, Audit: auditLog, DemoHint: demoHint},
 		Overview:      &handlers.Overview{Shells: shells, Connections: acc},
-		Settings:      &handlers.Settings{Shells: shells, Users: users, Accounts: acc, Audit: auditLog, PublicURL: cfg.PublicURL()},
+		Settings:      &handlers.Settings{Shells: shells, Users: users, Accounts: acc, Audit: auditLog, PublicURL: cfg.PublicURL(), KeyNotice: accounts.UnkeptKeyNotice(unkeptKey)},
 		Audit:         &handlers.AuditLog{Shells: shells, Log: auditLog, Accounts: acc},
 		Templates:     &handlers.Templates{Shells: shells, Catalog: catalog, History: templateHistory{hooks}, Audit: auditLog, Optimizations: optHandlers.TemplateSection},
 		Optimizations: optHandlers,
@@ -216,6 +231,22 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, now func() 
 	})
 	a.fiber = f
 	return a, nil
+}
+
+func prefixStrings(ps []netip.Prefix) []string {
+	out := make([]string, len(ps))
+	for i, p := range ps {
+		out[i] = p.String()
+	}
+	return out
+}
+
+// proxyHeader is the client-address header Fiber reads: none unless a proxy is trusted.
+func proxyHeader(cfg config.Config, trusted []netip.Prefix) string {
+	if len(trusted) == 0 {
+		return ""
+	}
+	return cfg.ProxyHeader
 }
 
 // writeNew creates path readable by the owner only, failing if it exists.

@@ -527,26 +527,117 @@ func TestUnsafeRequestsNeedTheCSRFToken(t *testing.T) {
 	}
 }
 
-func TestSignInLocksAfterFailuresFromOneAddress(t *testing.T) {
+func TestSignInLocksTheEmailFromOneAddressOnly(t *testing.T) {
 	f := newFixture(t)
-	for i := range 5 {
+	// Guesses on many emails from one address lock none of them.
+	for i := range 6 {
 		pre := f.preSession()
 		resp, body := f.post("", "/login", url.Values{"email": {fmt.Sprintf("guess%d@acme.example", i)}, "password": {"wrong"}, "_csrf": {pre.Value}}, pre)
-		if i < 4 && (resp.StatusCode != 401 || !strings.Contains(body, "Email or password is wrong")) {
+		if resp.StatusCode != 401 || !strings.Contains(body, "Email or password is wrong") {
+			t.Fatalf("guess %d: %d %.200s", i, resp.StatusCode, body)
+		}
+	}
+	for i := range 5 {
+		pre := f.preSession()
+		resp, body := f.post("", "/login", url.Values{"email": {"viewer@acme.example"}, "password": {"wrong"}, "_csrf": {pre.Value}}, pre)
+		if i < 4 && resp.StatusCode != 401 || i == 4 && (resp.StatusCode != 429 || resp.Header.Get("Retry-After") == "") {
 			t.Fatalf("failure %d: %d %.200s", i, resp.StatusCode, body)
 		}
 	}
 	pre := f.preSession()
-	resp, body := f.post("", "/login", url.Values{"email": {"admin@acme.example"}, "password": {testPW}, "_csrf": {pre.Value}}, pre)
-	if resp.StatusCode != 429 || !strings.Contains(body, "locked") {
-		t.Fatalf("after 5 failures from one address: %d %.300s", resp.StatusCode, body)
+	resp, body := f.post("", "/login", url.Values{"email": {"viewer@acme.example"}, "password": {testPW}, "_csrf": {pre.Value}}, pre)
+	if resp.StatusCode != 429 || !strings.Contains(body, "locked") || resp.Header.Get("Retry-After") != "60" {
+		t.Fatalf("after 5 failures for one email from one address: %d %q %.300s", resp.StatusCode, resp.Header.Get("Retry-After"), body)
 	}
+	f.signIn("admin") // another email from the same address
 	var n int64
 	f.a.DB().Model(&models.AuditEntry{}).Where("action = ?", "auth.sign_in_failed").Count(&n)
-	if n < 5 {
+	if n < 12 {
 		t.Errorf("failed sign-ins audited: %d", n)
 	}
-	*f.now = f.now.Add(16 * time.Minute)
+	*f.now = f.now.Add(2 * time.Minute)
+	f.signIn("viewer")
+}
+
+// TestParallelSignInsCannotRaceTheThrottle sends 40 wrong passwords for one email at once: the
+// attempts are reserved before the check, so at most 5 are checked and the rest are refused as
+// locked (never a 500 from a busy database), and the right password afterwards is refused too.
+func TestParallelSignInsCannotRaceTheThrottle(t *testing.T) {
+	f := newFixture(t)
+	pre := f.preSession()
+	codes := make(chan int, 40)
+	for range 40 {
+		go func() {
+			req := httptest.NewRequest("POST", "/login", strings.NewReader(url.Values{
+				"email": {"marketer@acme.example"}, "password": {"wrong guess"}, "_csrf": {pre.Value}}.Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			req.AddCookie(pre)
+			resp, err := f.a.Fiber().Test(req, -1)
+			if err != nil {
+				codes <- 0
+				return
+			}
+			resp.Body.Close()
+			codes <- resp.StatusCode
+		}()
+	}
+	count := map[int]int{}
+	for range 40 {
+		count[<-codes]++
+	}
+	if count[401] > 5 || count[401]+count[429] != 40 {
+		t.Fatalf("answers %v: want at most 5 checked (401), the rest 429 (the hash pool may refuse some too)", count)
+	}
+	resp, body := f.post("", "/login", url.Values{"email": {"marketer@acme.example"}, "password": {testPW}, "_csrf": {pre.Value}}, pre)
+	if resp.StatusCode != 429 {
+		t.Fatalf("right password after the burst: %d %.200s", resp.StatusCode, body)
+	}
+}
+
+func TestFullHashingPoolAnswers429WithRetryAfter(t *testing.T) {
+	f := newFixture(t)
+	var releases []func()
+	for range f.a.hashing.Size() {
+		release, err := f.a.hashing.Acquire(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		releases = append(releases, release)
+	}
+	pre := f.preSession()
+	resp, body := f.post("", "/login", url.Values{"email": {"viewer@acme.example"}, "password": {testPW}, "_csrf": {pre.Value}}, pre)
+	if resp.StatusCode != 429 || resp.Header.Get("Retry-After") == "" || !strings.Contains(body, "try again") {
+		t.Fatalf("sign-in with the pool full: %d %q %.300s", resp.StatusCode, resp.Header.Get("Retry-After"), body)
+	}
+	resp, _ = f.post("viewer", "/account/password", url.Values{"current": {testPW}, "new": {"another long password"}, "confirm": {"another long password"}, "_csrf": {f.csrf["viewer"]}})
+	if resp.StatusCode != 429 || resp.Header.Get("Retry-After") == "" {
+		t.Fatalf("password change with the pool full: %d", resp.StatusCode)
+	}
+	for _, r := range releases {
+		r()
+	}
+	f.signIn("viewer") // the refused attempt was not counted
+}
+
+func TestSignInRefusedWhileTheDatabaseFails(t *testing.T) {
+	f := newFixture(t)
+	db := f.a.DB()
+	if err := db.Exec("ALTER TABLE sign_in_throttles RENAME TO throttles_away").Error; err != nil {
+		t.Fatal(err)
+	}
+	pre := f.preSession()
+	resp, body := f.post("", "/login", url.Values{"email": {"viewer@acme.example"}, "password": {testPW}, "_csrf": {pre.Value}}, pre)
+	if resp.StatusCode != 503 || !strings.Contains(body, "try again in a few seconds") || resp.Header.Get("Retry-After") == "" {
+		t.Fatalf("sign-in without the throttle table: %d %.300s", resp.StatusCode, body)
+	}
+	for _, c := range resp.Cookies() {
+		if c.Name == "mmc_session" && c.Value != "" {
+			t.Fatal("a session was opened")
+		}
+	}
+	if err := db.Exec("ALTER TABLE throttles_away RENAME TO sign_in_throttles").Error; err != nil {
+		t.Fatal(err)
+	}
 	f.signIn("viewer")
 }
 

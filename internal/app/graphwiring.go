@@ -68,42 +68,68 @@ func sandboxWanted(ctx context.Context, db *gorm.DB, mode string) (bool, error) 
 	return real == 0, nil
 }
 
-// loadSecretsBox returns the box that seals tokens at rest. Without MMC_SECRET_KEY a sandbox-only
-// dashboard keeps a random key in a file beside the database, so sandbox tokens survive restarts;
-// with real connections possible, the key must come from the setting.
-func loadSecretsBox(cfg config.Config, sandboxOnly bool, log *slog.Logger) (*secrets.Box, error) {
+// loadSecretsBox returns the box that seals tokens at rest, and the path of the key file when
+// the key is one the operator has not said they keep (empty otherwise). MMC_SECRET_KEY or
+// MMC_SECRET_KEY_FILE are kept keys. Without either, a sandbox-only dashboard keeps a random key
+// in a file beside the database, so sandbox tokens survive restarts; real connections may not be
+// added with it (accounts.WithUnkeptKey). If real connections exist anyway (added before that
+// rule, or MMC_SANDBOX changed), the file still opens them: refusing to start would only lock the
+// operator out of their own data.
+func loadSecretsBox(cfg config.Config, sandboxOnly bool, log *slog.Logger) (*secrets.Box, string, error) {
 	if cfg.SecretKey != "" {
 		key, err := config.DecodeKey(cfg.SecretKey)
 		if err != nil {
-			return nil, fmt.Errorf("app: MMC_SECRET_KEY: %w", err)
+			return nil, "", fmt.Errorf("app: MMC_SECRET_KEY: %w", err)
 		}
-		return secrets.NewBox(key)
+		box, err := secrets.NewBox(key)
+		return box, "", err
 	}
-	if !sandboxOnly {
-		return nil, fmt.Errorf("app: MMC_SECRET_KEY is required when the sandbox is not the only Graph API (MMC_SANDBOX=%s): set it to 32 random bytes, e.g. the output of: openssl rand -hex 32", cfg.Sandbox)
+	if cfg.SecretKeyFile != "" {
+		box, err := readKeyFile(cfg.SecretKeyFile)
+		if err != nil {
+			return nil, "", fmt.Errorf("app: MMC_SECRET_KEY_FILE: %w (create one with: openssl rand -hex 32 > %s)", err, cfg.SecretKeyFile)
+		}
+		return box, "", nil
 	}
 	path := cfg.Database + ".key"
-	b, err := os.ReadFile(path)
-	if os.IsNotExist(err) {
+	_, statErr := os.Stat(path)
+	if !sandboxOnly && statErr != nil {
+		return nil, "", fmt.Errorf("app: MMC_SECRET_KEY (or MMC_SECRET_KEY_FILE) is required when the sandbox is not the only Graph API (MMC_SANDBOX=%s): set it to 32 random bytes, e.g. the output of: openssl rand -hex 32", cfg.Sandbox)
+	}
+	if os.IsNotExist(statErr) {
 		key := make([]byte, 32)
 		if _, err := rand.Read(key); err != nil {
-			return nil, fmt.Errorf("app: generate key: %w", err)
+			return nil, "", fmt.Errorf("app: generate key: %w", err)
 		}
 		if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
-			return nil, fmt.Errorf("app: key folder: %w", err)
+			return nil, "", fmt.Errorf("app: key folder: %w", err)
 		}
-		if err := os.WriteFile(path, []byte(hex.EncodeToString(key)), 0o600); err != nil {
-			return nil, fmt.Errorf("app: write %s: %w", path, err)
+		if err := writeNew(path, []byte(hex.EncodeToString(key))); err != nil {
+			return nil, "", fmt.Errorf("app: write %s: %w", path, err)
 		}
-		log.Warn("MMC_SECRET_KEY is not set: sandbox tokens are sealed with a key kept in a file; real connections need MMC_SECRET_KEY", "file", path)
-		return secrets.NewBox(key)
+		log.Warn("MMC_SECRET_KEY is not set: sandbox tokens are sealed with a key kept in a file; real connections need MMC_SECRET_KEY or MMC_SECRET_KEY_FILE", "file", path)
+		box, err := secrets.NewBox(key)
+		return box, path, err
 	}
+	box, err := readKeyFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("app: read %s: %w", path, err)
+		return nil, "", fmt.Errorf("app: %w", err)
+	}
+	if !sandboxOnly {
+		log.Warn("real WABA connections are sealed with the sandbox's key file: keep it, and set MMC_SECRET_KEY_FILE to it (or MMC_SECRET_KEY to its contents) so that more can be added", "file", path)
+	}
+	return box, path, nil
+}
+
+// readKeyFile opens a box with the key written in path (hex or base64).
+func readKeyFile(path string) (*secrets.Box, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
 	}
 	key, err := config.DecodeKey(string(b))
 	if err != nil {
-		return nil, fmt.Errorf("app: key file %s: %w", path, err)
+		return nil, fmt.Errorf("key file %s: %w", path, err)
 	}
 	return secrets.NewBox(key)
 }

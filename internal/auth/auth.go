@@ -11,10 +11,12 @@ import (
 	"fmt"
 	"math"
 	"net/mail"
+	"runtime"
 	"strings"
 	"time"
 
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 
 	"mmconsole/internal/database"
 	"mmconsole/models"
@@ -22,19 +24,32 @@ import (
 
 // Options tune the service; zero values get the defaults in brackets.
 type Options struct {
-	Now         func() time.Time // [time.Now]; tests move time
-	Idle        time.Duration    // a session ends after this long unused [2h]
-	Absolute    time.Duration    // a session ends this long after sign-in [24h]
-	MaxFailures int              // failed sign-ins per email or address before a lock [5]
-	FailWindow  time.Duration    // the window those failures are counted in [15m]
-	LockFor     time.Duration    // how long a lock lasts [15m]
-	InviteTTL   time.Duration    // how long an invite link works [7 days]
+	Now      func() time.Time // [time.Now]; tests move time
+	Idle     time.Duration    // a session ends after this long unused [2h]
+	Absolute time.Duration    // a session ends this long after sign-in [24h]
+	// MaxFailures failed sign-ins for one email from one address lock that pair [5].
+	MaxFailures int
+	// EmailMaxFailures failed sign-ins for one email from all addresses together slow that email
+	// down for every address that has not signed in as it before [50].
+	EmailMaxFailures int
+	// FailWindow: a counter starts again after this long without a failure or a lock [15m].
+	FailWindow time.Duration
+	// FirstLock is the first lock; each further failure after a lock doubles it [1m], up to
+	// MaxLock [30m].
+	FirstLock time.Duration
+	MaxLock   time.Duration
+	InviteTTL time.Duration // how long an invite link works [7 days]
+	// Hashing bounds concurrent password hashing [a pool of 2 per CPU, waiting at most 1s].
+	Hashing *HashPool
 }
 
 // Service is the users-and-sessions service.
 type Service struct {
 	db *gorm.DB
 	o  Options
+	// beforeArgon, when set (by this package's tests), runs before every argon2id computation,
+	// so tests can count them and hold them in flight.
+	beforeArgon func()
 }
 
 // New builds the service.
@@ -51,14 +66,23 @@ func New(db *gorm.DB, o Options) *Service {
 	if o.MaxFailures <= 0 {
 		o.MaxFailures = 5
 	}
+	if o.EmailMaxFailures <= 0 {
+		o.EmailMaxFailures = 50
+	}
 	if o.FailWindow <= 0 {
 		o.FailWindow = 15 * time.Minute
 	}
-	if o.LockFor <= 0 {
-		o.LockFor = 15 * time.Minute
+	if o.FirstLock <= 0 {
+		o.FirstLock = time.Minute
+	}
+	if o.MaxLock < o.FirstLock {
+		o.MaxLock = max(30*time.Minute, o.FirstLock)
 	}
 	if o.InviteTTL <= 0 {
 		o.InviteTTL = 7 * 24 * time.Hour
+	}
+	if o.Hashing == nil {
+		o.Hashing = NewHashPool(2*runtime.NumCPU(), time.Second)
 	}
 	return &Service{db: db, o: o}
 }
@@ -67,6 +91,14 @@ func New(db *gorm.DB, o Options) *Service {
 func Migrations() []database.Migration {
 	return []database.Migration{
 		database.AutoMigrateStep("0003_auth", &models.Session{}, &models.Invite{}, &models.SignInThrottle{}),
+		// Counters become per (email, address) and per email; the old per-address rows would
+		// lock everyone behind one proxy, so they go.
+		{ID: "0040_signin_pairs", Up: func(tx *gorm.DB) error {
+			if err := tx.AutoMigrate(&models.SignInThrottle{}); err != nil {
+				return err
+			}
+			return tx.Where("subject LIKE ?", "ip:%").Delete(&models.SignInThrottle{}).Error
+		}},
 	}
 }
 
@@ -80,8 +112,12 @@ var (
 	ErrNoSession = errors.New("auth: no valid session")
 )
 
-// LockedError says sign-in is refused until Until because of too many failures.
-type LockedError struct{ Until, Now time.Time }
+// LockedError says sign-in is refused until Until because of too many failures: for this email
+// from this address, or (Email) for this email from any address it has not signed in from.
+type LockedError struct {
+	Until, Now time.Time
+	Email      bool
+}
 
 func (e *LockedError) Error() string {
 	mins := int(math.Ceil(e.Until.Sub(e.Now).Minutes()))
@@ -92,13 +128,38 @@ func (e *LockedError) Error() string {
 	if mins == 1 {
 		unit = "minute"
 	}
-	return fmt.Sprintf("Too many failed sign-ins from this email or address. Sign-in is locked; try again in %d %s.", mins, unit)
+	if e.Email {
+		return fmt.Sprintf("Too many failed sign-ins for this email. Sign-in from a new address is paused; try again in %d %s, or from an address you signed in from before.", mins, unit)
+	}
+	return fmt.Sprintf("Too many failed sign-ins for this email from your address. Sign-in is locked; try again in %d %s.", mins, unit)
 }
 
 // UserFacing lets the central error handler show the message as it is.
 func (e *LockedError) UserFacing() (int, string, string) {
 	return 429, "Sign-in locked", e.Error()
 }
+
+// RetryAfterSeconds is the Retry-After header value.
+func (e *LockedError) RetryAfterSeconds() int { return ceilSeconds(e.Until.Sub(e.Now)) }
+
+// UnavailableError says the sign-in could not be checked because the database did not answer
+// (busy, locked, gone). The attempt is refused, never let through, and nothing was recorded.
+type UnavailableError struct{ Err error }
+
+func (e *UnavailableError) Error() string {
+	return "Sign-in could not be checked just now. Nothing was changed; try again in a few seconds."
+}
+
+// Unwrap gives the database error, for the log.
+func (e *UnavailableError) Unwrap() error { return e.Err }
+
+// UserFacing lets the central error handler show the message as it is.
+func (e *UnavailableError) UserFacing() (int, string, string) {
+	return 503, "Try again", e.Error()
+}
+
+// RetryAfterSeconds is the Retry-After header value.
+func (e *UnavailableError) RetryAfterSeconds() int { return 5 }
 
 // refusedError is an action a user may not take on themselves.
 type refusedError string
@@ -127,34 +188,39 @@ func NormalizeEmail(s string) string { return strings.ToLower(strings.TrimSpace(
 
 // SignIn checks email and password from client address ip and, when they match an enabled user
 // that is not locked out, opens a session and returns its token (for the cookie only).
+//
+// The attempt is counted before the password is checked (reserve) and released when it was
+// right, so parallel guesses cannot all pass a check made before any of them was recorded. Every
+// attempt that reaches the check costs exactly one argon2id computation, whoever the email
+// belongs to.
 func (s *Service) SignIn(ctx context.Context, email, password, ip string) (string, models.User, error) {
 	email = NormalizeEmail(email)
-	keys := []string{"email:" + email, "ip:" + ip}
-	if err := s.locked(ctx, keys); err != nil {
+	release, err := s.o.Hashing.Acquire(ctx)
+	if err != nil {
+		return "", models.User{}, err
+	}
+	defer release()
+	res, err := s.reserve(ctx, email, ip)
+	if err != nil {
 		return "", models.User{}, err
 	}
 	var u models.User
-	err := s.db.WithContext(ctx).Where("email = ?", email).First(&u).Error
+	err = s.db.WithContext(ctx).Where("email = ?", email).First(&u).Error
 	if err != nil && !errors.Is(err, gorm.ErrRecordNotFound) {
-		return "", models.User{}, fmt.Errorf("auth: sign in: %w", err)
+		return "", models.User{}, &UnavailableError{Err: fmt.Errorf("auth: sign in: %w", err)}
 	}
-	hash := u.PasswordHash
-	if u.ID == 0 {
-		hash = dummyHash
-	}
-	if !checkPassword(hash, password) || u.ID == 0 {
-		if err := s.fail(ctx, keys); err != nil {
-			return "", models.User{}, err
+	// An unknown email is checked against dummyHash (via the empty hash): same work, no match.
+	if !s.checkPassword(u.PasswordHash, password) || u.ID == 0 {
+		if res.lockedNow != nil {
+			return "", models.User{}, res.lockedNow
 		}
 		return "", models.User{}, ErrBadCredentials
 	}
 	if u.Disabled {
 		return "", u, ErrDisabled
 	}
-	// A correct password clears the email's counter; the address's stays, so one good account
-	// cannot be used to reset the count while guessing others.
-	if err := s.db.WithContext(ctx).Where("subject = ?", keys[0]).Delete(&models.SignInThrottle{}).Error; err != nil {
-		return "", u, fmt.Errorf("auth: sign in: %w", err)
+	if err := s.succeeded(ctx, email, ip, res.emailCounted); err != nil {
+		return "", u, err
 	}
 	token, err := s.openSession(ctx, u.ID, ip)
 	if err != nil {
@@ -168,52 +234,157 @@ func (s *Service) SignIn(ctx context.Context, email, password, ip string) (strin
 	return token, u, nil
 }
 
-func (s *Service) locked(ctx context.Context, keys []string) error {
-	var rows []models.SignInThrottle
-	if err := s.db.WithContext(ctx).Where("subject IN ?", keys).Find(&rows).Error; err != nil {
-		return fmt.Errorf("auth: throttle: %w", err)
+// checkPassword is the package's checkPassword (one argon2id computation), seen by tests.
+func (s *Service) checkPassword(encoded, pw string) bool {
+	if s.beforeArgon != nil {
+		s.beforeArgon()
 	}
-	now := s.now()
-	for _, r := range rows {
-		if r.LockedUntil != nil && r.LockedUntil.After(now) {
-			return &LockedError{Until: *r.LockedUntil, Now: now}
-		}
-	}
-	return nil
+	return checkPassword(encoded, pw)
 }
 
-// fail counts one failure for each key; it returns a LockedError when this failure locks one.
-func (s *Service) fail(ctx context.Context, keys []string) error {
+// hashPassword hashes pw in a slot of the hashing pool.
+func (s *Service) hashPassword(ctx context.Context, pw string) (string, error) {
+	release, err := s.o.Hashing.Acquire(ctx)
+	if err != nil {
+		return "", err
+	}
+	defer release()
+	if s.beforeArgon != nil {
+		s.beforeArgon()
+	}
+	return hashPassword(pw)
+}
+
+// throttle subjects: one counter per (email, address) and one per email.
+func throttleSubjects(email, ip string) (pair, mail string) {
+	if len(email) > 254 { // longer than any address a user can have; keep the key short
+		email = "#" + hashToken(email)
+	}
+	return "pair:" + email + "|" + ip, "email:" + email
+}
+
+// reservation is one counted attempt.
+type reservation struct {
+	lockedNow    *LockedError // the lock this attempt set, shown if the password is wrong
+	emailCounted bool         // the attempt also counts toward the per-email ceiling
+}
+
+// reserve counts one attempt for (email, ip) and for email in one short write transaction, before
+// the password is checked. It refuses with a LockedError while the pair is locked, or while the
+// email is and ip has never signed in as it. A pair that has signed in before (Trusted) counts
+// only toward its own limit: its typos are the owner's. When this attempt reaches a limit it sets
+// the lock. A database error refuses the attempt (UnavailableError) and records nothing.
+func (s *Service) reserve(ctx context.Context, email, ip string) (res reservation, err error) {
 	now := s.now()
-	var lock *LockedError
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		for _, k := range keys {
-			var r models.SignInThrottle
-			err := tx.Where("subject = ?", k).First(&r).Error
-			isNew := errors.Is(err, gorm.ErrRecordNotFound)
-			if err != nil && !isNew {
-				return err
-			}
-			if isNew || now.Sub(r.WindowStart) >= s.o.FailWindow || (r.LockedUntil != nil && !r.LockedUntil.After(now)) {
-				r = models.SignInThrottle{Subject: k, WindowStart: now}
-			}
-			r.Failures++
-			if r.Failures >= s.o.MaxFailures {
-				until := now.Add(s.o.LockFor)
-				r.LockedUntil = &until
-				lock = &LockedError{Until: until, Now: now}
-			}
-			if err := tx.Save(&r).Error; err != nil {
-				return err
+	pairKey, mailKey := throttleSubjects(email, ip)
+	var refused *LockedError
+	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var rows []models.SignInThrottle
+		if err := tx.Where("subject IN ?", []string{pairKey, mailKey}).Find(&rows).Error; err != nil {
+			return err
+		}
+		pair := models.SignInThrottle{Subject: pairKey, WindowStart: now}
+		mail := models.SignInThrottle{Subject: mailKey, WindowStart: now}
+		for _, r := range rows {
+			if r.Subject == pairKey {
+				pair = r
+			} else {
+				mail = r
 			}
 		}
-		return nil
+		s.expire(&pair, now)
+		s.expire(&mail, now)
+		if pair.LockedUntil != nil {
+			refused = &LockedError{Until: *pair.LockedUntil, Now: now}
+			return nil
+		}
+		if mail.LockedUntil != nil && !pair.Trusted {
+			refused = &LockedError{Until: *mail.LockedUntil, Now: now, Email: true}
+			return nil
+		}
+		pair.Failures++
+		pair.LastFailureAt = &now
+		if pair.Failures >= s.o.MaxFailures {
+			until := now.Add(s.lockFor(pair.Failures - s.o.MaxFailures))
+			pair.LockedUntil = &until
+			res.lockedNow = &LockedError{Until: until, Now: now}
+		}
+		rows = []models.SignInThrottle{pair}
+		if !pair.Trusted {
+			res.emailCounted = true
+			mail.Failures++
+			mail.LastFailureAt = &now
+			if mail.Failures >= s.o.EmailMaxFailures {
+				until := now.Add(s.lockFor(mail.Failures - s.o.EmailMaxFailures))
+				mail.LockedUntil = &until
+				if res.lockedNow == nil {
+					res.lockedNow = &LockedError{Until: until, Now: now, Email: true}
+				}
+			}
+			rows = append(rows, mail)
+		}
+		return tx.Clauses(clause.OnConflict{UpdateAll: true}).Create(&rows).Error
 	})
 	if err != nil {
-		return fmt.Errorf("auth: throttle: %w", err)
+		return reservation{}, &UnavailableError{Err: fmt.Errorf("auth: reserve sign-in attempt: %w", err)}
 	}
-	if lock != nil {
-		return lock
+	if refused != nil {
+		return reservation{}, refused
+	}
+	return res, nil
+}
+
+// expire clears a lock that has ended and, once FailWindow has passed since the later of the last
+// failure and the end of the last lock, the counter too.
+func (s *Service) expire(r *models.SignInThrottle, now time.Time) {
+	last := r.WindowStart
+	if r.LastFailureAt != nil {
+		last = *r.LastFailureAt
+	}
+	if r.LockedUntil != nil {
+		if r.LockedUntil.After(now) {
+			return
+		}
+		last = *r.LockedUntil
+		r.LockedUntil = nil
+	}
+	if now.Sub(last) >= s.o.FailWindow {
+		r.Failures, r.WindowStart = 0, now
+	}
+}
+
+// lockFor is the lock after the k-th failure beyond a limit: FirstLock doubled k times, at most
+// MaxLock.
+func (s *Service) lockFor(k int) time.Duration {
+	d := s.o.FirstLock
+	for range k {
+		if d >= s.o.MaxLock {
+			break
+		}
+		d *= 2
+	}
+	return min(d, s.o.MaxLock)
+}
+
+// succeeded releases the attempt reserve counted: the pair starts again and is remembered as an
+// address this email signs in from (which the per-email limit does not pause), and the email's
+// counter gives back the one attempt if it was counted there.
+func (s *Service) succeeded(ctx context.Context, email, ip string, emailCounted bool) error {
+	pairKey, mailKey := throttleSubjects(email, ip)
+	now := s.now()
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := tx.Model(&models.SignInThrottle{}).Where("subject = ?", pairKey).
+			Updates(map[string]any{"failures": 0, "locked_until": nil, "trusted": true, "window_start": now}).Error; err != nil {
+			return err
+		}
+		if !emailCounted {
+			return nil
+		}
+		return tx.Model(&models.SignInThrottle{}).Where("subject = ? AND failures > 0", mailKey).
+			Update("failures", gorm.Expr("failures - 1")).Error
+	})
+	if err != nil {
+		return &UnavailableError{Err: fmt.Errorf("auth: release sign-in attempt: %w", err)}
 	}
 	return nil
 }
@@ -287,8 +458,14 @@ func (s *Service) ChangePassword(ctx context.Context, userID, keepSession uint, 
 	if err := s.db.WithContext(ctx).First(&u, userID).Error; err != nil {
 		return fmt.Errorf("auth: change password: %w", err)
 	}
+	release, err := s.o.Hashing.Acquire(ctx)
+	if err != nil {
+		return err
+	}
+	ok := s.checkPassword(u.PasswordHash, current)
+	release()
 	ve := &models.ValidationError{}
-	if !checkPassword(u.PasswordHash, current) {
+	if !ok {
 		ve.Add("current", "This is not your current password.")
 	}
 	if msg := passwordProblem(next); msg != "" {
@@ -299,7 +476,7 @@ func (s *Service) ChangePassword(ctx context.Context, userID, keepSession uint, 
 	if err := ve.OrNil(); err != nil {
 		return err
 	}
-	hash, err := hashPassword(next)
+	hash, err := s.hashPassword(ctx, next)
 	if err != nil {
 		return err
 	}

@@ -36,31 +36,48 @@ func hashPassword(pw string) (string, error) {
 		b64.EncodeToString(salt), b64.EncodeToString(key)), nil
 }
 
-// checkPassword compares pw with an encoded hash in constant time. An empty or malformed hash
-// (an invited user who has not set a password yet) never matches.
-func checkPassword(encoded, pw string) bool {
-	parts := strings.Split(encoded, "$")
-	if len(parts) != 6 || parts[1] != "argon2id" {
-		return false
-	}
-	var m uint32
-	var t uint32
-	var p uint8
-	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &m, &t, &p); err != nil {
-		return false
-	}
-	b64 := base64.RawStdEncoding
-	salt, err1 := b64.DecodeString(parts[4])
-	want, err2 := b64.DecodeString(parts[5])
-	if err1 != nil || err2 != nil || len(want) == 0 {
-		return false
-	}
-	got := argon2.IDKey([]byte(pw), salt, t, m, p, uint32(len(want)))
-	return subtle.ConstantTimeCompare(got, want) == 1
+// argonHash is a decoded PHC-style argon2id string.
+type argonHash struct {
+	m, t      uint32
+	p         uint8
+	salt, key []byte
 }
 
-// dummyHash is checked against when the email is unknown, so an unknown address takes as long
-// to refuse as a wrong password and response times do not reveal which emails exist.
+// parseHash decodes an encoded hash; ok is false for an empty or malformed one (an invited user
+// who has not set a password yet).
+func parseHash(encoded string) (h argonHash, ok bool) {
+	parts := strings.Split(encoded, "$")
+	if len(parts) != 6 || parts[1] != "argon2id" {
+		return h, false
+	}
+	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &h.m, &h.t, &h.p); err != nil {
+		return h, false
+	}
+	b64 := base64.RawStdEncoding
+	var err1, err2 error
+	h.salt, err1 = b64.DecodeString(parts[4])
+	h.key, err2 = b64.DecodeString(parts[5])
+	if err1 != nil || err2 != nil || len(h.key) == 0 || h.m == 0 || h.t == 0 || h.p == 0 {
+		return h, false
+	}
+	return h, true
+}
+
+// checkPassword compares pw with an encoded hash in constant time. An empty or malformed hash
+// never matches, but still costs one argon2id computation (of dummyHash), so that an invited
+// user without a password answers as slowly as anyone else.
+func checkPassword(encoded, pw string) bool {
+	h, ok := parseHash(encoded)
+	if !ok {
+		h, _ = parseHash(dummyHash)
+	}
+	got := argon2.IDKey([]byte(pw), h.salt, h.t, h.m, h.p, uint32(len(h.key)))
+	return subtle.ConstantTimeCompare(got, h.key) == 1 && ok
+}
+
+// dummyHash is checked against when the email is unknown or its user has no password, so such a
+// sign-in takes as long to refuse as a wrong password and response times do not reveal which
+// emails exist or are invited. Its parameters are the ones hashPassword uses (a test checks).
 const dummyHash = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0c2FsdA$3q0b7l0bJ7m0q8bS3w1nq8QmB2O7F4h2c9o1a6y0bmE"
 
 // newToken returns a random 32-byte token, URL-safe.

@@ -37,7 +37,7 @@ func (s *Service) Setup(ctx context.Context, email, name, password, confirm stri
 	if err := ve.OrNil(); err != nil {
 		return models.User{}, err
 	}
-	hash, err := hashPassword(password)
+	hash, err := s.hashPassword(ctx, password)
 	if err != nil {
 		return models.User{}, err
 	}
@@ -101,7 +101,7 @@ func (s *Service) EnsureDemo(ctx context.Context, accountID uint) ([]DemoUser, e
 		return nil, err
 	}
 	pw = pw[:20] // long enough, short enough to type
-	hash, err := hashPassword(pw)
+	hash, err := s.hashPassword(ctx, pw)
 	if err != nil {
 		return nil, err
 	}
@@ -238,7 +238,7 @@ func (s *Service) AcceptInvite(ctx context.Context, token, password, confirm str
 	if err := ve.OrNil(); err != nil {
 		return models.User{}, err
 	}
-	hash, err := hashPassword(password)
+	hash, err := s.hashPassword(ctx, password)
 	if err != nil {
 		return models.User{}, err
 	}

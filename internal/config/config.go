@@ -12,9 +12,11 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"reflect"
+	"runtime"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -28,6 +30,8 @@ type Config struct {
 	Addr            string        `env:"MMC_ADDR" default:"127.0.0.1:8080" help:"address the dashboard listens on (host:port)"`
 	BaseURL         string        `env:"MMC_BASE_URL" default:"" help:"public URL of the dashboard (used in invite links and the sandbox webhook callback); empty = http://<addr>"`
 	Database        string        `env:"MMC_DATABASE" default:"./mmconsole.db" help:"SQLite database file (created if missing)"`
+	TrustedProxies  string        `env:"MMC_TRUSTED_PROXIES" default:"" help:"comma-separated IPs or CIDRs of reverse proxies whose client-address header is believed; empty = the header is ignored and the client is the TCP peer"`
+	ProxyHeader     string        `env:"MMC_PROXY_HEADER" default:"X-Forwarded-For" help:"header a trusted proxy puts the client address in (X-Forwarded-For: the right-most address that is not a trusted proxy)"`
 	LogFormat       string        `env:"MMC_LOG_FORMAT" default:"text" help:"log format: text or json"`
 	LogLevel        string        `env:"MMC_LOG_LEVEL" default:"info" help:"log level: debug, info, warn or error"`
 	ShutdownTimeout time.Duration `env:"MMC_SHUTDOWN_TIMEOUT" default:"10s" help:"how long in-flight requests may take to finish on SIGINT/SIGTERM"`
@@ -40,15 +44,17 @@ type Config struct {
 	SandboxEventDelay   time.Duration `env:"MMC_SANDBOX_EVENT_DELAY" default:"2s" help:"sandbox: delay between a send's sent, delivered and read webhooks"`
 	SandboxApproveAfter time.Duration `env:"MMC_SANDBOX_APPROVE_AFTER" default:"20s" help:"sandbox: how long a newly created template stays PENDING before it is approved"`
 
-	AppSecret   string `env:"MMC_APP_SECRET" default:"" secret:"true" help:"Meta app secret: verifies X-Hub-Signature-256 on webhooks; empty in sandbox mode = a random secret per run"`
-	VerifyToken string `env:"MMC_VERIFY_TOKEN" default:"" secret:"true" help:"token Meta echoes in the webhook verification handshake; empty = handshake always refused"`
-	SecretKey   string `env:"MMC_SECRET_KEY" default:"" secret:"true" help:"32-byte key (hex or base64) encrypting access tokens at rest; required unless the sandbox is the only Graph API"`
+	AppSecret     string `env:"MMC_APP_SECRET" default:"" secret:"true" help:"Meta app secret: verifies X-Hub-Signature-256 on webhooks; empty in sandbox mode = a random secret per run"`
+	VerifyToken   string `env:"MMC_VERIFY_TOKEN" default:"" secret:"true" help:"token Meta echoes in the webhook verification handshake; empty = handshake always refused"`
+	SecretKey     string `env:"MMC_SECRET_KEY" default:"" secret:"true" help:"32-byte key (hex or base64) encrypting access tokens at rest; required unless the sandbox is the only Graph API"`
+	SecretKeyFile string `env:"MMC_SECRET_KEY_FILE" default:"" help:"file holding the MMC_SECRET_KEY value instead (e.g. the <database>.key file the sandbox made, to keep using it); the file must exist"`
 
 	AdminEmail    string `env:"MMC_ADMIN_EMAIL" default:"" help:"first run: create this admin when no user exists"`
 	AdminPassword string `env:"MMC_ADMIN_PASSWORD" default:"" secret:"true" help:"first run: password of MMC_ADMIN_EMAIL (at least 12 characters)"`
 
 	SessionIdle     time.Duration `env:"MMC_SESSION_IDLE" default:"2h" help:"a session ends after this long without a request"`
 	SessionAbsolute time.Duration `env:"MMC_SESSION_ABSOLUTE" default:"24h" help:"a session ends this long after sign-in, whatever its use"`
+	HashWorkers     int           `env:"MMC_HASH_WORKERS" default:"0" help:"password hashes (sign-in, setup, invite, password change) computed at once; more wait up to 1s, then get 429; 0 = 2 per CPU"`
 
 	TemplateRefresh     time.Duration `env:"MMC_TEMPLATE_REFRESH" default:"15m" help:"how often the template catalog is re-read from the Graph API (0 = only at start and on demand)"`
 	OptimizationDefault string        `env:"MMC_OPTIMIZATION_DEFAULT" default:"OPT_OUT" help:"what a creative optimization is when neither the template nor the WABA sets it (Meta documents no precedence): OPT_OUT or OPT_IN"`
@@ -202,6 +208,9 @@ func (c Config) Validate() error {
 			return &FieldError{"MMC_SECRET_KEY", "****", err.Error()}
 		}
 	}
+	if c.SecretKey != "" && c.SecretKeyFile != "" {
+		return &FieldError{"MMC_SECRET_KEY_FILE", c.SecretKeyFile, "empty when MMC_SECRET_KEY is set (use one of them)"}
+	}
 	if (c.AdminEmail == "") != (c.AdminPassword == "") {
 		return &FieldError{"MMC_ADMIN_EMAIL", c.AdminEmail, "set together with MMC_ADMIN_PASSWORD, or leave both empty"}
 	}
@@ -210,6 +219,15 @@ func (c Config) Validate() error {
 	}
 	if c.AdminPassword != "" && len(c.AdminPassword) < 12 {
 		return &FieldError{"MMC_ADMIN_PASSWORD", "****", "at least 12 characters"}
+	}
+	if _, err := c.TrustedProxyList(); err != nil {
+		return &FieldError{"MMC_TRUSTED_PROXIES", c.TrustedProxies, err.Error()}
+	}
+	if !validHeaderName(c.ProxyHeader) {
+		return &FieldError{"MMC_PROXY_HEADER", c.ProxyHeader, "a header name such as X-Forwarded-For or X-Real-IP"}
+	}
+	if c.HashWorkers < 0 || c.HashWorkers > 1024 {
+		return &FieldError{"MMC_HASH_WORKERS", strconv.Itoa(c.HashWorkers), "0 (2 per CPU) or a number from 1 to 1024"}
 	}
 	if c.SessionIdle <= 0 || c.SessionAbsolute <= 0 || c.SessionIdle > c.SessionAbsolute {
 		return &FieldError{"MMC_SESSION_IDLE", c.SessionIdle.String(), "a positive duration no longer than MMC_SESSION_ABSOLUTE"}
@@ -236,6 +254,47 @@ func validVersion(v string) bool {
 	_, err1 := strconv.Atoi(major)
 	_, err2 := strconv.Atoi(minor)
 	return err1 == nil && err2 == nil
+}
+
+// TrustedProxyList parses MMC_TRUSTED_PROXIES into CIDRs (a bare IP becomes a /32 or /128).
+func (c Config) TrustedProxyList() ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, item := range strings.Split(c.TrustedProxies, ",") {
+		item = strings.TrimSpace(item)
+		if item == "" {
+			continue
+		}
+		if p, err := netip.ParsePrefix(item); err == nil {
+			out = append(out, p.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(item)
+		if err != nil {
+			return nil, fmt.Errorf("%q is not an IP or CIDR; use a comma-separated list such as 10.0.0.0/8,192.0.2.7", item)
+		}
+		out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
+	}
+	return out, nil
+}
+
+// HashWorkerCount is MMC_HASH_WORKERS with 0 resolved to 2 per CPU.
+func (c Config) HashWorkerCount() int {
+	if c.HashWorkers > 0 {
+		return c.HashWorkers
+	}
+	return 2 * runtime.NumCPU()
+}
+
+func validHeaderName(h string) bool {
+	if h == "" {
+		return false
+	}
+	for _, r := range h {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-') {
+			return false
+		}
+	}
+	return true
 }
 
 // PublicURL is the URL people and Meta reach the dashboard at.

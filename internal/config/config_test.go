@@ -58,6 +58,9 @@ func TestInvalidValuesNameTheSetting(t *testing.T) {
 		{map[string]string{"MMC_TEMPLATE_REFRESH": "1s"}, "MMC_TEMPLATE_REFRESH"},
 		{map[string]string{"MMC_WEBHOOK_MAX_BODY": "lots"}, "MMC_WEBHOOK_MAX_BODY"},
 		{map[string]string{"MMC_WEBHOOK_MAX_BODY": "10"}, "MMC_WEBHOOK_MAX_BODY"},
+		{map[string]string{"MMC_TRUSTED_PROXIES": "10.0.0.0/8,proxy.local"}, "MMC_TRUSTED_PROXIES"},
+		{map[string]string{"MMC_PROXY_HEADER": "X Forwarded"}, "MMC_PROXY_HEADER"},
+		{map[string]string{"MMC_HASH_WORKERS": "-1"}, "MMC_HASH_WORKERS"},
 		{map[string]string{"MMC_BASE_URL": "example.com"}, "MMC_BASE_URL"},
 	}
 	for _, tc := range cases {
@@ -117,5 +120,19 @@ func TestDecodeKey(t *testing.T) {
 	}
 	if _, err := DecodeKey(strings.Repeat("0f", 16)); err == nil {
 		t.Error("a 16-byte key must be refused")
+	}
+}
+
+func TestTrustedProxiesParseIPsAndCIDRs(t *testing.T) {
+	cfg, err := Load(nil, env(map[string]string{"MMC_TRUSTED_PROXIES": " 10.1.2.3/8 , 192.0.2.7,::1"}), &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := cfg.TrustedProxyList()
+	if err != nil || len(got) != 3 || got[0].String() != "10.0.0.0/8" || got[1].String() != "192.0.2.7/32" || got[2].String() != "::1/128" {
+		t.Fatalf("TrustedProxyList = %v %v", got, err)
+	}
+	if cfg.ProxyHeader != "X-Forwarded-For" || cfg.HashWorkerCount() < 2 {
+		t.Fatalf("defaults: header %q, hash workers %d", cfg.ProxyHeader, cfg.HashWorkerCount())
 	}
 }
