@@ -77,6 +77,11 @@ func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	cfg := testConfig(t)
 	cfg.GraphBaseURL = graphStub(t).URL
+	// The operator keeps the key file (MMC_SECRET_KEY_FILE), so admins may add real connections.
+	cfg.SecretKeyFile = cfg.Database + ".key"
+	if err := os.WriteFile(cfg.SecretKeyFile, []byte(strings.Repeat("5e", 32)), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	now := time.Now().UTC()
 	f := &fixture{t: t, now: &now, logs: &bytes.Buffer{}, sessions: map[string]*http.Cookie{}, csrf: map[string]string{}}
 	a, err := build(context.Background(), cfg, NewLogger(cfg, f.logs), func() time.Time { return *f.now })
