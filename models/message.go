@@ -39,20 +39,23 @@ func StatusRank(status string) int {
 // DefaultMarketingTTL is Meta's time-to-live of a marketing message when none is set.
 const DefaultMarketingTTL = 30 * 24 * time.Hour
 
-// Message is the latest known state of one outbound message (keyed by its wamid). Two writers
+// Message is the latest known state of one outbound message (keyed by its wamid). It is read by
+// wamid, by template name (the log's template filter) and by phone, route and send time (click
+// attribution), and indexed for those only: there is a row per message sent, so every index
+// costs on each. Two writers
 // fill it, in either order: the composer INSERTs it when Meta accepts a send (template, TTL,
 // send request, accepted_at), and the webhook ingest upserts it from status webhooks (status,
 // route, pricing, errors, timestamps). Each side only sets the columns it owns, so neither
 // order loses anything.
 type Message struct {
-	WAMID            string  `gorm:"column:wamid;primaryKey"`
-	AccountID        *uint   `gorm:"index"`
-	WABAID           string  `gorm:"column:waba_id;not null;default:'';index"`
+	WAMID            string `gorm:"column:wamid;primaryKey"`
+	AccountID        *uint
+	WABAID           string  `gorm:"column:waba_id;not null;default:''"`
 	PhoneNumberID    string  `gorm:"not null;default:'';index:idx_messages_phone_sent,priority:1"`
-	Recipient        string  `gorm:"not null;default:'';index"`
+	Recipient        string  `gorm:"not null;default:''"`
 	TemplateName     *string `gorm:"index"`
 	TemplateLanguage *string
-	Status           string `gorm:"not null;default:'';index"`
+	Status           string `gorm:"not null;default:''"`
 	StatusRank       int    `gorm:"not null;default:0"`
 	Route            string `gorm:"not null;default:'unknown';index:idx_messages_phone_sent,priority:2"`
 	PricingCategory  string `gorm:"not null;default:''"`

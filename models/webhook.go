@@ -3,13 +3,16 @@ package models
 import "time"
 
 // WebhookDelivery is one signed POST Meta made to the webhook endpoint, kept raw so nothing Meta
-// sends is lost, even when it cannot be parsed.
+// sends is lost, even when it cannot be parsed. The body is stored once, zstd-compressed in
+// BodyZstd (Body is then empty in the table, and filled when a delivery is read); its events
+// point into it for their raw JSON.
 type WebhookDelivery struct {
 	ID             uint      `gorm:"primaryKey"`
 	ReceivedAt     time.Time `gorm:"not null;index"`
 	RemoteAddr     string    `gorm:"not null;default:''"`
 	BodySize       int       `gorm:"not null"`
-	Body           string    `gorm:"not null"`
+	Body           string    `gorm:"not null;default:''"`
+	BodyZstd       []byte    `gorm:"column:body_zstd"`
 	EventCount     int       `gorm:"not null;default:0"`
 	DuplicateCount int       `gorm:"not null;default:0"`
 	ParseError     string    `gorm:"not null;default:''"`
@@ -33,13 +36,15 @@ const (
 )
 
 // WebhookEvent is one update parsed from a delivery: a status, an inbound message, a click, a
-// template change… Each carries its own raw JSON; DedupeKey is unique, so a redelivered event is
-// stored once. AccountID is the account owning the WABA (nil when nobody connected it: staff
-// only).
+// template change… Its raw JSON is the part RawAt/RawLen of its delivery's body (Raw holds it
+// only when it could not be found there, and is filled when one event is read); DedupeHash is
+// unique, so a redelivered event is stored once. AccountID is the account owning the WABA (nil
+// when nobody connected it: staff only). The log's indexes are made by the migrations, not
+// by tags: they are shaped by its filters (see internal/webhook).
 type WebhookEvent struct {
-	ID               uint      `gorm:"primaryKey;index:idx_wh_events_received,priority:2"`
-	DeliveryID       uint      `gorm:"not null;index"`
-	ReceivedAt       time.Time `gorm:"not null;index:idx_wh_events_received,priority:1"`
+	ID               uint      `gorm:"primaryKey"`
+	DeliveryID       uint      `gorm:"not null"`
+	ReceivedAt       time.Time `gorm:"not null"`
 	AccountID        *uint
 	WABAID           string `gorm:"column:waba_id;not null;default:''"`
 	PhoneNumberID    string `gorm:"not null;default:''"`
@@ -57,8 +62,10 @@ type WebhookEvent struct {
 	TemplateLanguage string `gorm:"not null;default:''"`
 	Detail           string `gorm:"not null;default:''"` // one line for the log: reason, category change, click component…
 	OccurredAt       *time.Time
-	DedupeKey        string `gorm:"not null;uniqueIndex"`
-	Raw              string `gorm:"not null"`
+	DedupeHash       []byte `gorm:"not null"` // 16 bytes of SHA-256 of the parser's dedupe key
+	RawAt            *int   // byte offset of the raw JSON in the delivery's body; nil: in Raw
+	RawLen           int    `gorm:"not null;default:0"`
+	Raw              string `gorm:"not null;default:''"`
 }
 
 // WebhookRejection is a POST refused before processing (bad or missing signature, too large).

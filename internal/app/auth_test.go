@@ -142,7 +142,7 @@ func (f *fixture) areaObjects() {
 		FirstSeenAt: now, RefreshedAt: now}
 	d := models.WebhookDelivery{ReceivedAt: now, BodySize: 2, Body: "{}", EventCount: 1}
 	f.eventA = models.WebhookEvent{ReceivedAt: now, AccountID: &acct, WABAID: f.connA.WABAID, Field: "messages",
-		Kind: models.KindStatus, Status: "sent", WAMID: stubWAMID, DedupeKey: "stub-a", Raw: "{}"}
+		Kind: models.KindStatus, Status: "sent", WAMID: stubWAMID, DedupeHash: []byte("stub-a"), Raw: "{}"}
 	msg := models.Message{WAMID: stubWAMID, AccountID: &acct, WABAID: f.connA.WABAID, Status: "sent", StatusRank: 2, Route: models.RouteMMAPI}
 	f.sendA = models.TestSend{AccountID: acct, ConnectionID: f.connA.ID, WABAID: f.connA.WABAID, TemplateName: "acme_sale",
 		WAMID: stubWAMID, MessageStatus: "accepted", IdempotencyKey: "stub-key-a"}

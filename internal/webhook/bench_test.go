@@ -15,7 +15,7 @@ import (
 
 // benchSchema names the generated database; change it when the events table changes so a stale
 // cached file is not reused.
-const benchSchema = "v1"
+const benchSchema = "v2"
 
 const benchEvents = 1_000_000
 
@@ -38,7 +38,7 @@ func benchDB(b *testing.B) *Service {
 		err := db.Exec(`WITH RECURSIVE seq(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM seq WHERE n < ?)
 			INSERT INTO webhook_events (delivery_id, received_at, account_id, waba_id, phone_number_id, field, kind, status,
 				wamid, recipient, route, pricing_category, error_code, error_title, template_id, template_name,
-				template_language, detail, occurred_at, dedupe_key, raw)
+				template_language, detail, occurred_at, dedupe_hash, raw_at, raw_len, raw)
 			SELECT n, strftime('%Y-%m-%d %H:%M:%S', 1750000000 + n / 4, 'unixepoch') || '+00:00', 1 + n % 4,
 				'waba' || (n % 8), 'phone' || (n % 16), 'messages',
 				CASE WHEN n % 50 = 0 THEN 'template_status' WHEN n % 97 = 0 THEN 'click' ELSE 'status' END,
@@ -48,7 +48,7 @@ func benchDB(b *testing.B) *Service {
 				CASE WHEN n % 5 = 0 THEN 'marketing' ELSE 'marketing_lite' END,
 				CASE WHEN n % 4 = 3 THEN (CASE n % 3 WHEN 0 THEN 131049 WHEN 1 THEN 131026 ELSE 131050 END) END, '',
 				CASE WHEN n % 50 = 0 THEN 'tpl' || (n % 40) ELSE '' END,
-				CASE WHEN n % 50 = 0 THEN 'promo_' || (n % 40) ELSE '' END, '', '', NULL, 'bench:' || n, '{}'
+				CASE WHEN n % 50 = 0 THEN 'promo_' || (n % 40) ELSE '' END, '', '', NULL, CAST('bench:' || n AS BLOB), 0, 2, ''
 			FROM seq`, benchEvents).Error
 		if err != nil {
 			os.Remove(path)

@@ -47,7 +47,7 @@ func Migrations() []database.Migration {
 			}
 		}
 		return tx.AutoMigrate(&models.WebhookRefusal{})
-	}}}
+	}}, storageMigration()}
 }
 
 // Options tune the group-commit writer.
@@ -84,6 +84,7 @@ type Service struct {
 	wdb   *gorm.DB
 	stmts *stmtCache
 	kick  chan struct{}
+	codec *codec
 
 	mu     sync.RWMutex // guards closed against sends on a closed queue
 	closed bool
@@ -110,6 +111,7 @@ type Result struct {
 type job struct {
 	d      Delivery
 	parsed Parsed
+	zbody  []byte // the body, compressed
 	at     time.Time
 	res    Result
 	err    error
@@ -158,6 +160,11 @@ var ErrClosed = errors.New("webhook: shutting down")
 
 // New builds the service and starts its writer; Close drains and stops it.
 func New(db *gorm.DB, m *Metrics, o Options) *Service {
+	c, err := newCodec()
+	if err != nil {
+		// Only invalid options make these fail, and the options are constants.
+		panic(err)
+	}
 	if o.QueueSize <= 0 {
 		o.QueueSize = 4096
 	}
@@ -176,7 +183,7 @@ func New(db *gorm.DB, m *Metrics, o Options) *Service {
 	if m == nil {
 		m = NewMetrics()
 	}
-	s := &Service{db: db, m: m, log: o.Logger, now: o.Now, opts: o,
+	s := &Service{db: db, m: m, log: o.Logger, now: o.Now, opts: o, codec: c,
 		queue: make(chan *job, o.QueueSize), done: make(chan struct{})}
 	go s.run()
 	return s
@@ -191,13 +198,20 @@ func (s *Service) Close() error {
 	}
 	s.mu.Unlock()
 	<-s.done
+	s.codec.close()
 	return nil
 }
 
 // Ingest parses a verified delivery and returns once it and all its events are committed. Only
 // then may the caller acknowledge it: Meta does not resend what it got a 200 for.
 func (s *Service) Ingest(ctx context.Context, d Delivery) (Result, error) {
-	j := &job{d: d, parsed: Parse(d.Body), at: s.now(), done: make(chan struct{})}
+	j := &job{d: d, parsed: Parse(d.Body), at: s.now().Truncate(time.Millisecond), done: make(chan struct{})}
+	// Compressing and hashing here, on the request's goroutine, keeps that work off the single
+	// writer.
+	j.zbody = s.codec.enc.EncodeAll(d.Body, nil)
+	for i := range j.parsed.Events {
+		j.parsed.Events[i].dedupeHash = dedupeHash(j.parsed.Events[i].DedupeKey)
+	}
 	s.mu.RLock()
 	if s.closed {
 		s.mu.RUnlock()
@@ -294,7 +308,10 @@ func (s *Service) commitBatch(batch []*job) {
 	}
 }
 
-const eventColumns = "delivery_id, received_at, account_id, waba_id, phone_number_id, field, kind, status, wamid, recipient, route, pricing_category, error_code, error_title, template_id, template_name, template_language, detail, occurred_at, dedupe_key, raw"
+const eventColumns = "delivery_id, received_at, account_id, waba_id, phone_number_id, field, kind, status, wamid, recipient, route, pricing_category, error_code, error_title, template_id, template_name, template_language, detail, occurred_at, dedupe_hash, raw_at, raw_len, raw"
+
+// eventColumnCount is the number of eventColumns.
+const eventColumnCount = 23
 
 // stored is a newly stored event (not a duplicate) whose effects must be applied.
 type stored struct {
@@ -375,7 +392,7 @@ func (s *Service) commit(batch []*job) (err error) {
 			if j.parsed.Err != nil {
 				parseErrs[i] = truncate(j.parsed.Err.Error(), 2000)
 			}
-			if err := ins.QueryRowContext(st.ctx, j.at, j.d.RemoteAddr, len(j.d.Body), string(j.d.Body),
+			if err := ins.QueryRowContext(st.ctx, j.at, j.d.RemoteAddr, len(j.d.Body), j.zbody,
 				len(j.parsed.Events), parseErrs[i], j.d.Signer.String()).Scan(&ids[i]); err != nil {
 				return fmt.Errorf("webhook: store delivery: %w", err)
 			}
@@ -394,13 +411,13 @@ func (s *Service) commit(batch []*job) (err error) {
 			evs := j.events
 			dups := 0
 			for k := range evs {
-				eid, ok := newKeys[evs[k].DedupeKey]
+				eid, ok := newKeys[evs[k].dedupeHash]
 				if !ok {
 					dups++
 					continue
 				}
 				// The same event twice in the group: stored once, by the first delivery that has it.
-				delete(newKeys, evs[k].DedupeKey)
+				delete(newKeys, evs[k].dedupeHash)
 				fresh = append(fresh, stored{id: eid, ev: &evs[k], at: j.at, account: accountOf(owners, evs[k].WABAID)})
 				kinds[evs[k].Kind]++
 			}
@@ -515,7 +532,7 @@ func accountOf(owners map[string]uint, waba string) *uint {
 // returns the new ones' ids by dedupe key.
 func insertEvents(st *txStmts, batch []*job, ids []uint, owners map[string]uint, total int) (map[string]uint, error) {
 	newKeys := make(map[string]uint, total)
-	args := make([]any, 0, min(total, maxRows)*21)
+	args := make([]any, 0, min(total, maxRows)*eventColumnCount)
 	di, ei := 0, 0 // the next event: batch[di].parsed.Events[ei]
 	for left := total; left > 0; {
 		n := chunk(left)
@@ -526,9 +543,15 @@ func insertEvents(st *txStmts, batch []*job, ids []uint, owners map[string]uint,
 			}
 			j := batch[di]
 			e := &j.events[ei]
+			// The raw JSON is kept in the event only when it is not verbatim in the body.
+			var rawAt *int
+			raw := e.Raw
+			if e.RawAt >= 0 && e.RawAt+len(e.Raw) <= len(j.d.Body) {
+				rawAt, raw = &e.RawAt, ""
+			}
 			args = append(args, ids[di], j.at, accountOf(owners, e.WABAID), e.WABAID, e.PhoneNumberID, e.Field, e.Kind,
 				e.Status, e.WAMID, e.Recipient, e.Route, e.PricingCategory, e.ErrorCode, e.ErrorTitle, e.TemplateID,
-				e.TemplateName, e.TemplateLanguage, e.Detail, e.OccurredAt, e.DedupeKey, e.Raw)
+				e.TemplateName, e.TemplateLanguage, e.Detail, e.OccurredAt, []byte(e.dedupeHash), rawAt, len(e.Raw), raw)
 			ei++
 		}
 		left -= n
@@ -542,12 +565,12 @@ func insertEvents(st *txStmts, batch []*job, ids []uint, owners map[string]uint,
 		}
 		for rows.Next() {
 			var id uint
-			var key string
+			var key []byte
 			if err := rows.Scan(&id, &key); err != nil {
 				rows.Close()
 				return nil, fmt.Errorf("webhook: store events: %w", err)
 			}
-			newKeys[key] = id
+			newKeys[string(key)] = id
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {

@@ -12,13 +12,18 @@ import (
 
 // deliveryBody is a real-shaped status delivery with events statuses, as the load generator sends.
 func deliveryBody(prefix string, n, events int) []byte {
+	return statusDelivery(prefix, n, events, "sent")
+}
+
+// statusDelivery is a delivery of one status for each of events messages.
+func statusDelivery(prefix string, n, events int, status string) []byte {
 	var b strings.Builder
 	b.WriteString(`{"object":"whatsapp_business_account","entry":[{"id":"100000000000001","changes":[{"field":"messages","value":{"messaging_product":"whatsapp","metadata":{"display_phone_number":"15550783881","phone_number_id":"106540352242922"},"statuses":[`)
 	for i := range events {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		fmt.Fprintf(&b, `{"id":"%s%d.%d","status":"sent","timestamp":"1750000000","recipient_id":"16505551234","pricing":{"billable":true,"pricing_model":"PMP","type":"regular","category":"marketing_lite"}}`, prefix, n, i)
+		fmt.Fprintf(&b, `{"id":"%s%d.%d","status":"%s","timestamp":"1750000000","recipient_id":"16505551234","pricing":{"billable":true,"pricing_model":"PMP","type":"regular","category":"marketing_lite"}}`, prefix, n, i, status)
 	}
 	b.WriteString(`]}}]}]}`)
 	return []byte(b.String())

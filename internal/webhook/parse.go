@@ -70,6 +70,11 @@ type Event struct {
 	OccurredAt       *time.Time
 	DedupeKey        string
 	Raw              string
+	// RawAt is where Raw starts in the delivery's body, so that it is stored once, in the
+	// delivery; -1 when the body holds it only in another form (not compact JSON).
+	RawAt int
+	// dedupeHash is what is stored of DedupeKey (set by Ingest).
+	dedupeHash string
 
 	// Effects that are not columns of the event.
 	BizOpaque string // statuses[].biz_opaque_callback_data
@@ -252,7 +257,31 @@ func Parse(body []byte) Parsed {
 		}
 	}
 	p.Err = errors.Join(errs...)
+	locateRaw(body, p.Events)
 	return p
+}
+
+// locateRaw sets each event's RawAt. Meta sends compact JSON, so an event's compacted raw JSON
+// is normally a substring of the body; the search moves forward from the last match (items come
+// in body order within a change) and starts over from the beginning when that fails.
+func locateRaw(body []byte, evs []Event) {
+	b := string(body)
+	from := 0
+	for i := range evs {
+		e := &evs[i]
+		e.RawAt = -1
+		if e.Raw == "" {
+			continue
+		}
+		if k := strings.Index(b[from:], e.Raw); k >= 0 {
+			e.RawAt = from + k
+		} else if k := strings.Index(b, e.Raw); k >= 0 {
+			e.RawAt = k
+		} else {
+			continue
+		}
+		from = e.RawAt + len(e.Raw)
+	}
 }
 
 func parseChange(waba, entryTime, field string, value json.RawMessage) ([]Event, error) {

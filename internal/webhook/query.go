@@ -26,7 +26,9 @@ type Filter struct {
 	From, To      *time.Time // received_at range, To exclusive
 }
 
-// Cursor is a position in the log's order (newest first): received_at, then id.
+// Cursor is a position in the log's order, newest first. The log is in the order events were
+// stored (id), which is the order they were received; a page with a time range walks the time
+// index instead, by received_at then id, so both are kept.
 type Cursor struct {
 	At time.Time
 	ID uint
@@ -66,8 +68,9 @@ func (s *Service) filtered(ctx context.Context, scope models.Scope, f Filter) *g
 		q = q.Where("error_code = ?", *f.ErrorCode)
 	}
 	if f.Template != "" {
-		// Status events name no template; the message does (filled by the composer).
-		q = q.Where("(template_name = ? OR template_id = ? OR wamid IN (SELECT wamid FROM messages WHERE template_name = ?))",
+		// Status events name no template; the message does (filled by the composer). The "<> ''"
+		// terms let SQLite use the partial template indexes, which leave out untemplated events.
+		q = q.Where("((template_name = ? AND template_name <> '') OR (template_id = ? AND template_id <> '') OR wamid IN (SELECT wamid FROM messages WHERE template_name = ?))",
 			f.Template, f.Template, f.Template)
 	}
 	if f.From != nil {
@@ -87,10 +90,19 @@ func (s *Service) List(ctx context.Context, scope models.Scope, f Filter, after 
 	}
 	var p Page
 	q := s.filtered(ctx, scope, f).Omit("raw")
-	if after != nil {
-		q = q.Where("(received_at, id) < (?, ?)", after.At, after.ID)
+	// Every filter's index ends in the rowid, so id order costs nothing; a time range instead
+	// walks the received_at index in its own order (the same order, as events are stored when
+	// they arrive) rather than sorting the whole range by id.
+	order := "id DESC"
+	if f.From != nil || f.To != nil {
+		order = "received_at DESC, id DESC"
+		if after != nil {
+			q = q.Where("(received_at, id) < (?, ?)", after.At, after.ID)
+		}
+	} else if after != nil {
+		q = q.Where("id < ?", after.ID)
 	}
-	if err := q.Order("received_at DESC, id DESC").Limit(limit + 1).Find(&p.Events).Error; err != nil {
+	if err := q.Order(order).Limit(limit + 1).Find(&p.Events).Error; err != nil {
 		return p, fmt.Errorf("webhook: list events: %w", err)
 	}
 	if len(p.Events) > limit {
@@ -112,22 +124,48 @@ func (s *Service) List(ctx context.Context, scope models.Scope, f Filter, after 
 // newest first, like the log), for the live tail. At most 200.
 func (s *Service) Newer(ctx context.Context, scope models.Scope, f Filter, since Cursor) ([]models.WebhookEvent, error) {
 	var out []models.WebhookEvent
-	err := s.filtered(ctx, scope, f).Omit("raw").Where("(received_at, id) > (?, ?)", since.At, since.ID).
-		Order("received_at DESC, id DESC").Limit(200).Find(&out).Error
+	q := s.filtered(ctx, scope, f).Omit("raw")
+	if since.ID > 0 {
+		q = q.Where("id > ?", since.ID)
+	} else {
+		// Nothing shown yet: the tail starts at a time.
+		q = q.Where("received_at > ?", since.At)
+	}
+	err := q.Order("id DESC").Limit(200).Find(&out).Error
 	if err != nil {
 		return nil, fmt.Errorf("webhook: newer events: %w", err)
 	}
 	return out, nil
 }
 
-// Event returns one event with its raw JSON; another account's event is ErrNotFound.
+// Event returns one event with its raw JSON (cut from its delivery's body when it is kept
+// there); another account's event is ErrNotFound.
 func (s *Service) Event(ctx context.Context, scope models.Scope, id uint) (models.WebhookEvent, error) {
 	var e models.WebhookEvent
 	err := database.Scoped(s.db.WithContext(ctx), scope, "account_id").Where("id = ?", id).Take(&e).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return e, models.ErrNotFound
 	}
-	return e, err
+	if err != nil || e.RawAt == nil {
+		return e, err
+	}
+	// The delivery may hold other accounts' events too; only this event's part of it leaves here.
+	var d models.WebhookDelivery
+	if err := s.db.WithContext(ctx).Where("id = ?", e.DeliveryID).Take(&d).Error; err != nil {
+		if errors.Is(err, gorm.ErrRecordNotFound) {
+			return e, fmt.Errorf("webhook: event %d: %w", id, ErrRawMissing)
+		}
+		return e, fmt.Errorf("webhook: event %d: %w", id, err)
+	}
+	if err := s.codec.body(&d); err != nil {
+		return e, err
+	}
+	at, end := *e.RawAt, *e.RawAt+e.RawLen
+	if at < 0 || end > len(d.Body) {
+		return e, fmt.Errorf("webhook: event %d: %w", id, ErrRawMissing)
+	}
+	e.Raw = d.Body[at:end]
+	return e, nil
 }
 
 // Delivery returns a stored delivery (raw body, parse error). Deliveries may span accounts, so
@@ -141,7 +179,10 @@ func (s *Service) Delivery(ctx context.Context, scope models.Scope, id uint) (mo
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return d, models.ErrNotFound
 	}
-	return d, err
+	if err != nil {
+		return d, err
+	}
+	return d, s.codec.body(&d)
 }
 
 // Unparseable lists the newest deliveries that could not be read (staff only: a body that
@@ -152,7 +193,15 @@ func (s *Service) Unparseable(ctx context.Context, scope models.Scope, limit int
 		return nil, nil
 	}
 	err := s.db.WithContext(ctx).Where("parse_error <> ''").Order("id DESC").Limit(limit).Find(&out).Error
-	return out, err
+	if err != nil {
+		return nil, err
+	}
+	for i := range out {
+		if err := s.codec.body(&out[i]); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
 
 // Rejections lists the newest refused deliveries (staff only: an unsigned or oversized body
@@ -200,7 +249,7 @@ func (s *Service) Message(ctx context.Context, scope models.Scope, wamid string)
 		return st, fmt.Errorf("webhook: message %s: %w", wamid, err)
 	}
 	err = database.Scoped(s.db.WithContext(ctx), scope, "account_id").Where("wamid = ?", wamid).
-		Order("received_at, id").Limit(500).Find(&st.Events).Error
+		Order("id").Limit(500).Omit("raw").Find(&st.Events).Error
 	return st, err
 }
 
@@ -208,9 +257,9 @@ func (s *Service) Message(ctx context.Context, scope models.Scope, wamid string)
 func (s *Service) TemplateHistory(ctx context.Context, scope models.Scope, templateID string) ([]models.WebhookEvent, error) {
 	var out []models.WebhookEvent
 	err := database.Scoped(s.db.WithContext(ctx), scope, "account_id").
-		Where("template_id = ? AND kind IN ?", templateID,
+		Where("template_id = ? AND template_id <> '' AND kind IN ?", templateID,
 			[]string{models.KindTemplateStatus, models.KindTemplateCategory, models.KindTemplateQuality}).
-		Order("received_at DESC, id DESC").Limit(200).Find(&out).Error
+		Order("id DESC").Limit(200).Omit("raw").Find(&out).Error
 	if err != nil {
 		return nil, fmt.Errorf("webhook: template %s history: %w", templateID, err)
 	}

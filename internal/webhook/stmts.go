@@ -16,7 +16,7 @@ import (
 // of the writer's time, and building them through GORM (which rescans the SQL for each of a
 // thousand bound values) another tenth. Multi-row statements come in power-of-two row counts up
 // to maxRows, so any number of rows is a few executions and the cache stays small.
-const maxRows = 64 // 64 × 21 event columns: well under SQLite's bound-parameter limit
+const maxRows = 64 // 64 × 23 event columns: well under SQLite's bound-parameter limit
 
 type stmtKind int
 
@@ -135,11 +135,11 @@ func statementSQL(k stmtKey) string {
 	}
 	switch k.kind {
 	case stmtDelivery:
-		return `INSERT INTO webhook_deliveries (received_at, remote_addr, body_size, body, event_count, duplicate_count, parse_error, verified_by)
-			VALUES (?, ?, ?, ?, ?, 0, ?, ?) RETURNING id`
+		return `INSERT INTO webhook_deliveries (received_at, remote_addr, body_size, body, body_zstd, event_count, duplicate_count, parse_error, verified_by)
+			VALUES (?, ?, ?, '', ?, ?, 0, ?, ?) RETURNING id`
 	case stmtEvents:
-		return "INSERT INTO webhook_events (" + eventColumns + ") VALUES " + values(21, k.rows) +
-			" ON CONFLICT (dedupe_key) DO NOTHING RETURNING id, dedupe_key"
+		return "INSERT INTO webhook_events (" + eventColumns + ") VALUES " + values(eventColumnCount, k.rows) +
+			" ON CONFLICT (dedupe_hash) DO NOTHING RETURNING id, dedupe_hash"
 	case stmtMessages:
 		return "INSERT INTO messages (" + messageColumns + ") VALUES " + values(17, k.rows) + messageUpsert
 	}
