@@ -190,7 +190,9 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, now func() 
 	catalog := templates.New(db, a.graph, tokens, templates.Options{
 		Interval: cfg.TemplateRefresh, Logger: log.With("component", "templates"), Edits: edits,
 	})
-	a.loops = append(a.loops, catalog.Run)
+	a.loops = append(a.loops, catalog.Run, func(ctx context.Context) error {
+		return users.RunPruning(ctx, 10*time.Minute, log.With("component", "auth"))
+	})
 	// A WABA that becomes onboarded starts its templates' sync windows, whichever path saw it.
 	accounts.WithOnboardedHook(catalog.NoteOnboarded)(acc)
 	optimizer := optimize.New(db, a.graph, tokens, optimizeAudit{auditLog}, optimize.Options{MetaDefault: cfg.OptimizationDefault, Edits: edits})

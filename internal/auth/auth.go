@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math"
 	"net/mail"
 	"runtime"
@@ -387,6 +388,38 @@ func (s *Service) succeeded(ctx context.Context, email, ip string, emailCounted 
 		return &UnavailableError{Err: fmt.Errorf("auth: release sign-in attempt: %w", err)}
 	}
 	return nil
+}
+
+// PruneThrottles deletes the counters that would start again at their next use anyway (no lock
+// or failure within FailWindow), except the pairs that have signed in, which remember the
+// owner's addresses. Without it, guesses over many emails or addresses would grow the table
+// without end.
+func (s *Service) PruneThrottles(ctx context.Context) (int64, error) {
+	cutoff := s.now().Add(-s.o.FailWindow)
+	res := s.db.WithContext(ctx).Where("trusted = ? AND COALESCE(locked_until, last_failure_at, window_start) < ?", false, cutoff).
+		Delete(&models.SignInThrottle{})
+	if res.Error != nil {
+		return 0, fmt.Errorf("auth: prune sign-in counters: %w", res.Error)
+	}
+	return res.RowsAffected, nil
+}
+
+// RunPruning prunes the sign-in counters every interval until ctx ends. A failed round is
+// retried at the next one: stale counters cost space, never correctness. Safe to run on several
+// instances at once (a delete of the same rows).
+func (s *Service) RunPruning(ctx context.Context, interval time.Duration, log *slog.Logger) error {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+			if _, err := s.PruneThrottles(ctx); err != nil && ctx.Err() == nil {
+				log.Warn("pruning sign-in counters failed", "err", err)
+			}
+		}
+	}
 }
 
 func (s *Service) openSession(ctx context.Context, userID uint, ip string) (string, error) {

@@ -280,6 +280,39 @@ func TestDatabaseErrorRefusesSignInAndLocksNothing(t *testing.T) {
 	}
 }
 
+func TestPruneKeepsLocksAndOwnersAddressesOnly(t *testing.T) {
+	ctx := context.Background()
+	s, clk := newService(t)
+	_, err := s.Setup(ctx, "a@example.com", "", pw, pw)
+	mustNil(t, err)
+	_, _, err = s.SignIn(ctx, "a@example.com", pw, "192.0.2.1") // a trusted pair
+	mustNil(t, err)
+	for i := range 5 { // locks pair (a, 10.0.0.1) for 1 minute
+		_, _, _ = s.SignIn(ctx, "a@example.com", "wrong password!", "10.0.0.1")
+		_, _, _ = s.SignIn(ctx, fmt.Sprintf("x%d@example.com", i), "wrong password!", "10.0.0.2")
+	}
+	count := func() (n int64) {
+		mustNil(t, s.db.Model(&models.SignInThrottle{}).Count(&n).Error)
+		return n
+	}
+	before := count()
+	clk.add(10 * time.Minute)
+	if n, err := s.PruneThrottles(ctx); err != nil || n != 0 {
+		t.Fatalf("prune within the window removed %d (%v)", n, err)
+	}
+	clk.add(7 * time.Minute) // 17 minutes after the failures, 16 after the lock ended
+	n, err := s.PruneThrottles(ctx)
+	mustNil(t, err)
+	if after := count(); after != 1 || n != before-1 {
+		t.Fatalf("after pruning %d of %d rows, %d remain; want only the trusted pair", n, before, after)
+	}
+	var kept models.SignInThrottle
+	mustNil(t, s.db.First(&kept).Error)
+	if !kept.Trusted || kept.Subject != "pair:a@example.com|192.0.2.1" {
+		t.Fatalf("kept %+v", kept)
+	}
+}
+
 func TestSessionsExpireIdleAndAbsolute(t *testing.T) {
 	ctx := context.Background()
 	s, clk := newService(t)
