@@ -220,7 +220,7 @@ func (s *Service) SignIn(ctx context.Context, email, password, ip string) (strin
 	if u.Disabled {
 		return "", u, ErrDisabled
 	}
-	if err := s.succeeded(ctx, email, ip, res.emailCounted); err != nil {
+	if err := s.succeeded(ctx, email, ip, res); err != nil {
 		return "", u, err
 	}
 	token, err := s.openSession(ctx, u.ID, ip)
@@ -268,6 +268,7 @@ func throttleSubjects(email, ip string) (pair, mail string) {
 type reservation struct {
 	lockedNow    *LockedError // the lock this attempt set, shown if the password is wrong
 	emailCounted bool         // the attempt also counts toward the per-email ceiling
+	emailLock    *time.Time   // the per-email pause this attempt set, lifted if it was right
 }
 
 // reserve counts one attempt for (email, ip) and for email in one short write transaction, before
@@ -318,6 +319,7 @@ func (s *Service) reserve(ctx context.Context, email, ip string) (res reservatio
 			if mail.Failures >= s.o.EmailMaxFailures {
 				until := now.Add(s.lockFor(mail.Failures - s.o.EmailMaxFailures))
 				mail.LockedUntil = &until
+				res.emailLock = &until
 				if res.lockedNow == nil {
 					res.lockedNow = &LockedError{Until: until, Now: now, Email: true}
 				}
@@ -369,8 +371,9 @@ func (s *Service) lockFor(k int) time.Duration {
 
 // succeeded releases the attempt reserve counted: the pair starts again and is remembered as an
 // address this email signs in from (which the per-email limit does not pause), and the email's
-// counter gives back the one attempt if it was counted there.
-func (s *Service) succeeded(ctx context.Context, email, ip string, emailCounted bool) error {
+// counter gives back the one attempt if it was counted there, and the pause it set, if any (a
+// later attempt's pause has another end and stays).
+func (s *Service) succeeded(ctx context.Context, email, ip string, res reservation) error {
 	pairKey, mailKey := throttleSubjects(email, ip)
 	now := s.now()
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
@@ -378,11 +381,18 @@ func (s *Service) succeeded(ctx context.Context, email, ip string, emailCounted 
 			Updates(map[string]any{"failures": 0, "locked_until": nil, "trusted": true, "window_start": now}).Error; err != nil {
 			return err
 		}
-		if !emailCounted {
+		if !res.emailCounted {
 			return nil
 		}
-		return tx.Model(&models.SignInThrottle{}).Where("subject = ? AND failures > 0", mailKey).
-			Update("failures", gorm.Expr("failures - 1")).Error
+		if err := tx.Model(&models.SignInThrottle{}).Where("subject = ? AND failures > 0", mailKey).
+			Update("failures", gorm.Expr("failures - 1")).Error; err != nil {
+			return err
+		}
+		if res.emailLock == nil {
+			return nil
+		}
+		return tx.Model(&models.SignInThrottle{}).Where("subject = ? AND locked_until = ?", mailKey, *res.emailLock).
+			Update("locked_until", nil).Error
 	})
 	if err != nil {
 		return &UnavailableError{Err: fmt.Errorf("auth: release sign-in attempt: %w", err)}

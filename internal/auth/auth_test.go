@@ -111,6 +111,11 @@ func TestEmailCeilingPausesNewAddressesButNotTheOwners(t *testing.T) {
 	if _, _, err := s.SignIn(ctx, "a@example.com", pw, "10.9.9.9"); err != nil {
 		t.Fatalf("new address after the pause: %v", err)
 	}
+	// That right attempt reached the ceiling again, but gave its pause back: another new
+	// address is not paused by it.
+	if _, _, err := s.SignIn(ctx, "a@example.com", pw, "10.9.9.10"); err != nil {
+		t.Fatalf("another new address after a right sign-in: %v", err)
+	}
 }
 
 // TestParallelGuessesGetAtMostTheAllowedChecks holds every password check in flight while 40
