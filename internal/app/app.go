@@ -149,7 +149,8 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, now func() 
 	// Onboarding is re-read when Meta says the terms were signed, and every refresh interval.
 	onboarding := accounts.NewOnboardingWatch(acc, cfg.TemplateRefresh, log.With("component", "onboarding"))
 	a.loops = append(a.loops, onboarding.Run)
-	hooks := webhook.New(db, hookMetrics, webhook.Options{Logger: log.With("component", "webhook"), Followups: onboarding})
+	hooks := webhook.New(db, hookMetrics, webhook.Options{Logger: log.With("component", "webhook"), Followups: onboarding,
+		RejectionsPerMinute: cfg.WebhookRejectionsPerMinute, RejectionsKeep: cfg.WebhookRejectionsKeep})
 	// Registered after the database's closer, so it runs first: queued deliveries are committed
 	// before the database closes.
 	a.closer = append(a.closer, hooks.Close)

@@ -59,6 +59,9 @@ type Config struct {
 	TemplateRefresh     time.Duration `env:"MMC_TEMPLATE_REFRESH" default:"15m" help:"how often the template catalog is re-read from the Graph API (0 = only at start and on demand)"`
 	OptimizationDefault string        `env:"MMC_OPTIMIZATION_DEFAULT" default:"OPT_OUT" help:"what a creative optimization is when neither the template nor the WABA sets it (Meta documents no precedence): OPT_OUT or OPT_IN"`
 	WebhookMaxBody      int           `env:"MMC_WEBHOOK_MAX_BODY" default:"4194304" help:"largest webhook body accepted, in bytes (larger: 413)"`
+	// Refused webhook posts are anonymous: all are counted, only a sample is stored.
+	WebhookRejectionsPerMinute int `env:"MMC_WEBHOOK_REJECTIONS_PER_MINUTE" default:"60" help:"refused webhook posts stored per minute as a sample (every one is counted in /metrics)"`
+	WebhookRejectionsKeep      int `env:"MMC_WEBHOOK_REJECTIONS_KEEP" default:"10000" help:"most refused webhook posts kept in the database (the oldest are pruned)"`
 }
 
 // Sandbox modes.
@@ -242,6 +245,12 @@ func (c Config) Validate() error {
 	}
 	if c.WebhookMaxBody < 1024 || c.WebhookMaxBody > 64<<20 {
 		return &FieldError{"MMC_WEBHOOK_MAX_BODY", strconv.Itoa(c.WebhookMaxBody), "between 1024 and 67108864 bytes"}
+	}
+	if c.WebhookRejectionsPerMinute < 1 || c.WebhookRejectionsPerMinute > 100000 {
+		return &FieldError{"MMC_WEBHOOK_REJECTIONS_PER_MINUTE", strconv.Itoa(c.WebhookRejectionsPerMinute), "between 1 and 100000"}
+	}
+	if c.WebhookRejectionsKeep < 1 || c.WebhookRejectionsKeep > 10000000 {
+		return &FieldError{"MMC_WEBHOOK_REJECTIONS_KEEP", strconv.Itoa(c.WebhookRejectionsKeep), "between 1 and 10000000 rows"}
 	}
 	return nil
 }

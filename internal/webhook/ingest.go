@@ -2,10 +2,8 @@ package webhook
 
 import (
 	"context"
-	"crypto/sha256"
 	"database/sql"
 	"database/sql/driver"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -60,6 +58,11 @@ type Options struct {
 	// Followups is told of committed events that call for work outside the batch's transaction
 	// (a Graph read); nil = none.
 	Followups Followups
+
+	// RejectionsPerMinute is how many refused posts are stored per minute, as a sample (all are
+	// counted in the metrics); RejectionsKeep the most rows the rejections table keeps.
+	RejectionsPerMinute int
+	RejectionsKeep      int
 }
 
 // Followups does, after a batch commits, what an event asks for beyond the database. Its
@@ -78,6 +81,9 @@ type Service struct {
 	now   func() time.Time
 	opts  Options
 	queue chan *job
+	// rejects feeds the sampler that stores refused posts off the request path (rejections.go).
+	rejects     chan rejectItem
+	rejectsDone chan struct{}
 	// The writer's own connection (GORM bound to it), its prepared statements and the kick of
 	// the background checkpointer; only the writer goroutine touches them.
 	wconn *sql.Conn
@@ -174,6 +180,12 @@ func New(db *gorm.DB, m *Metrics, o Options) *Service {
 	if o.MaxBatchBytes <= 0 {
 		o.MaxBatchBytes = 16 << 20
 	}
+	if o.RejectionsPerMinute <= 0 {
+		o.RejectionsPerMinute = 60
+	}
+	if o.RejectionsKeep <= 0 {
+		o.RejectionsKeep = 10000
+	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
@@ -184,8 +196,10 @@ func New(db *gorm.DB, m *Metrics, o Options) *Service {
 		m = NewMetrics()
 	}
 	s := &Service{db: db, m: m, log: o.Logger, now: o.Now, opts: o, codec: c,
-		queue: make(chan *job, o.QueueSize), done: make(chan struct{})}
+		queue: make(chan *job, o.QueueSize), done: make(chan struct{}),
+		rejects: make(chan rejectItem, rejectQueueSize), rejectsDone: make(chan struct{})}
 	go s.run()
+	go s.sampleRejections(s.rejectsDone)
 	return s
 }
 
@@ -195,9 +209,11 @@ func (s *Service) Close() error {
 	if !s.closed {
 		s.closed = true
 		close(s.queue)
+		close(s.rejects)
 	}
 	s.mu.Unlock()
 	<-s.done
+	<-s.rejectsDone
 	s.codec.close()
 	return nil
 }
@@ -578,18 +594,4 @@ func insertEvents(st *txStmts, batch []*job, ids []uint, owners map[string]uint,
 		}
 	}
 	return newKeys, nil
-}
-
-// Reject records a delivery refused before processing. Only a hash of its first bytes is kept.
-// size is the body's length (or its announced Content-Length when it was not read).
-func (s *Service) Reject(ctx context.Context, remoteAddr, reason string, size int, body []byte) {
-	s.m.Deliveries.WithLabelValues("rejected").Inc()
-	s.m.Rejections.WithLabelValues(reason).Inc()
-	head := body[:min(len(body), 256)]
-	sum := sha256.Sum256(head)
-	r := models.WebhookRejection{ReceivedAt: s.now(), RemoteAddr: remoteAddr, Reason: reason,
-		BodySize: size, HeadHash: hex.EncodeToString(sum[:])}
-	if err := s.db.WithContext(ctx).Create(&r).Error; err != nil {
-		s.log.Error("webhook: record rejection", "err", err)
-	}
 }

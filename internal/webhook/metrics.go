@@ -10,6 +10,11 @@ type Metrics struct {
 	Duplicates    prometheus.Counter
 	BatchSize     prometheus.Histogram
 	CommitLatency prometheus.Histogram
+
+	// The stored sample of rejections: rows written, left out (by why) and pruned beyond the cap.
+	RejectionsStored    prometheus.Counter
+	RejectionsNotStored *prometheus.CounterVec
+	RejectionsPruned    prometheus.Counter
 }
 
 // NewMetrics builds the receiver's collectors.
@@ -23,6 +28,18 @@ func NewMetrics() *Metrics {
 			Name: "mmconsole_webhook_rejections_total",
 			Help: "Webhook deliveries refused before processing, by reason.",
 		}, []string{"reason"}),
+		RejectionsStored: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "mmconsole_webhook_rejections_stored_total",
+			Help: "Refused webhook posts stored in the rejections table (a sample of them).",
+		}),
+		RejectionsNotStored: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "mmconsole_webhook_rejections_not_stored_total",
+			Help: "Refused webhook posts counted but not stored, by why: sampled out, queue full, write failed, shutting down.",
+		}, []string{"why"}),
+		RejectionsPruned: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "mmconsole_webhook_rejections_pruned_total",
+			Help: "Stored refused posts deleted because the table passed its cap (MMC_WEBHOOK_REJECTIONS_KEEP).",
+		}),
 		Events: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "mmconsole_webhook_events_total",
 			Help: "Webhook events stored, by kind (duplicates not included).",
@@ -46,5 +63,5 @@ func NewMetrics() *Metrics {
 
 // Collectors lists everything to register.
 func (m *Metrics) Collectors() []prometheus.Collector {
-	return []prometheus.Collector{m.Deliveries, m.Rejections, m.Events, m.Duplicates, m.BatchSize, m.CommitLatency}
+	return []prometheus.Collector{m.Deliveries, m.Rejections, m.RejectionsStored, m.RejectionsNotStored, m.RejectionsPruned, m.Events, m.Duplicates, m.BatchSize, m.CommitLatency}
 }
