@@ -68,6 +68,7 @@ func Migrations() []database.Migration {
 	ms = append(ms, optimize.Migrations()...)
 	ms = append(ms, webhook.Migrations()...)
 	ms = append(ms, send.Migrations()...)
+	ms = append(ms, database.ProbeMigrations()...)
 	return ms
 }
 
@@ -215,7 +216,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, now func() 
 
 	handlers.Register(f, handlers.Routes{
 		Metrics:       reg,
-		Health:        &handlers.Health{DBPing: func(ctx context.Context) error { return database.Ping(ctx, db) }},
+		Health:        newHealth(cfg, db),
 		Sessions:      sessions,
 		SignIn:        &handlers.SignIn{Shells: shells, Auth: users, Sessions: sessions, Audit: auditLog, DemoHint: demoHint},
 		Overview:      &handlers.Overview{Shells: shells, Connections: acc},
@@ -250,6 +251,19 @@ func proxyHeader(cfg config.Config, trusted []netip.Prefix) string {
 		return ""
 	}
 	return cfg.ProxyHeader
+}
+
+// newHealth builds /healthz: a read, a write probe, and the free space next to the database.
+func newHealth(cfg config.Config, db *gorm.DB) *handlers.Health {
+	h := &handlers.Health{
+		DBPing:  func(ctx context.Context) error { return database.Ping(ctx, db) },
+		DBWrite: func(ctx context.Context) error { return database.ProbeWrite(ctx, db) },
+		MinFree: uint64(cfg.MinFreeDiskMB) << 20,
+	}
+	if _, err := database.FreeSpace(cfg.Database); !errors.Is(err, database.ErrFreeSpaceUnknown) {
+		h.FreeDisk = func() (uint64, error) { return database.FreeSpace(cfg.Database) }
+	}
+	return h
 }
 
 // writeNew creates path readable by the owner only, failing if it exists.

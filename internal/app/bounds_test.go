@@ -133,4 +133,3 @@ func TestUnsignedFloodCountsEveryPostAndBarelyGrowsTheDatabase(t *testing.T) {
 	}
 	t.Logf("%d unsigned posts in %s: %d rows stored, database+WAL grew %d bytes", posts, floodFor, rows, after-before)
 }
-

@@ -32,6 +32,7 @@ type Config struct {
 	Database        string        `env:"MMC_DATABASE" default:"./mmconsole.db" help:"SQLite database file (created if missing)"`
 	TrustedProxies  string        `env:"MMC_TRUSTED_PROXIES" default:"" help:"comma-separated IPs or CIDRs of reverse proxies whose client-address header is believed; empty = the header is ignored and the client is the TCP peer"`
 	ProxyHeader     string        `env:"MMC_PROXY_HEADER" default:"X-Forwarded-For" help:"header a trusted proxy puts the client address in (X-Forwarded-For: the right-most address that is not a trusted proxy)"`
+	MinFreeDiskMB   int           `env:"MMC_MIN_FREE_DISK_MB" default:"256" help:"/healthz answers 503 when the database's disk has less free space than this, in MiB (0 = no check)"`
 	LogFormat       string        `env:"MMC_LOG_FORMAT" default:"text" help:"log format: text or json"`
 	LogLevel        string        `env:"MMC_LOG_LEVEL" default:"info" help:"log level: debug, info, warn or error"`
 	ShutdownTimeout time.Duration `env:"MMC_SHUTDOWN_TIMEOUT" default:"10s" help:"how long in-flight requests may take to finish on SIGINT/SIGTERM"`
@@ -183,6 +184,9 @@ func (c Config) Validate() error {
 	}
 	if strings.TrimSpace(c.Database) == "" {
 		return &FieldError{"MMC_DATABASE", c.Database, "a file path"}
+	}
+	if c.MinFreeDiskMB < 0 {
+		return &FieldError{"MMC_MIN_FREE_DISK_MB", strconv.Itoa(c.MinFreeDiskMB), "0 (no check) or a number of MiB"}
 	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		return &FieldError{"MMC_LOG_FORMAT", c.LogFormat, "text or json"}
