@@ -49,7 +49,9 @@ func served(t *testing.T, cfg config.Config) (*App, string) {
 // labels contain match.
 func metricSum(t *testing.T, base, name, match string) float64 {
 	t.Helper()
-	resp, err := http.Get(base + "/metrics")
+	// No kept-alive connection left behind: the server's shutdown waits for open connections.
+	c := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}, Timeout: 10 * time.Second}
+	resp, err := c.Get(base + "/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,6 +111,7 @@ func TestUnsignedFloodCountsEveryPostAndBarelyGrowsTheDatabase(t *testing.T) {
 		})
 	}
 	wg.Wait()
+	client.CloseIdleConnections()
 	posts := refused.Load()
 	if posts < 100 {
 		t.Fatalf("only %d posts refused in %s; the flood did not run", posts, floodFor)
