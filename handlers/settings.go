@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strconv"
+	"strings"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -112,7 +113,7 @@ func (h *Settings) page(c *fiber.Ctx, t target) (pages.SettingsPage, error) {
 		return p, err
 	}
 	p.Connections = pages.ConnectionsSection{Query: t.query, Show: t.account != nil, KeyNotice: h.KeyNotice,
-		Form: pages.ConnectionForm{Action: "/settings/connections" + t.query, TTLMode: models.TTLPerSend}}
+		Form: pages.ConnectionForm{Action: "/settings/connections" + t.query, TTLMode: models.TTLPerSend, CanSetSecret: accounts.CanManageAppSecrets(u)}}
 	if t.account != nil {
 		if p.Connections.Connections, err = h.Accounts.ConnectionViews(ctx, t.account.ID); err != nil {
 			return p, err
@@ -249,9 +250,37 @@ func (h *Settings) SetDisabled(c *fiber.Ctx) error {
 	return Redirect(c, backTo(tu.AccountID))
 }
 
-func connectionInput(c *fiber.Ctx) accounts.ConnectionInput {
-	return accounts.ConnectionInput{WABAID: c.FormValue("waba_id"), Name: c.FormValue("name"),
-		AccessToken: c.FormValue("access_token"), AppSecret: c.FormValue("app_secret"), TTLMode: c.FormValue("ttl_mode")}
+// connectionInput reads the connection form. Setting, changing or clearing the app secret is
+// for Hibot staff admins only: another user's form never offers it, so a post that tries is
+// refused whole (403) before anything is stored; the service checks the same rule again.
+func connectionInput(c *fiber.Ctx) (accounts.ConnectionInput, error) {
+	u, _ := CurrentUser(c)
+	in := accounts.ConnectionInput{WABAID: c.FormValue("waba_id"), Name: c.FormValue("name"),
+		AccessToken: c.FormValue("access_token"), AppSecret: c.FormValue("app_secret"),
+		ClearAppSecret: c.FormValue("clear_app_secret") != "", TTLMode: c.FormValue("ttl_mode"), Actor: u}
+	if (strings.TrimSpace(in.AppSecret) != "" || in.ClearAppSecret) && !accounts.CanManageAppSecrets(u) {
+		return in, models.ErrForbidden
+	}
+	return in, nil
+}
+
+// recordSecretChange audits what a saved form did to the connection's app secret, if anything.
+func (h *Settings) recordSecretChange(c *fiber.Ctx, before, after models.WABAConnection, in accounts.ConnectionInput) {
+	var action string
+	switch accounts.AppSecretChange(before, in) {
+	case accounts.SecretSet:
+		action = audit.ActionConnectionSecretSet
+	case accounts.SecretChanged:
+		action = audit.ActionConnectionSecretChanged
+	case accounts.SecretCleared:
+		action = audit.ActionConnectionSecretCleared
+	default:
+		return
+	}
+	aid := after.AccountID
+	record(c, h.Audit, audit.Entry{AccountID: &aid, Action: action, Target: "WABA " + after.WABAID,
+		Before: map[string]any{"has_app_secret": len(before.AppSecretSealed) > 0},
+		After:  map[string]any{"has_app_secret": len(after.AppSecretSealed) > 0}})
 }
 
 // CreateConnection adds a WABA connection to the account.
@@ -263,11 +292,15 @@ func (h *Settings) CreateConnection(c *fiber.Ctx) error {
 	if t.account == nil {
 		return models.ErrNotFound // connections belong to a customer account
 	}
-	in := connectionInput(c)
+	in, err := connectionInput(c)
+	if err != nil {
+		return err
+	}
 	conn, err := h.Accounts.CreateConnection(c.UserContext(), t.account.ID, in)
 	var ve *models.ValidationError
 	if errors.As(err, &ve) {
-		f := pages.ConnectionForm{Action: "/settings/connections" + t.query, WABAID: in.WABAID, Name: in.Name, TTLMode: in.TTLMode, Errors: ve.Fields}
+		f := pages.ConnectionForm{Action: "/settings/connections" + t.query, WABAID: in.WABAID, Name: in.Name, TTLMode: in.TTLMode, Errors: ve.Fields,
+			CanSetSecret: accounts.CanManageAppSecrets(in.Actor)}
 		if IsHTMX(c) {
 			return Render(c, fiber.StatusUnprocessableEntity, pages.ConnectionFields(CSRFToken(c), f))
 		}
@@ -282,6 +315,7 @@ func (h *Settings) CreateConnection(c *fiber.Ctx) error {
 		return err
 	}
 	record(c, h.Audit, audit.Entry{AccountID: t.id(), Action: audit.ActionConnectionAdded, Target: "WABA " + conn.WABAID, After: accounts.AuditView(conn)})
+	h.recordSecretChange(c, models.WABAConnection{}, conn, in)
 	Flash(c, "success", "WABA "+conn.WABAID+" connected. Use Test connection to read its status.")
 	return Redirect(c, t.url())
 }
@@ -307,10 +341,12 @@ func (h *Settings) editPage(c *fiber.Ctx, status int, conn models.WABAConnection
 	}))
 }
 
-func editForm(conn models.WABAConnection) pages.ConnectionForm {
+func editForm(c *fiber.Ctx, conn models.WABAConnection) pages.ConnectionForm {
+	u, _ := CurrentUser(c)
 	v := accounts.View(conn)
 	return pages.ConnectionForm{ID: conn.ID, Action: "/settings/connections/" + strconv.FormatUint(uint64(conn.ID), 10),
-		WABAID: conn.WABAID, Name: conn.Name, TTLMode: conn.TTLMode, TokenMask: v.TokenMask, HasSecret: v.HasAppSecret}
+		WABAID: conn.WABAID, Name: conn.Name, TTLMode: conn.TTLMode, TokenMask: v.TokenMask, HasSecret: v.HasAppSecret,
+		CanSetSecret: accounts.CanManageAppSecrets(u)}
 }
 
 // EditConnection renders the edit form of a connection.
@@ -319,7 +355,7 @@ func (h *Settings) EditConnection(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return h.editPage(c, fiber.StatusOK, conn, editForm(conn))
+	return h.editPage(c, fiber.StatusOK, conn, editForm(c, conn))
 }
 
 // UpdateConnection saves the edit form.
@@ -329,11 +365,14 @@ func (h *Settings) UpdateConnection(c *fiber.Ctx) error {
 		return err
 	}
 	u, _ := CurrentUser(c)
-	in := connectionInput(c)
+	in, err := connectionInput(c)
+	if err != nil {
+		return err
+	}
 	before, after, err := h.Accounts.UpdateConnection(c.UserContext(), u.Scope(), conn.ID, in)
 	var ve *models.ValidationError
 	if errors.As(err, &ve) {
-		f := editForm(conn)
+		f := editForm(c, conn)
 		f.WABAID, f.Name, f.TTLMode, f.Errors = in.WABAID, in.Name, in.TTLMode, ve.Fields
 		if IsHTMX(c) {
 			return Render(c, fiber.StatusUnprocessableEntity, pages.ConnectionFields(CSRFToken(c), f))
@@ -346,6 +385,7 @@ func (h *Settings) UpdateConnection(c *fiber.Ctx) error {
 	aid := after.AccountID
 	record(c, h.Audit, audit.Entry{AccountID: &aid, Action: audit.ActionConnectionChanged, Target: "WABA " + after.WABAID,
 		Before: accounts.AuditView(before), After: accounts.AuditView(after)})
+	h.recordSecretChange(c, before, after, in)
 	Flash(c, "success", "Connection saved.")
 	return Redirect(c, backTo(&aid))
 }

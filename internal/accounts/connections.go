@@ -123,11 +123,43 @@ func (s *Service) CreateAccount(ctx context.Context, name string) (models.Accoun
 // ConnectionInput is the add/edit connection form. An empty AccessToken or AppSecret on edit
 // keeps the stored one (they are never sent back to the browser).
 type ConnectionInput struct {
-	WABAID      string
-	Name        string
-	AccessToken string
-	AppSecret   string
-	TTLMode     string
+	WABAID         string
+	Name           string
+	AccessToken    string
+	AppSecret      string
+	ClearAppSecret bool // edit: remove the stored app secret
+	TTLMode        string
+	// Actor is who submits the form: only a Hibot staff admin may set, change or clear an app
+	// secret (see CanManageAppSecrets).
+	Actor models.User
+}
+
+// CanManageAppSecrets reports whether u may set, change or clear a connection's own app secret.
+// Such a secret makes the dashboard accept webhook deliveries signed with it as speaking for the
+// account's WABAs; customers' WABAs normally use Hibot's app (MMC_APP_SECRET), so only Hibot
+// staff admins decide when one is needed.
+func CanManageAppSecrets(u models.User) bool { return u.Staff && u.CanAdmin() }
+
+// Changes of a connection's app secret, as AppSecretChange names them.
+const (
+	SecretSet     = "set"
+	SecretChanged = "changed"
+	SecretCleared = "cleared"
+)
+
+// AppSecretChange names what a saved form did to the app secret ("" when nothing): before is the
+// zero connection for a new one.
+func AppSecretChange(before models.WABAConnection, in ConnectionInput) string {
+	had := len(before.AppSecretSealed) > 0
+	switch {
+	case strings.TrimSpace(in.AppSecret) != "" && had:
+		return SecretChanged
+	case strings.TrimSpace(in.AppSecret) != "":
+		return SecretSet
+	case in.ClearAppSecret && had:
+		return SecretCleared
+	}
+	return ""
 }
 
 // ConnectionView is a connection as the settings page shows it: no secrets, only masks.
@@ -167,6 +199,14 @@ func (s *Service) validate(ctx context.Context, in *ConnectionInput, id uint, cr
 	}
 	if in.TTLMode != models.TTLPerSend && in.TTLMode != models.TTLTemplate {
 		ve.Add("ttl_mode", "Choose per send or on the template.")
+	}
+	switch {
+	case (in.AppSecret != "" || in.ClearAppSecret) && !CanManageAppSecrets(in.Actor):
+		ve.Add("app_secret", "Only Hibot staff admins can set or clear a connection's app secret: your WABAs use Hibot's app.")
+	case in.AppSecret != "" && in.ClearAppSecret:
+		ve.Add("app_secret", "Enter a new app secret or clear the stored one, not both.")
+	case in.AppSecret != "" && (len(in.AppSecret) < 16 || len(in.AppSecret) > 128 || strings.ContainsAny(in.AppSecret, " \t\n")):
+		ve.Add("app_secret", "This does not look like a Meta app secret (16 to 128 characters, no spaces).")
 	}
 	if ve.OrNil() == nil && s.box == nil && (in.AccessToken != "" || in.AppSecret != "") {
 		return errors.New("accounts: no secrets box configured")
@@ -295,6 +335,9 @@ func (s *Service) UpdateConnection(ctx context.Context, scope models.Scope, id u
 		if after.AppSecretSealed, err = s.box.Seal(in.AppSecret); err != nil {
 			return before, after, err
 		}
+		cols = append(cols, "app_secret_sealed")
+	} else if in.ClearAppSecret {
+		after.AppSecretSealed = nil
 		cols = append(cols, "app_secret_sealed")
 	}
 	if in.WABAID != before.WABAID {

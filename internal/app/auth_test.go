@@ -681,8 +681,9 @@ func TestTokensNeverRenderedOrLogged(t *testing.T) {
 	f := newFixture(t)
 	const token = "EAAGsecretTOKEN1234567890zz"
 	const appSecret = "appsecretvalue9876543210"
-	resp, body := f.post("admin", fmt.Sprintf("/settings/connections?account=%d", f.accA.ID), url.Values{
-		"waba_id": {"5550001"}, "access_token": {token}, "app_secret": {appSecret}, "ttl_mode": {"per_send"}, "_csrf": {f.csrf["admin"]}})
+	// Only Hibot staff admins may set an app secret.
+	resp, body := f.post("staff-admin", fmt.Sprintf("/settings/connections?account=%d", f.accA.ID), url.Values{
+		"waba_id": {"5550001"}, "access_token": {token}, "app_secret": {appSecret}, "ttl_mode": {"per_send"}, "_csrf": {f.csrf["staff-admin"]}})
 	if resp.StatusCode != 303 {
 		t.Fatalf("add connection: %d %.300s", resp.StatusCode, body)
 	}

@@ -3,6 +3,7 @@ package app
 import (
 	"fmt"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -94,5 +95,105 @@ func TestForgedDeliveryOfAnotherAccountIsRefused(t *testing.T) {
 	}
 	if tpl, _ := state(); tpl != "APPROVED" {
 		t.Errorf("app-signed delivery: template %s, want APPROVED", tpl)
+	}
+}
+
+// A connection's own app secret lets deliveries speak for its account's WABAs, so only Hibot
+// staff admins may set, change or clear one; customer admins are refused with nothing stored,
+// and every change is audited without the value.
+func TestOnlyStaffAdminsManageAppSecrets(t *testing.T) {
+	f := newFixture(t)
+	const secret, secret2 = "0123456789abcdef0123456789abcdef", "fedcba9876543210fedcba9876543210"
+	settings := fmt.Sprintf("/settings/connections?account=%d", f.accA.ID)
+	edit := fmt.Sprintf("/settings/connections/%d", f.connA.ID)
+	form := func(role, waba string, kv ...string) url.Values {
+		v := url.Values{"waba_id": {waba}, "access_token": {"EAAGnewTOKENvalue0000001"}, "ttl_mode": {"per_send"}, "_csrf": {f.csrf[role]}}
+		for i := 0; i+1 < len(kv); i += 2 {
+			v.Set(kv[i], kv[i+1])
+		}
+		return v
+	}
+	sealed := func(waba string) []byte {
+		var c models.WABAConnection
+		f.a.DB().Where("waba_id = ?", waba).Take(&c)
+		return c.AppSecretSealed
+	}
+	audits := func(action string) []models.AuditEntry {
+		var out []models.AuditEntry
+		f.a.DB().Where("action = ?", action).Find(&out)
+		return out
+	}
+
+	// A customer admin: the form offers no app secret, and a crafted post is refused whole.
+	if _, body := f.get("admin", fmt.Sprintf("/settings?account=%d", f.accA.ID)); strings.Contains(body, `name="app_secret"`) {
+		t.Error("a customer admin's connection form offers the app secret")
+	}
+	if _, body := f.get("admin", edit); strings.Contains(body, `name="app_secret"`) || strings.Contains(body, `name="clear_app_secret"`) {
+		t.Error("a customer admin's edit form offers the app secret")
+	}
+	for _, c := range []struct {
+		name, path string
+		form       url.Values
+	}{
+		{"add with a secret", settings, form("admin", "7770001", "app_secret", secret)},
+		{"edit with a secret", edit, form("admin", f.connA.WABAID, "app_secret", secret)},
+		{"clear", edit, form("admin", f.connA.WABAID, "clear_app_secret", "1")},
+	} {
+		resp, _ := f.post("admin", c.path, c.form)
+		if resp.StatusCode != 403 {
+			t.Errorf("customer admin, %s: %d, want 403", c.name, resp.StatusCode)
+		}
+	}
+	var n int64
+	f.a.DB().Model(&models.WABAConnection{}).Where("waba_id = ?", "7770001").Count(&n)
+	if n != 0 || len(sealed(f.connA.WABAID)) != 0 {
+		t.Errorf("a refused form stored something: %d new connections, secret %v", n, sealed(f.connA.WABAID) != nil)
+	}
+
+	// A staff admin sets, changes and clears it; each is audited, never with the value.
+	if _, body := f.get("staff-admin", edit); !strings.Contains(body, `name="app_secret"`) {
+		t.Error("a staff admin's edit form does not offer the app secret")
+	}
+	steps := []struct {
+		name   string
+		form   url.Values
+		action string
+		stored bool
+	}{
+		{"set", form("staff-admin", f.connA.WABAID, "app_secret", secret, "access_token", ""), "connection.app_secret_set", true},
+		{"changed", form("staff-admin", f.connA.WABAID, "app_secret", secret2, "access_token", ""), "connection.app_secret_changed", true},
+		{"cleared", form("staff-admin", f.connA.WABAID, "clear_app_secret", "1", "access_token", ""), "connection.app_secret_cleared", false},
+	}
+	for _, st := range steps {
+		resp, body := f.post("staff-admin", edit, st.form)
+		if resp.StatusCode != 303 {
+			t.Fatalf("staff admin, %s: %d %.300s", st.name, resp.StatusCode, body)
+		}
+		if got := len(sealed(f.connA.WABAID)) > 0; got != st.stored {
+			t.Errorf("%s: secret stored = %v", st.name, got)
+		}
+		es := audits(st.action)
+		if len(es) != 1 || es[0].AccountID == nil || *es[0].AccountID != f.accA.ID {
+			t.Fatalf("%s: audit entries %+v", st.name, es)
+		}
+		if strings.Contains(es[0].Before+es[0].After, secret) || strings.Contains(es[0].Before+es[0].After, secret2) {
+			t.Errorf("%s: the audit entry holds the secret", st.name)
+		}
+	}
+	// A save that leaves the secret alone records no secret change.
+	if resp, _ := f.post("staff-admin", edit, form("staff-admin", f.connA.WABAID, "access_token", "", "name", "Renamed")); resp.StatusCode != 303 {
+		t.Fatalf("plain save: %d", resp.StatusCode)
+	}
+	for _, a := range []string{"connection.app_secret_set", "connection.app_secret_changed", "connection.app_secret_cleared"} {
+		if len(audits(a)) != 1 {
+			t.Errorf("%s recorded %d times", a, len(audits(a)))
+		}
+	}
+	// A staff admin adding a connection with a secret: stored and audited.
+	if resp, body := f.post("staff-admin", settings, form("staff-admin", "7770002", "app_secret", secret)); resp.StatusCode != 303 {
+		t.Fatalf("staff add: %d %.300s", resp.StatusCode, body)
+	}
+	if len(sealed("7770002")) == 0 || len(audits("connection.app_secret_set")) != 2 {
+		t.Error("a staff admin's new connection's secret was not stored and audited")
 	}
 }

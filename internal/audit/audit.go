@@ -48,6 +48,11 @@ const (
 	ActionConnectionChanged = "connection.changed"
 	ActionConnectionDeleted = "connection.deleted"
 	ActionConnectionTested  = "connection.tested"
+	// A connection's own app secret decides which deliveries may speak for its account's WABAs:
+	// each setting, change and clearing is recorded on its own (never the value).
+	ActionConnectionSecretSet     = "connection.app_secret_set"
+	ActionConnectionSecretChanged = "connection.app_secret_changed"
+	ActionConnectionSecretCleared = "connection.app_secret_cleared"
 )
 
 // Log writes and reads the audit log.
