@@ -6,7 +6,13 @@
 // timeouts, decoding Meta's response and error shapes into typed values, and
 // retrying idempotent reads. Writes are never retried, because a repeated
 // send or edit has effects a user did not ask for. Tokens never appear in
-// errors or logs.
+// errors or logs: every error the client builds is scrubbed of the call's
+// token and of anything else that looks like one.
+//
+// Every call made for a person has one overall deadline, retries included
+// (Options.Deadline); background refreshes are bounded by the request timeout
+// and the retries instead. A call that gets no answer fails with an
+// *UnreachableError, which also says whether a write may have reached Meta.
 package graph
 
 import (
@@ -19,6 +25,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
 	"strconv"
 	"strings"
@@ -30,13 +37,19 @@ type Options struct {
 	BaseURL    string        // default "https://graph.facebook.com"
 	Version    string        // default "v25.0"
 	HTTPClient *http.Client  // default: one with Timeout
-	Timeout    time.Duration // default 15s
-	MaxRetries int           // reads only; default 3; negative disables retries
-	Logger     *slog.Logger  // never given tokens
+	Timeout    time.Duration // one request; default 15s
+	// Deadline bounds all the Graph calls of one interactive request (see Interactive), retries
+	// included; a call without Interactive or Background on its context gets it alone.
+	// Default 10s.
+	Deadline   time.Duration
+	MaxRetries int          // reads only; default 3; negative disables retries
+	Logger     *slog.Logger // never given tokens
 	// RetryBaseDelay is the first backoff delay (doubling, with jitter,
 	// capped by RetryMaxDelay). Defaults 300ms and 5s.
 	RetryBaseDelay time.Duration
 	RetryMaxDelay  time.Duration
+	// Observer hears, per connection, whether each call was answered (may be nil).
+	Observer Observer
 }
 
 // Client talks to one Graph API host and version. It is safe for concurrent
@@ -48,6 +61,8 @@ type Client struct {
 	maxRetries int
 	baseDelay  time.Duration
 	maxDelay   time.Duration
+	deadline   time.Duration
+	observer   Observer
 	log        *slog.Logger
 }
 
@@ -65,6 +80,9 @@ func New(o Options) *Client {
 	}
 	if o.Timeout <= 0 {
 		o.Timeout = 15 * time.Second
+	}
+	if o.Deadline <= 0 {
+		o.Deadline = 10 * time.Second
 	}
 	if o.HTTPClient == nil {
 		o.HTTPClient = &http.Client{Timeout: o.Timeout}
@@ -90,6 +108,8 @@ func New(o Options) *Client {
 		maxRetries: o.MaxRetries,
 		baseDelay:  o.RetryBaseDelay,
 		maxDelay:   o.RetryMaxDelay,
+		deadline:   o.Deadline,
+		observer:   o.Observer,
 		log:        o.Logger,
 	}
 }
@@ -332,11 +352,50 @@ func (c *Client) url(path string, q url.Values) string {
 	return u
 }
 
-// read performs an idempotent GET with retries.
-func (c *Client) read(ctx context.Context, token, path string, q url.Values, out any) error {
+// Deadline is how long the Graph calls of one interactive request may take in all.
+func (c *Client) Deadline() time.Duration { return c.deadline }
+
+// bound applies the overall deadline: counted from the request's start for interactive work,
+// from now for a call that says nothing, none for background work (the request timeout and
+// the retries bound it). An earlier deadline already on ctx wins.
+func (c *Client) bound(ctx context.Context) (context.Context, context.CancelFunc, time.Time) {
+	start := time.Now()
+	s := scopeOf(ctx)
+	if s != nil && s.background {
+		ctx, cancel := context.WithCancel(ctx)
+		return ctx, cancel, start
+	}
+	if s != nil && !s.start.IsZero() {
+		start = s.start
+	}
+	ctx, cancel := context.WithDeadline(ctx, start.Add(c.deadline))
+	return ctx, cancel, start
+}
+
+// observe tells the Observer how the call for token ended.
+func (c *Client) observe(ctx context.Context, token string, err error) {
+	if c.observer == nil {
+		return
+	}
+	id := connectionOf(ctx, token)
+	if id == 0 {
+		return
+	}
+	ct := Contact{At: time.Now().UTC(), OK: err == nil}
+	if err != nil {
+		ct.Failure = failureKind(err)
+	}
+	c.observer.GraphContact(context.WithoutCancel(ctx), id, ct)
+}
+
+// read performs an idempotent GET with retries, all within one deadline.
+func (c *Client) read(ctx context.Context, token, path string, q url.Values, out any) (err error) {
+	ctx, cancel, start := c.bound(ctx)
+	defer cancel()
+	defer func() { c.observe(ctx, token, err) }()
 	var lastErr error
 	for attempt := 0; ; attempt++ {
-		retry, err := c.once(ctx, http.MethodGet, token, path, q, nil, out)
+		retry, err := c.once(ctx, start, http.MethodGet, token, path, q, nil, out)
 		if err == nil {
 			return nil
 		}
@@ -345,6 +404,10 @@ func (c *Client) read(ctx context.Context, token, path string, q url.Values, out
 			return lastErr
 		}
 		d := c.backoff(attempt)
+		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < d {
+			// Waiting would use up the deadline: answer now with what Meta said.
+			return lastErr
+		}
 		c.log.LogAttrs(ctx, slog.LevelWarn, "graph: retrying read",
 			slog.String("path", path), slog.Int("attempt", attempt+1), slog.Duration("delay", d), slog.String("error", err.Error()))
 		t := time.NewTimer(d)
@@ -373,17 +436,25 @@ func (c *Client) write(ctx context.Context, token, path string, body, out any) e
 	if err != nil {
 		return fmt.Errorf("graph: encode request: %w", err)
 	}
-	_, err = c.once(ctx, http.MethodPost, token, path, nil, b, out)
+	ctx, cancel, start := c.bound(ctx)
+	defer cancel()
+	_, err = c.once(ctx, start, http.MethodPost, token, path, nil, b, out)
+	c.observe(ctx, token, err)
 	return err
 }
 
 // once does one HTTP exchange. retry says whether a read may try again.
-func (c *Client) once(ctx context.Context, method, token, path string, q url.Values, body []byte, out any) (retry bool, err error) {
+// Every error it returns is scrubbed of token-like text.
+func (c *Client) once(ctx context.Context, began time.Time, method, token, path string, q url.Values, body []byte, out any) (retry bool, err error) {
 	var rd io.Reader
 	if body != nil {
 		rd = bytes.NewReader(body)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, c.url(path, q), rd)
+	// written tells a failure before the request left (nothing happened at Meta) from one after
+	// it (Meta may have acted on it).
+	var written bool
+	trace := &httptrace.ClientTrace{WroteRequest: func(i httptrace.WroteRequestInfo) { written = i.Err == nil }}
+	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(ctx, trace), method, c.url(path, q), rd)
 	if err != nil {
 		return false, fmt.Errorf("graph: build request: %w", err)
 	}
@@ -396,13 +467,18 @@ func (c *Client) once(ctx context.Context, method, token, path string, q url.Val
 	start := time.Now()
 	resp, err := c.http.Do(req)
 	if err != nil {
-		// url.Error carries only the URL, which never holds the token.
+		ue := c.unreachable(err, began, method, path, token, written)
 		c.log.LogAttrs(ctx, slog.LevelWarn, "graph: request failed",
-			slog.String("method", method), slog.String("path", path), slog.String("error", err.Error()))
-		return ctx.Err() == nil, fmt.Errorf("graph: %s %s: %w", method, path, err)
+			slog.String("method", method), slog.String("path", path), slog.Bool("timeout", ue.Timeout),
+			slog.Bool("written", ue.Written), slog.String("error", ue.Error()))
+		return ctx.Err() == nil, ue
 	}
 	defer resp.Body.Close()
 	raw, rerr := io.ReadAll(io.LimitReader(resp.Body, maxBody))
+	if rerr != nil && method != http.MethodGet {
+		// Meta answered but the answer was cut off: a write's effect is unknown.
+		return false, c.unreachable(rerr, began, method, path, token, true)
+	}
 	ct := resp.Header.Get("Content-Type")
 	c.log.LogAttrs(ctx, slog.LevelDebug, "graph: response",
 		slog.String("method", method), slog.String("path", path),
@@ -412,26 +488,51 @@ func (c *Client) once(ctx context.Context, method, token, path string, q url.Val
 		c.log.LogAttrs(ctx, slog.LevelInfo, "graph: error response",
 			slog.String("method", method), slog.String("path", path), slog.Int("status", resp.StatusCode),
 			slog.Int("code", ge.Code), slog.Int("subcode", ge.Subcode), slog.String("fbtrace_id", ge.FBTraceID))
-		return retryable(ge), ge
+		return retryable(ge), ge.scrub(token)
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		ge := decodeFailure(resp.StatusCode, ct, raw, rerr)
-		return retryable(ge), ge
+		return retryable(ge), ge.scrub(token)
 	}
 	if rerr != nil {
 		// A body cut off mid-read is a transport failure; a read may retry.
-		return true, decodeFailure(resp.StatusCode, ct, raw, rerr)
+		return true, decodeFailure(resp.StatusCode, ct, raw, rerr).scrub(token)
 	}
 	if out == nil {
 		return false, nil
 	}
 	if len(bytes.TrimSpace(raw)) == 0 || !json.Valid(raw) {
-		return false, decodeFailure(resp.StatusCode, ct, raw, errors.New("body is not a JSON document"))
+		return false, decodeFailure(resp.StatusCode, ct, raw, errors.New("body is not a JSON document")).scrub(token)
 	}
 	if err := json.Unmarshal(raw, out); err != nil {
-		return false, decodeFailure(resp.StatusCode, ct, raw, err)
+		return false, decodeFailure(resp.StatusCode, ct, raw, err).scrub(token)
 	}
 	return false, nil
+}
+
+// unreachable builds the error of a call that got no (complete) answer. The cause's text is
+// scrubbed: a proxy or a custom transport may put anything in it.
+func (c *Client) unreachable(err error, start time.Time, method, path, token string, written bool) *UnreachableError {
+	ue := &UnreachableError{Method: method, Path: path, Timeout: isTimeout(err), Written: written, Waited: time.Since(start)}
+	var inner interface{ UserFacing() (int, string, string) }
+	if errors.As(err, &inner) {
+		// A cause that explains itself (the sandbox router's) is kept as it is; it holds no secret.
+		ue.Err = err
+	} else if ue.Timeout {
+		ue.Err = nil // "context deadline exceeded" and the URL add nothing to "no answer within"
+	} else {
+		ue.Err = scrubbedError{Scrub(rootCause(err).Error(), token)}
+	}
+	return ue
+}
+
+// rootCause drops the *url.Error wrapper, whose text repeats the URL.
+func rootCause(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) && ue.Err != nil {
+		return ue.Err
+	}
+	return err
 }
 
 // retryable: 5xx, 429, is_transient, or a code Meta documents as temporary.
