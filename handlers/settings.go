@@ -10,6 +10,7 @@ import (
 
 	"mmconsole/internal/accounts"
 	"mmconsole/internal/audit"
+	"mmconsole/internal/graph"
 	"mmconsole/internal/auth"
 	"mmconsole/models"
 	"mmconsole/views/pages"
@@ -420,7 +421,10 @@ func (h *Settings) TestConnection(c *fiber.Ctx) error {
 	aid := conn.AccountID
 	record(c, h.Audit, audit.Entry{AccountID: &aid, Action: audit.ActionConnectionTested, Target: "WABA " + conn.WABAID,
 		Before: accounts.AuditView(conn), After: accounts.AuditView(after)})
-	if err != nil {
+	if ue, ok := graph.AsUnreachable(err); ok {
+		_, title, msg := ue.UserFacing()
+		Flash(c, "error", "Test of WABA "+conn.WABAID+": "+title+". "+msg)
+	} else if err != nil {
 		Flash(c, "error", "Test of WABA "+conn.WABAID+" failed: "+after.LastCheckError)
 	} else {
 		Flash(c, "success", "WABA "+conn.WABAID+" answered. MM API onboarding: "+orUnknown(after.OnboardingStatus)+".")

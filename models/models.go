@@ -119,8 +119,14 @@ type WABAConnection struct {
 	CloudMarketingOff bool `gorm:"column:disable_marketing_messages_on_cloud_api;not null;default:false"`
 	LastCheckedAt     *time.Time
 	LastCheckError    string `gorm:"not null;default:''"`
-	CreatedAt         time.Time
-	UpdatedAt         time.Time
+	// GraphOKAt is when a Graph API call for this WABA last succeeded, GraphFailedAt when one
+	// last failed and GraphFailure how (in the dashboard's words, never Meta's text). Pages that
+	// need Meta show them, so a person can tell a slow or down Meta from a problem of this WABA.
+	GraphOKAt     *time.Time
+	GraphFailedAt *time.Time
+	GraphFailure  string `gorm:"not null;default:''"`
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
 }
 
 // Onboarded reports whether MM API sends from this WABA go through MM API (not fallback).

@@ -1,6 +1,10 @@
 package models
 
-import "time"
+import (
+	"strconv"
+	"strings"
+	"time"
+)
 
 // TestSend is one send made from the test send composer: who sent which template to whom, the
 // exact request, Meta's answer and what the status webhooks said since. It is the audit trail
@@ -23,7 +27,9 @@ type TestSend struct {
 	ResponseJSON  string `gorm:"not null;default:''"`
 	WAMID         string `gorm:"column:wamid;not null;default:'';index"`
 	// MessageStatus is the synchronous answer: accepted, held_for_quality_assessment, paused;
-	// "sending" while the request is in flight, "error" when Meta refused it.
+	// "sending" while the request is in flight, "error" when Meta refused it (or the request
+	// never left), "unknown" when the request left but no answer came back (Meta may have
+	// accepted it: its status webhooks, matched by biz_opaque_callback_data, will tell).
 	MessageStatus string `gorm:"not null;default:''"`
 	// Status and Route are the latest the webhook log told us (sent, delivered, read, failed;
 	// mm_api, fallback, unknown), cached here for the history list.
@@ -45,3 +51,33 @@ func (TestSend) TableName() string { return "test_sends" }
 
 // Pending reports whether the request to Meta has not been answered yet.
 func (t TestSend) Pending() bool { return t.MessageStatus == "sending" }
+
+// Send states of TestSend.MessageStatus that the dashboard sets itself (the others are Meta's).
+const (
+	SendSending = "sending"
+	SendError   = "error"
+	SendUnknown = "unknown"
+)
+
+// OutcomeUnknown reports whether the request went out but no answer came back.
+func (t TestSend) OutcomeUnknown() bool { return t.MessageStatus == SendUnknown }
+
+// testSendOpaquePrefix marks the biz_opaque_callback_data of a test send; Meta echoes it in the
+// message's status webhooks, which is how a send whose answer was lost finds its wamid.
+const testSendOpaquePrefix = "mmc-test-send:"
+
+// TestSendOpaque is the biz_opaque_callback_data a test send carries.
+func TestSendOpaque(id uint) string { return testSendOpaquePrefix + strconv.FormatUint(uint64(id), 10) }
+
+// ParseTestSendOpaque reads the test send id back from biz_opaque_callback_data.
+func ParseTestSendOpaque(s string) (uint, bool) {
+	rest, ok := strings.CutPrefix(s, testSendOpaquePrefix)
+	if !ok {
+		return 0, false
+	}
+	n, err := strconv.ParseUint(rest, 10, 64)
+	if err != nil || n == 0 {
+		return 0, false
+	}
+	return uint(n), true
+}

@@ -46,6 +46,18 @@ func Migrations() []database.Migration {
 			}
 			return tx.Migrator().AddColumn(&models.WABAConnection{}, "CloudMarketingOff")
 		}},
+		// When Meta last answered for each connection (graph_ok_at, graph_failed_at, graph_failure).
+		{ID: "0050_graph_contact", Up: func(tx *gorm.DB) error {
+			for _, col := range []string{"GraphOKAt", "GraphFailedAt", "GraphFailure"} {
+				if tx.Migrator().HasColumn(&models.WABAConnection{}, col) {
+					continue
+				}
+				if err := tx.Migrator().AddColumn(&models.WABAConnection{}, col); err != nil {
+					return err
+				}
+			}
+			return nil
+		}},
 	}
 }
 

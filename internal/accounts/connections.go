@@ -343,7 +343,9 @@ func (s *Service) UpdateConnection(ctx context.Context, scope models.Scope, id u
 	if in.WABAID != before.WABAID {
 		// Another WABA: what was read from the old one no longer applies.
 		after.OnboardingStatus, after.LastCheckedAt, after.LastCheckError, after.CloudMarketingOff = "", nil, "", false
-		cols = append(cols, "onboarding_status", "last_checked_at", "last_check_error", "disable_marketing_messages_on_cloud_api")
+		after.GraphOKAt, after.GraphFailedAt, after.GraphFailure = nil, nil, ""
+		cols = append(cols, "onboarding_status", "last_checked_at", "last_check_error", "disable_marketing_messages_on_cloud_api",
+			"graph_ok_at", "graph_failed_at", "graph_failure")
 	}
 	if err := s.db.WithContext(ctx).Model(&after).Select(cols).Updates(&after).Error; err != nil {
 		return before, after, fmt.Errorf("accounts: edit connection %d: %w", id, err)
@@ -381,6 +383,7 @@ func (s *Service) TestConnection(ctx context.Context, scope models.Scope, id uin
 	if err != nil {
 		return c, err
 	}
+	graph.Attribute(ctx, token, c.ID)
 	now := s.now().UTC()
 	c.LastCheckedAt = &now
 	w, checkErr := g.GetWABA(ctx, token, c.WABAID)

@@ -97,6 +97,14 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, now func() 
 	}
 	a.db = db
 	a.closer = append(a.closer, func() error { return database.Close(db) })
+	// A send cannot be in flight longer than the Graph deadline (and a little work around it), so
+	// an older "Sending…" row was left by a process that died: its outcome is unknown.
+	if n, err := send.RecoverInterrupted(ctx, db, now().Add(-cfg.GraphDeadline-5*time.Second), now().UTC()); err != nil {
+		a.Close()
+		return nil, err
+	} else if n > 0 {
+		log.Warn("test sends interrupted by a stop are now marked outcome unknown", "count", n)
+	}
 
 	useSandbox, err := sandboxWanted(ctx, db, cfg.Sandbox)
 	if err != nil {
@@ -131,7 +139,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, now func() 
 		a.sandbox, router = sb, r
 		a.closer = append(a.closer, sb.Close)
 	}
-	a.graph = newGraphClient(cfg, router, log)
+	a.graph = newGraphClient(cfg, router, accounts.GraphContacts{DB: db, Log: log.With("component", "graph")}, log)
 	a.appSecret = appSecret
 	accounts.WithGraph(a.graph, nil)(acc) // one client: sandbox tokens are routed to the sandbox
 
@@ -186,15 +194,18 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, now func() 
 	f.Use(handlers.Observe(log, reg))
 	f.Use(recover.New())
 	f.Use(handlers.SecurityHeaders())
+	f.Use(handlers.GraphDeadline())
 	tokens := accounts.Tokens{Box: box}
 	// One ledger counts Meta's edit limit for every kind of template edit, wherever it is made.
 	edits := editbudget.New(db, editbudget.Options{})
 	catalog := templates.New(db, a.graph, tokens, templates.Options{
 		Interval: cfg.TemplateRefresh, Logger: log.With("component", "templates"), Edits: edits,
 	})
-	a.loops = append(a.loops, catalog.Run, func(ctx context.Context) error {
-		return users.RunPruning(ctx, 10*time.Minute, log.With("component", "auth"))
-	})
+	// The scheduled refresh is background work: a slow Meta may take longer than a person waits.
+	a.loops = append(a.loops, func(ctx context.Context) error { return catalog.Run(graph.Background(ctx)) },
+		func(ctx context.Context) error {
+			return users.RunPruning(ctx, 10*time.Minute, log.With("component", "auth"))
+		})
 	// A WABA that becomes onboarded starts its templates' sync windows, whichever path saw it.
 	accounts.WithOnboardedHook(catalog.NoteOnboarded)(acc)
 	optimizer := optimize.New(db, a.graph, tokens, optimizeAudit{auditLog}, optimize.Options{MetaDefault: cfg.OptimizationDefault, Edits: edits})

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -36,7 +35,18 @@ type sandboxRouter struct {
 
 // errSandboxOff answers a call for a sandbox connection while the sandbox is not running, so
 // that the demo's made-up tokens are never sent to Meta.
-var errSandboxOff = errors.New("this WABA connection belongs to the embedded sandbox, which is not running (MMC_SANDBOX=off, or a real connection exists with MMC_SANDBOX=auto); set MMC_SANDBOX=on to use it, or delete the connection")
+var errSandboxOff error = sandboxOffError{}
+
+type sandboxOffError struct{}
+
+func (sandboxOffError) Error() string {
+	return "this WABA connection belongs to the embedded sandbox, which is not running (MMC_SANDBOX=off, or a real connection exists with MMC_SANDBOX=auto); set MMC_SANDBOX=on to use it, or delete the connection"
+}
+
+// UserFacing lets the central error handler say why, instead of "Meta did not answer".
+func (e sandboxOffError) UserFacing() (int, string, string) {
+	return http.StatusServiceUnavailable, "The sandbox is not running", e.Error()
+}
 
 func (r *sandboxRouter) RoundTrip(req *http.Request) (*http.Response, error) {
 	token := strings.TrimPrefix(req.Header.Get("Authorization"), "Bearer ")
@@ -188,7 +198,7 @@ func offRouter() *sandboxRouter {
 }
 
 // newGraphClient builds the one Graph API client every service uses.
-func newGraphClient(cfg config.Config, router *sandboxRouter, log *slog.Logger) *graph.Client {
+func newGraphClient(cfg config.Config, router *sandboxRouter, obs graph.Observer, log *slog.Logger) *graph.Client {
 	if router == nil {
 		router = offRouter()
 	}
@@ -197,6 +207,8 @@ func newGraphClient(cfg config.Config, router *sandboxRouter, log *slog.Logger) 
 		BaseURL:    cfg.GraphBaseURL,
 		Version:    cfg.GraphVersion,
 		Timeout:    cfg.GraphTimeout,
+		Deadline:   cfg.GraphDeadline,
+		Observer:   obs,
 		HTTPClient: &http.Client{Timeout: cfg.GraphTimeout, Transport: transport},
 		Logger:     log.With("component", "graph"),
 	})

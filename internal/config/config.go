@@ -40,6 +40,9 @@ type Config struct {
 	GraphBaseURL string        `env:"MMC_GRAPH_BASE_URL" default:"https://graph.facebook.com" help:"Graph API base URL for real WABA connections (Meta, or a BSP proxy)"`
 	GraphVersion string        `env:"MMC_GRAPH_VERSION" default:"v25.0" help:"Graph API version used in request paths, e.g. v25.0"`
 	GraphTimeout time.Duration `env:"MMC_GRAPH_TIMEOUT" default:"15s" help:"timeout of one Graph API request"`
+	// GraphDeadline bounds what a person waits for Meta: every Graph call of one page or action,
+	// retries included. Background refreshes are bounded by GraphTimeout and the retries instead.
+	GraphDeadline time.Duration `env:"MMC_GRAPH_DEADLINE" default:"10s" help:"how long a page or action waits for the Graph API in all, retries included (background refreshes may take longer)"`
 
 	Sandbox             string        `env:"MMC_SANDBOX" default:"auto" help:"sandbox Graph API: auto (on until a real WABA connection exists), on (also beside real connections), off"`
 	SandboxEventDelay   time.Duration `env:"MMC_SANDBOX_EVENT_DELAY" default:"2s" help:"sandbox: delay between a send's sent, delivered and read webhooks"`
@@ -204,6 +207,9 @@ func (c Config) Validate() error {
 	}
 	if c.GraphTimeout <= 0 {
 		return &FieldError{"MMC_GRAPH_TIMEOUT", c.GraphTimeout.String(), "a positive duration"}
+	}
+	if c.GraphDeadline <= 0 || c.GraphDeadline > 2*time.Minute {
+		return &FieldError{"MMC_GRAPH_DEADLINE", c.GraphDeadline.String(), "a positive duration of at most 2m"}
 	}
 	switch c.Sandbox {
 	case SandboxAuto, SandboxOn, SandboxOff:

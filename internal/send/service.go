@@ -146,7 +146,7 @@ func (s *Service) Send(ctx context.Context, u models.User, in Input) (*Composer,
 		PhoneNumberID: c.Phone.PhoneNumberID, TemplateRowID: c.Template.ID, TemplateID: c.Template.TemplateID,
 		TemplateName: c.Template.Name, Language: c.Template.Language, Recipient: c.Recipient,
 		TTLSeconds: c.TTL.Seconds, TTLMode: c.TTL.Mode, ProductPolicy: c.Policy, RequestJSON: string(reqJSON),
-		MessageStatus: "sending", UserID: u.ID, UserEmail: u.Email, IdempotencyKey: in.Key,
+		MessageStatus: models.SendSending, UserID: u.ID, UserEmail: u.Email, IdempotencyKey: in.Key,
 		CreatedAt: now, UpdatedAt: now,
 	}
 	// The unique key makes a double submit race-free: only one insert claims it.
@@ -160,6 +160,16 @@ func (s *Service) Send(ctx context.Context, u models.User, in Input) (*Composer,
 			return nil, err
 		}
 		return s.replay(ctx, u, in, prev)
+	}
+
+	// The send carries its row's id, which Meta echoes in the status webhooks: if the answer is
+	// lost, those webhooks still tell the wamid (see the webhook log's test send link).
+	if c.Request.BizOpaqueCallbackData == "" {
+		c.Request.BizOpaqueCallbackData = models.TestSendOpaque(row.ID)
+		if b, err := c.Request.Body(); err == nil {
+			row.RequestJSON = string(b)
+			s.save(ctx, &row, "request_json")
+		}
 	}
 
 	token, err := s.tokens.Token(ctx, *c.Connection)
@@ -178,11 +188,16 @@ func (s *Service) Send(ctx context.Context, u models.User, in Input) (*Composer,
 		}
 	}
 	var result graph.SendResult
+	sent := false
 	if sendErr == nil {
+		sent = true
 		result, sendErr = s.graph.SendMarketingMessage(ctx, token, c.Phone.PhoneNumberID, c.Request)
 	}
 	answered := s.now().UTC()
 	if sendErr != nil {
+		if ue, ok := graph.AsUnreachable(sendErr); ok {
+			return s.noAnswer(ctx, u, c, &row, ue, sent && graph.OutcomeUnknown(sendErr))
+		}
 		ge, ok := graph.AsGraphError(sendErr)
 		if !ok {
 			s.fail(ctx, &row, 0, sendErr.Error())
@@ -230,6 +245,41 @@ func (s *Service) Send(ctx context.Context, u models.User, in Input) (*Composer,
 	c.Result = s.resultOf(ctx, scope, row)
 	c.Key = NewKey()
 	return c, nil
+}
+
+// noAnswer records a send that got no answer. When the request left (unknown is true) Meta may
+// have accepted it: the row is "outcome unknown", not an error, and the form keeps its
+// idempotency key, so pressing Send again shows this result instead of sending a duplicate.
+// Otherwise nothing reached Meta and the row is an error the user may simply retry.
+func (s *Service) noAnswer(ctx context.Context, u models.User, c *Composer, row *models.TestSend, ue *graph.UnreachableError, unknown bool) (*Composer, error) {
+	_, title, msg := ue.UserFacing()
+	if unknown {
+		row.MessageStatus, row.ErrorMessage = models.SendUnknown, title+": "+ue.Error()
+		s.save(ctx, row, "message_status", "error_message")
+	} else {
+		s.fail(ctx, row, 0, title+". "+msg)
+		c.Key = NewKey()
+	}
+	s.record(ctx, u, *row, nil)
+	c.Result = s.resultOf(ctx, u.Scope(), *row)
+	return c, nil
+}
+
+// RecoverInterrupted marks sends left "Sending…" by a crash or a killed process as "outcome
+// unknown": their request may have reached Meta. Only rows untouched since before cutoff are
+// changed, so that another instance's send in flight is left alone.
+func RecoverInterrupted(ctx context.Context, db *gorm.DB, cutoff, now time.Time) (int64, error) {
+	res := db.WithContext(ctx).Model(&models.TestSend{}).
+		Where("message_status = ? AND updated_at < ?", models.SendSending, cutoff).
+		Updates(map[string]any{
+			"message_status": models.SendUnknown,
+			"error_message":  "The dashboard stopped while this send was in flight; Meta may have accepted it.",
+			"updated_at":     now,
+		})
+	if res.Error != nil {
+		return 0, fmt.Errorf("send: recover interrupted sends: %w", res.Error)
+	}
+	return res.RowsAffected, nil
 }
 
 // replay answers a repeated submit with the first submit's result, and sends nothing.
@@ -338,7 +388,10 @@ func (s *Service) resultOf(ctx context.Context, scope models.Scope, row models.T
 		return r
 	}
 	if row.WAMID == "" {
-		r.Final = row.MessageStatus != "sending" || s.now().Sub(row.CreatedAt) > pollFor
+		// An unknown outcome keeps polling: a status webhook carrying this send's
+		// biz_opaque_callback_data links the wamid to it.
+		pending := row.MessageStatus == models.SendSending || row.MessageStatus == models.SendUnknown
+		r.Final = !pending || s.now().Sub(row.CreatedAt) > pollFor
 		return r
 	}
 	if s.status != nil {

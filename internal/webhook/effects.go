@@ -47,6 +47,7 @@ func (s *Service) applyEffects(tx *gorm.DB, st *txStmts, fresh []stored, owners 
 	var order []string
 	sent := map[uint]*sentSet{}
 	var clicks []stored
+	var links []testSendLink
 	for _, f := range fresh {
 		e := f.ev
 		switch e.Kind {
@@ -62,6 +63,11 @@ func (s *Service) applyEffects(tx *gorm.DB, st *txStmts, fresh []stored, owners 
 			m.recipient = firstNonEmpty(m.recipient, e.Recipient)
 			if m.account == nil {
 				m.account = accountOf(owners, e.WABAID)
+			}
+			if id, ok := models.ParseTestSendOpaque(e.BizOpaque); ok {
+				if acct := accountOf(owners, e.WABAID); acct != nil {
+					links = append(links, testSendLink{id: id, wamid: e.WAMID, account: *acct, waba: e.WABAID})
+				}
 			}
 			if r := models.StatusRank(e.Status); r > m.rank {
 				m.rank, m.status = r, e.Status
@@ -116,6 +122,9 @@ func (s *Service) applyEffects(tx *gorm.DB, st *txStmts, fresh []stored, owners 
 			return err
 		}
 	}
+	if err := s.linkTestSends(tx, links); err != nil {
+		return err
+	}
 	for acct, ss := range sent {
 		if err := s.markTemplatesSent(tx, acct, ss); err != nil {
 			return err
@@ -150,6 +159,43 @@ func (s *Service) upsertMessages(st *txStmts, msgs map[string]*msgState, order [
 		}
 		if _, err := up.ExecContext(st.ctx, args...); err != nil {
 			return fmt.Errorf("webhook: update messages: %w", err)
+		}
+	}
+	return nil
+}
+
+// testSendLink is a status webhook naming the test send it belongs to (biz_opaque_callback_data).
+type testSendLink struct {
+	id      uint
+	wamid   string
+	account uint
+	waba    string
+}
+
+// linkTestSends gives a test send whose answer was lost (outcome unknown, or left "sending" by a
+// crash) the wamid its status webhook reveals, and gives the message the sender's side (template,
+// request) that RecordAccepted would have written. The send must belong to the account and WABA
+// the webhook speaks for, and must not have a wamid yet: a webhook never re-points a send.
+func (s *Service) linkTestSends(tx *gorm.DB, links []testSendLink) error {
+	now := s.now()
+	for _, l := range links {
+		res := tx.Exec(`UPDATE test_sends SET wamid = ?, message_status = ?, error_message = '', updated_at = ?
+			WHERE id = ? AND account_id = ? AND waba_id = ? AND wamid = '' AND message_status IN (?, ?)`,
+			l.wamid, models.MessageAccepted, now, l.id, l.account, l.waba, models.SendUnknown, models.SendSending)
+		if res.Error != nil {
+			return fmt.Errorf("webhook: link test send %d: %w", l.id, res.Error)
+		}
+		if res.RowsAffected == 0 {
+			continue
+		}
+		err := tx.Exec(`UPDATE messages SET
+				template_name = COALESCE(template_name, (SELECT template_name FROM test_sends WHERE id = ?)),
+				template_language = COALESCE(template_language, (SELECT language FROM test_sends WHERE id = ?)),
+				send_request = COALESCE(send_request, (SELECT request_json FROM test_sends WHERE id = ?)),
+				updated_at = ?
+			WHERE wamid = ? AND account_id = ?`, l.id, l.id, l.id, now, l.wamid, l.account).Error
+		if err != nil {
+			return fmt.Errorf("webhook: link test send %d: %w", l.id, err)
 		}
 	}
 	return nil

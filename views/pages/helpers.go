@@ -150,3 +150,8 @@ func asIs(s string) string { return s }
 
 // shortTime is a time in UTC to the minute, for text people read.
 func shortTime(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") }
+
+// graphFailedLast reports whether c's latest Graph API call failed.
+func graphFailedLast(c models.WABAConnection) bool {
+	return c.GraphFailedAt != nil && (c.GraphOKAt == nil || c.GraphFailedAt.After(*c.GraphOKAt))
+}

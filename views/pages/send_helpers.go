@@ -134,6 +134,8 @@ func statusBadge(status string) (class, word string) {
 		return "badge badge-warn", "Paused"
 	case "sending":
 		return "badge badge-muted", "Sending…"
+	case models.SendUnknown:
+		return "badge badge-warn", "? Outcome unknown"
 	case "error":
 		return "badge badge-bad", "✕ Refused by Meta"
 	case "sent":
@@ -170,6 +172,16 @@ func latestStatus(r send.Result) string {
 
 func messageURL(wamid string) templ.SafeURL {
 	return templ.SafeURL("/messages/" + url.PathEscape(wamid))
+}
+
+// opaqueOf is the biz_opaque_callback_data a test send carried.
+func opaqueOf(t models.TestSend) string { return models.TestSendOpaque(t.ID) }
+
+// lookupURL is the webhook log filtered to a send's recipient and phone number, where its status
+// webhooks show up if Meta accepted it.
+func lookupURL(t models.TestSend) templ.SafeURL {
+	v := url.Values{"recipient": {t.Recipient}, "phone": {t.PhoneNumberID}, "live": {"1"}}
+	return templ.SafeURL("/log?" + v.Encode())
 }
 
 func resultURL(id uint) string { return "/sends/" + uintStr(id) + "/result" }
