@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -198,7 +199,15 @@ type env struct {
 	sends  int      // POST /marketing_messages that reached the sandbox
 	edits  int      // POST /{template_id}
 	bodies []string // bodies of the sends
+
+	// hang makes the Graph fake pass a send to the sandbox (which accepts it) and then never
+	// answer: the answer is lost and the client's deadline ends the wait.
+	hang atomic.Bool
 }
+
+// envDeadline is the Graph deadline of the environment: long for the sandbox's answers even on a
+// busy machine, short enough for the test that waits it out.
+const envDeadline = 4 * time.Second
 
 func (e *env) sendCount() int { e.mu.Lock(); defer e.mu.Unlock(); return e.sends }
 
@@ -238,10 +247,15 @@ func newEnv(t *testing.T, templateTTLMode bool) *env {
 			}
 			e.mu.Unlock()
 		}
+		if e.hang.Load() && strings.HasSuffix(r.URL.Path, "/marketing_messages") {
+			inner.ServeHTTP(httptest.NewRecorder(), r)
+			<-r.Context().Done() // the client gave up
+			return
+		}
 		inner.ServeHTTP(w, r)
 	}))
 	t.Cleanup(graphSrv.Close)
-	gc := graph.New(graph.Options{BaseURL: graphSrv.URL, MaxRetries: -1})
+	gc := graph.New(graph.Options{BaseURL: graphSrv.URL, MaxRetries: -1, Deadline: envDeadline})
 
 	e.db = database.OpenTest(t, migrations())
 	ctx := context.Background()

@@ -1,0 +1,85 @@
+package send_test
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"mmconsole/internal/send"
+	"mmconsole/models"
+)
+
+func TestSendWithNoAnswerIsOutcomeUnknownAndNotSentAgain(t *testing.T) {
+	e := newEnv(t, false)
+	e.hang.Store(true)
+	f := e.form("flash_coupon/pt_BR", map[string]string{"var.body.first_name": "Ana", "var.body.coupon": "SAVE20", "var.coupon.0": "SAVE20"})
+	code, body := e.do(writer, "POST", "/send", f, true)
+	if code != 200 {
+		t.Fatalf("POST /send = %d, want the composer with the result\n%.500s", code, body)
+	}
+	row := e.lastSend()
+	if row.MessageStatus != models.SendUnknown || row.WAMID != "" || row.ErrorCode != 0 {
+		t.Fatalf("stored %q wamid %q code %d, want outcome unknown", row.MessageStatus, row.WAMID, row.ErrorCode)
+	}
+	for _, want := range []string{"Outcome unknown", "do not send again", "/log?", models.TestSendOpaque(row.ID), `hx-get="/sends/` + strconv.Itoa(int(row.ID)) + `/result"`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the composer does not say %q", want)
+		}
+	}
+	if strings.Contains(body, "Refused by Meta") || strings.Contains(body, "Something went wrong") {
+		t.Error("an unknown outcome is shown as a failure")
+	}
+	// The send carried its id, which Meta echoes in the status webhooks.
+	opaque := `"biz_opaque_callback_data":"` + models.TestSendOpaque(row.ID) + `"`
+	if !strings.Contains(e.lastBody(), opaque) || !strings.Contains(row.RequestJSON, opaque) {
+		t.Errorf("the send does not carry %s:\nsent %s\nstored %s", opaque, e.lastBody(), row.RequestJSON)
+	}
+	// The form keeps its key: pressing Send again shows this result and sends nothing.
+	if !strings.Contains(body, `value="`+f.Get("key")+`"`) {
+		t.Error("the form got a fresh key, so a second press would send a duplicate")
+	}
+	e.hang.Store(false)
+	_, again := e.do(writer, "POST", "/send", f, true)
+	if e.sendCount() != 1 || !strings.Contains(again, "Outcome unknown") {
+		t.Errorf("second press: %d sends; result shown: %v", e.sendCount(), strings.Contains(again, "Outcome unknown"))
+	}
+	_, hist := e.do(writer, "GET", "/sends", nil, false)
+	if !strings.Contains(hist, "Outcome unknown") || !strings.Contains(hist, "Look it up in the log") {
+		t.Error("/sends does not show the unknown outcome with a way to look it up")
+	}
+	e.audit.mu.Lock()
+	n := len(e.audit.entries)
+	e.audit.mu.Unlock()
+	if n != 1 {
+		t.Errorf("audit entries = %d, want 1", n)
+	}
+}
+
+func TestInterruptedSendsBecomeOutcomeUnknown(t *testing.T) {
+	e := newEnv(t, false)
+	now := time.Now().UTC()
+	mk := func(key, status string, updated time.Time) models.TestSend {
+		r := models.TestSend{AccountID: 1, ConnectionID: 1, MessageStatus: status, IdempotencyKey: key, CreatedAt: updated, UpdatedAt: updated}
+		must(t, e.db.Create(&r).Error)
+		return r
+	}
+	old := mk("k-old", models.SendSending, now.Add(-time.Hour))
+	fresh := mk("k-fresh", models.SendSending, now) // maybe in flight on another instance
+	done := mk("k-done", "accepted", now.Add(-time.Hour))
+	n, err := send.RecoverInterrupted(context.Background(), e.db, now.Add(-15*time.Second), now)
+	if err != nil || n != 1 {
+		t.Fatalf("recovered %d, %v; want 1", n, err)
+	}
+	for _, c := range []struct {
+		row  models.TestSend
+		want string
+	}{{old, models.SendUnknown}, {fresh, models.SendSending}, {done, "accepted"}} {
+		var got models.TestSend
+		must(t, e.db.First(&got, c.row.ID).Error)
+		if got.MessageStatus != c.want {
+			t.Errorf("%s: %q, want %q", c.row.IdempotencyKey, got.MessageStatus, c.want)
+		}
+	}
+}
