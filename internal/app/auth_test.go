@@ -73,7 +73,8 @@ func graphStub(t *testing.T) *httptest.Server {
 	return srv
 }
 
-func newFixture(t *testing.T) *fixture {
+// newFixture builds the fixture; opts change the configuration first (e.g. the Graph API).
+func newFixture(t *testing.T, opts ...func(*config.Config)) *fixture {
 	t.Helper()
 	cfg := testConfig(t)
 	cfg.GraphBaseURL = graphStub(t).URL
@@ -81,6 +82,9 @@ func newFixture(t *testing.T) *fixture {
 	cfg.SecretKeyFile = cfg.Database + ".key"
 	if err := os.WriteFile(cfg.SecretKeyFile, []byte(strings.Repeat("5e", 32)), 0o600); err != nil {
 		t.Fatal(err)
+	}
+	for _, o := range opts {
+		o(&cfg)
 	}
 	now := time.Now().UTC()
 	f := &fixture{t: t, now: &now, logs: &bytes.Buffer{}, sessions: map[string]*http.Cookie{}, csrf: map[string]string{}}

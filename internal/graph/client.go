@@ -485,10 +485,11 @@ func (c *Client) once(ctx context.Context, began time.Time, method, token, path 
 		slog.Int("status", resp.StatusCode), slog.Duration("took", time.Since(start)))
 
 	if ge, ok := parseErrorBody(resp.StatusCode, raw); ok {
+		ge.scrub(token) // before anything, even the log line below, sees it
 		c.log.LogAttrs(ctx, slog.LevelInfo, "graph: error response",
 			slog.String("method", method), slog.String("path", path), slog.Int("status", resp.StatusCode),
 			slog.Int("code", ge.Code), slog.Int("subcode", ge.Subcode), slog.String("fbtrace_id", ge.FBTraceID))
-		return retryable(ge), ge.scrub(token)
+		return retryable(ge), ge
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		ge := decodeFailure(resp.StatusCode, ct, raw, rerr)

@@ -1,0 +1,211 @@
+package app
+
+import (
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"mmconsole/internal/config"
+	"mmconsole/models"
+)
+
+// fixtureToken is the access token of the fixture's connection A.
+const fixtureToken = "EAAGacmeTOKENvalue000001"
+
+// fakeMeta is a Graph API that misbehaves on demand: a black hole (accepts, never answers),
+// slow, 500, an HTML page, or an error that echoes the Authorization header. "ok" is the stub.
+type fakeMeta struct {
+	mode atomic.Value // string
+	hits atomic.Int64
+	stub http.Handler
+	done chan struct{}
+	slow time.Duration
+}
+
+func (m *fakeMeta) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	m.hits.Add(1)
+	switch m.mode.Load().(string) {
+	case "blackhole":
+		select {
+		case <-r.Context().Done():
+		case <-m.done:
+		}
+	case "slow":
+		select {
+		case <-time.After(m.slow):
+			m.stub.ServeHTTP(w, r)
+		case <-r.Context().Done():
+		case <-m.done:
+		}
+	case "500":
+		http.Error(w, "Internal Server Error", http.StatusInternalServerError)
+	case "html":
+		w.Header().Set("Content-Type", "text/html")
+		w.WriteHeader(http.StatusBadGateway)
+		fmt.Fprint(w, "<html><body><h1>502 Bad Gateway</h1><p>upstream sent "+r.Header.Get("Authorization")+"</p></body></html>")
+	case "echo":
+		auth := r.Header.Get("Authorization")
+		tok := strings.TrimPrefix(auth, "Bearer ")
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusBadRequest)
+		fmt.Fprintf(w, `{"error":{"message":"Invalid OAuth access token - Cannot parse access token: %s","type":"OAuthException","code":190,
+			"error_data":{"details":"header was %s"},"error_user_title":"Token %s","error_user_msg":"The token %s is invalid","fbtrace_id":"AbC%s"}}`,
+			tok, auth, tok, tok, tok)
+	default:
+		m.stub.ServeHTTP(w, r)
+	}
+}
+
+func newFaultFixture(t *testing.T, deadline time.Duration) (*fixture, *fakeMeta) {
+	t.Helper()
+	meta := &fakeMeta{stub: graphStub(t).Config.Handler, done: make(chan struct{}), slow: 3 * deadline}
+	meta.mode.Store("ok")
+	srv := httptest.NewServer(meta)
+	t.Cleanup(srv.Close)
+	t.Cleanup(func() { close(meta.done) }) // runs first: frees the black hole's handlers
+	f := newFixture(t, func(c *config.Config) {
+		c.GraphBaseURL = srv.URL
+		c.GraphDeadline = deadline
+	})
+	return f, meta
+}
+
+// htmx marks a request as htmx's, which gets a toast instead of a page.
+func (f *fixture) htmxPost(role, path string, form url.Values) (*http.Response, string) {
+	req := httptest.NewRequest("POST", path, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("HX-Request", "true")
+	req.AddCookie(f.sessions[role])
+	return do(f.t, f.a, req)
+}
+
+func TestPagesThatNeedMetaAnswerWithinTheDeadlineAndNeverShowTheToken(t *testing.T) {
+	const deadline = time.Second
+	// Generous: the point is "about the deadline", not a minute (61 s before), on a busy machine.
+	const bound = 15 * time.Second
+	f, meta := newFaultFixture(t, deadline)
+	conn := f.connA.ID
+	csrf := url.Values{"_csrf": {f.csrf["admin"]}}
+
+	// Meta answers once: the connection remembers when.
+	if resp, _ := f.post("admin", fmt.Sprintf("/settings/connections/%d/test", conn), csrf); resp.StatusCode != 303 {
+		t.Fatalf("test connection with Meta up: %d", resp.StatusCode)
+	}
+	var seen []string // every page, toast and cookie, checked for the token at the end
+	modes := []struct {
+		mode, title, explains string
+	}{
+		{"blackhole", "Meta did not answer", "Try again in a minute"},
+		{"slow", "Meta did not answer", "Try again in a minute"},
+		{"500", "Meta answered with an error", "HTTP 500"},
+		{"html", "Meta answered with an error", "HTML page instead of JSON"},
+		{"echo", "Meta error 190", "Generate a new token"},
+	}
+	for _, m := range modes {
+		t.Run(m.mode, func(t *testing.T) {
+			meta.mode.Store(m.mode)
+			start := time.Now()
+			resp, body := f.get("admin", fmt.Sprintf("/optimizations?conn=%d", conn))
+			if took := time.Since(start); took > bound {
+				t.Errorf("/optimizations took %s", took)
+			}
+			if resp.StatusCode != http.StatusBadGateway || !strings.Contains(body, m.title) || !strings.Contains(body, m.explains) {
+				t.Errorf("/optimizations: %d, want 502 %q with %q:\n%.2000s", resp.StatusCode, m.title, m.explains, body)
+			}
+			seen = append(seen, body)
+
+			start = time.Now()
+			resp, toast := f.htmxPost("admin", fmt.Sprintf("/optimizations/waba/%d/reread", conn), csrf)
+			if took := time.Since(start); took > bound {
+				t.Errorf("re-read took %s", took)
+			}
+			if resp.StatusCode != http.StatusBadGateway || resp.Header.Get("HX-Retarget") != "#toasts" || !strings.Contains(toast, m.title) {
+				t.Errorf("re-read toast: %d %q %.500s", resp.StatusCode, resp.Header.Get("HX-Retarget"), toast)
+			}
+			seen = append(seen, toast)
+
+			start = time.Now()
+			resp, _ = f.post("admin", fmt.Sprintf("/settings/connections/%d/test", conn), csrf)
+			if took := time.Since(start); took > bound {
+				t.Errorf("test connection took %s", took)
+			}
+			if resp.StatusCode != 303 {
+				t.Errorf("test connection: %d", resp.StatusCode)
+			}
+			for _, c := range resp.Cookies() {
+				v, _ := url.QueryUnescape(c.Value)
+				seen = append(seen, c.Name+"="+c.Value, v)
+				if c.Name == "mmc_flash" && !strings.Contains(v, "Test of WABA 123456") {
+					t.Errorf("flash does not explain: %q", v)
+				}
+			}
+			var stored models.WABAConnection
+			f.a.DB().First(&stored, conn)
+			if stored.GraphFailedAt == nil || stored.GraphFailure == "" || stored.GraphOKAt == nil {
+				t.Errorf("the connection does not remember Meta's last answer and failure: ok %v failed %v %q",
+					stored.GraphOKAt, stored.GraphFailedAt, stored.GraphFailure)
+			}
+			seen = append(seen, stored.LastCheckError, stored.GraphFailure)
+		})
+	}
+
+	// The pages that need Meta say when it last answered and how the last call failed.
+	_, settings := f.get("admin", fmt.Sprintf("/settings?account=%d", f.accA.ID))
+	_, composer := f.get("admin", fmt.Sprintf("/send?connection=%d", conn))
+	for name, body := range map[string]string{"settings": settings, "composer": composer} {
+		if !strings.Contains(body, "Meta last answered for this WABA") || !strings.Contains(body, "Last call failed") {
+			t.Errorf("%s does not say when Meta last answered", name)
+		}
+		seen = append(seen, body)
+	}
+	meta.mode.Store("ok")
+	if _, body := f.get("admin", fmt.Sprintf("/optimizations?conn=%d", conn)); !strings.Contains(body, "Meta last answered for this WABA") {
+		t.Error("/optimizations does not say when Meta last answered")
+	}
+
+	// No token anywhere afterwards: pages, toasts, cookies, stored text, log, audit log.
+	seen = append(seen, f.logs.String())
+	var audited []models.AuditEntry
+	f.a.DB().Find(&audited)
+	for _, e := range audited {
+		seen = append(seen, e.Target+e.Before+e.After)
+	}
+	var refreshes []models.TemplateRefresh
+	f.a.DB().Find(&refreshes)
+	for _, r := range refreshes {
+		seen = append(seen, r.ErrorText)
+	}
+	for i, s := range seen {
+		if strings.Contains(s, fixtureToken) || strings.Contains(s, "EAAGacme") || strings.Contains(s, url.QueryEscape(fixtureToken)) {
+			j := strings.Index(s, "EAAGacme"); if j < 0 { j = strings.Index(s, url.QueryEscape(fixtureToken)) }; t.Errorf("item %d holds the token: %s", i, s[max(0, j-400):min(len(s), j+100)])
+		}
+	}
+	if len(audited) == 0 {
+		t.Error("no audit entries: the check above proved nothing")
+	}
+}
+
+func TestPagesThatReadTheDatabaseNeverWaitForMeta(t *testing.T) {
+	f, meta := newFaultFixture(t, 5*time.Second)
+	meta.mode.Store("blackhole")
+	meta.hits.Store(0)
+	for _, path := range []string{"/", "/templates", fmt.Sprintf("/templates/%d", f.tmplA.ID), "/log", "/sends",
+		"/messages/" + stubWAMID, "/audit", fmt.Sprintf("/optimizations/matrix?conn=%d", f.connA.ID)} {
+		start := time.Now()
+		resp, body := f.get("admin", path)
+		if resp.StatusCode != 200 {
+			t.Errorf("%s: %d %.300s", path, resp.StatusCode, body)
+		}
+		if took := time.Since(start); took > 4*time.Second {
+			t.Errorf("%s took %s with Meta down", path, took)
+		}
+	}
+	if n := meta.hits.Load(); n != 0 {
+		t.Errorf("database pages called the Graph API %d times", n)
+	}
+}
