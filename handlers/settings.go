@@ -10,8 +10,8 @@ import (
 
 	"mmconsole/internal/accounts"
 	"mmconsole/internal/audit"
-	"mmconsole/internal/graph"
 	"mmconsole/internal/auth"
+	"mmconsole/internal/graph"
 	"mmconsole/models"
 	"mmconsole/views/pages"
 )

@@ -182,7 +182,11 @@ func TestPagesThatNeedMetaAnswerWithinTheDeadlineAndNeverShowTheToken(t *testing
 	}
 	for i, s := range seen {
 		if strings.Contains(s, fixtureToken) || strings.Contains(s, "EAAGacme") || strings.Contains(s, url.QueryEscape(fixtureToken)) {
-			j := strings.Index(s, "EAAGacme"); if j < 0 { j = strings.Index(s, url.QueryEscape(fixtureToken)) }; t.Errorf("item %d holds the token: %s", i, s[max(0, j-400):min(len(s), j+100)])
+			j := strings.Index(s, "EAAGacme")
+			if j < 0 {
+				j = strings.Index(s, url.QueryEscape(fixtureToken))
+			}
+			t.Errorf("item %d holds the token: %s", i, s[max(0, j-400):min(len(s), j+100)])
 		}
 	}
 	if len(audited) == 0 {

@@ -96,7 +96,7 @@ func looksLikeSecret(before, run string) bool {
 			letters++
 		}
 	}
-		return letters >= 8 && digits >= 4
+	return letters >= 8 && digits >= 4
 }
 
 // scrubBytes is Scrub for a raw response body.
