@@ -28,7 +28,7 @@ type UnreachableError struct {
 func (e *UnreachableError) Error() string {
 	what := "could not reach the Graph API"
 	if e.Timeout {
-		what = fmt.Sprintf("no answer from the Graph API within %s", e.Waited.Round(100*time.Millisecond))
+		what = "no answer from the Graph API within " + roundWait(e.Waited)
 	}
 	msg := fmt.Sprintf("graph: %s %s: %s", e.Method, e.Path, what)
 	if e.Err != nil {
@@ -49,7 +49,7 @@ func (e *UnreachableError) UserFacing() (int, string, string) {
 	title := "Meta did not answer"
 	var msg string
 	if e.Timeout {
-		msg = fmt.Sprintf("The Graph API gave no answer within %s, so the dashboard stopped waiting.", e.Waited.Round(time.Second))
+		msg = "The Graph API gave no answer within " + roundWait(e.Waited) + ", so the dashboard stopped waiting."
 	} else {
 		msg = "The Graph API could not be reached (the connection failed)."
 	}
@@ -163,7 +163,7 @@ type Observer interface {
 func failureKind(err error) string {
 	if ue, ok := AsUnreachable(err); ok {
 		if ue.Timeout {
-			return fmt.Sprintf("no answer within %s", ue.Waited.Round(time.Second))
+			return "no answer within " + roundWait(ue.Waited)
 		}
 		return "could not connect"
 	}
@@ -180,4 +180,12 @@ func failureKind(err error) string {
 		return ge.Title()
 	}
 	return "request failed"
+}
+
+// roundWait shows a wait as people read it: 0.8s, 10s.
+func roundWait(d time.Duration) string {
+	if d < time.Second {
+		return d.Round(100 * time.Millisecond).String()
+	}
+	return d.Round(time.Second).String()
 }
