@@ -11,9 +11,7 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
-	"slices"
 	"strconv"
 	"strings"
 )
@@ -151,9 +149,13 @@ func VerifySignature(body []byte, header string, src SecretSource) (Signer, erro
 		}
 		return Signer{}, false
 	}
-	for _, waba := range entryWABAs(body, MaxSignedWABAs) {
-		if s, ok := try(idx.ByWABA[waba]); ok {
-			return s, nil
+	// Reading the entries' WABAs costs a pass over the body; it is only needed to choose when
+	// there are more connection secrets than may be tried.
+	if len(idx.Others) > MaxConnectionSecretsTried {
+		for _, waba := range entryWABAs(body, MaxSignedWABAs) {
+			if s, ok := try(idx.ByWABA[waba]); ok {
+				return s, nil
+			}
 		}
 	}
 	if s, ok := try(idx.Others); ok {
@@ -166,29 +168,6 @@ func macEqual(body, key, want []byte) bool {
 	m := hmac.New(sha256.New, key)
 	m.Write(body)
 	return hmac.Equal(m.Sum(nil), want)
-}
-
-// entryWABAs returns the distinct entry ids (WABA ids) of a body, at most max. A body that is not
-// a notification names none, so only MMC_APP_SECRET can verify it.
-func entryWABAs(body []byte, max int) []string {
-	var env struct {
-		Entry []struct {
-			ID flexString `json:"id"`
-		} `json:"entry"`
-	}
-	if json.Unmarshal(body, &env) != nil {
-		return nil
-	}
-	var out []string
-	for _, e := range env.Entry {
-		if len(out) == max {
-			break
-		}
-		if id := string(e.ID); id != "" && !slices.Contains(out, id) {
-			out = append(out, id)
-		}
-	}
-	return out
 }
 
 // Sign returns the X-Hub-Signature-256 value of body under secret (for the sandbox, tests and
