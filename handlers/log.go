@@ -203,7 +203,7 @@ func (h *WebhookLog) now() time.Time {
 func (h *WebhookLog) timeline(st webhook.MessageStory) pages.MessageTimeline {
 	m := st.Message
 	t := pages.MessageTimeline{WAMID: m.WAMID, Message: m, Events: logRows(st.Events),
-		Error: explainCode(m.ErrorCode, m.ErrorTitle), Expired: m.Expired(h.now())}
+		Error: explainCode(m.ErrorCode, m.ErrorTitle), Expired: m.Expired(h.now()), Preference: st.Preference}
 	var clickNote string
 	if m.ClickedAt != nil {
 		clickNote = "(attributed: the only MM API message from this number then)"

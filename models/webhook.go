@@ -91,3 +91,26 @@ type WebhookRefusal struct {
 	Events     int       `gorm:"not null;default:0"`
 	Reason     string    `gorm:"not null"`
 }
+
+// Marketing preference values (user_preferences webhook, category marketing_messages).
+const (
+	PreferenceStop   = "stop"   // the user stopped marketing messages: sends fail with 131050
+	PreferenceResume = "resume" // the user accepts them again
+)
+
+// MarketingPreference is a recipient's latest marketing preference for one WABA, as its
+// user_preferences webhooks said: one row per account, WABA and recipient, replaced only by a
+// later preference.
+type MarketingPreference struct {
+	ID        uint      `gorm:"primaryKey"`
+	AccountID uint      `gorm:"not null;uniqueIndex:idx_marketing_prefs_key,priority:1"`
+	WABAID    string    `gorm:"column:waba_id;not null;uniqueIndex:idx_marketing_prefs_key,priority:2"`
+	Recipient string    `gorm:"not null;uniqueIndex:idx_marketing_prefs_key,priority:3"` // wa_id, digits
+	Value     string    `gorm:"not null"`                                                // PreferenceStop or PreferenceResume
+	Detail    string    `gorm:"not null;default:''"`                                     // Meta's words, e.g. "User requested to stop marketing messages"
+	At        time.Time `gorm:"not null"`                                                // when the user chose it (Meta's timestamp)
+	UpdatedAt time.Time
+}
+
+// Stopped reports whether the recipient stopped marketing messages.
+func (p MarketingPreference) Stopped() bool { return p.Value == PreferenceStop }

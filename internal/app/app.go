@@ -221,7 +221,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, now func() 
 	// result panel follows live.
 	sender := send.New(send.Deps{
 		DB: db, Graph: a.graph, Tokens: tokens, Sync: sendSync{}, Notes: catalog,
-		Recorder: sendMessages{hooks}, Status: sendMessages{hooks}, Audit: sendAudit{auditLog},
+		Recorder: sendMessages{hooks}, Status: sendMessages{hooks}, Audit: sendAudit{auditLog}, Preferences: hooks,
 		APIBase: a.graph.BaseURL() + "/" + a.graph.Version(), Logger: log.With("component", "send"),
 	})
 

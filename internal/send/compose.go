@@ -509,6 +509,9 @@ func (s *Service) Compose(ctx context.Context, u models.User, in Input) (*Compos
 	if c.Phone != nil && c.Phone.ConnectionID != c.Connection.ID {
 		c.add(LevelBlocker, "phone", "This phone number belongs to another WABA.")
 	}
+	if err := s.checkPreference(ctx, c); err != nil {
+		return nil, err
+	}
 	s.finish(c)
 	return c, nil
 }

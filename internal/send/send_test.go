@@ -194,6 +194,7 @@ type env struct {
 	users    map[string]models.User
 	conns    map[string]models.WABAConnection // by WABA id
 	tmpls    map[string]models.Template       // by "name/lang"
+	prefs    prefs                            // marketing preferences by "account/waba/recipient"
 
 	mu     sync.Mutex
 	sends  int      // POST /marketing_messages that reached the sandbox
@@ -228,7 +229,7 @@ func migrations() []database.Migration {
 func newEnv(t *testing.T, templateTTLMode bool) *env {
 	t.Helper()
 	e := &env{t: t, hooks: &hooks{statuses: map[string][]hookStatus{}}, notes: &notes{}, recorder: &recorder{}, audit: &auditor{},
-		users: map[string]models.User{}, conns: map[string]models.WABAConnection{}, tmpls: map[string]models.Template{}}
+		users: map[string]models.User{}, conns: map[string]models.WABAConnection{}, tmpls: map[string]models.Template{}, prefs: prefs{}}
 	hookSrv := httptest.NewServer(e.hooks)
 	t.Cleanup(hookSrv.Close)
 	sb := sandbox.New(sandbox.Options{EventDelay: 5 * time.Millisecond, CallbackURL: hookSrv.URL, AppSecret: "test-secret"})
@@ -326,7 +327,7 @@ func newEnv(t *testing.T, templateTTLMode bool) *env {
 			}
 			return "", fmt.Errorf("no token for %s", c.WABAID)
 		}),
-		Notes: e.notes, Recorder: e.recorder, Status: e.hooks, Audit: e.audit,
+		Notes: e.notes, Recorder: e.recorder, Status: e.hooks, Audit: e.audit, Preferences: e.prefs,
 		APIBase: graphSrv.URL + "/v25.0",
 	})
 	shells := &handlers.Shells{}

@@ -36,6 +36,8 @@ type Deps struct {
 	Recorder MessageRecorder
 	Status   MessageStatus
 	Audit    Auditor
+	// Preferences warns about recipients who stopped marketing messages (131050).
+	Preferences Preferences
 	// APIBase is the Graph base with version, for the curl command
 	// (e.g. "https://graph.facebook.com/v25.0").
 	APIBase string
@@ -54,6 +56,7 @@ type Service struct {
 	recorder MessageRecorder
 	status   MessageStatus
 	audit    Auditor
+	prefs    Preferences
 	apiBase  string
 	now      Clock
 	log      *slog.Logger
@@ -62,7 +65,7 @@ type Service struct {
 // New builds the service.
 func New(d Deps) *Service {
 	s := &Service{db: d.DB, graph: d.Graph, tokens: d.Tokens, catalog: d.Catalog, sync: d.Sync,
-		notes: d.Notes, recorder: d.Recorder, status: d.Status, audit: d.Audit, apiBase: d.APIBase, now: d.Now, log: d.Logger}
+		notes: d.Notes, recorder: d.Recorder, status: d.Status, audit: d.Audit, prefs: d.Preferences, apiBase: d.APIBase, now: d.Now, log: d.Logger}
 	if s.catalog == nil {
 		s.catalog = NewDBCatalog(d.DB)
 	}

@@ -1,7 +1,11 @@
 package webhook
 
 import (
+	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -115,6 +119,10 @@ func (s *Service) applyEffects(tx *gorm.DB, st *txStmts, fresh []stored, owners 
 			}
 		case models.KindClick:
 			clicks = append(clicks, f)
+		case models.KindUserPreference:
+			if err := s.storePreference(tx, f); err != nil {
+				return err
+			}
 		}
 	}
 	if len(order) > 0 {
@@ -317,4 +325,53 @@ func ownedBy(q *gorm.DB, account *uint) *gorm.DB {
 		return q.Where("account_id IS NULL")
 	}
 	return q.Where("account_id = ?", *account)
+}
+
+// storePreference keeps the recipient's latest marketing preference for the WABA, for the
+// account that connected it (a WABA nobody connected has no one to warn). An older preference
+// delivered late never replaces a newer one.
+func (s *Service) storePreference(tx *gorm.DB, f stored) error {
+	e := f.ev
+	if f.account == nil || e.WABAID == "" || e.Recipient == "" {
+		return nil
+	}
+	var p struct {
+		Category string `json:"category"`
+		Value    string `json:"value"`
+		Detail   string `json:"detail"`
+	}
+	if err := json.Unmarshal([]byte(e.Raw), &p); err != nil || p.Category != "marketing_messages" {
+		return nil // the log keeps it; only marketing preferences decide 131050
+	}
+	v := strings.ToLower(p.Value)
+	if v != models.PreferenceStop && v != models.PreferenceResume {
+		return nil
+	}
+	at := f.at
+	if e.OccurredAt != nil {
+		at = *e.OccurredAt
+	}
+	err := tx.Exec(`INSERT INTO marketing_preferences (account_id, waba_id, recipient, value, detail, at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (account_id, waba_id, recipient) DO UPDATE SET value = excluded.value, detail = excluded.detail,
+			at = excluded.at, updated_at = excluded.updated_at
+		WHERE excluded.at >= marketing_preferences.at`,
+		*f.account, e.WABAID, e.Recipient, v, truncate(p.Detail, 500), at.UTC(), s.now()).Error
+	if err != nil {
+		return fmt.Errorf("webhook: store marketing preference: %w", err)
+	}
+	return nil
+}
+
+// MarketingPreference returns the recipient's latest marketing preference for the WABA in the
+// given account; found is false when no user_preferences webhook named them.
+func (s *Service) MarketingPreference(ctx context.Context, accountID uint, wabaID, recipient string) (p models.MarketingPreference, found bool, err error) {
+	err = s.db.WithContext(ctx).Where("account_id = ? AND waba_id = ? AND recipient = ?", accountID, wabaID, recipient).Take(&p).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return p, false, nil
+	}
+	if err != nil {
+		return p, false, fmt.Errorf("webhook: marketing preference: %w", err)
+	}
+	return p, true, nil
 }

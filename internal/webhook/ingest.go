@@ -45,7 +45,8 @@ func Migrations() []database.Migration {
 			}
 		}
 		return tx.AutoMigrate(&models.WebhookRefusal{})
-	}}, storageMigration()}
+	}}, storageMigration(),
+		database.AutoMigrateStep("0070_b_marketing_preferences", &models.MarketingPreference{})}
 }
 
 // Options tune the group-commit writer.

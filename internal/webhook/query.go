@@ -236,6 +236,9 @@ func (s *Service) Refusals(ctx context.Context, scope models.Scope, limit int) (
 type MessageStory struct {
 	Message models.Message
 	Events  []models.WebhookEvent
+	// Preference is the recipient's latest marketing preference for the message's WABA (in the
+	// message's account), nil when none is known: it explains a 131050 failure.
+	Preference *models.MarketingPreference
 }
 
 // Message returns a message and its events; another account's wamid is ErrNotFound.
@@ -250,7 +253,19 @@ func (s *Service) Message(ctx context.Context, scope models.Scope, wamid string)
 	}
 	err = database.Scoped(s.db.WithContext(ctx), scope, "account_id").Where("wamid = ?", wamid).
 		Order("id").Limit(500).Omit("raw").Find(&st.Events).Error
-	return st, err
+	if err != nil {
+		return st, fmt.Errorf("webhook: events of message %s: %w", wamid, err)
+	}
+	if m := st.Message; m.AccountID != nil && m.Recipient != "" {
+		p, found, err := s.MarketingPreference(ctx, *m.AccountID, m.WABAID, m.Recipient)
+		if err != nil {
+			return st, err
+		}
+		if found {
+			st.Preference = &p
+		}
+	}
+	return st, nil
 }
 
 // TemplateHistory lists a template's status, category and quality webhooks, newest first.

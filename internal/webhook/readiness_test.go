@@ -50,3 +50,69 @@ func TestTermsSignedAsksForAnOnboardingReRead(t *testing.T) {
 		t.Errorf("account_update events stored = %d, want 3", n)
 	}
 }
+
+func prefBody(waba, waID, category, value, ts string) string {
+	return `{"object":"whatsapp_business_account","entry":[{"id":"` + waba + `","changes":[{"field":"user_preferences","value":{"messaging_product":"whatsapp","metadata":{"phone_number_id":"p` + waba + `"},"user_preferences":[{"wa_id":"` + waID + `","detail":"User requested to ` + value + ` marketing messages","category":"` + category + `","value":"` + value + `","timestamp":` + ts + `}]}}]}]}`
+}
+
+// user_preferences keep each recipient's latest marketing preference per WABA and account: a
+// later one replaces it, an older one delivered late does not, and other WABAs, other accounts,
+// unconnected WABAs and other categories are untouched.
+func TestUserPreferencesKeepTheLatestPerWABA(t *testing.T) {
+	db := testDB(t)
+	a := connect(t, db, "Shop", "100")
+	b := connect(t, db, "Other", "300")
+	s := newService(t, db)
+	ctx := t.Context()
+	get := func(acct uint, waba string) (models.MarketingPreference, bool) {
+		p, found, err := s.MarketingPreference(ctx, acct, waba, "16505551234")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p, found
+	}
+
+	ingest(t, s, prefBody("100", "16505551234", "marketing_messages", "stop", "1750030000"))
+	if p, ok := get(a, "100"); !ok || !p.Stopped() || p.At.Unix() != 1750030000 {
+		t.Fatalf("after stop: %+v %v", p, ok)
+	}
+	ingest(t, s, prefBody("100", "16505551234", "marketing_messages", "resume", "1750030100"))
+	ingest(t, s, prefBody("100", "16505551234", "marketing_messages", "stop", "1750030050")) // older, late
+	if p, _ := get(a, "100"); p.Value != models.PreferenceResume || p.At.Unix() != 1750030100 {
+		t.Fatalf("latest = %+v, want the resume of 1750030100", p)
+	}
+	ingest(t, s, prefBody("300", "16505551234", "marketing_messages", "stop", "1750030200"))
+	ingest(t, s, prefBody("999", "16505551234", "marketing_messages", "stop", "1750030300")) // nobody connected it
+	ingest(t, s, prefBody("100", "16505551234", "other_category", "stop", "1750030400"))
+	if p, _ := get(a, "100"); p.Value != models.PreferenceResume {
+		t.Errorf("another WABA's or category's stop changed account A's row: %+v", p)
+	}
+	if _, ok := get(a, "300"); ok {
+		t.Error("account A sees account B's WABA preference")
+	}
+	if p, ok := get(b, "300"); !ok || !p.Stopped() {
+		t.Errorf("account B's stop = %+v %v", p, ok)
+	}
+	var n int64
+	db.Model(&models.MarketingPreference{}).Count(&n)
+	if n != 2 {
+		t.Errorf("preference rows = %d, want 2", n)
+	}
+}
+
+// The message story carries the recipient's preference for the message's WABA, so the message
+// page can explain a 131050 failure.
+func TestMessageStoryCarriesThePreference(t *testing.T) {
+	db := testDB(t)
+	a := connect(t, db, "Shop", "100")
+	s := newService(t, db)
+	ingest(t, s, prefBody("100", "16505551234", "marketing_messages", "stop", "1750030000"))
+	ingest(t, s, statusBody("100", "p100", "wamid.F1", "failed", "1750030500", "", "", `,"errors":[{"code":131050,"title":"Unable to deliver the message"}]`))
+	st, err := s.Message(t.Context(), models.Scope{AccountID: a}, "wamid.F1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Preference == nil || !st.Preference.Stopped() {
+		t.Fatalf("story preference = %+v", st.Preference)
+	}
+}
