@@ -28,6 +28,7 @@ type LogReader interface {
 	Unparseable(ctx context.Context, scope models.Scope, limit int) ([]models.WebhookDelivery, error)
 	Refusals(ctx context.Context, scope models.Scope, limit int) ([]models.WebhookRefusal, error)
 	Options(ctx context.Context, scope models.Scope) (webhook.FilterOptions, error)
+	ConsoleSent(ctx context.Context, scope models.Scope, wamids []string) (map[string]bool, error)
 }
 
 // WebhookLog serves /log and /messages/:wamid.
@@ -100,12 +101,29 @@ func explainCode(code *int, title string) *pages.ErrorInfo {
 	return &pages.ErrorInfo{Code: *code, Title: title, Name: x.Title, Meaning: x.Meaning, Action: x.Action}
 }
 
-func logRows(evs []models.WebhookEvent) []pages.LogRow {
+// logRows maps events to rows; consoleSent (wamids the dashboard sent itself) tells which
+// status routes are known rather than inferred from pricing.
+func logRows(evs []models.WebhookEvent, consoleSent map[string]bool) []pages.LogRow {
 	rows := make([]pages.LogRow, len(evs))
 	for i, e := range evs {
-		rows[i] = pages.LogRow{Event: e, Error: explainCode(e.ErrorCode, e.ErrorTitle)}
+		rows[i] = pages.LogRow{Event: e, Error: explainCode(e.ErrorCode, e.ErrorTitle), ConsoleSent: consoleSent[e.WAMID]}
 	}
 	return rows
+}
+
+// rowsOf is logRows for a page of events, asking which of their messages the dashboard sent.
+func (h *WebhookLog) rowsOf(ctx context.Context, scope models.Scope, evs []models.WebhookEvent) ([]pages.LogRow, error) {
+	var wamids []string
+	for _, e := range evs {
+		if e.Kind == models.KindStatus && e.WAMID != "" {
+			wamids = append(wamids, e.WAMID)
+		}
+	}
+	sent, err := h.Events.ConsoleSent(ctx, scope, wamids)
+	if err != nil {
+		return nil, err
+	}
+	return logRows(evs, sent), nil
 }
 
 func tailCursor(evs []models.WebhookEvent, fallback string) string {
@@ -124,7 +142,11 @@ func (h *WebhookLog) Get(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	res := pages.LogResults{Rows: logRows(page.Events), Total: page.Total, TotalCapped: page.TotalCapped, Query: query,
+	rows, err := h.rowsOf(ctx, scope, page.Events)
+	if err != nil {
+		return err
+	}
+	res := pages.LogResults{Rows: rows, Total: page.Total, TotalCapped: page.TotalCapped, Query: query,
 		Paged: before != nil, ShowAccount: scope.AllAccounts, Live: pf.Live,
 		// With nothing shown yet, the tail starts from now.
 		TailCursor: tailCursor(page.Events, encodeCursor(webhook.Cursor{At: h.now()}))}
@@ -169,7 +191,11 @@ func (h *WebhookLog) Tail(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return Render(c, fiber.StatusOK, pages.LogTail(logRows(evs), scope.AllAccounts, query, tailCursor(evs, after)))
+	rows, err := h.rowsOf(c.UserContext(), scope, evs)
+	if err != nil {
+		return err
+	}
+	return Render(c, fiber.StatusOK, pages.LogTail(rows, scope.AllAccounts, query, tailCursor(evs, after)))
 }
 
 // Raw renders one event's raw JSON, pretty-printed.
@@ -202,7 +228,7 @@ func (h *WebhookLog) now() time.Time {
 
 func (h *WebhookLog) timeline(st webhook.MessageStory) pages.MessageTimeline {
 	m := st.Message
-	t := pages.MessageTimeline{WAMID: m.WAMID, Message: m, Events: logRows(st.Events),
+	t := pages.MessageTimeline{WAMID: m.WAMID, Message: m, Events: logRows(st.Events, map[string]bool{m.WAMID: m.SendRequest != nil}),
 		Error: explainCode(m.ErrorCode, m.ErrorTitle), Expired: m.Expired(h.now()), Preference: st.Preference}
 	var clickNote string
 	if m.ClickedAt != nil {

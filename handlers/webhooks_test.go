@@ -177,7 +177,7 @@ func TestLogPageShowsRouteErrorsAndFilters(t *testing.T) {
 	e := newEnv(t, &staff, 1<<20)
 	seedTenants(t, e)
 	_, body := do(t, e.app, httptest.NewRequest(http.MethodGet, "/log", nil))
-	for _, want := range []string{"Cloud API fallback", "MM API", "Rejected deliveries", "unconnected WABA", `name="live"`} {
+	for _, want := range []string{"Cloud API (/messages)", "inferred from pricing", "MM API", "Rejected deliveries", "unconnected WABA", `name="live"`} {
 		if !strings.Contains(body, want) {
 			t.Errorf("log page lacks %q", want)
 		}
@@ -194,7 +194,7 @@ func TestLogPageShowsRouteErrorsAndFilters(t *testing.T) {
 		t.Errorf("tail lacks newer rows: %s", tail)
 	}
 	_, msg := do(t, e.app, httptest.NewRequest(http.MethodGet, "/messages/wamid.A1", nil))
-	if !strings.Contains(msg, "Cloud API fallback") || !strings.Contains(msg, "Timeline") {
+	if !strings.Contains(msg, "Cloud API (/messages)") || !strings.Contains(msg, "Timeline") {
 		t.Errorf("message page: %s", msg)
 	}
 	_, raw := do(t, e.app, httptest.NewRequest(http.MethodGet, "/log/events/1", nil))

@@ -5,8 +5,12 @@ import "time"
 // Message routes: which API carried a marketing message, as its status webhooks' pricing says.
 const (
 	RouteMMAPI    = "mm_api"   // pricing.category marketing_lite
-	RouteFallback = "fallback" // pricing.category marketing: MM API fell back to Cloud API
-	RouteUnknown  = "unknown"  // no pricing seen yet, or another category
+	RouteFallback = "fallback" // pricing.category marketing on a message sent to /marketing_messages: MM API fell back to Cloud API
+	// RouteCloudAPI: pricing.category marketing on a message the dashboard did not send to
+	// /marketing_messages, e.g. an ordinary /messages marketing send from another platform on
+	// the same number. Inferred: only the dashboard's own sends are known to be MM API sends.
+	RouteCloudAPI = "cloud_api"
+	RouteUnknown  = "unknown" // no pricing seen yet, or another category
 )
 
 // Message statuses in the order a message moves through them. StatusRank orders them so a late

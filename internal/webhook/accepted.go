@@ -57,11 +57,19 @@ func (s *Service) RecordAccepted(ctx context.Context, a Accepted) error {
 			"accepted_at":       a.AcceptedAt,
 			"ttl_seconds":       m.TTLSeconds,
 			"send_request":      req,
-			"status":            gorm.Expr("CASE WHEN messages.status_rank < ? THEN ? ELSE messages.status END", rank, models.MessageAccepted),
-			"status_rank":       gorm.Expr("MAX(messages.status_rank, ?)", rank),
-			"updated_at":        time.Now().UTC(),
+			// A status webhook that came first could not know the send went to
+			// /marketing_messages: its "marketing" pricing means fallback.
+			"route":       gorm.Expr("CASE WHEN messages.route = ? THEN ? ELSE messages.route END", models.RouteCloudAPI, models.RouteFallback),
+			"status":      gorm.Expr("CASE WHEN messages.status_rank < ? THEN ? ELSE messages.status END", rank, models.MessageAccepted),
+			"status_rank": gorm.Expr("MAX(messages.status_rank, ?)", rank),
+			"updated_at":  time.Now().UTC(),
 		}),
 	}).Create(&m).Error
+	if err != nil {
+		return fmt.Errorf("webhook: record accepted %s: %w", a.WAMID, err)
+	}
+	err = s.db.WithContext(ctx).Exec("UPDATE webhook_events SET route = ? WHERE wamid = ? AND account_id = ? AND route = ?",
+		models.RouteFallback, a.WAMID, acct, models.RouteCloudAPI).Error
 	if err != nil {
 		return fmt.Errorf("webhook: record accepted %s: %w", a.WAMID, err)
 	}

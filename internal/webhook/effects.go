@@ -129,6 +129,9 @@ func (s *Service) applyEffects(tx *gorm.DB, st *txStmts, fresh []stored, owners 
 		if err := s.upsertMessages(st, msgs, order); err != nil {
 			return err
 		}
+		if err := s.markFallback(tx, fresh); err != nil {
+			return err
+		}
 	}
 	if err := s.linkTestSends(tx, links); err != nil {
 		return err
@@ -374,4 +377,27 @@ func (s *Service) MarketingPreference(ctx context.Context, accountID uint, wabaI
 		return p, false, fmt.Errorf("webhook: marketing preference: %w", err)
 	}
 	return p, true, nil
+}
+
+// markFallback turns the batch's Cloud API status events into fallback events when the
+// dashboard sent their message to /marketing_messages (it holds the send request): "marketing"
+// pricing on such a send is MM API falling back, not an ordinary /messages send.
+func (s *Service) markFallback(tx *gorm.DB, fresh []stored) error {
+	var ids []uint
+	var wamids []string
+	for _, f := range fresh {
+		if f.ev.Kind == models.KindStatus && f.ev.Route == models.RouteCloudAPI {
+			ids, wamids = append(ids, f.id), append(wamids, f.ev.WAMID)
+		}
+	}
+	for lo := 0; lo < len(ids); lo += 500 {
+		hi := min(lo+500, len(ids))
+		err := tx.Exec(`UPDATE webhook_events SET route = ? WHERE id IN ? AND wamid IN
+			(SELECT wamid FROM messages WHERE wamid IN ? AND send_request IS NOT NULL)`,
+			models.RouteFallback, ids[lo:hi], wamids[lo:hi]).Error
+		if err != nil {
+			return fmt.Errorf("webhook: mark fallback events: %w", err)
+		}
+	}
+	return nil
 }

@@ -46,7 +46,19 @@ func Migrations() []database.Migration {
 		}
 		return tx.AutoMigrate(&models.WebhookRefusal{})
 	}}, storageMigration(),
-		database.AutoMigrateStep("0070_b_marketing_preferences", &models.MarketingPreference{})}
+		database.AutoMigrateStep("0070_b_marketing_preferences", &models.MarketingPreference{}),
+		// "marketing" pricing used to mean fallback for every message; it is fallback only for
+		// the dashboard's own /marketing_messages sends, Cloud API (/messages) otherwise.
+		{ID: "0070_c_cloud_api_route", Up: func(tx *gorm.DB) error {
+			if err := tx.Exec("UPDATE messages SET route = ? WHERE route = ? AND send_request IS NULL",
+				models.RouteCloudAPI, models.RouteFallback).Error; err != nil {
+				return err
+			}
+			return tx.Exec(`UPDATE webhook_events SET route = ? WHERE route = ?
+				AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.wamid = webhook_events.wamid AND m.send_request IS NOT NULL)`,
+				models.RouteCloudAPI, models.RouteFallback).Error
+		}},
+	}
 }
 
 // Options tune the group-commit writer.

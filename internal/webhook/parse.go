@@ -429,8 +429,11 @@ func parseStatus(e Event, raw json.RawMessage) (Event, error) {
 	return e, nil
 }
 
-// Route attributes a message to MM API or Cloud API fallback from its pricing category, using
-// the conversation origin only when pricing is absent (v24+ omits conversation; v23 has both).
+// Route attributes a message to MM API or Cloud API from its pricing category, using the
+// conversation origin only when pricing is absent (v24+ omits conversation; v23 has both).
+// "marketing" is Cloud API (/messages) here: a webhook does not say which endpoint the send
+// used, so only the writer, which knows the dashboard's own /marketing_messages sends, turns it
+// into RouteFallback.
 func Route(pricingCategory, originType string) string {
 	c := pricingCategory
 	if c == "" {
@@ -440,7 +443,7 @@ func Route(pricingCategory, originType string) string {
 	case "marketing_lite":
 		return models.RouteMMAPI
 	case "marketing":
-		return models.RouteFallback
+		return models.RouteCloudAPI
 	}
 	return models.RouteUnknown
 }

@@ -18,7 +18,7 @@ type Filter struct {
 	PhoneNumberID string
 	Kind          string
 	Status        string
-	Route         string // models.RouteMMAPI, RouteFallback, RouteUnknown
+	Route         string // models.RouteMMAPI, RouteFallback, RouteCloudAPI, RouteUnknown
 	ErrorCode     *int
 	Template      string // template name or Meta template id
 	Recipient     string
@@ -297,4 +297,24 @@ func (s *Service) Options(ctx context.Context, scope models.Scope) (FilterOption
 	err := database.Scoped(s.db.WithContext(ctx).Table("phone_numbers"), scope, "account_id").
 		Order("phone_number_id").Pluck("phone_number_id", &o.Phones).Error
 	return o, err
+}
+
+// ConsoleSent reports which of wamids (visible in scope) the dashboard itself sent to
+// /marketing_messages: it holds their send request. Any other message's route is inferred from
+// its pricing alone.
+func (s *Service) ConsoleSent(ctx context.Context, scope models.Scope, wamids []string) (map[string]bool, error) {
+	out := map[string]bool{}
+	if len(wamids) == 0 {
+		return out, nil
+	}
+	var sent []string
+	err := database.Scoped(s.db.WithContext(ctx).Model(&models.Message{}), scope, "account_id").
+		Where("wamid IN ? AND send_request IS NOT NULL", wamids).Pluck("wamid", &sent).Error
+	if err != nil {
+		return nil, fmt.Errorf("webhook: console sends: %w", err)
+	}
+	for _, w := range sent {
+		out[w] = true
+	}
+	return out, nil
 }

@@ -4,6 +4,9 @@ import (
 	"strconv"
 	"sync"
 	"testing"
+	"time"
+
+	"gorm.io/gorm"
 
 	"mmconsole/models"
 )
@@ -114,5 +117,102 @@ func TestMessageStoryCarriesThePreference(t *testing.T) {
 	}
 	if st.Preference == nil || !st.Preference.Stopped() {
 		t.Fatalf("story preference = %+v", st.Preference)
+	}
+}
+
+// "Cloud API fallback" is only for a message the dashboard sent to /marketing_messages that came
+// back as marketing, whichever came first (the send's record or its webhook); any other
+// marketing status is Cloud API (/messages), in the message and in its events.
+func TestFallbackOnlyForTheDashboardsOwnMMAPISends(t *testing.T) {
+	db := testDB(t)
+	acct := connect(t, db, "Shop", "100")
+	s := newService(t, db)
+	ctx := t.Context()
+	accept := func(wamid string) {
+		if err := s.RecordAccepted(ctx, Accepted{WAMID: wamid, AccountID: acct, WABAID: "100", PhoneNumberID: "200",
+			Recipient: "16505551234", TemplateName: "summer_sale", TemplateLanguage: "en_US", AcceptedAt: time.Now().UTC(),
+			SendRequest: `{"to":"16505551234"}`}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	eventRoutes := func(wamid string) []string {
+		var rs []string
+		db.Model(&models.WebhookEvent{}).Where("wamid = ?", wamid).Order("id").Pluck("route", &rs)
+		return rs
+	}
+	// The send's record first, then its webhooks.
+	accept("wamid.OWN1")
+	ingest(t, s, statusBody("100", "200", "wamid.OWN1", "sent", "1750030073", "marketing", "", ""))
+	ingest(t, s, statusBody("100", "200", "wamid.OWN1", "delivered", "1750030074", "marketing", "", ""))
+	// A fast webhook first, then the send's record.
+	ingest(t, s, statusBody("100", "200", "wamid.OWN2", "sent", "1750030073", "marketing", "", ""))
+	accept("wamid.OWN2")
+	// Another platform's /messages marketing send on the same number.
+	ingest(t, s, statusBody("100", "200", "wamid.OTHER", "sent", "1750030073", "marketing", "", ""))
+	// The dashboard's MM API send that went through MM API stays MM API.
+	accept("wamid.OWN3")
+	ingest(t, s, statusBody("100", "200", "wamid.OWN3", "sent", "1750030073", "marketing_lite", "", ""))
+
+	for _, c := range []struct{ wamid, want string }{
+		{"wamid.OWN1", models.RouteFallback}, {"wamid.OWN2", models.RouteFallback},
+		{"wamid.OTHER", models.RouteCloudAPI}, {"wamid.OWN3", models.RouteMMAPI},
+	} {
+		if m := message(t, db, c.wamid); m.Route != c.want {
+			t.Errorf("%s message route = %q, want %q", c.wamid, m.Route, c.want)
+		}
+		for _, r := range eventRoutes(c.wamid) {
+			if r != c.want {
+				t.Errorf("%s event routes = %v, want all %q", c.wamid, eventRoutes(c.wamid), c.want)
+				break
+			}
+		}
+	}
+	sent, err := s.ConsoleSent(ctx, models.Scope{AccountID: acct}, []string{"wamid.OWN1", "wamid.OTHER"})
+	if err != nil || !sent["wamid.OWN1"] || sent["wamid.OTHER"] {
+		t.Errorf("ConsoleSent = %v, %v", sent, err)
+	}
+	if sent, _ := s.ConsoleSent(ctx, models.Scope{AccountID: acct + 1}, []string{"wamid.OWN1"}); sent["wamid.OWN1"] {
+		t.Error("ConsoleSent answers for another account's message")
+	}
+}
+
+// Rows stored when every "marketing" status meant fallback are relabelled by the migration:
+// fallback stays only on the dashboard's own sends.
+func TestMigrationRelabelsStoredFallbackRoutes(t *testing.T) {
+	db := testDB(t)
+	req := `{"to":"1"}`
+	for _, m := range []models.Message{
+		{WAMID: "wamid.own", Route: models.RouteFallback, SendRequest: &req},
+		{WAMID: "wamid.other", Route: models.RouteFallback},
+	} {
+		if err := db.Create(&m).Error; err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, w := range []string{"wamid.own", "wamid.other"} {
+		e := models.WebhookEvent{ReceivedAt: time.Now(), Kind: models.KindStatus, WAMID: w, Route: models.RouteFallback, DedupeHash: []byte("k" + strconv.Itoa(i)), Raw: "{}"}
+		if err := db.Create(&e).Error; err != nil {
+			t.Fatal(err)
+		}
+	}
+	var up func(*gorm.DB) error
+	for _, m := range Migrations() {
+		if m.ID == "0070_c_cloud_api_route" {
+			up = m.Up
+		}
+	}
+	if up == nil {
+		t.Fatal("migration 0070_c_cloud_api_route not listed")
+	}
+	if err := up(db); err != nil {
+		t.Fatal(err)
+	}
+	for w, want := range map[string]string{"wamid.own": models.RouteFallback, "wamid.other": models.RouteCloudAPI} {
+		var mr, er string
+		db.Model(&models.Message{}).Where("wamid = ?", w).Pluck("route", &mr)
+		db.Model(&models.WebhookEvent{}).Where("wamid = ?", w).Pluck("route", &er)
+		if mr != want || er != want {
+			t.Errorf("%s: message %q event %q, want %q", w, mr, er, want)
+		}
 	}
 }

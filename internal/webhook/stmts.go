@@ -116,7 +116,8 @@ const messageUpsert = ` ON CONFLICT (wamid) DO UPDATE SET
 	recipient = CASE WHEN messages.recipient = '' THEN excluded.recipient ELSE messages.recipient END,
 	status = CASE WHEN excluded.status_rank > messages.status_rank THEN excluded.status ELSE messages.status END,
 	status_rank = CASE WHEN excluded.status_rank > messages.status_rank THEN excluded.status_rank ELSE messages.status_rank END,
-	route = CASE WHEN excluded.route <> 'unknown' THEN excluded.route ELSE messages.route END,
+	route = CASE WHEN excluded.route = 'cloud_api' AND messages.send_request IS NOT NULL THEN 'fallback'
+		WHEN excluded.route <> 'unknown' THEN excluded.route ELSE messages.route END,
 	pricing_category = CASE WHEN excluded.pricing_category <> '' THEN excluded.pricing_category ELSE messages.pricing_category END,
 	error_code = COALESCE(excluded.error_code, messages.error_code),
 	error_title = CASE WHEN excluded.error_code IS NOT NULL THEN excluded.error_title ELSE messages.error_title END,

@@ -82,8 +82,9 @@ func TestRouteAttribution(t *testing.T) {
 	}{
 		{"v23 MM API with conversation", "marketing_lite", "marketing_lite", models.RouteMMAPI, "marketing_lite", "1750030073"},
 		{"v24 MM API without conversation", "marketing_lite", "", models.RouteMMAPI, "marketing_lite", 1750030073},
-		{"v23 fallback", "marketing", "marketing", models.RouteFallback, "marketing", "1750030073"},
-		{"v24 fallback", "marketing", "", models.RouteFallback, "marketing", 1750030073},
+		// Not sent by the dashboard to /marketing_messages: an ordinary Cloud API send, inferred.
+		{"v23 marketing not sent by the dashboard", "marketing", "marketing", models.RouteCloudAPI, "marketing", "1750030073"},
+		{"v24 marketing not sent by the dashboard", "marketing", "", models.RouteCloudAPI, "marketing", 1750030073},
 		{"origin only where pricing is absent", "", "marketing_lite", models.RouteMMAPI, "marketing_lite", "1750030073"},
 		{"utility shown as it is", "utility", "", models.RouteUnknown, "utility", "1750030073"},
 	}

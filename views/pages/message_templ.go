@@ -186,7 +186,7 @@ func MessageTimelineRegion(t MessageTimeline) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = RouteBadge(t.Message.Route, t.Message.PricingCategory).Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = RouteBadge(t.Message.Route, t.Message.PricingCategory, t.Message.SendRequest == nil).Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
