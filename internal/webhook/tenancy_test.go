@@ -168,7 +168,7 @@ func TestConnectionSecretSpeaksOnlyForItsAccount(t *testing.T) {
 	if ta.Status != "REJECTED" || ta.Quality != "RED" || ta.Category != "UTILITY" || ta.LastSentAt == nil {
 		t.Errorf("app-signed template events had no effect: %+v", ta)
 	}
-	if m := message(t, db, a.wamid); m.Status != models.MessageFailed || m.Route != models.RouteFallback {
+	if m := message(t, db, a.wamid); m.Status != models.MessageFailed || m.Route != models.RouteCloudAPI { // not a dashboard send: /messages
 		t.Errorf("app-signed status had no effect: %+v", m)
 	}
 	d = models.WebhookDelivery{}
