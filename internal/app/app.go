@@ -159,7 +159,8 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, now func() 
 	onboarding := accounts.NewOnboardingWatch(acc, cfg.TemplateRefresh, log.With("component", "onboarding"))
 	a.loops = append(a.loops, onboarding.Run)
 	hooks := webhook.New(db, hookMetrics, webhook.Options{Logger: log.With("component", "webhook"), Followups: onboarding,
-		RejectionsPerMinute: cfg.WebhookRejectionsPerMinute, RejectionsKeep: cfg.WebhookRejectionsKeep})
+		RejectionsPerMinute: cfg.WebhookRejectionsPerMinute, RejectionsKeep: cfg.WebhookRejectionsKeep,
+		Retention: cfg.Retention, WALSizeLimit: int64(cfg.WALSizeLimit), WALAlertSize: int64(cfg.WALAlertSize)})
 	// Registered after the database's closer, so it runs first: queued deliveries are committed
 	// before the database closes.
 	a.closer = append(a.closer, hooks.Close)

@@ -66,6 +66,10 @@ type Config struct {
 	// Refused webhook posts are anonymous: all are counted, only a sample is stored.
 	WebhookRejectionsPerMinute int `env:"MMC_WEBHOOK_REJECTIONS_PER_MINUTE" default:"60" help:"refused webhook posts stored per minute as a sample (every one is counted in /metrics)"`
 	WebhookRejectionsKeep      int `env:"MMC_WEBHOOK_REJECTIONS_KEEP" default:"10000" help:"most refused webhook posts kept in the database (the oldest are pruned)"`
+
+	Retention    time.Duration `env:"MMC_RETENTION" default:"2160h" help:"webhook events, deliveries and rejected deliveries older than this are deleted, in small batches (0 = keep everything)"`
+	WALSizeLimit int           `env:"MMC_WAL_SIZE_LIMIT" default:"67108864" help:"size in bytes the SQLite WAL is checkpointed and truncated back to under load"`
+	WALAlertSize int           `env:"MMC_WAL_ALERT_SIZE" default:"268435456" help:"a WAL larger than this many bytes is reported (mmconsole_database_wal_over_limit) and logged"`
 }
 
 // Sandbox modes.
@@ -261,6 +265,16 @@ func (c Config) Validate() error {
 	}
 	if c.WebhookRejectionsKeep < 1 || c.WebhookRejectionsKeep > 10000000 {
 		return &FieldError{"MMC_WEBHOOK_REJECTIONS_KEEP", strconv.Itoa(c.WebhookRejectionsKeep), "between 1 and 10000000 rows"}
+	}
+	if c.Retention != 0 && c.Retention < time.Hour {
+		// Retention is about days; anything shorter is a typo that would delete the log.
+		return &FieldError{"MMC_RETENTION", c.Retention.String(), "0 (keep everything) or at least 1h"}
+	}
+	if c.WALSizeLimit < 1<<20 {
+		return &FieldError{"MMC_WAL_SIZE_LIMIT", strconv.Itoa(c.WALSizeLimit), "at least 1048576 bytes"}
+	}
+	if c.WALAlertSize < c.WALSizeLimit {
+		return &FieldError{"MMC_WAL_ALERT_SIZE", strconv.Itoa(c.WALAlertSize), "at least MMC_WAL_SIZE_LIMIT"}
 	}
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"os"
 	"time"
 
 	"gorm.io/gorm"
@@ -18,15 +19,21 @@ import (
 // once its commit is in the WAL, as before.
 const (
 	checkpointEvery = 200 * time.Millisecond // the least time between background checkpoints
-	// walRestartFrames bounds the WAL: a passive checkpoint cannot rewind it while the writer
-	// keeps appending, so past this many frames (64 MB of 4 KB pages) the checkpointer waits for
-	// the writer once and restarts it from the beginning.
-	walRestartFrames = 16384
+	// idleTruncateAfter is how long the writer must have had nothing to commit before the WAL
+	// is checkpointed and truncated to nothing: a restarted WAL is reused, never shrunk, so
+	// after a burst it would otherwise keep its largest size on disk.
+	idleTruncateAfter = time.Second
+	walSampleEvery    = 5 * time.Second // how often the WAL's size is read when nothing happens
 )
+
+// Under sustained load a passive checkpoint cannot rewind the WAL while the writer keeps
+// appending, so past Options.WALSizeLimit worth of frames the checkpointer waits for the writer
+// once and restarts it from the beginning; journal_size_limit on the writer's connection then
+// cuts the file back to that size when the writer next rewinds it.
 
 // writerConn takes the connection the writer commits on, with automatic checkpoints off, and
 // a GORM handle bound to it.
-func writerConn(db *gorm.DB) (*sql.Conn, *gorm.DB, error) {
+func writerConn(db *gorm.DB, walLimit int64) (*sql.Conn, *gorm.DB, error) {
 	sqlDB, err := db.DB()
 	if err != nil {
 		return nil, nil, err
@@ -36,9 +43,11 @@ func writerConn(db *gorm.DB) (*sql.Conn, *gorm.DB, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("webhook: writer connection: %w", err)
 	}
-	if _, err := conn.ExecContext(ctx, "PRAGMA wal_autocheckpoint = 0"); err != nil {
-		conn.Close()
-		return nil, nil, fmt.Errorf("webhook: writer connection: %w", err)
+	for _, q := range []string{"PRAGMA wal_autocheckpoint = 0", fmt.Sprintf("PRAGMA journal_size_limit = %d", walLimit)} {
+		if _, err := conn.ExecContext(ctx, q); err != nil {
+			conn.Close()
+			return nil, nil, fmt.Errorf("webhook: writer connection: %w", err)
+		}
 	}
 	w := db.Session(&gorm.Session{Context: ctx})
 	w.Statement.ConnPool = conn // *sql.Conn begins transactions like the pool does
@@ -48,31 +57,92 @@ func writerConn(db *gorm.DB) (*sql.Conn, *gorm.DB, error) {
 // releaseWriterConn gives the connection back to the pool as it found it.
 func releaseWriterConn(conn *sql.Conn) {
 	conn.ExecContext(context.Background(), "PRAGMA wal_autocheckpoint = 1000")
+	conn.ExecContext(context.Background(), "PRAGMA journal_size_limit = -1")
 	conn.Close()
 }
 
-// checkpointer checkpoints the WAL after commits (at most every checkpointEvery) until stop is
+// checkpointer checkpoints the WAL after commits (at most every checkpointEvery), truncates it
+// once the writer has been idle for idleTruncateAfter, and reports its size, until stop is
 // closed.
 func (s *Service) checkpointer(kick, stop <-chan struct{}, done chan<- struct{}) {
 	defer close(done)
+	wal := s.walPath()
+	restartFrames := 16384
+	var pageSize int
+	if err := s.db.Raw("PRAGMA page_size").Scan(&pageSize).Error; err == nil && pageSize > 0 {
+		restartFrames = int(s.opts.WALSizeLimit / int64(pageSize))
+	}
+	idle := time.NewTimer(idleTruncateAfter)
+	defer idle.Stop()
+	sample := time.NewTicker(walSampleEvery)
+	defer sample.Stop()
+	truncated := false
 	for {
 		select {
-		case <-kick:
 		case <-stop:
 			return
+		case <-sample.C:
+			s.sampleWAL(wal)
+			continue
+		case <-idle.C:
+			if !truncated {
+				// Waits (busy timeout) for readers to leave the WAL; the writer has nothing to do.
+				if err := s.db.Exec("PRAGMA wal_checkpoint(TRUNCATE)").Error; err != nil {
+					s.log.Warn("webhook: WAL checkpoint (truncate)", "err", err)
+				} else {
+					truncated = true
+				}
+			}
+			s.sampleWAL(wal)
+			continue
+		case <-kick:
 		}
+		truncated = false
 		var busy, frames, copied int
 		if err := s.db.Raw("PRAGMA wal_checkpoint(PASSIVE)").Row().Scan(&busy, &frames, &copied); err != nil {
 			s.log.Warn("webhook: WAL checkpoint", "err", err)
-		} else if frames > walRestartFrames {
+		} else if frames > restartFrames {
 			if err := s.db.Exec("PRAGMA wal_checkpoint(RESTART)").Error; err != nil {
 				s.log.Warn("webhook: WAL checkpoint (restart)", "err", err)
 			}
 		}
+		s.sampleWAL(wal)
+		idle.Reset(idleTruncateAfter)
 		select {
 		case <-time.After(checkpointEvery):
 		case <-stop:
 			return
 		}
+	}
+}
+
+// walPath is the database's -wal file ("" for a database without a file).
+func (s *Service) walPath() string {
+	var file string
+	if err := s.db.Raw("SELECT file FROM pragma_database_list WHERE name = 'main'").Scan(&file).Error; err != nil || file == "" {
+		return ""
+	}
+	return file + "-wal"
+}
+
+// sampleWAL reports the WAL's size, and logs when it passes the alert size.
+func (s *Service) sampleWAL(path string) {
+	if path == "" {
+		return
+	}
+	var size int64
+	if st, err := os.Stat(path); err == nil {
+		size = st.Size()
+	}
+	s.m.WALBytes.Set(float64(size))
+	over := size > s.opts.WALAlertSize
+	if over && !s.walOver {
+		s.log.Warn("webhook: the database's WAL is over its alert size", "bytes", size, "alert_bytes", s.opts.WALAlertSize)
+	}
+	s.walOver = over
+	if over {
+		s.m.WALOverLimit.Set(1)
+	} else {
+		s.m.WALOverLimit.Set(0)
 	}
 }

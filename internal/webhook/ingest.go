@@ -76,6 +76,17 @@ type Options struct {
 	// counted in the metrics); RejectionsKeep the most rows the rejections table keeps.
 	RejectionsPerMinute int
 	RejectionsKeep      int
+
+	// WALSizeLimit is what the WAL is restarted and cut back to under load (journal_size_limit);
+	// WALAlertSize the size past which it is reported. Defaults: 64 MiB and 256 MiB.
+	WALSizeLimit int64
+	WALAlertSize int64
+
+	// Retention is how long events, deliveries and rejections are kept (0: for ever). The writer
+	// prunes what is older every PruneEvery, PruneBatch rows per transaction, between groups.
+	Retention  time.Duration
+	PruneEvery time.Duration
+	PruneBatch int
 }
 
 // Followups does, after a batch commits, what an event asks for beyond the database. Its
@@ -104,6 +115,11 @@ type Service struct {
 	stmts *stmtCache
 	kick  chan struct{}
 	codec *codec
+	// pruneKick asks the writer to prune now rather than at its next PruneEvery.
+	pruneKick chan struct{}
+	// walOver remembers (for the checkpointer alone) that the WAL was over its alert size, so
+	// that passing it is logged once.
+	walOver bool
 
 	mu     sync.RWMutex // guards closed against sends on a closed queue
 	closed bool
@@ -199,6 +215,18 @@ func New(db *gorm.DB, m *Metrics, o Options) *Service {
 	if o.RejectionsKeep <= 0 {
 		o.RejectionsKeep = 10000
 	}
+	if o.WALSizeLimit <= 0 {
+		o.WALSizeLimit = 64 << 20
+	}
+	if o.WALAlertSize <= 0 {
+		o.WALAlertSize = 256 << 20
+	}
+	if o.PruneEvery <= 0 {
+		o.PruneEvery = time.Minute
+	}
+	if o.PruneBatch <= 0 {
+		o.PruneBatch = 500
+	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
@@ -208,7 +236,7 @@ func New(db *gorm.DB, m *Metrics, o Options) *Service {
 	if m == nil {
 		m = NewMetrics()
 	}
-	s := &Service{db: db, m: m, log: o.Logger, now: o.Now, opts: o, codec: c,
+	s := &Service{db: db, m: m, log: o.Logger, now: o.Now, opts: o, codec: c, pruneKick: make(chan struct{}, 1),
 		queue: make(chan *job, o.QueueSize), done: make(chan struct{}),
 		rejects: make(chan rejectItem, rejectQueueSize), rejectsDone: make(chan struct{})}
 	go s.run()
@@ -277,7 +305,37 @@ func (s *Service) run() {
 			releaseWriterConn(s.wconn)
 		}
 	}()
-	for first := range s.queue {
+	p := s.newPruner()
+	defer p.stop()
+	for {
+		var first *job
+		if p.pending {
+			select {
+			case j, ok := <-s.queue:
+				if !ok {
+					return // shutting down: the rest is pruned at the next start
+				}
+				first = j
+			default:
+				// Idle with old rows to delete: one step, then look at the queue again.
+				p.step()
+				continue
+			}
+		} else {
+			select {
+			case j, ok := <-s.queue:
+				if !ok {
+					return
+				}
+				first = j
+			case <-p.tick:
+				p.pending = true
+				continue
+			case <-s.pruneKick:
+				p.pending = true
+				continue
+			}
+		}
 		batch := []*job{first}
 		size := len(first.d.Body)
 	fill:
@@ -300,6 +358,9 @@ func (s *Service) run() {
 		select {
 		case s.kick <- struct{}{}:
 		default: // a checkpoint is already due
+		}
+		if p.pending && p.due() {
+			p.step()
 		}
 	}
 }
@@ -372,12 +433,8 @@ func (s *Service) commit(batch []*job) (err error) {
 			s.wconn, s.wdb = nil, nil
 		}
 	}()
-	if s.wdb == nil {
-		conn, w, err := writerConn(s.db)
-		if err != nil {
-			return err
-		}
-		s.wconn, s.wdb = conn, w
+	if err := s.ensureWriterConn(); err != nil {
+		return err
 	}
 	if s.stmts == nil {
 		c, err := newStmtCache(s.db)
@@ -469,6 +526,19 @@ func (s *Service) commit(batch []*job) (err error) {
 		}()
 		return nil
 	})
+}
+
+// ensureWriterConn opens the writer's own connection when it has none.
+func (s *Service) ensureWriterConn() error {
+	if s.wdb != nil {
+		return nil
+	}
+	conn, w, err := writerConn(s.db, s.opts.WALSizeLimit)
+	if err != nil {
+		return err
+	}
+	s.wconn, s.wdb = conn, w
+	return nil
 }
 
 // owners maps the batch's WABA ids to the accounts that connected them.

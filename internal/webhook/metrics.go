@@ -15,6 +15,10 @@ type Metrics struct {
 	RejectionsStored    prometheus.Counter
 	RejectionsNotStored *prometheus.CounterVec
 	RejectionsPruned    prometheus.Counter
+
+	WALBytes     prometheus.Gauge
+	WALOverLimit prometheus.Gauge
+	Pruned       *prometheus.CounterVec
 }
 
 // NewMetrics builds the receiver's collectors.
@@ -58,10 +62,23 @@ func NewMetrics() *Metrics {
 			Help:    "Time to commit one group of deliveries.",
 			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1},
 		}),
+		WALBytes: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "mmconsole_database_wal_bytes",
+			Help: "Size of the SQLite write-ahead log file (-wal), sampled by the checkpointer.",
+		}),
+		WALOverLimit: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "mmconsole_database_wal_over_limit",
+			Help: "1 while the write-ahead log is larger than MMC_WAL_ALERT_SIZE, else 0.",
+		}),
+		Pruned: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "mmconsole_retention_pruned_total",
+			Help: "Rows deleted because they are older than MMC_RETENTION, by table.",
+		}, []string{"table"}),
 	}
 }
 
 // Collectors lists everything to register.
 func (m *Metrics) Collectors() []prometheus.Collector {
-	return []prometheus.Collector{m.Deliveries, m.Rejections, m.RejectionsStored, m.RejectionsNotStored, m.RejectionsPruned, m.Events, m.Duplicates, m.BatchSize, m.CommitLatency}
+	return []prometheus.Collector{m.Deliveries, m.Rejections, m.RejectionsStored, m.RejectionsNotStored, m.RejectionsPruned, m.Events, m.Duplicates, m.BatchSize, m.CommitLatency,
+		m.WALBytes, m.WALOverLimit, m.Pruned}
 }
