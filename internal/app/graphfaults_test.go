@@ -1,7 +1,10 @@
 package app
 
 import (
+	"bytes"
+	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -211,5 +214,37 @@ func TestPagesThatReadTheDatabaseNeverWaitForMeta(t *testing.T) {
 	}
 	if n := meta.hits.Load(); n != 0 {
 		t.Errorf("database pages called the Graph API %d times", n)
+	}
+}
+
+// A send left "Sending…" by a process that died is "outcome unknown" after the next start.
+func TestRestartTurnsInterruptedSendsIntoOutcomeUnknown(t *testing.T) {
+	cfg := testConfig(t)
+	first, err := New(context.Background(), cfg, NewLogger(cfg, io.Discard))
+	if err != nil {
+		t.Fatal(err)
+	}
+	long := time.Now().UTC().Add(-time.Hour)
+	stuck := models.TestSend{AccountID: 1, ConnectionID: 1, MessageStatus: models.SendSending, IdempotencyKey: "stuck", CreatedAt: long, UpdatedAt: long}
+	if err := first.DB().Create(&stuck).Error; err != nil {
+		t.Fatal(err)
+	}
+	first.Close() // the process "dies" with the send in flight
+
+	var logs bytes.Buffer
+	second, err := New(context.Background(), cfg, NewLogger(cfg, &logs))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { second.Close() })
+	var got models.TestSend
+	if err := second.DB().First(&got, stuck.ID).Error; err != nil {
+		t.Fatal(err)
+	}
+	if got.MessageStatus != models.SendUnknown || got.ErrorMessage == "" {
+		t.Errorf("after restart: %q %q, want outcome unknown with a reason", got.MessageStatus, got.ErrorMessage)
+	}
+	if !strings.Contains(logs.String(), "outcome unknown") {
+		t.Error("the start does not log what it recovered")
 	}
 }
