@@ -23,6 +23,7 @@ type Routes struct {
 	Settings      *Settings
 	Audit         *AuditLog
 	Send          *Send
+	Sandbox       *SandboxPage
 }
 
 // Register lists every route of the dashboard in one place, grouped by who may call it.
@@ -68,6 +69,8 @@ func Register(app *fiber.App, r Routes) {
 
 	// Audit log: admins (their account) and Hibot staff (every account).
 	signed.Get("/audit", RequireAuditor, r.Audit.Get)
+
+	RegisterSandbox(signed, r.Sandbox)
 
 	// Admins: users and WABA connections.
 	admins := signed.Group("/settings", RequireAdmin)
@@ -121,6 +124,13 @@ func RegisterOptimizations(r fiber.Router, h *Optimizations) {
 	r.Post("/optimizations/template/:id/reread", h.RereadTemplate)
 	r.Post("/optimizations/template/:id/accept", RequireWriter, h.AcceptTemplate)
 	r.Post("/optimizations/template/:id/apply", RequireWriter, h.ApplyTemplate)
+}
+
+// RegisterSandbox mounts the sandbox page: admins make the sandbox send the webhooks Meta sends
+// on its own (404 when the sandbox is off; only the sandbox WABAs of the admin's account).
+func RegisterSandbox(r fiber.Router, h *SandboxPage) {
+	r.Get("/sandbox", RequireAdmin, h.Page)
+	r.Post("/sandbox/trigger", RequireAdmin, h.Trigger)
 }
 
 // RegisterLog mounts the webhook log and message stories: every role reads them, scoped to its

@@ -64,6 +64,10 @@ func (s *Shells) Shell(c *fiber.Ctx, title, active string) layout.Shell {
 				sh.Nav = append(sh.Nav, n.item)
 			}
 		}
+		// The sandbox page exists only while the sandbox runs.
+		if sh.Sandbox && u.CanAdmin() {
+			sh.Nav = append(sh.Nav, layout.NavItem{Key: "sandbox", Label: "Sandbox", Href: "/sandbox"})
+		}
 	}
 	return sh
 }

@@ -242,8 +242,9 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, now func() 
 			MaxBody:     cfg.WebhookMaxBody,
 			Store:       hooks,
 		},
-		Log:  &handlers.WebhookLog{Shells: shells, Events: hooks},
-		Send: &handlers.Send{Shells: shells, Service: sender},
+		Log:     &handlers.WebhookLog{Shells: shells, Events: hooks},
+		Send:    &handlers.Send{Shells: shells, Service: sender},
+		Sandbox: &handlers.SandboxPage{Shells: shells, Sandbox: sandboxTriggers(a.sandbox), Connections: acc, Audit: auditLog},
 	})
 	a.fiber = f
 	return a, nil
@@ -276,6 +277,15 @@ func newHealth(cfg config.Config, db *gorm.DB) *handlers.Health {
 		h.FreeDisk = func() (uint64, error) { return database.FreeSpace(cfg.Database) }
 	}
 	return h
+}
+
+// sandboxTriggers is the sandbox as the trigger page sees it: nil (the page answers 404) when
+// the sandbox is off, never an interface holding a nil pointer.
+func sandboxTriggers(sb *sandbox.Sandbox) handlers.SandboxTriggers {
+	if sb == nil {
+		return nil
+	}
+	return sb
 }
 
 // writeNew creates path readable by the owner only, failing if it exists.

@@ -255,6 +255,7 @@ const (
 	auditor                // admins and staff
 	admin                  // admins of the account (and staff admins); other accounts get 404
 	staffAdm               // staff admins only
+	anyAdmin               // the admins of every account and staff admins; no object of account A
 	writer                 // marketers and admins (staff: admins); viewers get 403
 )
 
@@ -376,6 +377,11 @@ func expectations() map[string]routeRule {
 		"GET /messages/:wamid":          {access: signedIn, path: fixed("/messages/" + stubWAMID), object: true},
 		"GET /messages/:wamid/timeline": {access: signedIn, path: fixed("/messages/" + stubWAMID + "/timeline"), object: true},
 
+		// Every admin may open the sandbox page; a trigger names a sandbox WABA of the admin's
+		// account (this form names none: 422, a refusal that changes nothing).
+		"GET /sandbox":          {access: anyAdmin, path: fixed("/sandbox")},
+		"POST /sandbox/trigger": {access: anyAdmin, path: fixed("/sandbox/trigger"), form: values("kind", "nonsense")},
+
 		"GET /send":             {access: signedIn, path: fixed("/send")},
 		"POST /send/preview":    {access: signedIn, path: fixed("/send/preview")},
 		"POST /send":            {access: writer, path: fixed("/send"), form: values("recipient", "not a number")},
@@ -422,6 +428,10 @@ func expected(rule routeRule, role string) outcome {
 		}
 	case staffAdm:
 		if role != "staff-admin" {
+			return forbidden
+		}
+	case anyAdmin:
+		if role == "viewer" || role == "marketer" || role == "staff-viewer" {
 			return forbidden
 		}
 	}

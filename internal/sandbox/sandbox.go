@@ -69,9 +69,10 @@ type Options struct {
 	Logger          *slog.Logger
 	HTTPClient      *http.Client // for webhook deliveries
 
-	// PairLimit is how many messages one phone may send to one recipient
-	// within 6 s before 131056 (Meta: 1 per 6 s with bursts up to 45;
-	// modelled as a 45-message window). Default 45.
+	// PairLimit is the burst of the pair rate: how many messages one phone
+	// may send to one recipient at once before 131056. Meta: 1 per 6 s with
+	// bursts of up to 45 borrowed from future quota, so after a burst only
+	// one more per 6 s passes until the quota has refilled. Default 45.
 	PairLimit int
 	// EnforceEditLimits applies Meta's approved-template edit limits
 	// (10 per 30 days, 1 per 24 h). Default true (nil).
@@ -99,16 +100,17 @@ type Sandbox struct {
 	enforceEdit bool
 	versionMaj  int
 
-	mu        sync.Mutex
-	wabas     map[string]*waba
-	phones    map[string]*phone
-	templates map[string]*tmpl
-	tokens    map[string]string // token -> WABA ID
-	optedOut  map[string]bool
-	pairSends map[string][]time.Time
-	mpsSends  map[string][]time.Time
-	nextID    int64
-	seed      Seed
+	mu          sync.Mutex
+	wabas       map[string]*waba
+	phones      map[string]*phone
+	templates   map[string]*tmpl
+	tokens      map[string]string // token -> WABA ID
+	optedOut    map[string]bool
+	prefs       map[string]string // "wabaID|number" -> "stop" or "resume" (user_preferences)
+	pairBuckets map[string]*bucket
+	mpsSends    map[string][]time.Time
+	nextID      int64
+	seed        Seed
 
 	// webhook scheduling
 	queue      []*event
@@ -205,7 +207,8 @@ func New(o Options) *Sandbox {
 		templates:   map[string]*tmpl{},
 		tokens:      map[string]string{},
 		optedOut:    map[string]bool{},
-		pairSends:   map[string][]time.Time{},
+		prefs:       map[string]string{},
+		pairBuckets: map[string]*bucket{},
 		mpsSends:    map[string][]time.Time{},
 		nextID:      1500000000000000,
 		wake:        make(chan struct{}, 1),

@@ -441,7 +441,7 @@ func TestWebhookCategoriesAndVersions(t *testing.T) {
 		{"onboarded v25", "v25.0", st, "summer_sale", "en_US", "", "marketing_lite", false, true},
 		{"onboarded v23", "v23.0", st, "summer_sale", "en_US", "STRICT", "marketing_lite", true, true},
 		{"fallback explicit v25", "v25.0", ph, "vitamin_offer", "es_MX", "CLOUD_API_FALLBACK", "marketing", false, false},
-		{"fallback default v22", "v22.0", ph, "wellness_tips", "en_US", "", "marketing", true, true},
+		{"fallback default v22 (URL button, no clicks: MM API only)", "v22.0", ph, "wellness_tips", "en_US", "", "marketing", true, false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

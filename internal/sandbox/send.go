@@ -142,9 +142,12 @@ func (s *Sandbox) send(w http.ResponseWriter, tokenWABA, phoneID string, body ma
 
 	now := s.clock.Now()
 	pairKey := phoneID + "|" + recipientKey
-	pair := prune(s.pairSends[pairKey], now, 6*time.Second)
-	s.pairSends[pairKey] = pair
-	if len(pair) >= s.opts.PairLimit {
+	pair := s.pairBuckets[pairKey]
+	if pair == nil {
+		pair = &bucket{}
+		s.pairBuckets[pairKey] = pair
+	}
+	if !pair.allows(now, s.opts.PairLimit, pairInterval) {
 		s.writeErr(w, apiErr{code: 131056, message: "(Business Account, Consumer Account) pair rate limit hit",
 			details: "Message failed to send because there were too many messages sent from this phone number to the same phone number in a short period of time"})
 		return
@@ -156,7 +159,10 @@ func (s *Sandbox) send(w http.ResponseWriter, tokenWABA, phoneID string, body ma
 			details: fmt.Sprintf("Cloud API message throughput has been reached (%d messages per second)", s.opts.PhoneMPS)})
 		return
 	}
-	if now.Before(t.SyncUntil) {
+	// The sync with the ad account exists only for onboarded WABAs: a not-onboarded WABA's send
+	// simply goes through Cloud API (mm-api-reference §7), so it never answers 134101 and never
+	// starts a window.
+	if onboarded && now.Before(t.SyncUntil) {
 		s.writeErr(w, apiErr{code: 134101, message: "Your template is still syncing",
 			details: fmt.Sprintf("Template %s (%s) is syncing with Marketing Messages API; try again in %s",
 				t.Name, t.Language, t.SyncUntil.Sub(now).Round(time.Second))})
@@ -166,12 +172,12 @@ func (s *Sandbox) send(w http.ResponseWriter, tokenWABA, phoneID string, body ma
 	if t.ApprovedAt.After(lastUse) {
 		lastUse = t.ApprovedAt
 	}
-	if now.Sub(lastUse) > dormantAfter {
+	if onboarded && now.Sub(lastUse) > dormantAfter {
 		// The first send after 7 days unused is accepted and starts a new sync.
 		t.SyncUntil = now.Add(syncWindow)
 	}
 	t.LastSentAt = now
-	s.pairSends[pairKey] = append(pair, now)
+	pair.take()
 	s.mpsSends[phoneID] = append(mps, now)
 
 	wamid := "wamid." + base64.StdEncoding.EncodeToString(randBytes(36))
@@ -185,9 +191,10 @@ func (s *Sandbox) send(w http.ResponseWriter, tokenWABA, phoneID string, body ma
 	opaque, _ := str("biz_opaque_callback_data")
 	s.scheduleStatuses(sendInfo{
 		wamid: wamid, phone: ph, wabaID: wb.ID, waID: waID, bsuid: bsuid, opaque: opaque,
-		category:  map[bool]string{true: "marketing_lite", false: "marketing"}[onboarded],
-		failCode:  s.failureFor(waID),
-		clickable: hasURLButton(t.Components),
+		category: map[bool]string{true: "marketing_lite", false: "marketing"}[onboarded],
+		failCode: s.failureFor(wb.ID, waID),
+		// Click tracking is an MM API feature: a fallback send (Cloud API) reports no clicks.
+		clickable: onboarded && hasURLButton(t.Components),
 	})
 	writeJSON(w, 200, map[string]any{
 		"messaging_product": "whatsapp",
@@ -198,17 +205,47 @@ func (s *Sandbox) send(w http.ResponseWriter, tokenWABA, phoneID string, body ma
 
 // failureFor decides the asynchronous failure of an accepted send: all
 // marketing to US numbers is blocked (131049), and opted-out users get 131050.
-func (s *Sandbox) failureFor(waID string) int {
+func (s *Sandbox) failureFor(wabaID, waID string) int {
+	// A stop or resume sent with the user_preferences trigger overrides the seeded opt-outs.
+	pref, prefSet := s.prefs[wabaID+"|"+waID]
 	switch {
 	case waID == "":
 		return 0
 	case strings.HasPrefix(waID, "1"):
 		return 131049
-	case s.optedOut[waID]:
+	case prefSet && pref == "stop", !prefSet && s.optedOut[waID]:
 		return 131050
 	}
 	return 0
 }
+
+// pairInterval is Meta's pair rate: 1 message per 6 s to the same user.
+const pairInterval = 6 * time.Second
+
+// bucket is the pair rate as Meta documents it: 1 message per 6 s to the same user, with bursts
+// of up to 45 "borrowed from future quota". A token bucket: it holds up to burst sends, refills
+// one per interval, and a burst spends what the next minutes would have allowed. So 45 quick
+// sends pass, then only one per 6 s until the bucket refills; not 45 per sliding 6 s forever.
+type bucket struct {
+	tokens float64
+	last   time.Time
+	used   bool // tokens is meaningful (a new pair starts full)
+}
+
+// allows refills the bucket up to now and reports whether one send may go.
+func (b *bucket) allows(now time.Time, burst int, interval time.Duration) bool {
+	if !b.used {
+		b.tokens, b.last, b.used = float64(burst), now, true
+	}
+	if el := now.Sub(b.last); el > 0 {
+		b.tokens = min(float64(burst), b.tokens+float64(el)/float64(interval))
+		b.last = now
+	}
+	return b.tokens >= 1
+}
+
+// take spends one send.
+func (b *bucket) take() { b.tokens-- }
 
 func prune(ts []time.Time, now time.Time, window time.Duration) []time.Time {
 	i := 0

@@ -131,7 +131,8 @@ func (s *Sandbox) runScheduler() {
 				if !ok {
 					i = len(entries)
 					idx[it.waba] = i
-					entries = append(entries, map[string]any{"id": it.waba, "changes": []*change{}})
+					// time: when Meta sent the entry; the receiver tells repeated events apart by it.
+					entries = append(entries, map[string]any{"id": it.waba, "time": time.Now().Unix(), "changes": []*change{}})
 				}
 				entries[i]["changes"] = append(entries[i]["changes"].([]*change), it.ch)
 				fields = append(fields, it.ch.Field)

@@ -1,0 +1,142 @@
+package handlers_test
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/gofiber/fiber/v2"
+
+	"mmconsole/handlers"
+	"mmconsole/internal/sandbox"
+	"mmconsole/models"
+)
+
+type sandboxConns []models.WABAConnection
+
+func (s sandboxConns) Connections(_ context.Context, scope models.Scope) ([]models.WABAConnection, error) {
+	var out []models.WABAConnection
+	for _, c := range s {
+		if scope.AllAccounts || c.AccountID == scope.AccountID {
+			out = append(out, c)
+		}
+	}
+	return out, nil
+}
+
+func sandboxApp(t *testing.T, sb handlers.SandboxTriggers) (func(user string, form url.Values) (int, string), *sandbox.Sandbox) {
+	t.Helper()
+	real := sandbox.New(sandbox.Options{EventDelay: -1})
+	t.Cleanup(func() { real.Close() })
+	if sb == nil {
+		sb = real
+	}
+	demo, other := uint(1), uint(2)
+	conns := sandboxConns{
+		{AccountID: demo, WABAID: sandbox.StoreWABAID, Name: "Store", Sandbox: true},
+		{AccountID: demo, WABAID: sandbox.PharmaWABAID, Name: "Pharma", Sandbox: true},
+		{AccountID: other, WABAID: "555", Name: "Real"},
+	}
+	users := map[string]models.User{
+		"admin":       {ID: 1, AccountID: &demo, Email: "a@demo.example", Role: models.RoleAdmin},
+		"marketer":    {ID: 2, AccountID: &demo, Email: "m@demo.example", Role: models.RoleMarketer},
+		"other-admin": {ID: 3, AccountID: &other, Email: "a@other.example", Role: models.RoleAdmin},
+	}
+	shells := &handlers.Shells{}
+	app := fiber.New(fiber.Config{ErrorHandler: handlers.ErrorHandler(shells)})
+	app.Use(func(c *fiber.Ctx) error {
+		if u, ok := users[c.Get("X-Test-User")]; ok {
+			handlers.SetCurrentUser(c, u, "A")
+		}
+		return c.Next()
+	})
+	handlers.RegisterSandbox(app, &handlers.SandboxPage{Shells: shells, Sandbox: sb, Connections: conns})
+	do := func(user string, form url.Values) (int, string) {
+		method, path := "GET", "/sandbox"
+		var body io.Reader
+		if form != nil {
+			method, path, body = "POST", "/sandbox/trigger", strings.NewReader(form.Encode())
+		}
+		req := httptest.NewRequest(method, path, body)
+		if form != nil {
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		}
+		req.Header.Set("X-Test-User", user)
+		resp, err := app.Test(req, -1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	return do, real
+}
+
+// TestSandboxPageTriggersOnlyTheAccountsSandboxWABAs: an admin sees and triggers the sandbox
+// WABAs of their account; another account's admin sees none and gets 404 for them; bad input
+// answers 422 with the reason and sends nothing.
+func TestSandboxPageTriggersOnlyTheAccountsSandboxWABAs(t *testing.T) {
+	do, sb := sandboxApp(t, nil)
+	st, body := do("admin", nil)
+	if st != 200 || !strings.Contains(body, "Hibot Demo Store") || !strings.Contains(body, `value="terms"`) {
+		t.Fatalf("admin page = %d", st)
+	}
+	st, body = do("other-admin", nil)
+	if st != 200 || strings.Contains(body, "Hibot Demo Store") || !strings.Contains(body, "no sandbox WABA") {
+		t.Errorf("other account's admin page = %d; must list no sandbox WABA", st)
+	}
+	if st, _ := do("marketer", nil); st != http.StatusForbidden {
+		t.Errorf("marketer page = %d, want 403", st)
+	}
+	if st, _ := do("other-admin", url.Values{"kind": {"terms"}, "waba": {sandbox.PharmaWABAID}}); st != http.StatusNotFound {
+		t.Errorf("other account's admin trigger = %d, want 404", st)
+	}
+	if st, _ := do("marketer", url.Values{"kind": {"terms"}, "waba": {sandbox.PharmaWABAID}}); st != http.StatusForbidden {
+		t.Errorf("marketer trigger = %d, want 403", st)
+	}
+	for name, form := range map[string]url.Values{
+		"unknown kind":  {"kind": {"explode"}, "waba": {sandbox.StoreWABAID}},
+		"bad number":    {"kind": {"stop"}, "waba": {sandbox.StoreWABAID}, "number": {"call me"}},
+		"bad quality":   {"kind": {"quality"}, "waba": {sandbox.StoreWABAID}, "template": {"572279198452401"}, "value": {"PURPLE"}},
+		"onboarded one": {"kind": {"terms"}, "waba": {sandbox.StoreWABAID}},
+	} {
+		st, body := do("admin", form)
+		if st != http.StatusUnprocessableEntity || !strings.Contains(body, "Not sent:") {
+			t.Errorf("%s: %d, want 422 with the reason", name, st)
+		}
+	}
+	if n := len(sb.Deliveries()); n != 0 {
+		t.Fatalf("refused triggers sent %d webhooks", n)
+	}
+	st, _ = do("admin", url.Values{"kind": {"terms"}, "waba": {sandbox.PharmaWABAID}})
+	if st != http.StatusSeeOther {
+		t.Fatalf("terms signed = %d, want 303", st)
+	}
+	for _, w := range sb.Triggers() {
+		if w.ID == sandbox.PharmaWABAID && w.Onboarding != "ONBOARDED" {
+			t.Errorf("Pharma after terms signed: %s", w.Onboarding)
+		}
+	}
+}
+
+func TestSandboxPageIsGoneWhenTheSandboxIsOff(t *testing.T) {
+	off := &handlers.SandboxPage{Shells: &handlers.Shells{}, Connections: sandboxConns{}}
+	app := fiber.New(fiber.Config{ErrorHandler: handlers.ErrorHandler(off.Shells)})
+	demo := uint(1)
+	app.Use(func(c *fiber.Ctx) error {
+		handlers.SetCurrentUser(c, models.User{ID: 1, AccountID: &demo, Role: models.RoleAdmin}, "A")
+		return c.Next()
+	})
+	handlers.RegisterSandbox(app, off)
+	resp, err := app.Test(httptest.NewRequest("GET", "/sandbox", nil), -1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusNotFound {
+		t.Errorf("sandbox off: GET /sandbox = %d, want 404", resp.StatusCode)
+	}
+}
