@@ -13,6 +13,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"mmconsole/internal/audit"
+	"mmconsole/internal/editbudget"
 	"mmconsole/internal/graph"
 	"mmconsole/internal/templates"
 	"mmconsole/models"
@@ -28,6 +29,7 @@ type TemplateCatalog interface {
 	Status(ctx context.Context, scope models.Scope) ([]templates.WABAStatus, error)
 	RefreshScope(ctx context.Context, scope models.Scope, connID uint) ([]templates.Outcome, error)
 	SetTTL(ctx context.Context, scope models.Scope, id string, seconds int) (templates.TTLEditResult, error)
+	EditBudget(ctx context.Context, t models.Template) (editbudget.Budget, error)
 	Now() time.Time
 }
 
@@ -142,6 +144,9 @@ func (h *Templates) detail(c *fiber.Ctx, id string) (pages.TemplateDetail, error
 	p := pages.TemplateDetail{
 		T: t, Conn: conn, State: templates.SyncState(t, conn.OnboardingStatus, now), Preview: templates.BuildPreview(t.Components), Now: now,
 		TTL: ttlForm(t, u.CanWrite(), CSRFToken(c)), CanSend: u.CanWrite(),
+	}
+	if p.TTL.Budget, err = h.Catalog.EditBudget(ctx, t); err != nil {
+		return pages.TemplateDetail{}, err
 	}
 	if h.History != nil {
 		hist, err := h.History.TemplateHistory(ctx, scope, t.TemplateID)

@@ -220,8 +220,13 @@ func TestTTLEdit(t *testing.T) {
 	if strings.Contains(body, "/send?template=") {
 		t.Error("a viewer sees the compose link, but may not send")
 	}
-	if _, body := e.do(t, "marketer", "GET", "/templates/"+ss.TemplateID, nil, false); !strings.Contains(body, "/send?template="+ss.TemplateID) {
+	_, mbody := e.do(t, "marketer", "GET", "/templates/"+ss.TemplateID, nil, false)
+	if !strings.Contains(mbody, "/send?template="+ss.TemplateID) {
 		t.Error("a marketer must see the compose link")
+	}
+	// The budget is said before the click: a TTL change is one of Meta's edits.
+	if !strings.Contains(mbody, "A TTL change is one of Meta's edits of the template. 0 of 10 edits used in the last 30 days; this spends 1 edit, 9 left after it.") {
+		t.Error("the TTL form does not say the edit budget before the click")
 	}
 	if st, _ := e.do(t, "viewer", "POST", path, url.Values{"ttl_value": {"2"}, "ttl_unit": {"days"}}, false); st != 403 {
 		t.Errorf("viewer POST = %d, want 403", st)
@@ -245,6 +250,9 @@ func TestTTLEdit(t *testing.T) {
 	}
 	if got := e.row(t, "summer_sale", "es_MX").TTLSeconds; got == nil || *got != 36*3600 {
 		t.Errorf("stored TTL = %v", got)
+	}
+	if _, body := e.do(t, "marketer", "GET", "/templates/"+ss.TemplateID, nil, false); !strings.Contains(body, "1 of 10 edits used in the last 30 days") {
+		t.Error("after a TTL edit the template page does not count it")
 	}
 	if len(e.audit.events) != 1 || e.audit.events[0].Action != "template.ttl.edit" || e.audit.events[0].ActorEmail != "m@shop.test" {
 		t.Errorf("audit = %+v", e.audit.events)

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"mmconsole/internal/editbudget"
 	"mmconsole/internal/graph"
 	"mmconsole/models"
 )
@@ -114,6 +115,12 @@ type TTLView struct {
 	Unit            string
 	TemplateSeconds *int // the template's message_send_ttl_seconds
 	Changes         bool // template mode: sending will first change the template's TTL on Meta
+	// Current is the template's TTL now (template mode). Confirmed: the person ticked the edit
+	// of the template for exactly this TTL; without it a changing send is refused. Budget is
+	// what is left of Meta's edit limit, said before the click.
+	Current   int
+	Confirmed bool
+	Budget    editbudget.Budget
 }
 
 // SyncView is the template's MM API sync state.
@@ -434,6 +441,9 @@ func (s *Service) Compose(ctx context.Context, u models.User, in Input) (*Compos
 		for _, u := range sp.Unsupported {
 			c.add(LevelDanger, "", u+".")
 		}
+		for _, r := range sp.Refused {
+			c.add(LevelBlocker, "template", r+".")
+		}
 		kind, label, readyAt := s.sync.State(*tmpl, c.Connection.OnboardingStatus, now)
 		c.Sync = SyncView{Kind: kind, Label: label, ReadyAt: readyAt}
 		switch kind {
@@ -497,9 +507,28 @@ func (s *Service) Compose(ctx context.Context, u models.User, in Input) (*Compos
 		if tmpl != nil && tmpl.TTLSeconds != nil && *tmpl.TTLSeconds > 0 {
 			cur = *tmpl.TTLSeconds
 		}
+		tv.Current = cur
 		if tmpl != nil && tv.Seconds != 0 && tv.Seconds != cur {
+			// Never an edit of an approved template behind the person's back: it is named, with
+			// the edits left, and must be confirmed for exactly this value.
 			tv.Changes = true
-			c.add(LevelWarning, "ttl", "Sending first changes the template's TTL on Meta from "+HumanDuration(cur)+" to "+HumanDuration(tv.Seconds)+"; every later send of this template uses it.")
+			budget, err := s.edits.Of(ctx, *tmpl)
+			if err != nil {
+				return nil, err
+			}
+			tv.Budget = budget
+			tv.Confirmed = in.Values.Get("confirm_ttl_edit") == strconv.Itoa(tv.Seconds)
+			edit := "Sending first edits this template on Meta: its TTL changes from " + HumanDuration(cur) + " to " + HumanDuration(tv.Seconds) + ", for every later send of it. "
+			switch {
+			case budget.AtLimit():
+				c.add(LevelBlocker, "ttl", edit+budget.Words()+" Keep the template's TTL ("+HumanDuration(cur)+") to send.")
+			case !tv.Confirmed:
+				c.add(LevelBlocker, "confirm_ttl_edit", edit+budget.Words()+" Tick “Edit the template's TTL, then send” to confirm.")
+			case budget.SpendsLast():
+				c.add(LevelWarning, "ttl", edit+budget.Words()+" These are among the last edits Meta allows this template in 30 days.")
+			default:
+				c.add(LevelWarning, "ttl", edit+budget.Words())
+			}
 		}
 	} else {
 		tv.Explain = "This WABA uses Hibot's per-send time_to_live: it goes in this request and applies to this message only."

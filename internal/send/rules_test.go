@@ -156,3 +156,25 @@ func TestDefaultSyncAndAvailability(t *testing.T) {
 		}
 	}
 }
+
+// TestCarouselAndLimitedTimeOfferAreRefusedByName: the composer does not build a carousel's
+// cards or an offer's expiration, so such templates are refused with a message naming the
+// component instead of going out under-filled.
+func TestCarouselAndLimitedTimeOfferAreRefusedByName(t *testing.T) {
+	for _, tc := range []struct{ name, comps, want string }{
+		{"carousel", `[{"type":"BODY","text":"Pick one"},{"type":"CAROUSEL","cards":[{"components":[{"type":"HEADER","format":"IMAGE"},{"type":"BUTTONS","buttons":[{"type":"URL","text":"Buy","url":"https://x/{{1}}"}]}]}]}]`, "CAROUSEL"},
+		{"limited-time offer", `[{"type":"LIMITED_TIME_OFFER","limited_time_offer":{"text":"Ends soon","has_expiration":true}},{"type":"BODY","text":"Deal"},{"type":"BUTTONS","buttons":[{"type":"COPY_CODE","example":"X"}]}]`, "LIMITED_TIME_OFFER"},
+	} {
+		sp, err := ParseSpec(tc.comps, "POSITIONAL")
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		if len(sp.Refused) != 1 || !strings.Contains(sp.Refused[0], tc.want) || !strings.Contains(sp.Refused[0], "cannot send it") {
+			t.Errorf("%s: refused = %q, want one refusal naming %s", tc.name, sp.Refused, tc.want)
+		}
+	}
+	sp, _ := ParseSpec(`[{"type":"BODY","text":"Hi"},{"type":"SOMETHING_NEW"}]`, "POSITIONAL")
+	if len(sp.Refused) != 0 || len(sp.Unsupported) != 1 || !strings.Contains(sp.Unsupported[0], "SOMETHING_NEW") {
+		t.Errorf("unknown component: refused %q unsupported %q, want a warning naming it", sp.Refused, sp.Unsupported)
+	}
+}

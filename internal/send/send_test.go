@@ -699,8 +699,31 @@ func TestTTLModesPutOrOmitTimeToLive(t *testing.T) {
 		if !strings.Contains(page, "message_send_ttl_seconds") || !strings.Contains(page, "no time_to_live goes in the request") {
 			t.Error("template mode is not explained")
 		}
+		// The send would edit the approved template: it is named, with the edits left, and
+		// refused until confirmed for this exact TTL. Nothing is edited or sent meanwhile.
+		code, body := e.do(writer, "POST", "/send", e.form("summer_sale/es_MX", vars), true)
+		if code != 422 || !strings.Contains(body, "edits this template on Meta") || !strings.Contains(body, "0 of 10 edits used in the last 30 days; this spends 1 edit, 9 left after it.") ||
+			!strings.Contains(body, `name="confirm_ttl_edit" value="259200"`) {
+			t.Fatalf("unconfirmed template edit: POST = %d, want 422 naming the edit and the budget\n%.2000s", code, body)
+		}
+		if e.edits != 0 || e.sendCount() != 0 {
+			t.Fatalf("unconfirmed: %d edits, %d sends; want none", e.edits, e.sendCount())
+		}
+		wrong := map[string]string{"confirm_ttl_edit": "86400"} // confirmed another value
+		for k, v := range vars {
+			wrong[k] = v
+		}
+		if code, _ := e.do(writer, "POST", "/send", e.form("summer_sale/es_MX", wrong), true); code != 422 || e.edits != 0 {
+			t.Fatalf("confirmation of another TTL: POST = %d, %d edits; want 422 and none", code, e.edits)
+		}
+		vars["confirm_ttl_edit"] = "259200"
 		if code, body := e.do(writer, "POST", "/send", e.form("summer_sale/es_MX", vars), true); code != 200 {
 			t.Fatalf("POST = %d\n%s", code, body)
+		}
+		var counted int64
+		must(t, e.db.Model(&models.TemplateEdit{}).Where("template_id = ? AND kind = ? AND via = ?", e.tmpls["summer_sale/es_MX"].TemplateID, models.EditKindTTL, "composer").Count(&counted).Error)
+		if counted != 1 {
+			t.Errorf("edit ledger holds %d composer TTL edits, want 1", counted)
 		}
 		if strings.Contains(e.lastBody(), "time_to_live") {
 			t.Errorf("template mode must omit time_to_live: %s", e.lastBody())
@@ -782,5 +805,24 @@ func TestHistoryFilters(t *testing.T) {
 		if !strings.Contains(page, tc.want) || strings.Contains(page, tc.nope) {
 			t.Errorf("/sends?%s: want %q and not %q", tc.query, tc.want, tc.nope)
 		}
+	}
+}
+
+// TestCarouselTemplateIsRefusedWithTheComponentNamed: an approved carousel template is not sent
+// under-filled: the composer names what it does not support and makes no request.
+func TestCarouselTemplateIsRefusedWithTheComponentNamed(t *testing.T) {
+	e := newEnv(t, false)
+	base := e.tmpls["summer_sale/en_US"]
+	row := base
+	row.ID, row.TemplateID, row.Name = 0, "572279198459999", "carousel_sale"
+	row.Components = `[{"type":"BODY","text":"Our picks"},{"type":"CAROUSEL","cards":[{"components":[{"type":"HEADER","format":"IMAGE"},{"type":"BUTTONS","buttons":[{"type":"URL","text":"Buy","url":"https://x/{{1}}"}]}]}]}]`
+	must(t, e.db.Create(&row).Error)
+	e.tmpls["carousel_sale/en_US"] = row
+	code, body := e.do(writer, "POST", "/send", e.form("carousel_sale/en_US", nil), true)
+	if code != 422 || !strings.Contains(body, "CAROUSEL component") || !strings.Contains(body, "cannot send it") {
+		t.Fatalf("carousel send = %d, want 422 naming the CAROUSEL component", code)
+	}
+	if e.sendCount() != 0 {
+		t.Errorf("requests = %d, want 0", e.sendCount())
 	}
 }

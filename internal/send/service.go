@@ -13,6 +13,7 @@ import (
 	"gorm.io/gorm/clause"
 
 	"mmconsole/internal/database"
+	"mmconsole/internal/editbudget"
 	"mmconsole/internal/graph"
 	"mmconsole/models"
 )
@@ -43,6 +44,9 @@ type Deps struct {
 	APIBase string
 	Now     Clock
 	Logger  *slog.Logger
+	// Edits counts a template TTL edit (template TTL mode) against Meta's edit limit, in the
+	// ledger every kind of template edit shares; by default one over DB.
+	Edits *editbudget.Ledger
 }
 
 // Service is the test send composer.
@@ -60,12 +64,13 @@ type Service struct {
 	apiBase  string
 	now      Clock
 	log      *slog.Logger
+	edits    *editbudget.Ledger
 }
 
 // New builds the service.
 func New(d Deps) *Service {
 	s := &Service{db: d.DB, graph: d.Graph, tokens: d.Tokens, catalog: d.Catalog, sync: d.Sync,
-		notes: d.Notes, recorder: d.Recorder, status: d.Status, audit: d.Audit, prefs: d.Preferences, apiBase: d.APIBase, now: d.Now, log: d.Logger}
+		notes: d.Notes, recorder: d.Recorder, status: d.Status, audit: d.Audit, prefs: d.Preferences, apiBase: d.APIBase, now: d.Now, log: d.Logger, edits: d.Edits}
 	if s.catalog == nil {
 		s.catalog = NewDBCatalog(d.DB)
 	}
@@ -80,6 +85,9 @@ func New(d Deps) *Service {
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.edits == nil {
+		s.edits = editbudget.New(d.DB, editbudget.Options{Now: s.now})
 	}
 	return s
 }
@@ -186,8 +194,15 @@ func (s *Service) Send(ctx context.Context, u models.User, in Input) (*Composer,
 		ttl := c.TTL.Seconds
 		if err := s.graph.EditTemplate(ctx, token, c.Template.TemplateID, graph.TemplateEdit{TTLSeconds: &ttl}); err != nil {
 			sendErr = err
-		} else if err := s.catalog.SetTemplateTTL(ctx, c.Template.ID, ttl); err != nil {
-			s.log.Warn("send: store template ttl", "template", c.Template.TemplateID, "err", err)
+		} else {
+			// The person confirmed this edit (Compose refuses it otherwise): one of Meta's edits.
+			if err := s.edits.Record(ctx, editbudget.Edit{Template: *c.Template, Kind: models.EditKindTTL, Via: "composer",
+				Detail: HumanDuration(c.TTL.Current) + " → " + HumanDuration(ttl), Actor: u}); err != nil {
+				s.log.Error("send: record template edit", "template", c.Template.TemplateID, "err", err)
+			}
+			if err := s.catalog.SetTemplateTTL(ctx, c.Template.ID, ttl); err != nil {
+				s.log.Warn("send: store template ttl", "template", c.Template.TemplateID, "err", err)
+			}
 		}
 	}
 	var result graph.SendResult

@@ -46,6 +46,9 @@ type Spec struct {
 	// Unsupported lists what the composer cannot fill in (e.g. a LOCATION header), so the user
 	// knows why Meta may refuse the send.
 	Unsupported []string
+	// Refused lists components whose parameters the composer does not build (CAROUSEL cards,
+	// a LIMITED_TIME_OFFER's expiration): a send would go out under-filled, so it is refused.
+	Refused []string
 }
 
 // ButtonView is a button as the preview draws it.
@@ -133,6 +136,10 @@ func ParseSpec(componentsJSON, parameterFormat string) (Spec, error) {
 			}
 		case "FOOTER":
 			sp.Footer = c.Text
+		case "CAROUSEL":
+			sp.Refused = append(sp.Refused, "This template has a CAROUSEL component: the test composer does not fill in its cards (each card's header media and button parameters), so it cannot send it. Send carousel templates from Hibot's platform")
+		case "LIMITED_TIME_OFFER":
+			sp.Refused = append(sp.Refused, "This template has a LIMITED_TIME_OFFER component: the test composer does not fill in the offer's expiration time (the limited_time_offer parameter), so it cannot send it. Send limited-time offers from Hibot's platform")
 		case "BUTTONS":
 			for i, b := range c.Buttons {
 				typ := strings.ToUpper(b.Type)
@@ -168,6 +175,8 @@ func ParseSpec(componentsJSON, parameterFormat string) (Spec, error) {
 				}
 				sp.Buttons = append(sp.Buttons, ButtonView{Type: typ, Text: text})
 			}
+		default:
+			sp.Unsupported = append(sp.Unsupported, strings.ToUpper(c.Type)+" component: the composer does not know it and sends no parameters for it; Meta may refuse the send")
 		}
 	}
 	return sp, nil

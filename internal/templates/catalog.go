@@ -183,6 +183,11 @@ func (s *Service) SetTTL(ctx context.Context, scope models.Scope, id string, sec
 	return res, nil
 }
 
+// EditBudget is what is left of Meta's edit limit for t (TTL and optimization edits alike).
+func (s *Service) EditBudget(ctx context.Context, t models.Template) (editbudget.Budget, error) {
+	return s.opts.Edits.Of(ctx, t)
+}
+
 // ValidateTTL checks a TTL for a template: only marketing templates' TTLs are edited here, within
 // Meta's range for them.
 func ValidateTTL(t models.Template, seconds int) error {
