@@ -223,7 +223,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, now func() 
 	sender := send.New(send.Deps{
 		DB: db, Graph: a.graph, Tokens: tokens, Sync: sendSync{}, Notes: catalog,
 		Recorder: sendMessages{hooks}, Status: sendMessages{hooks}, Audit: sendAudit{auditLog}, Preferences: hooks,
-		APIBase: a.graph.BaseURL() + "/" + a.graph.Version(), Logger: log.With("component", "send"),
+		APIBase: a.graph.BaseURL() + "/" + a.graph.Version(), Logger: log.With("component", "send"), Edits: edits,
 	})
 
 	handlers.Register(f, handlers.Routes{
