@@ -24,6 +24,9 @@ type Routes struct {
 	Audit         *AuditLog
 	Send          *Send
 	Sandbox       *SandboxPage
+	// Body is how every route but the webhook reads its body (ReadBody; the webhook's group
+	// reads with its own limit).
+	Body BodyLimit
 }
 
 // Register lists every route of the dashboard in one place, grouped by who may call it.
@@ -32,6 +35,11 @@ type Routes struct {
 // public routes come first and everything below the signed-in group requires a session. Roles
 // are checked here per route (RequireWriter, RequireAdmin) and again in the services.
 func Register(app *fiber.App, r Routes) {
+	// First, before anything can touch it: read the body within its limit (see bodies.go).
+	body := r.Body
+	body.Skip = func(c *fiber.Ctx) bool { return IsWebhookPath(c.Path()) }
+	app.Use(ReadBody(body))
+
 	// Every request: load the session (or send everyone to /setup while no user exists), then
 	// refuse unsafe methods without the CSRF token. Both skip /healthz, /metrics, /static and
 	// /webhooks/ (signature-authenticated).
@@ -94,7 +102,7 @@ func Register(app *fiber.App, r Routes) {
 
 // RegisterWebhooks mounts Meta's callback.
 func RegisterWebhooks(r fiber.Router, h *Webhooks) {
-	hooks := r.Group("/webhooks")
+	hooks := r.Group("/webhooks", ReadBody(BodyLimit{Max: h.MaxBody, Guard: h.Guard, Refused: h.refused}))
 	hooks.Get("/whatsapp", h.Verify)
 	hooks.Post("/whatsapp", h.Receive)
 }

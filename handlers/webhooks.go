@@ -22,6 +22,22 @@ type Webhooks struct {
 	Secrets     webhook.SecretSource
 	MaxBody     int
 	Store       WebhookStore
+	// Guard holds the body memory budget shared with every route (nil: unbounded); Count is
+	// told of each body refused on this route, by reason (for the metrics; nil: not counted).
+	Guard *BodyGuard
+	Count func(reason string)
+}
+
+// refused records a body the route would not read: too large and too slow are rejected
+// deliveries (counted and sampled like unsigned ones); a full memory budget is only counted,
+// since the 503 makes Meta retry it.
+func (h *Webhooks) refused(c *fiber.Ctx, reason string, size int) {
+	if reason != RefusedBusy {
+		h.Store.Reject(c.UserContext(), c.IP(), reason, size, nil)
+	}
+	if h.Count != nil {
+		h.Count(reason)
+	}
 }
 
 // Verify answers the subscription handshake with the bare challenge, or 403.
@@ -38,15 +54,9 @@ func (h *Webhooks) Verify(c *fiber.Ctx) error {
 // events are committed; an error answer makes Meta retry.
 func (h *Webhooks) Receive(c *fiber.Ctx) error {
 	ctx := c.UserContext()
-	if cl := c.Request().Header.ContentLength(); cl > h.MaxBody {
-		h.Store.Reject(ctx, c.IP(), "too large", cl, nil)
-		return c.Status(fiber.StatusRequestEntityTooLarge).SendString("body too large")
-	}
-	body := c.Request().Body() // the raw bytes Meta signed (c.Body would undo a Content-Encoding)
-	if len(body) > h.MaxBody {
-		h.Store.Reject(ctx, c.IP(), "too large", len(body), body)
-		return c.Status(fiber.StatusRequestEntityTooLarge).SendString("body too large")
-	}
+	// The raw bytes Meta signed (c.Body would undo a Content-Encoding), already read within
+	// MaxBody by the route's ReadBody.
+	body := c.Request().Body()
 	signer, err := webhook.VerifySignature(body, c.Get("X-Hub-Signature-256"), h.Secrets)
 	if err != nil {
 		reason := "bad signature"

@@ -180,15 +180,39 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, now func() 
 		AppName:               "mmconsole",
 		DisableStartupMessage: true,
 		ErrorHandler:          handlers.ErrorHandler(shells),
-		ReadTimeout:           30 * time.Second,
+		ReadTimeout:           cfg.ReadTimeout,
 		WriteTimeout:          30 * time.Second,
-		IdleTimeout:           120 * time.Second,
-		BodyLimit:             max(cfg.WebhookMaxBody, 1<<20),
+		IdleTimeout:           cfg.IdleTimeout,
+		Concurrency:           cfg.MaxConns,
+		// Bodies arrive as a stream that handlers.ReadBody reads within each route's limit, so an
+		// announced Content-Length reserves nothing; the server itself pre-reads at most 8 KiB.
+		StreamRequestBody:            true,
+		DisablePreParseMultipartForm: true,
+		BodyLimit:                    cfg.MaxBody,
 		// c.IP() and c.Protocol() believe forwarded headers only from MMC_TRUSTED_PROXIES.
 		EnableTrustedProxyCheck: true,
 		TrustedProxies:          prefixStrings(trusted),
 		ProxyHeader:             proxyHeader(cfg, trusted),
 		EnableIPValidation:      true,
+	})
+	bodies := handlers.NewBodyGuard(cfg.BodyMemory, func(path string) int {
+		if handlers.IsWebhookPath(path) {
+			return cfg.WebhookMaxBody
+		}
+		return cfg.MaxBody
+	})
+	srv := f.Server()
+	srv.MaxConnsPerIP = cfg.MaxConnsPerIP
+	srv.HeaderReceived = bodies.HeaderReceived
+	srv.ErrorHandler = bodies.ServerRefusals(srv.ErrorHandler, func(ctx context.Context, path, ip, reason string, size int) {
+		if !handlers.IsWebhookPath(path) {
+			reg.BodyRefused("dashboard", reason)
+			return
+		}
+		reg.BodyRefused("webhook", reason)
+		if reason != handlers.RefusedSlowHeader {
+			hooks.Reject(ctx, ip, reason, size, nil)
+		}
 	})
 	f.Use(handlers.ClientAddress(trusted, cfg.ProxyHeader))
 	f.Use(requestid.New())
@@ -241,10 +265,14 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, now func() 
 			Secrets:     &webhookSecrets{src: accounts.NewWebhookSecrets(db, box, []byte(appSecret), log)},
 			MaxBody:     cfg.WebhookMaxBody,
 			Store:       hooks,
+			Guard:       bodies,
+			Count:       func(reason string) { reg.BodyRefused("webhook", reason) },
 		},
 		Log:     &handlers.WebhookLog{Shells: shells, Events: hooks},
 		Send:    &handlers.Send{Shells: shells, Service: sender},
 		Sandbox: &handlers.SandboxPage{Shells: shells, Sandbox: sandboxTriggers(a.sandbox), Connections: acc, Audit: auditLog},
+		Body: handlers.BodyLimit{Max: cfg.MaxBody, Guard: bodies,
+			Refused: func(c *fiber.Ctx, reason string, _ int) { reg.BodyRefused("dashboard", reason) }},
 	})
 	a.fiber = f
 	return a, nil

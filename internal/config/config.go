@@ -36,6 +36,12 @@ type Config struct {
 	LogFormat       string        `env:"MMC_LOG_FORMAT" default:"text" help:"log format: text or json"`
 	LogLevel        string        `env:"MMC_LOG_LEVEL" default:"info" help:"log level: debug, info, warn or error"`
 	ShutdownTimeout time.Duration `env:"MMC_SHUTDOWN_TIMEOUT" default:"10s" help:"how long in-flight requests may take to finish on SIGINT/SIGTERM"`
+	ReadTimeout     time.Duration `env:"MMC_READ_TIMEOUT" default:"10s" help:"longest time to receive one request, headers and body (slower: 408)"`
+	IdleTimeout     time.Duration `env:"MMC_IDLE_TIMEOUT" default:"60s" help:"how long an idle keep-alive connection stays open"`
+	MaxConns        int           `env:"MMC_MAX_CONNS" default:"4096" help:"most connections served at once (beyond: 503)"`
+	MaxConnsPerIP   int           `env:"MMC_MAX_CONNS_PER_IP" default:"256" help:"most connections open at once from one client address, 0 = no limit (behind a reverse proxy every connection is the proxy's)"`
+	MaxBody         int           `env:"MMC_MAX_BODY" default:"65536" help:"largest request body of every route but the webhook, in bytes (larger: 413)"`
+	BodyMemory      int           `env:"MMC_BODY_MEMORY" default:"67108864" help:"most request body bytes held in memory at once over all requests, in bytes (beyond: 503, which Meta retries)"`
 
 	GraphBaseURL string        `env:"MMC_GRAPH_BASE_URL" default:"https://graph.facebook.com" help:"Graph API base URL for real WABA connections (Meta, or a BSP proxy)"`
 	GraphVersion string        `env:"MMC_GRAPH_VERSION" default:"v25.0" help:"Graph API version used in request paths, e.g. v25.0"`
@@ -195,6 +201,21 @@ func (c Config) Validate() error {
 	if c.MinFreeDiskMB < 0 {
 		return &FieldError{"MMC_MIN_FREE_DISK_MB", strconv.Itoa(c.MinFreeDiskMB), "0 (no check) or a number of MiB"}
 	}
+	if c.ReadTimeout < time.Second {
+		return &FieldError{"MMC_READ_TIMEOUT", c.ReadTimeout.String(), "at least 1s"}
+	}
+	if c.IdleTimeout < time.Second {
+		return &FieldError{"MMC_IDLE_TIMEOUT", c.IdleTimeout.String(), "at least 1s"}
+	}
+	if c.MaxConns < 16 {
+		return &FieldError{"MMC_MAX_CONNS", strconv.Itoa(c.MaxConns), "at least 16"}
+	}
+	if c.MaxConnsPerIP < 0 {
+		return &FieldError{"MMC_MAX_CONNS_PER_IP", strconv.Itoa(c.MaxConnsPerIP), "0 (no limit) or a positive number"}
+	}
+	if c.MaxBody < 1024 || c.MaxBody > 64<<20 {
+		return &FieldError{"MMC_MAX_BODY", strconv.Itoa(c.MaxBody), "between 1024 and 67108864 bytes"}
+	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		return &FieldError{"MMC_LOG_FORMAT", c.LogFormat, "text or json"}
 	}
@@ -259,6 +280,9 @@ func (c Config) Validate() error {
 	}
 	if c.WebhookMaxBody < 1024 || c.WebhookMaxBody > 64<<20 {
 		return &FieldError{"MMC_WEBHOOK_MAX_BODY", strconv.Itoa(c.WebhookMaxBody), "between 1024 and 67108864 bytes"}
+	}
+	if c.BodyMemory < max(c.WebhookMaxBody, c.MaxBody) {
+		return &FieldError{"MMC_BODY_MEMORY", strconv.Itoa(c.BodyMemory), "at least MMC_WEBHOOK_MAX_BODY and MMC_MAX_BODY, so that the largest body allowed can be received"}
 	}
 	if c.WebhookRejectionsPerMinute < 1 || c.WebhookRejectionsPerMinute > 100000 {
 		return &FieldError{"MMC_WEBHOOK_REJECTIONS_PER_MINUTE", strconv.Itoa(c.WebhookRejectionsPerMinute), "between 1 and 100000"}

@@ -17,6 +17,7 @@ type Registry struct {
 	reg      *prometheus.Registry
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
+	refused  *prometheus.CounterVec
 }
 
 // New registers the HTTP, Go runtime and process collectors.
@@ -34,7 +35,11 @@ func New() *Registry {
 			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
 		}, []string{"method", "route"}),
 	}
-	reg.MustRegister(r.requests, r.latency,
+	r.refused = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "mmconsole_http_body_refused_total",
+		Help: "Requests refused before their handler because of their body or pace, by route (webhook or dashboard) and reason: too large (413), slow body or slow header (408), body memory full (503), unreadable body (400).",
+	}, []string{"route", "reason"})
+	reg.MustRegister(r.requests, r.latency, r.refused,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return r
@@ -45,6 +50,12 @@ func New() *Registry {
 func (r *Registry) ObserveRequest(method, route string, code int, d time.Duration) {
 	r.requests.WithLabelValues(method, route, strconv.Itoa(code)).Inc()
 	r.latency.WithLabelValues(method, route).Observe(d.Seconds())
+}
+
+// BodyRefused counts one request refused for its body or pace (route: "webhook" or
+// "dashboard").
+func (r *Registry) BodyRefused(route, reason string) {
+	r.refused.WithLabelValues(route, reason).Inc()
 }
 
 // MustRegister adds collectors owned by other packages (webhook counters, Graph API calls).
