@@ -39,7 +39,7 @@ type Config struct {
 	ReadTimeout     time.Duration `env:"MMC_READ_TIMEOUT" default:"10s" help:"longest time to receive one request, headers and body (slower: 408)"`
 	IdleTimeout     time.Duration `env:"MMC_IDLE_TIMEOUT" default:"60s" help:"how long an idle keep-alive connection stays open"`
 	MaxConns        int           `env:"MMC_MAX_CONNS" default:"4096" help:"most connections served at once (beyond: 503)"`
-	MaxConnsPerIP   int           `env:"MMC_MAX_CONNS_PER_IP" default:"256" help:"most connections open at once from one client address, 0 = no limit (behind a reverse proxy every connection is the proxy's)"`
+	MaxConnsPerIP   int           `env:"MMC_MAX_CONNS_PER_IP" default:"256" help:"most connections open at once from one client address (beyond: 429), 0 = no limit; behind a reverse proxy every connection is the proxy's"`
 	MaxBody         int           `env:"MMC_MAX_BODY" default:"65536" help:"largest request body of every route but the webhook, in bytes (larger: 413)"`
 	BodyMemory      int           `env:"MMC_BODY_MEMORY" default:"67108864" help:"most request body bytes held in memory at once over all requests, in bytes (beyond: 503, which Meta retries)"`
 

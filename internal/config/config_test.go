@@ -62,6 +62,15 @@ func TestInvalidValuesNameTheSetting(t *testing.T) {
 		{map[string]string{"MMC_PROXY_HEADER": "X Forwarded"}, "MMC_PROXY_HEADER"},
 		{map[string]string{"MMC_HASH_WORKERS": "-1"}, "MMC_HASH_WORKERS"},
 		{map[string]string{"MMC_BASE_URL": "example.com"}, "MMC_BASE_URL"},
+		{map[string]string{"MMC_READ_TIMEOUT": "10ms"}, "MMC_READ_TIMEOUT"},
+		{map[string]string{"MMC_IDLE_TIMEOUT": "0s"}, "MMC_IDLE_TIMEOUT"},
+		{map[string]string{"MMC_MAX_CONNS": "3"}, "MMC_MAX_CONNS"},
+		{map[string]string{"MMC_MAX_CONNS_PER_IP": "-1"}, "MMC_MAX_CONNS_PER_IP"},
+		{map[string]string{"MMC_MAX_BODY": "100"}, "MMC_MAX_BODY"},
+		{map[string]string{"MMC_BODY_MEMORY": "1048576"}, "MMC_BODY_MEMORY"},
+		{map[string]string{"MMC_MIN_FREE_DISK_MB": "-5"}, "MMC_MIN_FREE_DISK_MB"},
+		{map[string]string{"MMC_WEBHOOK_REJECTIONS_PER_MINUTE": "0"}, "MMC_WEBHOOK_REJECTIONS_PER_MINUTE"},
+		{map[string]string{"MMC_WEBHOOK_REJECTIONS_KEEP": "0"}, "MMC_WEBHOOK_REJECTIONS_KEEP"},
 	}
 	for _, tc := range cases {
 		_, err := Load(nil, env(tc.env), &bytes.Buffer{})
