@@ -339,37 +339,17 @@ func plural(n int, word string) string {
 	return fmt.Sprintf("%d %ss", n, word)
 }
 
-// SetTemplate switches one feature of one template (an edit of the template at Meta). It is
-// refused locally when an approved template has used its edits.
+// SetTemplate switches one feature of one template: ApplyTemplate with one staged setting (one
+// edit of the template at Meta, refused locally when an approved template has used its edits).
 func (s *Service) SetTemplate(ctx context.Context, a Actor, rowID uint, feature, value string) (TemplateView, error) {
 	if !a.User.CanWrite() {
 		return TemplateView{}, models.ErrForbidden
-	}
-	t, conn, err := s.template(ctx, a.User.Scope(), rowID)
-	if err != nil {
-		return TemplateView{}, err
 	}
 	feature = NormKey(feature)
 	if err := validate(feature, value); err != nil {
 		return TemplateView{}, err
 	}
-	out := s.editTemplate(ctx, a, conn, t, map[string]string{feature: value}, ViaTemplatePage)
-	t2, _, err := s.template(ctx, a.User.Scope(), rowID)
-	if err != nil {
-		return TemplateView{}, err
-	}
-	v, err := s.templateView(ctx, t2, conn)
-	if err != nil {
-		return TemplateView{}, err
-	}
-	v.ChangedFeat, v.Err = feature, out.Err
-	switch out.Status {
-	case models.OptChangeConfirmed:
-		v.Notice = Lookup(feature).Name + ": confirmed, Meta reports " + ValueLabel(value) + "."
-	case models.OptChangePending:
-		v.Notice = Lookup(feature).Name + ": " + noticeFor(out.Status, map[bool]error{true: nil, false: fmt.Errorf("read failed")}[out.ReadOK])
-	}
-	return v, nil
+	return s.ApplyTemplate(ctx, a, rowID, map[string]string{feature: value}, "")
 }
 
 // All-on / all-off choices of a staged apply.
