@@ -34,12 +34,18 @@ type Template struct {
 	FirstSeenAt          time.Time
 	ApprovedAt           *time.Time // when the dashboard saw it become APPROVED (webhook or refresh)
 	LastSentAt           *time.Time // the last send the dashboard knows of (its own, or a sent webhook)
-	SyncStartedAt        *time.Time // start of the current 10-minute MM API sync window, if one is known
-	SyncReason           string     `gorm:"not null;default:''"` // why that window started
-	RefreshedAt          time.Time
-	GoneAt               *time.Time // when a refresh no longer found it at Meta (Status is then DELETED)
-	CreatedAt            time.Time
-	UpdatedAt            time.Time
+	// MetaLastSentAt is the latest day Meta's template analytics counted MM API sends of the
+	// template (the start of that day, UTC); MetaSentReadAt is when analytics last answered for
+	// it (nil: never, e.g. insights off). Together they decide dormancy for sends the dashboard
+	// never sees (campaigns from other platforms).
+	MetaLastSentAt *time.Time
+	MetaSentReadAt *time.Time
+	SyncStartedAt  *time.Time // start of the current 10-minute MM API sync window, if one is known
+	SyncReason     string     `gorm:"not null;default:''"` // why that window started
+	RefreshedAt    time.Time
+	GoneAt         *time.Time // when a refresh no longer found it at Meta (Status is then DELETED)
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
 }
 
 // TemplateRefresh is one attempt to re-read a WABA's templates from the Graph API: the refresh

@@ -129,6 +129,7 @@ type waba struct {
 	ID, Name, Token, Onboarding, Namespace string
 	DFS                                    map[string]string
 	DisableCloudMarketing                  bool
+	Insights                               bool // is_enabled_for_insights: template analytics answer
 	PhoneIDs                               []string
 	TemplateIDs                            []string // creation order
 }
@@ -151,6 +152,8 @@ type tmpl struct {
 	DFS                                                                    map[string]string
 	CreatedAt, ApprovedAt, LastSentAt, SyncUntil                           time.Time
 	Edits                                                                  []editRec
+	// Sends per UTC day (unix of the day's start), as template analytics counts them.
+	SentMM, SentCloud map[int64]int
 }
 
 // New builds a sandbox with its seed data; times are relative to Clock.
@@ -411,6 +414,8 @@ func (s *Sandbox) serve(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		s.createTemplate(w, wabaID, id, body)
+	case len(parts) == 3 && parts[2] == "template_analytics" && r.Method == http.MethodGet:
+		s.templateAnalytics(w, r, wabaID, id)
 	case len(parts) == 3 && parts[2] == "phone_numbers" && r.Method == http.MethodGet:
 		s.listPhones(w, wabaID, id)
 	case len(parts) == 3 && parts[2] == "marketing_messages" && r.Method == http.MethodPost:

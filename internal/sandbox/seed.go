@@ -105,7 +105,8 @@ func ttl(n int) *int                            { return &n }
 // states (syncing, dormant, ready) hold whenever the sandbox starts.
 func (s *Sandbox) loadSeed(now time.Time) {
 	day := 24 * time.Hour
-	store := &waba{ID: StoreWABAID, Name: "Hibot Demo Store", Token: StoreToken, Onboarding: "ONBOARDED",
+	// The store has template analytics on (is_enabled_for_insights); the pharma WABA has not.
+	store := &waba{ID: StoreWABAID, Name: "Hibot Demo Store", Token: StoreToken, Onboarding: "ONBOARDED", Insights: true,
 		Namespace: "c3d2a1b0_store_ns",
 		DFS: map[string]string{
 			"image_touchups":               "OPT_IN",
@@ -225,6 +226,7 @@ func (s *Sandbox) loadSeed(now time.Time) {
 		}
 		tp := &t
 		s.templates[t.ID] = tp
+		s.seedCampaign(tp)
 		w := s.wabas[t.WABAID]
 		w.TemplateIDs = append(w.TemplateIDs, t.ID)
 		shows[t.WABAID] = append(shows[t.WABAID], SeedTemplate{ID: t.ID, Name: t.Name, Language: t.Language,

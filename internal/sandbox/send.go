@@ -178,6 +178,7 @@ func (s *Sandbox) send(w http.ResponseWriter, tokenWABA, phoneID string, body ma
 	}
 	t.LastSentAt = now
 	pair.take()
+	s.countSent(t, now, onboarded, 1)
 	s.mpsSends[phoneID] = append(mps, now)
 
 	wamid := "wamid." + base64.StdEncoding.EncodeToString(randBytes(36))

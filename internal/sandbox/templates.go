@@ -122,9 +122,10 @@ func (s *Sandbox) wabaJSON(w *waba, version int) map[string]any {
 		"name":                                 w.Name,
 		"marketing_messages_onboarding_status": w.Onboarding,
 		"disable_marketing_messages_on_cloud_api": w.DisableCloudMarketing,
-		"currency":                   "USD",
-		"timezone_id":                "1",
-		"message_template_namespace": w.Namespace,
+		"is_enabled_for_insights":                 w.Insights,
+		"currency":                                "USD",
+		"timezone_id":                             "1",
+		"message_template_namespace":              w.Namespace,
 	}
 	if version < 24 { // deprecated from v24.0
 		m["marketing_messages_lite_api_status"] = w.Onboarding

@@ -487,3 +487,44 @@ func TestOneOddSpecDoesNotBreakTheRefresh(t *testing.T) {
 		t.Errorf("after a readable spec: problem %q raw %q, want cleared", one.OptimizationsProblem, one.OptimizationsRaw)
 	}
 }
+
+// The background refresh reads Meta's template analytics of an onboarded WABA: a template used
+// by a campaign the console never saw is Ready with Meta as the source, one Meta counted no
+// sends of for 7+ days is Dormant at once, and a not-onboarded WABA is not asked.
+func TestDormancyFromMetasTemplateAnalytics(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	must(t, e.db.Model(&e.store).Update("onboarding_status", "ONBOARDED").Error)
+	must(t, e.db.Model(&e.pharma).Update("onboarding_status", "ELIGIBLE").Error)
+	e.svc.RefreshAll(ctx, TriggerStart)
+	now := e.clock.Now()
+
+	summer := e.byName(t, "summer_sale", "en_US")
+	if summer.MetaSentReadAt == nil || summer.MetaLastSentAt == nil || now.Sub(*summer.MetaLastSentAt) > 48*time.Hour {
+		t.Fatalf("summer_sale analytics not stored: read %v, last sent %v", summer.MetaSentReadAt, summer.MetaLastSentAt)
+	}
+	// The console never sent it and first saw it already synced: Meta's count is the source.
+	if summer.LastSentAt != nil || summer.SyncReason != ReasonAdSynced {
+		t.Fatalf("summer_sale: last sent %v, sync reason %q", summer.LastSentAt, summer.SyncReason)
+	}
+	if st := SyncState(e.byName(t, "summer_sale", "en_US"), "ONBOARDED", now); st.Kind != KindReady || !strings.Contains(st.Reason, "Meta: sent on") {
+		t.Errorf("summer_sale = %s (%s), want Ready from Meta's analytics", st.Kind, st.Reason)
+	}
+	winter := e.byName(t, "winter_clearance", "en_US")
+	if st := SyncState(winter, "ONBOARDED", now); st.Kind != KindDormant || !strings.Contains(st.Reason, "Meta: 0 sent in the last 7 days") {
+		t.Errorf("winter_clearance = %s (%s), want Dormant decided by Meta", st.Kind, st.Reason)
+	} else if st.DormantSource() != "Meta: 0 sent in the last 7 days" {
+		t.Errorf("winter_clearance's source = %q", st.DormantSource())
+	}
+	if wt := e.byName(t, "wellness_tips", "en_US"); wt.MetaSentReadAt != nil {
+		t.Error("template analytics were read for a WABA that is not onboarded")
+	}
+	// "Sync now" is one listing: no analytics calls.
+	must(t, e.db.Model(&models.Template{}).Where("id = ?", winter.ID).Update("meta_sent_read_at", nil).Error)
+	if _, err := e.svc.RefreshConnection(ctx, e.store, TriggerManual); err != nil {
+		t.Fatal(err)
+	}
+	if e.byName(t, "winter_clearance", "en_US").MetaSentReadAt != nil {
+		t.Error("a manual refresh read template analytics")
+	}
+}

@@ -96,17 +96,29 @@ func (s State) Text(now time.Time) string {
 	return string(s.Kind)
 }
 
+// DormantSource says which source decided a Dormant state, in a few words: Meta's template
+// analytics, or the console's own sends when analytics are not available.
+func (s State) DormantSource() string {
+	if s.Kind != KindDormant {
+		return ""
+	}
+	if strings.HasPrefix(s.Reason, "Meta:") {
+		return "Meta: 0 sent in the last 7 days"
+	}
+	return "no send seen by the console"
+}
+
 // Explain is the longer sentence shown next to the badge (title and detail page).
 func (s State) Explain() string {
 	switch s.Kind {
 	case KindSyncing:
 		return "MM API is syncing this template (" + s.Reason + "); sends answer 134101 until the window ends."
 	case KindReady:
-		return "Approved marketing template, used or synced within the last 7 days: MM API sends should go through."
+		return "Approved marketing template, used or synced within the last 7 days: MM API sends should go through (" + s.Reason + ")."
 	case KindFallback:
 		return "Ready, but this WABA is not onboarded to MM API: sends with CLOUD_API_FALLBACK go through Cloud API (no MM API sync to wait for); STRICT sends fail. " + s.Reason
 	case KindDormant:
-		return "Unused 7+ days: the first send starts a 10-minute sync (it may answer 134101); send one message, then wait 10 minutes before campaign traffic."
+		return "Unused 7+ days (" + s.Reason + "): the first send starts a 10-minute sync (it may answer 134101); send one message, then wait 10 minutes before campaign traffic."
 	}
 	return s.Reason
 }
@@ -183,20 +195,49 @@ func SyncState(t models.Template, onboarding string, now time.Time) State {
 		return State{Kind: KindSyncing, Since: start, ReadyAt: start.Add(SyncWindow), Reason: reason}
 	}
 
-	// Dormancy: the last use known is the last send, or else the last sync (approval, first
-	// sighting or a 134101 window), since a sync needs a use or a new template to happen.
-	last := start
-	if t.LastSentAt != nil && t.LastSentAt.After(last) {
-		last = *t.LastSentAt
+	// Dormancy: the last use known is the last send (the dashboard's own, or the latest day
+	// Meta's template analytics counted sends), or else the last sync (approval, first sighting
+	// or a 134101 window), since a sync needs a use or a new template to happen. A recent
+	// analytics read sees every send, campaigns from other platforms too, so it decides; a window
+	// that only marks the first sighting of an already synced template then says nothing.
+	meta := t.MetaSentReadAt != nil && !t.MetaSentReadAt.After(now) && now.Sub(*t.MetaSentReadAt) < AnalyticsFresh
+	last, source := start, "synced"
+	if meta && reason == ReasonAdSynced {
+		last, source = time.Time{}, ""
 	}
-	if !last.IsZero() && now.Sub(last) > DormantAfter {
-		why := "never sent by the dashboard; approved or first seen " + humanAgo(now.Sub(last))
-		if t.LastSentAt != nil && !t.LastSentAt.Before(last) {
-			why = "last send " + humanAgo(now.Sub(last))
+	if t.LastSentAt != nil && t.LastSentAt.After(last) {
+		last, source = *t.LastSentAt, "console"
+	}
+	// A day Meta counted sends stays a use however old the read; only "0 sent" needs a fresh one.
+	if t.MetaLastSentAt != nil && t.MetaLastSentAt.After(last) {
+		last, source = *t.MetaLastSentAt, "meta"
+	}
+	idle := !last.IsZero() && now.Sub(last) > DormantAfter
+	if meta && (idle || last.IsZero()) {
+		why := "Meta: 0 sent in the last 7 days (template analytics)"
+		if t.MetaLastSentAt != nil {
+			why += "; last sends counted by Meta on " + t.MetaLastSentAt.UTC().Format("2 Jan")
 		}
 		return State{Kind: KindDormant, Since: last, Reason: why}
 	}
-	return State{Kind: KindReady, Since: last, Reason: "approved marketing template used or synced within 7 days"}
+	if idle {
+		why := "no send seen by the console; approved or first seen " + humanAgo(now.Sub(last))
+		if source == "console" {
+			why = "no send seen by the console since " + humanAgo(now.Sub(last))
+		}
+		if t.MetaSentReadAt == nil {
+			why += " (Meta's template analytics not available for this WABA)"
+		}
+		return State{Kind: KindDormant, Since: last, Reason: why}
+	}
+	why := "approved marketing template synced within 7 days"
+	switch source {
+	case "console":
+		why = "sent by the console " + humanAgo(now.Sub(last))
+	case "meta":
+		why = "Meta: sent on " + last.UTC().Format("2 Jan") + " (template analytics)"
+	}
+	return State{Kind: KindReady, Since: last, Reason: why}
 }
 
 func humanAgo(d time.Duration) string {

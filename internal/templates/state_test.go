@@ -42,10 +42,10 @@ func TestSyncState(t *testing.T) {
 			t.FirstSeenAt, t.ApprovedAt, t.LastSentAt = now.Add(-time.Minute), nil, nil
 		}), KindSyncing, now.Add(9 * time.Minute), "first seen"},
 		{"sent yesterday is ready", mk("APPROVED", "MARKETING"), KindReady, time.Time{}, ""},
-		{"unused 8 days is dormant", with(mk("APPROVED", "MARKETING"), func(t *tmpl) { t.LastSentAt = at(-8 * day) }), KindDormant, time.Time{}, "last send 8 days"},
+		{"unused 8 days is dormant", with(mk("APPROVED", "MARKETING"), func(t *tmpl) { t.LastSentAt = at(-8 * day) }), KindDormant, time.Time{}, "no send seen by the console since 8 days"},
 		{"never sent, approved 8 days ago is dormant", with(mk("APPROVED", "MARKETING"), func(t *tmpl) {
 			t.LastSentAt, t.ApprovedAt = nil, at(-8*day)
-		}), KindDormant, time.Time{}, "never sent"},
+		}), KindDormant, time.Time{}, "no send seen by the console; approved or first seen 8 days"},
 		{"dormant send starts a window", with(mk("APPROVED", "MARKETING"), func(t *tmpl) {
 			t.LastSentAt, t.SyncStartedAt, t.SyncReason = at(-2*time.Minute), at(-2*time.Minute), ReasonDormantSend
 		}), KindSyncing, now.Add(8 * time.Minute), "7+ days"},
@@ -73,6 +73,27 @@ func TestSyncState(t *testing.T) {
 		}), KindFallback, time.Time{}, "NOT_ELIGIBLE"},
 		{"not onboarded: utility still goes through /messages", with(mk("APPROVED", "UTILITY"), func(t *tmpl) { t.onboarding = "ELIGIBLE" }), KindNotForMMAPI, time.Time{}, "/messages"},
 		{"not onboarded: paused is not sendable", with(mk("PAUSED", "MARKETING"), func(t *tmpl) { t.onboarding = "ELIGIBLE" }), KindNotSendable, time.Time{}, "132015"},
+		// Meta's template analytics: a recent read decides, and the reason names the source.
+		{"Meta counted sends 2 days ago: ready though the console never sent", with(mk("APPROVED", "MARKETING"), func(t *tmpl) {
+			t.LastSentAt, t.MetaSentReadAt, t.MetaLastSentAt = nil, at(-time.Hour), at(-2*day)
+		}), KindReady, time.Time{}, "Meta: sent on"},
+		{"Meta: 0 sent in 7 days, console sent 8 days ago", with(mk("APPROVED", "MARKETING"), func(t *tmpl) {
+			t.LastSentAt, t.MetaSentReadAt, t.MetaLastSentAt = at(-8*day), at(-time.Hour), at(-9*day)
+		}), KindDormant, time.Time{}, "Meta: 0 sent in the last 7 days"},
+		{"Meta: 0 sent, first seen already synced 1 h ago", with(mk("APPROVED", "MARKETING"), func(t *tmpl) {
+			t.LastSentAt, t.ApprovedAt, t.MetaSentReadAt = nil, nil, at(-time.Minute)
+			t.SyncStartedAt, t.SyncReason = at(-time.Hour), ReasonAdSynced
+		}), KindDormant, time.Time{}, "Meta: 0 sent in the last 7 days"},
+		{"without Meta, first seen already synced 1 h ago is ready", with(mk("APPROVED", "MARKETING"), func(t *tmpl) {
+			t.LastSentAt, t.ApprovedAt = nil, nil
+			t.SyncStartedAt, t.SyncReason = at(-time.Hour), ReasonAdSynced
+		}), KindReady, time.Time{}, "synced"},
+		{"a stale Meta read does not claim 0 sent", with(mk("APPROVED", "MARKETING"), func(t *tmpl) {
+			t.LastSentAt, t.MetaSentReadAt, t.MetaLastSentAt = at(-2*day), at(-3*day), nil
+		}), KindReady, time.Time{}, "sent by the console"},
+		{"a stale Meta read's sends still count as use", with(mk("APPROVED", "MARKETING"), func(t *tmpl) {
+			t.LastSentAt, t.MetaSentReadAt, t.MetaLastSentAt = at(-9*day), at(-3*day), at(-4*day)
+		}), KindReady, time.Time{}, "Meta: sent on"},
 		{"onboarded: approved 3 min ago syncs", with(mk("APPROVED", "MARKETING"), func(t *tmpl) {
 			t.ApprovedAt, t.LastSentAt, t.onboarding = at(-3*time.Minute), nil, "ONBOARDED"
 		}), KindSyncing, now.Add(7 * time.Minute), "approved"},

@@ -98,6 +98,16 @@ func Migrations() []database.Migration {
 	// The edit ledger counts edits of these templates; every area that edits one shares it.
 	return append([]database.Migration{
 		database.AutoMigrateStep("0004_templates", &models.Template{}, &models.TemplateRefresh{}, &models.TemplateRefreshLease{}),
+		{ID: "0070_d_template_analytics", Up: func(tx *gorm.DB) error {
+			for _, f := range []string{"MetaLastSentAt", "MetaSentReadAt"} {
+				if !tx.Migrator().HasColumn(&models.Template{}, f) {
+					if err := tx.Migrator().AddColumn(&models.Template{}, f); err != nil {
+						return err
+					}
+				}
+			}
+			return nil
+		}},
 		// Adds the columns of an unreadable degrees_of_freedom_spec.
 		database.AutoMigrateStep("0080_template_dfs_unknown", &models.Template{}),
 	}, editbudget.Migrations()...)
