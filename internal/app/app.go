@@ -201,6 +201,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, now func() 
 		}
 		return cfg.MaxBody
 	})
+	reg.BodyBytesHeld(func() float64 { return float64(bodies.Used()) })
 	srv := f.Server()
 	srv.MaxConnsPerIP = cfg.MaxConnsPerIP
 	srv.HeaderReceived = bodies.HeaderReceived

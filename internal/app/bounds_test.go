@@ -75,6 +75,19 @@ func metricSum(t *testing.T, base, name string, match ...string) float64 {
 	return sum
 }
 
+// metricExists tells whether /metrics has a sample of the metric.
+func metricExists(t *testing.T, base, name string) bool {
+	t.Helper()
+	c := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}, Timeout: 10 * time.Second}
+	resp, err := c.Get(base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return strings.Contains(string(b), "\n"+name+" ")
+}
+
 func containsAll(s string, subs []string) bool {
 	for _, sub := range subs {
 		if !strings.Contains(s, sub) {
@@ -283,6 +296,11 @@ func TestAnnouncedLengthWithATrickleReservesNothing(t *testing.T) {
 	slowForms := metricSum(t, base, "mmconsole_http_body_refused_total", `route="dashboard"`, `reason="slow body"`)
 	if slowHooks != float64(conns/2) || slowForms != float64(conns/2) {
 		t.Errorf("slow bodies counted: webhook %v, dashboard %v; want %d each", slowHooks, slowForms, conns/2)
+	}
+	if !metricExists(t, base, "mmconsole_http_body_bytes_held") {
+		t.Error("mmconsole_http_body_bytes_held is not in /metrics")
+	} else if held := metricSum(t, base, "mmconsole_http_body_bytes_held"); held != 0 {
+		t.Errorf("%v body bytes still held once every connection ended", held)
 	}
 	if got := metricSum(t, base, "mmconsole_webhook_rejections_total", `reason="slow body"`); got != float64(conns/2) {
 		t.Errorf("webhook rejections for slow bodies %v, want %d", got, conns/2)

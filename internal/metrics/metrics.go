@@ -58,6 +58,15 @@ func (r *Registry) BodyRefused(route, reason string) {
 	r.refused.WithLabelValues(route, reason).Inc()
 }
 
+// BodyBytesHeld reports, at each scrape, the request body bytes held in memory at once over all
+// requests (held gives the value; MMC_BODY_MEMORY is its ceiling).
+func (r *Registry) BodyBytesHeld(held func() float64) {
+	r.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "mmconsole_http_body_bytes_held",
+		Help: "Request body bytes held in memory now, over all requests (at most MMC_BODY_MEMORY).",
+	}, held))
+}
+
 // MustRegister adds collectors owned by other packages (webhook counters, Graph API calls).
 func (r *Registry) MustRegister(cs ...prometheus.Collector) { r.reg.MustRegister(cs...) }
 
