@@ -188,11 +188,16 @@ func checkAccessibility(t *testing.T, ctx context.Context, page string) {
 }
 
 // setTheme switches the page to light or dark the way the theme button does, and waits for
-// Pico's colour transitions to end so that contrast is measured on the final colours.
+// Pico's colour transitions to end so that contrast is measured on the final colours. It waits
+// on the transitions themselves (document.getAnimations), not on a fixed sleep, which a busy
+// machine can outlast.
 func setTheme(ctx context.Context, theme string) error {
 	_, err := chromedp.Run(ctx, chromedp.Evaluate[bool](
-		`document.documentElement.setAttribute("data-theme", "`+theme+`"); true`))
-	time.Sleep(500 * time.Millisecond)
+		`document.documentElement.setAttribute("data-theme", "`+theme+`");
+		new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))
+			.then(() => Promise.all(document.getAnimations().map(a => a.finished.catch(() => null))))
+			.then(() => true)`,
+		chromedp.EvalAwaitPromise))
 	return err
 }
 
