@@ -114,7 +114,7 @@ func (h *Settings) page(c *fiber.Ctx, t target) (pages.SettingsPage, error) {
 		return p, err
 	}
 	p.Connections = pages.ConnectionsSection{Query: t.query, Show: t.account != nil, KeyNotice: h.KeyNotice,
-		Form: pages.ConnectionForm{Action: "/settings/connections" + t.query, TTLMode: models.TTLPerSend, CanSetSecret: accounts.CanManageAppSecrets(u)}}
+		Form: pages.ConnectionForm{Action: "/settings/connections" + t.query, API: models.APIMeta, CanSetSecret: accounts.CanManageAppSecrets(u)}}
 	if t.account != nil {
 		if p.Connections.Connections, err = h.Accounts.ConnectionViews(ctx, t.account.ID); err != nil {
 			return p, err
@@ -258,7 +258,7 @@ func connectionInput(c *fiber.Ctx) (accounts.ConnectionInput, error) {
 	u, _ := CurrentUser(c)
 	in := accounts.ConnectionInput{WABAID: c.FormValue("waba_id"), Name: c.FormValue("name"),
 		AccessToken: c.FormValue("access_token"), AppSecret: c.FormValue("app_secret"),
-		ClearAppSecret: c.FormValue("clear_app_secret") != "", TTLMode: c.FormValue("ttl_mode"), Actor: u}
+		ClearAppSecret: c.FormValue("clear_app_secret") != "", API: c.FormValue("api"), Actor: u}
 	if (strings.TrimSpace(in.AppSecret) != "" || in.ClearAppSecret) && !accounts.CanManageAppSecrets(u) {
 		return in, models.ErrForbidden
 	}
@@ -300,7 +300,7 @@ func (h *Settings) CreateConnection(c *fiber.Ctx) error {
 	conn, err := h.Accounts.CreateConnection(c.UserContext(), t.account.ID, in)
 	var ve *models.ValidationError
 	if errors.As(err, &ve) {
-		f := pages.ConnectionForm{Action: "/settings/connections" + t.query, WABAID: in.WABAID, Name: in.Name, TTLMode: in.TTLMode, Errors: ve.Fields,
+		f := pages.ConnectionForm{Action: "/settings/connections" + t.query, WABAID: in.WABAID, Name: in.Name, API: in.API, Errors: ve.Fields,
 			CanSetSecret: accounts.CanManageAppSecrets(in.Actor)}
 		if IsHTMX(c) {
 			return Render(c, fiber.StatusUnprocessableEntity, pages.ConnectionFields(CSRFToken(c), f))
@@ -346,7 +346,7 @@ func editForm(c *fiber.Ctx, conn models.WABAConnection) pages.ConnectionForm {
 	u, _ := CurrentUser(c)
 	v := accounts.View(conn)
 	return pages.ConnectionForm{ID: conn.ID, Action: "/settings/connections/" + strconv.FormatUint(uint64(conn.ID), 10),
-		WABAID: conn.WABAID, Name: conn.Name, TTLMode: conn.TTLMode, TokenMask: v.TokenMask, HasSecret: v.HasAppSecret,
+		WABAID: conn.WABAID, Name: conn.Name, API: conn.API, Sandbox: conn.Sandbox, TokenMask: v.TokenMask, HasSecret: v.HasAppSecret,
 		CanSetSecret: accounts.CanManageAppSecrets(u)}
 }
 
@@ -374,7 +374,7 @@ func (h *Settings) UpdateConnection(c *fiber.Ctx) error {
 	var ve *models.ValidationError
 	if errors.As(err, &ve) {
 		f := editForm(c, conn)
-		f.WABAID, f.Name, f.TTLMode, f.Errors = in.WABAID, in.Name, in.TTLMode, ve.Fields
+		f.WABAID, f.Name, f.API, f.Errors = in.WABAID, in.Name, in.API, ve.Fields
 		if IsHTMX(c) {
 			return Render(c, fiber.StatusUnprocessableEntity, pages.ConnectionFields(CSRFToken(c), f))
 		}

@@ -94,24 +94,34 @@ func (s Scope) Allows(accountID *uint) bool {
 	return accountID != nil && *accountID == s.AccountID
 }
 
-// TTL flavours: where a test send's time-to-live goes (mm-api-reference §1.5).
+// TTL flavours: where a test send's time-to-live goes (mm-api-reference §1.5). A connection's API
+// decides it (WABAConnection.TTLMode).
 const (
 	TTLPerSend  = "per_send" // Hibot's documented "time_to_live" field in the send body
 	TTLTemplate = "template" // Meta's message_send_ttl_seconds on the template
 )
 
+// APIs a connection talks to. Meta's /marketing_messages refuses properties outside its schema,
+// so the per-send "time_to_live" that Hibot's gateway documents may only go through the gateway.
+const (
+	APIMeta         = "meta"          // Meta's Graph API directly: TTL is the template's
+	APIHibotGateway = "hibot_gateway" // Hibot's gateway: per-send time_to_live
+)
+
 // WABAConnection is one WhatsApp Business Account an account has connected, with the secrets the
 // Graph API needs (sealed with the secrets box, never rendered back).
 type WABAConnection struct {
-	ID               uint `gorm:"primaryKey"`
-	AccountID        uint `gorm:"not null;index"`
-	Account          *Account
-	WABAID           string `gorm:"column:waba_id;not null;uniqueIndex"`
-	Name             string `gorm:"not null;default:''"`
-	TokenSealed      []byte `gorm:"not null"`
-	TokenLast4       string `gorm:"not null;default:''"`
-	AppSecretSealed  []byte // optional: when this WABA's app differs from MMC_APP_SECRET
-	TTLMode          string `gorm:"not null;default:'per_send'"`
+	ID              uint `gorm:"primaryKey"`
+	AccountID       uint `gorm:"not null;index"`
+	Account         *Account
+	WABAID          string `gorm:"column:waba_id;not null;uniqueIndex"`
+	Name            string `gorm:"not null;default:''"`
+	TokenSealed     []byte `gorm:"not null"`
+	TokenLast4      string `gorm:"not null;default:''"`
+	AppSecretSealed []byte // optional: when this WABA's app differs from MMC_APP_SECRET
+	// API is the API this WABA's requests reach (APIMeta or APIHibotGateway); it decides where the
+	// TTL of a send goes.
+	API              string `gorm:"column:api;not null;default:'meta'"`
 	Sandbox          bool   `gorm:"not null;default:false"` // reached through the embedded sandbox
 	OnboardingStatus string `gorm:"not null;default:''"`    // marketing_messages_onboarding_status as last read
 	// CloudMarketingOff is disable_marketing_messages_on_cloud_api as last read: marketing
@@ -127,6 +137,24 @@ type WABAConnection struct {
 	GraphFailure  string `gorm:"not null;default:''"`
 	CreatedAt     time.Time
 	UpdatedAt     time.Time
+}
+
+// TTLMode is where a send's TTL goes: the template's message_send_ttl_seconds on Meta, the
+// per-send time_to_live only through Hibot's gateway. An unknown API is treated as Meta, so the
+// field Meta refuses is never added by mistake.
+func (c WABAConnection) TTLMode() string {
+	if c.API == APIHibotGateway {
+		return TTLPerSend
+	}
+	return TTLTemplate
+}
+
+// APILabel names the connection's API for people.
+func (c WABAConnection) APILabel() string {
+	if c.API == APIHibotGateway {
+		return "Hibot's gateway"
+	}
+	return "Meta (Graph API)"
 }
 
 // Onboarded reports whether MM API sends from this WABA go through MM API (not fallback).

@@ -50,6 +50,10 @@ func UnkeptKeyNotice(path string) string {
 		", and to restart the dashboard; then add the connection."
 }
 
+// WithMetaGraph says whether MMC_GRAPH_BASE_URL is Meta's own Graph API (graph.facebook.com):
+// then no real connection may say it talks to Hibot's gateway.
+func WithMetaGraph(meta bool) Option { return func(s *Service) { s.metaHost = meta } }
+
 // WithClock injects the clock that stamps LastCheckedAt.
 func WithClock(now func() time.Time) Option { return func(s *Service) { s.now = now } }
 
@@ -127,8 +131,8 @@ type ConnectionInput struct {
 	Name           string
 	AccessToken    string
 	AppSecret      string
-	ClearAppSecret bool // edit: remove the stored app secret
-	TTLMode        string
+	ClearAppSecret bool   // edit: remove the stored app secret
+	API            string // models.APIMeta or models.APIHibotGateway
 	// Actor is who submits the form: only a Hibot staff admin may set, change or clear an app
 	// secret (see CanManageAppSecrets).
 	Actor models.User
@@ -172,7 +176,7 @@ type ConnectionView struct {
 
 var digits = regexp.MustCompile(`^[0-9]{5,32}$`)
 
-func (s *Service) validate(ctx context.Context, in *ConnectionInput, id uint, creating bool) error {
+func (s *Service) validate(ctx context.Context, in *ConnectionInput, id uint, creating, sandbox bool) error {
 	in.WABAID, in.Name = strings.TrimSpace(in.WABAID), strings.TrimSpace(in.Name)
 	in.AccessToken, in.AppSecret = strings.TrimSpace(in.AccessToken), strings.TrimSpace(in.AppSecret)
 	ve := &models.ValidationError{}
@@ -197,8 +201,16 @@ func (s *Service) validate(ctx context.Context, in *ConnectionInput, id uint, cr
 	} else if in.AccessToken != "" && (len(in.AccessToken) < 20 || strings.ContainsAny(in.AccessToken, " \t\n")) {
 		ve.Add("access_token", "This does not look like an access token (long, no spaces).")
 	}
-	if in.TTLMode != models.TTLPerSend && in.TTLMode != models.TTLTemplate {
-		ve.Add("ttl_mode", "Choose per send or on the template.")
+	switch in.API {
+	case models.APIMeta:
+	case models.APIHibotGateway:
+		// Meta refuses the gateway's per-send time_to_live, so a real connection may only say
+		// "gateway" when its requests actually reach one. The sandbox plays either API.
+		if s.metaHost && !sandbox {
+			ve.Add("api", "MMC_GRAPH_BASE_URL points at Meta's Graph API, which refuses Hibot's per-send time_to_live: choose Meta, or set MMC_GRAPH_BASE_URL to Hibot's gateway first.")
+		}
+	default:
+		ve.Add("api", "Choose the API this WABA talks to: Meta, or Hibot's gateway.")
 	}
 	switch {
 	case (in.AppSecret != "" || in.ClearAppSecret) && !CanManageAppSecrets(in.Actor):
@@ -264,7 +276,7 @@ func View(c models.WABAConnection) ConnectionView {
 type Audited struct {
 	WABAID       string `json:"waba_id"`
 	Name         string `json:"name"`
-	TTLMode      string `json:"ttl_mode"`
+	API          string `json:"api"`
 	Token        string `json:"token"`
 	HasAppSecret bool   `json:"has_app_secret"`
 	Onboarding   string `json:"onboarding_status,omitempty"`
@@ -274,7 +286,7 @@ type Audited struct {
 // AuditView is c as the audit log records it.
 func AuditView(c models.WABAConnection) Audited {
 	v := View(c)
-	return Audited{WABAID: c.WABAID, Name: c.Name, TTLMode: c.TTLMode, Token: v.TokenMask, HasAppSecret: v.HasAppSecret,
+	return Audited{WABAID: c.WABAID, Name: c.Name, API: c.API, Token: v.TokenMask, HasAppSecret: v.HasAppSecret,
 		Onboarding: c.OnboardingStatus, CheckError: c.LastCheckError}
 }
 
@@ -287,10 +299,10 @@ func last4(s string) string {
 
 // CreateConnection adds a WABA connection to accountID, sealing its secrets.
 func (s *Service) CreateConnection(ctx context.Context, accountID uint, in ConnectionInput) (models.WABAConnection, error) {
-	if err := s.validate(ctx, &in, 0, true); err != nil {
+	if err := s.validate(ctx, &in, 0, true, false); err != nil {
 		return models.WABAConnection{}, err
 	}
-	c := models.WABAConnection{AccountID: accountID, WABAID: in.WABAID, Name: in.Name, TTLMode: in.TTLMode, TokenLast4: last4(in.AccessToken)}
+	c := models.WABAConnection{AccountID: accountID, WABAID: in.WABAID, Name: in.Name, API: in.API, TokenLast4: last4(in.AccessToken)}
 	if c.Name == "" {
 		c.Name = "WABA " + in.WABAID
 	}
@@ -315,15 +327,15 @@ func (s *Service) UpdateConnection(ctx context.Context, scope models.Scope, id u
 	if err != nil {
 		return before, after, err
 	}
-	if err := s.validate(ctx, &in, id, false); err != nil {
+	if err := s.validate(ctx, &in, id, false, before.Sandbox); err != nil {
 		return before, after, err
 	}
 	after = before
-	after.WABAID, after.Name, after.TTLMode = in.WABAID, in.Name, in.TTLMode
+	after.WABAID, after.Name, after.API = in.WABAID, in.Name, in.API
 	if after.Name == "" {
 		after.Name = "WABA " + in.WABAID
 	}
-	cols := []string{"waba_id", "name", "ttl_mode"}
+	cols := []string{"waba_id", "name", "api"}
 	if in.AccessToken != "" {
 		if after.TokenSealed, err = s.box.Seal(in.AccessToken); err != nil {
 			return before, after, err

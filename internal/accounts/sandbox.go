@@ -35,7 +35,7 @@ func EnsureSandboxConnections(ctx context.Context, db *gorm.DB, accountID uint, 
 			}
 			conn := models.WABAConnection{
 				AccountID: accountID, WABAID: w.ID, Name: w.Name, TokenSealed: sealed, TokenLast4: last4(w.Token),
-				TTLMode: models.TTLPerSend, Sandbox: true, OnboardingStatus: w.OnboardingStatus, LastCheckedAt: &now,
+				API: models.APIMeta, Sandbox: true, OnboardingStatus: w.OnboardingStatus, LastCheckedAt: &now,
 			}
 			if err := tx.Clauses(clause.OnConflict{
 				Columns:   []clause.Column{{Name: "waba_id"}},

@@ -59,9 +59,13 @@ type App struct {
 }
 
 // Migrations lists every area's schema steps; database.Migrate runs them in ID order.
-func Migrations() []database.Migration {
+func Migrations() []database.Migration { return migrations(true) }
+
+// migrations is Migrations for a Graph API base URL that is Meta's own (graphIsMeta) or not,
+// which decides the API existing connections get (accounts.MigrationsFor).
+func migrations(graphIsMeta bool) []database.Migration {
 	var ms []database.Migration
-	ms = append(ms, accounts.Migrations()...)
+	ms = append(ms, accounts.MigrationsFor(graphIsMeta)...)
 	ms = append(ms, audit.Migrations()...)
 	ms = append(ms, auth.Migrations()...)
 	ms = append(ms, templates.Migrations()...)
@@ -91,7 +95,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error)
 // build is New with the clock injected, so tests can move time.
 func build(ctx context.Context, cfg config.Config, log *slog.Logger, now func() time.Time) (*App, error) {
 	a := &App{cfg: cfg, log: log}
-	db, err := database.Open(ctx, cfg.Database, Migrations(), database.Options{Logger: log})
+	db, err := database.Open(ctx, cfg.Database, migrations(cfg.GraphIsMeta()), database.Options{Logger: log})
 	if err != nil {
 		return nil, err
 	}
@@ -123,7 +127,8 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, now func() 
 	if appSecret == "" {
 		log.Warn("MMC_APP_SECRET is not set: every webhook delivery will be refused (401)")
 	}
-	acc := accounts.New(db, accounts.WithSecrets(box), accounts.WithClock(now), accounts.WithUnkeptKey(unkeptKey))
+	acc := accounts.New(db, accounts.WithSecrets(box), accounts.WithClock(now), accounts.WithUnkeptKey(unkeptKey),
+		accounts.WithMetaGraph(cfg.GraphIsMeta()))
 	var router *sandboxRouter
 	if useSandbox {
 		demoAcc, err := acc.EnsureSandboxAccount(ctx)

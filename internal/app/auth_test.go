@@ -125,7 +125,7 @@ func newFixture(t *testing.T, opts ...func(*config.Config)) *fixture {
 	mk("staff-admin@hibot.example", nil, "admin", true)
 	mk("other-admin@other.example", &b1, "admin", false)
 	f.target = mk("target@acme.example", &a1, "viewer", false)
-	if f.connA, err = acc.CreateConnection(ctx, f.accA.ID, accounts.ConnectionInput{WABAID: "123456", Name: "Acme", AccessToken: "EAAGacmeTOKENvalue000001", TTLMode: "per_send"}); err != nil {
+	if f.connA, err = acc.CreateConnection(ctx, f.accA.ID, accounts.ConnectionInput{WABAID: "123456", Name: "Acme", AccessToken: "EAAGacmeTOKENvalue000001", API: "meta"}); err != nil {
 		t.Fatal(err)
 	}
 	f.areaObjects()
@@ -288,7 +288,7 @@ func expectations() map[string]routeRule {
 		if err != nil {
 			f.t.Fatal(err)
 		}
-		c = models.WABAConnection{AccountID: f.accA.ID, WABAID: "9" + f.unique(), TokenSealed: sealed, TTLMode: "per_send"}
+		c = models.WABAConnection{AccountID: f.accA.ID, WABAID: "9" + f.unique(), TokenSealed: sealed, API: "meta"}
 		f.a.DB().Create(&c)
 		return fmt.Sprintf("/settings/connections/%d/delete", c.ID)
 	}
@@ -339,11 +339,11 @@ func expectations() map[string]routeRule {
 		"POST /settings/users/:id/role":     {access: admin, path: user("/role"), form: func(*fixture) url.Values { return url.Values{"role": {"marketer"}} }},
 		"POST /settings/users/:id/disabled": {access: admin, path: user("/disabled"), form: func(*fixture) url.Values { return url.Values{"disabled": {"false"}} }},
 		"POST /settings/connections": {access: admin, path: onA("/settings/connections?account=%d"), form: func(f *fixture) url.Values {
-			return url.Values{"waba_id": {"77" + f.unique() + "000"}, "access_token": {"EAAGnewTOKENvalue00000001"}, "ttl_mode": {"template"}}
+			return url.Values{"waba_id": {"77" + f.unique() + "000"}, "access_token": {"EAAGnewTOKENvalue00000001"}, "api": {"meta"}}
 		}},
 		"GET /settings/connections/:id": {access: admin, path: conn("")},
 		"POST /settings/connections/:id": {access: admin, path: conn(""), form: func(*fixture) url.Values {
-			return url.Values{"waba_id": {"123456"}, "name": {"Acme main"}, "ttl_mode": {"per_send"}}
+			return url.Values{"waba_id": {"123456"}, "name": {"Acme main"}, "api": {"meta"}}
 		}},
 		"POST /settings/connections/:id/delete": {access: admin, path: freshConn},
 		"POST /settings/connections/:id/test":   {access: admin, path: conn("/test")},
@@ -697,13 +697,13 @@ func TestTokensNeverRenderedOrLogged(t *testing.T) {
 	const appSecret = "appsecretvalue9876543210"
 	// Only Hibot staff admins may set an app secret.
 	resp, body := f.post("staff-admin", fmt.Sprintf("/settings/connections?account=%d", f.accA.ID), url.Values{
-		"waba_id": {"5550001"}, "access_token": {token}, "app_secret": {appSecret}, "ttl_mode": {"per_send"}, "_csrf": {f.csrf["staff-admin"]}})
+		"waba_id": {"5550001"}, "access_token": {token}, "app_secret": {appSecret}, "api": {"meta"}, "_csrf": {f.csrf["staff-admin"]}})
 	if resp.StatusCode != 303 {
 		t.Fatalf("add connection: %d %.300s", resp.StatusCode, body)
 	}
 	// A bad form with a token re-renders without it.
 	_, bad := f.post("admin", fmt.Sprintf("/settings/connections?account=%d", f.accA.ID), url.Values{
-		"waba_id": {"x"}, "access_token": {token}, "ttl_mode": {"per_send"}, "_csrf": {f.csrf["admin"]}})
+		"waba_id": {"x"}, "access_token": {token}, "api": {"meta"}, "_csrf": {f.csrf["admin"]}})
 	var c models.WABAConnection
 	f.a.DB().Where("waba_id = ?", "5550001").First(&c)
 	if bytes.Contains(c.TokenSealed, []byte(token)) {
@@ -766,7 +766,7 @@ func TestTestConnectionLeavesAPhoneHeldByAnotherConnection(t *testing.T) {
 	f := newFixture(t)
 	// The stub's phone number 1099 already belongs to another connection of account B.
 	sealed, _ := f.box().Seal("EAAGotherTOKEN0001")
-	other := models.WABAConnection{AccountID: f.accB.ID, WABAID: "424242", TokenSealed: sealed, TTLMode: "per_send"}
+	other := models.WABAConnection{AccountID: f.accB.ID, WABAID: "424242", TokenSealed: sealed, API: "meta"}
 	f.a.DB().Create(&other)
 	f.a.DB().Create(&models.PhoneNumber{ConnectionID: other.ID, AccountID: f.accB.ID, PhoneNumberID: "1099"})
 	resp, body := f.post("admin", fmt.Sprintf("/settings/connections/%d/test", f.connA.ID), url.Values{"_csrf": {f.csrf["admin"]}})

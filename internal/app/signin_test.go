@@ -262,7 +262,7 @@ func TestRealConnectionNeedsAKeptKey(t *testing.T) {
 	if !strings.Contains(page, "MMC_SECRET_KEY_FILE="+keyFile) || !strings.Contains(page, "cannot be added yet") {
 		t.Fatalf("settings does not explain how to keep the key: %.300s", page)
 	}
-	add := url.Values{"waba_id": {"7770001"}, "access_token": {"EAAGrealTOKEN000000000001"}, "ttl_mode": {"per_send"}}
+	add := url.Values{"waba_id": {"7770001"}, "access_token": {"EAAGrealTOKEN000000000001"}, "api": {"meta"}}
 	add.Set("_csrf", f.csrf["admin"])
 	resp, body := f.post("admin", "/settings/connections", add)
 	if resp.StatusCode != 422 || !strings.Contains(body, "MMC_SECRET_KEY") {
@@ -279,7 +279,7 @@ func TestRealConnectionNeedsAKeptKey(t *testing.T) {
 		t.Fatal(err)
 	}
 	legacy := accounts.New(a.DB(), accounts.WithSecrets(box))
-	if _, err := legacy.CreateConnection(ctx, demoAcc.ID, accounts.ConnectionInput{WABAID: "7770002", AccessToken: "EAAGlegacyTOKEN00000000002", TTLMode: "per_send"}); err != nil {
+	if _, err := legacy.CreateConnection(ctx, demoAcc.ID, accounts.ConnectionInput{WABAID: "7770002", AccessToken: "EAAGlegacyTOKEN00000000002", API: "meta"}); err != nil {
 		t.Fatal(err)
 	}
 	a.Close()

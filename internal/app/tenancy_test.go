@@ -107,7 +107,7 @@ func TestOnlyStaffAdminsManageAppSecrets(t *testing.T) {
 	settings := fmt.Sprintf("/settings/connections?account=%d", f.accA.ID)
 	edit := fmt.Sprintf("/settings/connections/%d", f.connA.ID)
 	form := func(role, waba string, kv ...string) url.Values {
-		v := url.Values{"waba_id": {waba}, "access_token": {"EAAGnewTOKENvalue0000001"}, "ttl_mode": {"per_send"}, "_csrf": {f.csrf[role]}}
+		v := url.Values{"waba_id": {waba}, "access_token": {"EAAGnewTOKENvalue0000001"}, "api": {"meta"}, "_csrf": {f.csrf[role]}}
 		for i := 0; i+1 < len(kv); i += 2 {
 			v.Set(kv[i], kv[i+1])
 		}

@@ -11,6 +11,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"mmconsole/internal/graph"
 	"net"
 	"net/netip"
 	"net/url"
@@ -361,6 +362,10 @@ func (c Config) PublicURL() string {
 	}
 	return "http://" + c.Addr
 }
+
+// GraphIsMeta reports whether MMC_GRAPH_BASE_URL is Meta's own Graph API (graph.facebook.com),
+// which refuses the per-send time_to_live that Hibot's gateway documents.
+func (c Config) GraphIsMeta() bool { return graph.IsMetaHost(c.GraphBaseURL) }
 
 // Redacted lists every setting with secrets masked, for a start-up log line.
 func (c Config) Redacted() map[string]string {

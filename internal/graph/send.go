@@ -2,6 +2,8 @@ package graph
 
 import (
 	"encoding/json"
+	"net/url"
+	"strings"
 )
 
 // Product policies for MarketingMessageRequest.ProductPolicy.
@@ -173,4 +175,12 @@ func (s *SendResult) UnmarshalJSON(b []byte) error {
 	s.Contacts, s.Messages = w.Contacts, w.Messages
 	s.Raw = append(json.RawMessage(nil), b...)
 	return nil
+}
+
+// IsMetaHost reports whether baseURL is on Meta's own Graph API host (graph.facebook.com), as
+// opposed to a BSP gateway: Meta refuses request properties outside its published schema, such
+// as the per-send time_to_live that Hibot's gateway documents.
+func IsMetaHost(baseURL string) bool {
+	u, err := url.Parse(baseURL)
+	return err == nil && strings.EqualFold(u.Hostname(), "graph.facebook.com")
 }

@@ -289,6 +289,11 @@ func TestSendErrors(t *testing.T) {
 		{"bad recipient", st, graph.MarketingMessageRequest{To: "12ab", TemplateName: "summer_sale", LanguageCode: "en_US"}, 100, 400},
 		{"no recipient", st, graph.MarketingMessageRequest{TemplateName: "summer_sale", LanguageCode: "en_US"}, 100, 400},
 		{"syncing", st, graph.MarketingMessageRequest{To: mx, TemplateName: "new_arrivals", LanguageCode: "en_US"}, 134101, 400},
+		{"newline in a variable", st, graph.MarketingMessageRequest{To: mx, TemplateName: "summer_sale", LanguageCode: "en_US", Components: bodyParams("Ana\nMaria", "Sunday")}, 132018, 400},
+		{"tab in a variable", st, graph.MarketingMessageRequest{To: mx, TemplateName: "summer_sale", LanguageCode: "en_US", Components: bodyParams("Ana\tMaria", "Sunday")}, 132018, 400},
+		{"five spaces in a variable", st, graph.MarketingMessageRequest{To: mx, TemplateName: "summer_sale", LanguageCode: "en_US", Components: bodyParams("Ana     Maria", "Sunday")}, 132018, 400},
+		{"body too long once filled in", st, graph.MarketingMessageRequest{To: mx, TemplateName: "summer_sale", LanguageCode: "en_US", Components: bodyParams(strings.Repeat("a", 1100), "Sunday")}, 132005, 400},
+		{"ok four spaces", st, graph.MarketingMessageRequest{To: mx, TemplateName: "summer_sale", LanguageCode: "en_US", Components: bodyParams("Ana    Maria", "Sunday")}, 0, 200},
 		{"ok strict onboarded", st, graph.MarketingMessageRequest{To: mx, TemplateName: "summer_sale", LanguageCode: "en_US", ProductPolicy: graph.PolicyStrict, TimeToLive: &ttlOK}, 0, 200},
 		{"ok fallback", ph, graph.MarketingMessageRequest{To: mx, TemplateName: "wellness_tips", LanguageCode: "en_US"}, 0, 200},
 		{"ok bsuid", st, graph.MarketingMessageRequest{Recipient: "MX.1234567890", TemplateName: "flash_coupon", LanguageCode: "pt_BR"}, 0, 200},
@@ -492,6 +497,37 @@ func TestWebhookCategoriesAndVersions(t *testing.T) {
 				t.Fatal("bad signature")
 			}
 		})
+	}
+}
+
+func bodyParams(vals ...string) []graph.Component {
+	c := graph.Component{Type: "body"}
+	for _, v := range vals {
+		c.Parameters = append(c.Parameters, graph.Text(v))
+	}
+	return []graph.Component{c}
+}
+
+// Canada and the Caribbean share +1 with the US, but only US numbers are blocked (131049).
+func TestNANPNumbersOutsideTheUSAreDelivered(t *testing.T) {
+	for _, to := range []string{"+1 416 555 0123", "+1 876 555 0123"} {
+		e := newEnv(t, nil)
+		if _, err := send(e, e.store, graph.MarketingMessageRequest{To: to, TemplateName: "summer_sale", LanguageCode: "en_US"}); err != nil {
+			t.Fatalf("%s: %v", to, err)
+		}
+		ev := e.waitFor(t, func(ev []map[string]any) bool {
+			for _, x := range ev {
+				if x["status"] == "delivered" || x["status"] == "failed" {
+					return true
+				}
+			}
+			return false
+		})
+		for _, x := range ev {
+			if x["status"] == "failed" {
+				t.Errorf("%s failed like a US number: %v", to, x)
+			}
+		}
 	}
 }
 

@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"mmconsole/internal/metarules"
 )
 
 type sendTemplate struct {
@@ -79,6 +81,10 @@ func (s *Sandbox) send(w http.ResponseWriter, tokenWABA, phoneID string, body ma
 	if t.Category != "MARKETING" {
 		s.writeErr(w, apiErr{code: 134100, message: "Only marketing messages supported",
 			details: fmt.Sprintf("Template %s is %s; send utility and authentication templates through /messages", t.Name, t.Category)})
+		return
+	}
+	if perr := checkParams(t, tp.Components); perr != nil {
+		s.writeErr(w, *perr)
 		return
 	}
 	policy, _ := str("product_policy")
@@ -205,14 +211,15 @@ func (s *Sandbox) send(w http.ResponseWriter, tokenWABA, phoneID string, body ma
 }
 
 // failureFor decides the asynchronous failure of an accepted send: all
-// marketing to US numbers is blocked (131049), and opted-out users get 131050.
+// marketing to US numbers is blocked (131049; US by NANP area code, so Canada
+// and the Caribbean are not), and opted-out users get 131050.
 func (s *Sandbox) failureFor(wabaID, waID string) int {
 	// A stop or resume sent with the user_preferences trigger overrides the seeded opt-outs.
 	pref, prefSet := s.prefs[wabaID+"|"+waID]
 	switch {
 	case waID == "":
 		return 0
-	case strings.HasPrefix(waID, "1"):
+	case metarules.IsUSNumber(waID):
 		return 131049
 	case prefSet && pref == "stop", !prefSet && s.optedOut[waID]:
 		return 131050

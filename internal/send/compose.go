@@ -15,29 +15,9 @@ import (
 
 	"mmconsole/internal/editbudget"
 	"mmconsole/internal/graph"
+	"mmconsole/internal/metarules"
 	"mmconsole/models"
 )
-
-// TTL limits and presets for marketing templates (mm-api-reference §1.5).
-const (
-	MinTTL     = 43200   // 12 hours
-	MaxTTL     = 2592000 // 30 days
-	DefaultTTL = MaxTTL  // Meta's default for marketing templates
-)
-
-// Preset is one TTL choice.
-type Preset struct {
-	Seconds int
-	Label   string
-}
-
-// Presets are the TTL choices offered before "custom".
-var presets = []Preset{
-	{43200, "12 hours"}, {86400, "24 hours"}, {259200, "3 days"}, {604800, "7 days"}, {2592000, "30 days"},
-}
-
-// Presets returns the TTL presets.
-func Presets() []Preset { return append([]Preset(nil), presets...) }
 
 // Activity sharing choices.
 const (
@@ -52,13 +32,16 @@ type Input struct {
 	PhoneNumberID string
 	TemplateRef   string // row id or Meta id
 	Recipient     string
-	TTLPreset     string // seconds of a preset, or "custom"
-	TTLCustom     string
-	TTLUnit       string // "seconds" or "hours"
-	Policy        string
-	Sharing       string
-	Key           string
-	Values        url.Values // every submitted value, for the template's variable fields
+	TTLValue      string // the TTL input: a number of TTLUnit; empty when no TTL is chosen
+	TTLUnit       string // metarules.UnitHours, UnitDays or UnitSeconds
+	// TTLSubmitted: the form carried the TTL input. A first visit, or picking another template
+	// (which reloads the composer without it), does not: in template-TTL mode the input then
+	// starts at the template's own TTL.
+	TTLSubmitted bool
+	Policy       string
+	Sharing      string
+	Key          string
+	Values       url.Values // every submitted value, for the template's variable fields
 }
 
 // InputFromValues reads the form (or query) values.
@@ -69,9 +52,9 @@ func InputFromValues(v url.Values) Input {
 		PhoneNumberID: strings.TrimSpace(v.Get("phone")),
 		TemplateRef:   strings.TrimSpace(v.Get("template")),
 		Recipient:     strings.TrimSpace(v.Get("recipient")),
-		TTLPreset:     strings.TrimSpace(v.Get("ttl_preset")),
-		TTLCustom:     strings.TrimSpace(v.Get("ttl_custom")),
+		TTLValue:      strings.TrimSpace(v.Get("ttl_value")),
 		TTLUnit:       strings.TrimSpace(v.Get("ttl_unit")),
+		TTLSubmitted:  v.Has("ttl_value") || v.Has("ttl_unit"),
 		Policy:        strings.TrimSpace(v.Get("policy")),
 		Sharing:       strings.TrimSpace(v.Get("sharing")),
 		Key:           strings.TrimSpace(v.Get("key")),
@@ -107,12 +90,15 @@ func (o TemplateOption) Label() string { return o.Template.Name + " · " + o.Tem
 
 // TTLView is the TTL part of the form.
 type TTLView struct {
-	Mode            string // models.TTLPerSend or models.TTLTemplate
-	Explain         string // one line: where the TTL goes and why
-	Seconds         int    // the effective value (0 when invalid)
-	Preset          string // selected preset seconds or "custom"
-	Custom          string
-	Unit            string
+	Mode    string // models.TTLPerSend or models.TTLTemplate, from the connection's API
+	API     string // the connection's API, in words
+	Explain string // one line: where the TTL goes and why
+	Value   string // the input as shown
+	Unit    string
+	Seconds int // the TTL chosen in the input (0: none chosen, or invalid)
+	// Applied is the TTL Meta applies to this send: the template's, or the per-send one through
+	// the gateway. 0 when it is not known, and Meta's default (30 days) is only assumed.
+	Applied         int
 	TemplateSeconds *int // the template's message_send_ttl_seconds
 	Changes         bool // template mode: sending will first change the template's TTL on Meta
 	// Current is the template's TTL now (template mode). Confirmed: the person ticked the edit
@@ -220,6 +206,32 @@ func (c *Composer) add(level, field, msg string) {
 	}
 }
 
+// refuseParam adds a blocker for a variable value Meta would refuse, with the code Meta answers
+// (the composer never sends what Meta refuses). p nil: nothing to refuse.
+func (c *Composer) refuseParam(field, label string, p *metarules.ParamProblem) {
+	if p == nil {
+		return
+	}
+	msg := label + ": " + p.Message + " (Meta answers " + strconv.Itoa(p.Code) + ")."
+	c.Checks = append(c.Checks, Check{Level: LevelBlocker, Field: field, Message: msg, Code: p.Code})
+	if field != "" {
+		if c.Errors == nil {
+			c.Errors = map[string]string{}
+		}
+		if _, ok := c.Errors[field]; !ok {
+			c.Errors[field] = msg
+		}
+	}
+}
+
+func segmentsText(segs []Segment) string {
+	var b strings.Builder
+	for _, sg := range segs {
+		b.WriteString(sg.Text)
+	}
+	return b.String()
+}
+
 // NewKey returns a random idempotency key.
 func NewKey() string {
 	b := make([]byte, 16)
@@ -263,58 +275,8 @@ func NormalizeRecipient(s string) (string, error) {
 	return d, nil
 }
 
-// parseTTL reads the TTL inputs; def is used when nothing was chosen.
-func parseTTL(in Input, def int) (TTLView, int, error) {
-	v := TTLView{Preset: in.TTLPreset, Custom: in.TTLCustom, Unit: in.TTLUnit}
-	if v.Unit != "hours" {
-		v.Unit = "seconds"
-	}
-	if v.Preset == "" {
-		v.Preset = "custom"
-		for _, p := range presets {
-			if p.Seconds == def {
-				v.Preset = strconv.Itoa(def)
-			}
-		}
-		if v.Preset == "custom" && v.Custom == "" {
-			v.Custom = strconv.Itoa(def)
-			v.Unit = "seconds"
-		}
-	}
-	if v.Preset != "custom" {
-		n, err := strconv.Atoi(v.Preset)
-		if err != nil {
-			return v, 0, errors.New("choose a TTL")
-		}
-		return v, n, nil
-	}
-	n, err := strconv.ParseFloat(strings.TrimSpace(v.Custom), 64)
-	if err != nil {
-		return v, 0, fmt.Errorf("enter the TTL as a number of %s", v.Unit)
-	}
-	if v.Unit == "hours" {
-		n *= 3600
-	}
-	if n != float64(int(n)) {
-		return v, 0, errors.New("the TTL must be a whole number of seconds")
-	}
-	return v, int(n), nil
-}
-
 // HumanDuration writes seconds as "24 hours", "3 days", "90 minutes"…
-func HumanDuration(sec int) string {
-	switch {
-	case sec <= 0:
-		return strconv.Itoa(sec) + " seconds"
-	case sec%86400 == 0:
-		return plural(sec/86400, "day")
-	case sec%3600 == 0:
-		return plural(sec/3600, "hour")
-	case sec%60 == 0:
-		return plural(sec/60, "minute")
-	}
-	return plural(sec, "second")
-}
+func HumanDuration(sec int) string { return metarules.HumanTTL(sec) }
 
 func plural(n int, unit string) string {
 	if n == 1 {
@@ -403,15 +365,27 @@ func (s *Service) Compose(ctx context.Context, u models.User, in Input) (*Compos
 	c.Template = tmpl
 
 	now := s.now()
-	c.Policy = graph.PolicyCloudAPIFallback
-	if strings.EqualFold(in.Policy, graph.PolicyStrict) {
+	// Values no form offers are refused, not read as the default: a STRICT intent must never
+	// quietly become a fallback send.
+	switch in.Policy {
+	case "", graph.PolicyCloudAPIFallback:
+		c.Policy = graph.PolicyCloudAPIFallback
+	case graph.PolicyStrict:
 		c.Policy = graph.PolicyStrict
+	default:
+		c.Policy = graph.PolicyCloudAPIFallback
+		c.add(LevelBlocker, "policy", fmt.Sprintf("product_policy %q is not one of Meta's values: choose CLOUD_API_FALLBACK or STRICT.", in.Policy))
 	}
 	switch in.Sharing {
-	case SharingOn, SharingOff:
-		c.Sharing = in.Sharing
+	case "", SharingDefault:
+		c.Sharing = SharingDefault
+	case SharingOn, "true":
+		c.Sharing = SharingOn
+	case SharingOff, "false":
+		c.Sharing = SharingOff
 	default:
 		c.Sharing = SharingDefault
+		c.add(LevelBlocker, "sharing", fmt.Sprintf("message_activity_sharing %q is not a choice: use the WABA's default, on (true) or off (false).", in.Sharing))
 	}
 
 	if tmpl == nil {
@@ -434,10 +408,23 @@ func (s *Service) Compose(ctx context.Context, u models.User, in Input) (*Compos
 				if u, err := url.Parse(f.Value); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 					c.add(LevelBlocker, f.Name, "The header needs a public http(s) link to the "+strings.ToLower(f.Format)+".")
 				}
-			case f.Kind == KindCoupon && len([]rune(f.Value)) > 15:
+			case f.Kind == KindCoupon && len([]rune(f.Value)) > metarules.MaxCouponCode:
 				c.add(LevelBlocker, f.Name, "A coupon code has at most 15 characters.")
+			case f.Kind == KindHeaderText || f.Kind == KindBody:
+				section := metarules.SectionBody
+				if f.Kind == KindHeaderText {
+					section = metarules.SectionHeader
+				}
+				c.refuseParam(f.Name, f.Label, metarules.CheckTextParam(section, f.Value))
+			case f.Kind == KindURLSuffix:
+				c.refuseParam(f.Name, f.Label, metarules.CheckURLSuffix(f.URLPrefix, f.Value))
 			}
 		}
+		// The filled-in header and body have their own length limits (132005).
+		if sp.HeaderText != "" {
+			c.refuseParam("", "The header", metarules.CheckHydrated(metarules.SectionHeader, segmentsText(sp.render(sp.HeaderText, KindHeaderText))))
+		}
+		c.refuseParam("", "The body", metarules.CheckHydrated(metarules.SectionBody, segmentsText(sp.render(sp.Body, KindBody))))
 		for _, u := range sp.Unsupported {
 			c.add(LevelDanger, "", u+".")
 		}
@@ -463,9 +450,9 @@ func (s *Service) Compose(ctx context.Context, u models.User, in Input) (*Compos
 	case c.Connection.Onboarded():
 	case c.Policy == graph.PolicyStrict:
 		c.Checks = append(c.Checks, Check{Level: LevelDanger, Field: "policy", Code: 134102,
-			Message: "This WABA is not onboarded to MM API (" + onboardingText(c.Connection.OnboardingStatus) + "): with STRICT the send will fail (Meta answers 134102 “Template unavailable for use”). Choose CLOUD_API_FALLBACK or finish onboarding."})
+			Message: "This WABA is not onboarded to MM API (" + onboardingText(c.Connection.OnboardingStatus) + "): with STRICT the send will fail. Meta does not document the error; 134102 “Template unavailable for use” is our inference [I]. Choose CLOUD_API_FALLBACK or finish onboarding."})
 	default:
-		c.add(LevelWarning, "policy", "This WABA is not onboarded to MM API ("+onboardingText(c.Connection.OnboardingStatus)+"): the message will fall back to Cloud API, at Cloud API marketing rates and without MM API's delivery optimisation.")
+		c.add(LevelWarning, "policy", "This WABA is not onboarded to MM API ("+onboardingText(c.Connection.OnboardingStatus)+"): the message will fall back to Cloud API, without MM API's delivery optimisation, TTL and click tracking (the price is the same: MM API and Cloud API marketing rates are equal since 1 Jul 2025).")
 	}
 
 	if in.Recipient == "" && in.Values.Get("recipient") == "" {
@@ -474,64 +461,15 @@ func (s *Service) Compose(ctx context.Context, u models.User, in Input) (*Compos
 		c.add(LevelBlocker, "recipient", "Recipient: "+err.Error()+".")
 	} else {
 		c.Recipient = d
-		if strings.HasPrefix(d, "1") {
+		if metarules.IsUSNumber(d) {
 			c.Checks = append(c.Checks, Check{Level: LevelDanger, Field: "recipient", Code: 131049,
-				Message: "+1 is a US/Canada number: Meta blocks all marketing messages to US numbers; the send is accepted, then fails with 131049."})
+				Message: "This is a US number (area code " + d[1:4] + "): Meta blocks all marketing messages to US numbers since 1 Apr 2025; the send is accepted, then fails with 131049."})
 		}
 	}
 
-	// TTL: the template's own value is the default (mm-api-reference §1.5).
-	def := DefaultTTL
-	if tmpl != nil && tmpl.TTLSeconds != nil && *tmpl.TTLSeconds > 0 {
-		def = *tmpl.TTLSeconds
-	}
-	tv, secs, terr := parseTTL(in, def)
-	tv.Mode = c.Connection.TTLMode
-	if tv.Mode != models.TTLTemplate {
-		tv.Mode = models.TTLPerSend
-	}
-	if tmpl != nil {
-		tv.TemplateSeconds = tmpl.TTLSeconds
-	}
-	switch {
-	case terr != nil:
-		c.add(LevelBlocker, "ttl", "TTL: "+terr.Error()+".")
-	case secs < MinTTL || secs > MaxTTL:
-		c.add(LevelBlocker, "ttl", fmt.Sprintf("A marketing message's TTL must be between 12 hours (43200 s) and 30 days (2592000 s); %d s is %s.", secs, HumanDuration(secs)))
-	default:
-		tv.Seconds = secs
-	}
-	if tv.Mode == models.TTLTemplate {
-		tv.Explain = "This WABA uses Meta's template TTL (message_send_ttl_seconds): it applies to every send of the template, so no time_to_live goes in the request."
-		cur := DefaultTTL
-		if tmpl != nil && tmpl.TTLSeconds != nil && *tmpl.TTLSeconds > 0 {
-			cur = *tmpl.TTLSeconds
-		}
-		tv.Current = cur
-		if tmpl != nil && tv.Seconds != 0 && tv.Seconds != cur {
-			// Never an edit of an approved template behind the person's back: it is named, with
-			// the edits left, and must be confirmed for exactly this value.
-			tv.Changes = true
-			budget, err := s.edits.Of(ctx, *tmpl)
-			if err != nil {
-				return nil, err
-			}
-			tv.Budget = budget
-			tv.Confirmed = in.Values.Get("confirm_ttl_edit") == strconv.Itoa(tv.Seconds)
-			edit := "Sending first edits this template on Meta: its TTL changes from " + HumanDuration(cur) + " to " + HumanDuration(tv.Seconds) + ", for every later send of it. "
-			switch {
-			case budget.AtLimit():
-				c.add(LevelBlocker, "ttl", edit+budget.Words()+" Keep the template's TTL ("+HumanDuration(cur)+") to send.")
-			case !tv.Confirmed:
-				c.add(LevelBlocker, "confirm_ttl_edit", edit+budget.Words()+" Tick “Edit the template's TTL, then send” to confirm.")
-			case budget.SpendsLast():
-				c.add(LevelWarning, "ttl", edit+budget.Words()+" These are among the last edits Meta allows this template in 30 days.")
-			default:
-				c.add(LevelWarning, "ttl", edit+budget.Words())
-			}
-		}
-	} else {
-		tv.Explain = "This WABA uses Hibot's per-send time_to_live: it goes in this request and applies to this message only."
+	tv, err := s.ttl(ctx, c, tmpl, in)
+	if err != nil {
+		return nil, err
 	}
 	c.TTL = tv
 
@@ -543,6 +481,79 @@ func (s *Service) Compose(ctx context.Context, u models.User, in Input) (*Compos
 	}
 	s.finish(c)
 	return c, nil
+}
+
+// ttl reads the TTL input with the one TTL parser and rule set (metarules), in the mode the
+// connection's API decides (mm-api-reference §1.5): the template's message_send_ttl_seconds on
+// Meta, a per-send time_to_live only through Hibot's gateway, and only when a TTL was chosen.
+func (s *Service) ttl(ctx context.Context, c *Composer, tmpl *models.Template, in Input) (TTLView, error) {
+	conn := c.Connection
+	tv := TTLView{Mode: conn.TTLMode(), API: conn.APILabel(), Value: in.TTLValue, Unit: in.TTLUnit}
+	if tmpl != nil && tmpl.TTLSeconds != nil && *tmpl.TTLSeconds > 0 {
+		n := *tmpl.TTLSeconds
+		tv.TemplateSeconds = &n
+	}
+	if tv.Mode == models.TTLTemplate && !in.TTLSubmitted && tv.TemplateSeconds != nil {
+		// The input starts at the template's TTL, so sending unchanged changes nothing.
+		tv.Value, tv.Unit = metarules.SplitTTL(*tv.TemplateSeconds)
+	}
+	if tv.Unit == "" && tv.Value == "" {
+		tv.Unit = metarules.UnitHours
+	}
+	secs, set, err := metarules.ParseTTL(tv.Value, tv.Unit)
+	switch {
+	case err != nil:
+		c.add(LevelBlocker, "ttl", "TTL: "+err.Error()+".")
+	case set:
+		if rerr := metarules.CheckMarketingTTL(secs); rerr != nil {
+			c.add(LevelBlocker, "ttl", "TTL: "+rerr.Error()+".")
+		} else {
+			tv.Seconds = secs
+		}
+	}
+
+	if tv.Mode == models.TTLPerSend {
+		tv.Explain = "This WABA talks to Hibot's gateway: a TTL you choose goes in this request as time_to_live and applies to this message only. Leave it empty to send without one."
+		tv.Applied = tv.Seconds
+		if tv.Seconds != 0 && !conn.Sandbox && s.graphIsMeta {
+			// Meta refuses properties outside its schema; only a gateway takes time_to_live.
+			c.add(LevelBlocker, "ttl", "This connection says Hibot's gateway, but MMC_GRAPH_BASE_URL is Meta's Graph API, which refuses time_to_live: leave the TTL empty, or set the connection's API to Meta in Settings.")
+		}
+		return tv, nil
+	}
+	tv.Explain = "This WABA talks to Meta directly: Meta's TTL is the template's message_send_ttl_seconds, which applies to every send of the template; no time_to_live goes in the request."
+	if tv.TemplateSeconds != nil {
+		tv.Applied = *tv.TemplateSeconds
+	}
+	cur := metarules.DefaultMarketingTTL
+	if tv.TemplateSeconds != nil {
+		cur = *tv.TemplateSeconds
+	}
+	tv.Current = cur
+	if tmpl != nil && tv.Seconds != 0 && tv.Seconds != cur {
+		// Never an edit of an approved template behind the person's back: it is named, with
+		// the edits left, and must be confirmed for exactly this value.
+		tv.Changes = true
+		tv.Applied = tv.Seconds
+		budget, err := s.edits.Of(ctx, *tmpl)
+		if err != nil {
+			return tv, err
+		}
+		tv.Budget = budget
+		tv.Confirmed = in.Values.Get("confirm_ttl_edit") == strconv.Itoa(tv.Seconds)
+		edit := "Sending first edits this template on Meta: its TTL changes from " + HumanDuration(cur) + " to " + HumanDuration(tv.Seconds) + ", for every later send of it. "
+		switch {
+		case budget.AtLimit():
+			c.add(LevelBlocker, "ttl", edit+budget.Words()+" Keep the template's TTL ("+HumanDuration(cur)+") to send.")
+		case !tv.Confirmed:
+			c.add(LevelBlocker, "confirm_ttl_edit", edit+budget.Words()+" Tick “Edit the template's TTL, then send” to confirm.")
+		case budget.SpendsLast():
+			c.add(LevelWarning, "ttl", edit+budget.Words()+" These are among the last edits Meta allows this template in 30 days.")
+		default:
+			c.add(LevelWarning, "ttl", edit+budget.Words())
+		}
+	}
+	return tv, nil
 }
 
 // finish builds the request, its JSON, the curl command and the preview.

@@ -32,33 +32,6 @@ func TestNormalizeRecipient(t *testing.T) {
 	}
 }
 
-func TestParseTTL(t *testing.T) {
-	cases := []struct {
-		name           string
-		preset, custom string
-		unit           string
-		def            int
-		want           int
-		wantErr        bool
-	}{
-		{"default is the template's preset", "", "", "", 86400, 86400, false},
-		{"default not a preset becomes custom", "", "", "", 172800, 172800, false},
-		{"preset", "604800", "", "", 86400, 604800, false},
-		{"custom seconds", "custom", "50000", "seconds", 86400, 50000, false},
-		{"custom hours", "custom", "36", "hours", 86400, 129600, false},
-		{"custom fraction of a second", "custom", "0.5", "seconds", 86400, 0, true},
-		{"custom not a number", "custom", "soon", "seconds", 86400, 0, true},
-	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			_, got, err := parseTTL(Input{TTLPreset: tc.preset, TTLCustom: tc.custom, TTLUnit: tc.unit}, tc.def)
-			if (err != nil) != tc.wantErr || (!tc.wantErr && got != tc.want) {
-				t.Errorf("parseTTL = %d, %v; want %d err=%v", got, err, tc.want, tc.wantErr)
-			}
-		})
-	}
-}
-
 func TestParseSpecBuildsFieldsAndComponents(t *testing.T) {
 	positional := `[{"type":"HEADER","format":"IMAGE","example":{"header_handle":["https://x/img.jpg"]}},
 		{"type":"BODY","text":"Hi {{1}}, sale ends {{2}}. {{1}}!","example":{"body_text":[["Ana","Sunday"]]}},

@@ -277,12 +277,12 @@ func newEnv(t *testing.T, templateTTLMode bool) *env {
 	now := time.Now().UTC()
 	for _, w := range seed.WABAs {
 		tokens[w.ID] = w.Token
-		mode := models.TTLPerSend
+		api := models.APIHibotGateway
 		if templateTTLMode {
-			mode = models.TTLTemplate
+			api = models.APIMeta
 		}
 		conn := models.WABAConnection{AccountID: acctA.ID, WABAID: w.ID, Name: w.Name, TokenSealed: []byte("x"),
-			TTLMode: mode, Sandbox: true, OnboardingStatus: w.OnboardingStatus}
+			API: api, Sandbox: true, OnboardingStatus: w.OnboardingStatus}
 		must(t, e.db.Create(&conn).Error)
 		e.conns[w.ID] = conn
 		for _, p := range w.PhoneNumbers {
@@ -311,7 +311,7 @@ func newEnv(t *testing.T, templateTTLMode bool) *env {
 		}
 	}
 	// A template of the other account, for isolation tests.
-	otherConn := models.WABAConnection{AccountID: acctB.ID, WABAID: "999000111", Name: "Other WABA", TokenSealed: []byte("x"), TTLMode: models.TTLPerSend}
+	otherConn := models.WABAConnection{AccountID: acctB.ID, WABAID: "999000111", Name: "Other WABA", TokenSealed: []byte("x"), API: models.APIHibotGateway}
 	must(t, e.db.Create(&otherConn).Error)
 	e.conns["other"] = otherConn
 	other := models.Template{AccountID: acctB.ID, ConnectionID: otherConn.ID, WABAID: "999000111", TemplateID: "888000111",
@@ -381,7 +381,8 @@ func (e *env) form(key string, vars map[string]string) url.Values {
 		"connection": {strconv.Itoa(int(t.ConnectionID))},
 		"template":   {strconv.Itoa(int(t.ID))},
 		"recipient":  {"+52 55 1234 5678"},
-		"ttl_preset": {"86400"},
+		"ttl_value":  {"24"},
+		"ttl_unit":   {"hours"},
 		"policy":     {"CLOUD_API_FALLBACK"},
 		"sharing":    {"default"},
 		"key":        {send.NewKey()},
@@ -546,15 +547,15 @@ func TestUSNumberIsAcceptedThenFailsWith131049(t *testing.T) {
 }
 
 func TestOutOfRangeTTLIsRefusedBeforeAnyRequest(t *testing.T) {
-	for _, tc := range []struct{ custom, unit string }{{"3600", "seconds"}, {"721", "hours"}, {"abc", "seconds"}} {
-		t.Run(tc.custom+tc.unit, func(t *testing.T) {
+	for _, tc := range []struct{ value, unit string }{{"3600", "seconds"}, {"721", "hours"}, {"abc", "seconds"}, {"0.00001", "hours"}} {
+		t.Run(tc.value+tc.unit, func(t *testing.T) {
 			e := newEnv(t, false)
-			f := e.form("new_arrivals/en_US", map[string]string{"var.body.1": "Ana", "ttl_preset": "custom", "ttl_custom": tc.custom, "ttl_unit": tc.unit})
+			f := e.form("new_arrivals/en_US", map[string]string{"var.body.1": "Ana", "ttl_value": tc.value, "ttl_unit": tc.unit})
 			code, body := e.do(writer, "POST", "/send", f, true)
 			if code != 422 || !strings.Contains(body, "TTL") {
 				t.Fatalf("POST /send = %d, want 422 with a TTL message", code)
 			}
-			if !strings.Contains(body, `id="err-ttl"`) {
+			if !strings.Contains(body, `class="field-error" id="send-ttl-help"`) {
 				t.Error("the TTL field has no message")
 			}
 			if e.sendCount() != 0 {
@@ -676,7 +677,7 @@ func TestTenantIsolation(t *testing.T) {
 }
 
 func TestTTLModesPutOrOmitTimeToLive(t *testing.T) {
-	vars := map[string]string{"var.header_media": "https://example.com/v.jpg", "var.body.1": "Ana", "var.body.2": "domingo", "var.button.0": "verano", "ttl_preset": "259200"}
+	vars := map[string]string{"var.header_media": "https://example.com/v.jpg", "var.body.1": "Ana", "var.body.2": "domingo", "var.button.0": "verano", "ttl_value": "3", "ttl_unit": "days"}
 	t.Run("per_send", func(t *testing.T) {
 		e := newEnv(t, false)
 		_, page := e.do(writer, "POST", "/send/preview", e.form("summer_sale/es_MX", vars), true)

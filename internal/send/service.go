@@ -62,9 +62,11 @@ type Service struct {
 	audit    Auditor
 	prefs    Preferences
 	apiBase  string
-	now      Clock
-	log      *slog.Logger
-	edits    *editbudget.Ledger
+	// graphIsMeta: real connections reach Meta's own Graph API, which refuses time_to_live.
+	graphIsMeta bool
+	now         Clock
+	log         *slog.Logger
+	edits       *editbudget.Ledger
 }
 
 // New builds the service.
@@ -80,6 +82,7 @@ func New(d Deps) *Service {
 	if s.apiBase == "" {
 		s.apiBase = "https://graph.facebook.com/v25.0"
 	}
+	s.graphIsMeta = graph.IsMetaHost(s.apiBase)
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -156,7 +159,7 @@ func (s *Service) Send(ctx context.Context, u models.User, in Input) (*Composer,
 		AccountID: c.Connection.AccountID, ConnectionID: c.Connection.ID, WABAID: c.Connection.WABAID,
 		PhoneNumberID: c.Phone.PhoneNumberID, TemplateRowID: c.Template.ID, TemplateID: c.Template.TemplateID,
 		TemplateName: c.Template.Name, Language: c.Template.Language, Recipient: c.Recipient,
-		TTLSeconds: c.TTL.Seconds, TTLMode: c.TTL.Mode, ProductPolicy: c.Policy, RequestJSON: string(reqJSON),
+		TTLSeconds: c.TTL.Applied, TTLMode: c.TTL.Mode, ProductPolicy: c.Policy, RequestJSON: string(reqJSON),
 		MessageStatus: models.SendSending, UserID: u.ID, UserEmail: u.Email, IdempotencyKey: in.Key,
 		CreatedAt: now, UpdatedAt: now,
 	}

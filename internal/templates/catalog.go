@@ -8,6 +8,7 @@ import (
 	"mmconsole/internal/database"
 	"mmconsole/internal/editbudget"
 	"mmconsole/internal/graph"
+	"mmconsole/internal/metarules"
 	"mmconsole/models"
 )
 
@@ -126,10 +127,11 @@ func escapeLike(s string) string {
 	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
 }
 
-// TTL bounds for marketing templates (mm-api-reference §1.5): 12 hours to 30 days.
+// TTL bounds for marketing templates (mm-api-reference §1.5): 12 hours to 30 days, the one rule
+// set of metarules.
 const (
-	MinMarketingTTL = 43200
-	MaxMarketingTTL = 2592000
+	MinMarketingTTL = metarules.MinMarketingTTL
+	MaxMarketingTTL = metarules.MaxMarketingTTL
 )
 
 // TTLEditResult is what SetTTL did, for the audit log.
@@ -195,8 +197,10 @@ func ValidateTTL(t models.Template, seconds int) error {
 	switch {
 	case !strings.EqualFold(t.Category, "MARKETING"):
 		ve.Add("ttl", "Only marketing templates' TTL is edited here (it applies to MM API sends).")
-	case seconds < MinMarketingTTL || seconds > MaxMarketingTTL:
-		ve.Add("ttl", fmt.Sprintf("Must be between 12 hours and 30 days (%d to %d seconds); got %s.", MinMarketingTTL, MaxMarketingTTL, HumanTTL(&seconds, "")))
+	default:
+		if err := metarules.CheckMarketingTTL(seconds); err != nil {
+			ve.Add("ttl", "TTL: "+err.Error()+".")
+		}
 	}
 	return ve.OrNil()
 }

@@ -103,11 +103,25 @@ func templateRef(c *send.Composer) string {
 	return uintStr(c.Template.ID)
 }
 
-func presetValue(p send.Preset) string { return strconv.Itoa(p.Seconds) }
+// composerTTLEmpty says what an empty TTL input means in the connection's mode.
+func composerTTLEmpty(c *send.Composer) string {
+	if c.TTL.Mode == models.TTLTemplate {
+		return "Leave it empty to keep the template's TTL."
+	}
+	return "Leave it empty to send without time_to_live."
+}
+
+// composerTTLLabel names the TTL input after where the value goes.
+func composerTTLLabel(c *send.Composer) string {
+	if c.TTL.Mode == models.TTLTemplate {
+		return "Template TTL (message_send_ttl_seconds)"
+	}
+	return "Per-send TTL (time_to_live, optional)"
+}
 
 func templateTTLText(c *send.Composer) string {
 	if c.TTL.TemplateSeconds == nil || *c.TTL.TemplateSeconds <= 0 {
-		return "not set (Meta's default: 30 days)"
+		return "not known (Meta's default of 30 days is assumed)"
 	}
 	return send.HumanDuration(*c.TTL.TemplateSeconds) + " (" + strconv.Itoa(*c.TTL.TemplateSeconds) + " s)"
 }
