@@ -92,7 +92,19 @@ func TestCanadianNumberIsNotTreatedAsUS(t *testing.T) {
 		t.Fatalf("POST /send = %d\n%s", code, body)
 	}
 	row := e.lastSend()
-	e.hooks.waitFor(t, row.WAMID, func(s []hookStatus) bool { return len(s) > 0 && s[len(s)-1].Status == "delivered" })
+	e.hooks.waitFor(t, row.WAMID, func(s []hookStatus) bool {
+		for _, h := range s {
+			if h.Status == "delivered" {
+				return true
+			}
+		}
+		return false
+	})
+	for _, h := range e.hooks.of(row.WAMID) {
+		if h.Status == "failed" {
+			t.Errorf("the Toronto number failed: %+v", h)
+		}
+	}
 
 	us := e.form("summer_sale/en_US", readyVars(map[string]string{"recipient": "+1 212 555 0123"}))
 	if _, pre := e.do(writer, "POST", "/send/preview", us, true); !strings.Contains(pre, "US number") {
