@@ -246,10 +246,11 @@ func (h *WebhookLog) timeline(st webhook.MessageStory) pages.MessageTimeline {
 	if m.FailedAt != nil {
 		t.Steps = append(t.Steps, pages.TimelineStep{Label: "Failed", At: m.FailedAt})
 	}
-	if m.TTLSeconds != nil && *m.TTLSeconds > 0 {
-		t.TTLLabel = templates.HumanTTL(m.TTLSeconds, "MARKETING")
+	if m.TTLKnown() {
+		t.TTLLabel = templates.HumanTTL(m.TTLSeconds, "MARKETING") + " (the TTL Meta applied to this send)"
 	} else {
-		t.TTLLabel = "30 days (Meta's default for marketing)"
+		t.TTLAssumed = true
+		t.TTLLabel = "30 days, assumed: Meta's default for marketing (this send's TTL is not known)"
 	}
 	if start := m.TTLStart(); start != nil {
 		end := start.Add(m.TTL())

@@ -235,6 +235,9 @@ func TestTTLEdit(t *testing.T) {
 		{"ttl_value": {"11"}, "ttl_unit": {"hours"}},
 		{"ttl_value": {"31"}, "ttl_unit": {"days"}},
 		{"ttl_value": {"abc"}, "ttl_unit": {"days"}},
+		{"ttl_value": {"3"}, "ttl_unit": {"weeks"}},       // crafted unit: refused, not read as days
+		{"ttl_value": {"3"}, "ttl_unit": {""}},            // no unit: refused, not read as days
+		{"ttl_value": {"0.00001"}, "ttl_unit": {"hours"}}, // not a whole number of seconds
 	} {
 		st, body := e.do(t, "marketer", "POST", path, bad, true)
 		if st != 422 || !strings.Contains(body, "field-error") || !strings.Contains(body, `value="`+bad.Get("ttl_value")+`"`) {
@@ -244,11 +247,12 @@ func TestTTLEdit(t *testing.T) {
 	if e.posts.Load() != 0 {
 		t.Fatalf("%d edits reached the sandbox for refused values", e.posts.Load())
 	}
-	st, _ := e.do(t, "marketer", "POST", path, url.Values{"ttl_value": {"36"}, "ttl_unit": {"hours"}}, true)
+	// Fractions that make whole seconds are accepted, as in the composer: 1.5 days.
+	st, _ := e.do(t, "marketer", "POST", path, url.Values{"ttl_value": {"1.5"}, "ttl_unit": {"days"}}, true)
 	if st != 204 || e.posts.Load() != 1 {
 		t.Fatalf("valid edit = %d with %d requests, want 204 (HX-Redirect) and one request", st, e.posts.Load())
 	}
-	if got := e.row(t, "summer_sale", "es_MX").TTLSeconds; got == nil || *got != 36*3600 {
+	if got := e.row(t, "summer_sale", "es_MX").TTLSeconds; got == nil || *got != 129600 {
 		t.Errorf("stored TTL = %v", got)
 	}
 	if _, body := e.do(t, "marketer", "GET", "/templates/"+ss.TemplateID, nil, false); !strings.Contains(body, "1 of 10 edits used in the last 30 days") {
@@ -260,8 +264,8 @@ func TestTTLEdit(t *testing.T) {
 	// The sandbox has it: re-read the template through the Graph client.
 	remote, err := e.graph.GetTemplate(context.Background(), sandbox.StoreToken, ss.TemplateID)
 	mustT(t, err)
-	if remote.MessageSendTTLSeconds == nil || *remote.MessageSendTTLSeconds != 36*3600 {
-		t.Errorf("TTL at the sandbox = %v, want %d", remote.MessageSendTTLSeconds, 36*3600)
+	if remote.MessageSendTTLSeconds == nil || *remote.MessageSendTTLSeconds != 129600 {
+		t.Errorf("TTL at the sandbox = %v, want %d", remote.MessageSendTTLSeconds, 129600)
 	}
 }
 

@@ -80,14 +80,24 @@ type Message struct {
 // Final reports whether no further status can change the message.
 func (m Message) Final() bool { return m.Status == MessageFailed || m.Status == MessageRead }
 
-// TTL is the message's time-to-live: its own when the sender set one, else Meta's marketing
-// default.
+// TTLExpiryBuffer is how long after its TTL ends an undelivered message is declared dropped.
+// Meta says to assume a message without a delivered status by the end of its TTL was dropped,
+// and to add a buffer because failure webhooks can lag (mm-api-reference §1.5); the size of the
+// buffer is ours [I].
+const TTLExpiryBuffer = time.Hour
+
+// TTL is the TTL Meta applied to the message: the one recorded when the console sent it (the
+// template's message_send_ttl_seconds, or the per-send time_to_live through Hibot's gateway),
+// else Meta's marketing default, which is then only assumed (TTLKnown is false).
 func (m Message) TTL() time.Duration {
-	if m.TTLSeconds != nil && *m.TTLSeconds > 0 {
+	if m.TTLKnown() {
 		return time.Duration(*m.TTLSeconds) * time.Second
 	}
 	return DefaultMarketingTTL
 }
+
+// TTLKnown reports whether the message's TTL is known rather than assumed to be Meta's default.
+func (m Message) TTLKnown() bool { return m.TTLSeconds != nil && *m.TTLSeconds > 0 }
 
 // TTLStart is when the TTL started counting: acceptance if the dashboard sent it, else the first
 // sent webhook; nil when neither is known.
@@ -98,13 +108,13 @@ func (m Message) TTLStart() *time.Time {
 	return m.SentAt
 }
 
-// Expired reports whether the TTL ended with no delivered (or read) status before it: Meta drops
-// such a message.
+// Expired reports whether the TTL (plus TTLExpiryBuffer for late webhooks) ended with no
+// delivered (or read) status: Meta drops such a message.
 func (m Message) Expired(now time.Time) bool {
 	start := m.TTLStart()
 	if start == nil || m.DeliveredAt != nil || m.ReadAt != nil {
 		return false
 	}
-	end := start.Add(m.TTL())
+	end := start.Add(m.TTL()).Add(TTLExpiryBuffer)
 	return now.After(end)
 }

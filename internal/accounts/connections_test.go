@@ -30,7 +30,7 @@ func TestAppSecretIsForStaffAdminsOnly(t *testing.T) {
 	staffAdmin := models.User{Staff: true, Role: models.RoleAdmin}
 	const secret = "0123456789abcdef0123456789abcdef"
 	in := func(waba string, actor models.User) accounts.ConnectionInput {
-		return accounts.ConnectionInput{WABAID: waba, AccessToken: "EAAGtokenVALUE00000001", AppSecret: secret, TTLMode: models.TTLPerSend, Actor: actor}
+		return accounts.ConnectionInput{WABAID: waba, AccessToken: "EAAGtokenVALUE00000001", AppSecret: secret, API: models.APIMeta, Actor: actor}
 	}
 	for _, actor := range []models.User{customerAdmin, staffViewer} {
 		_, err := s.CreateConnection(ctx, acct.ID, in("1110001", actor))
