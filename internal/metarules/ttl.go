@@ -97,7 +97,7 @@ func ParseTTL(value, unit string) (seconds int, set bool, err error) {
 // CheckMarketingTTL checks seconds against Meta's range for marketing templates.
 func CheckMarketingTTL(seconds int) error {
 	if seconds < MinMarketingTTL || seconds > MaxMarketingTTL {
-		return fmt.Errorf("a marketing TTL is 12 hours to 30 days (%d to %d seconds); %s is outside that", MinMarketingTTL, MaxMarketingTTL, HumanTTL(seconds))
+		return fmt.Errorf("a marketing TTL is between 12 hours and 30 days (%d to %d seconds); %s is outside that", MinMarketingTTL, MaxMarketingTTL, HumanTTL(seconds))
 	}
 	return nil
 }
