@@ -126,3 +126,26 @@ func TestGatewaySendWithoutTTLOmitsTimeToLive(t *testing.T) {
 		t.Errorf("recorded TTL = %d, want 0 (Meta's default, assumed)", row.TTLSeconds)
 	}
 }
+
+// The composer marks 134102 for STRICT on a not-onboarded WABA as inferred, and does not say a
+// fallback costs differently (MM API and Cloud API marketing rates are equal since 1 Jul 2025).
+func TestComposerWordsOnPolicyAreMetasOwn(t *testing.T) {
+	e := newEnv(t, false)
+	vars := map[string]string{"var.body.first_name": "Ana", "var.button.0": "week1"}
+	_, strict := e.do(writer, "POST", "/send/preview", e.form("wellness_tips/en_US", mergeVars(vars, "policy", "STRICT")), true)
+	if !strings.Contains(strict, "inference [I]") {
+		t.Error("STRICT on a not-onboarded WABA: 134102 is not marked as our inference")
+	}
+	_, fallback := e.do(writer, "POST", "/send/preview", e.form("wellness_tips/en_US", vars), true)
+	if strings.Contains(fallback, "at Cloud API marketing rates") || !strings.Contains(fallback, "equal since 1 Jul 2025") {
+		t.Error("the fallback warning still implies a different price")
+	}
+}
+
+func mergeVars(v map[string]string, k, val string) map[string]string {
+	out := map[string]string{k: val}
+	for a, b := range v {
+		out[a] = b
+	}
+	return out
+}
