@@ -37,7 +37,7 @@ func (f *fixture) setAppSecret(id uint, secret string) {
 // signs, with it, a template rejection and a failed status for account A's template and message.
 func TestForgedDeliveryOfAnotherAccountIsRefused(t *testing.T) {
 	f := newFixture(t)
-	connB := models.WABAConnection{AccountID: f.accB.ID, WABAID: "654321", TokenSealed: []byte("x"), TTLMode: "per_send"}
+	connB := models.WABAConnection{AccountID: f.accB.ID, WABAID: "654321", TokenSealed: []byte("x"), API: models.APIMeta}
 	if err := f.a.DB().Create(&connB).Error; err != nil {
 		t.Fatal(err)
 	}
