@@ -176,7 +176,7 @@ func TestFakeMetaRefusingUnknownPropertiesAcceptsDefaultSends(t *testing.T) {
 		{name: "meta, default form", api: models.APIMeta},
 		{name: "meta, template TTL known, input unchanged", api: models.APIMeta, templateTTL: &day, wantApplied: day},
 		{name: "meta, TTL changed: the template is edited, the body stays clean", api: models.APIMeta,
-			form: map[string]string{"ttl_value": "2", "ttl_unit": "days"}, wantEdits: 1, wantApplied: 172800},
+			form: map[string]string{"ttl_value": "2", "ttl_unit": "days", "confirm_ttl_edit": "172800"}, wantEdits: 1, wantApplied: 172800},
 		{name: "gateway, no TTL chosen", api: models.APIHibotGateway},
 		{name: "gateway, TTL chosen", api: models.APIHibotGateway, form: map[string]string{"ttl_value": "12.5", "ttl_unit": "hours"},
 			wantTTL: `"time_to_live":45000`, wantRefused: true, wantApplied: 45000},
