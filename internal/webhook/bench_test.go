@@ -15,7 +15,7 @@ import (
 
 // benchSchema names the generated database; change it when the events table changes so a stale
 // cached file is not reused.
-const benchSchema = "v2"
+const benchSchema = "v3"
 
 const benchEvents = 1_000_000
 

@@ -116,6 +116,40 @@ func (s *Service) checkpointer(kick, stop <-chan struct{}, done chan<- struct{})
 	}
 }
 
+// walHardFactor times WALSizeLimit is the WAL size past which the writer stops to checkpoint.
+const walHardFactor = 2
+
+// boundWAL is the writer's own brake. On a busy machine the background checkpointer can fall
+// behind (seen: a WAL of 441 MB with a 64 MB limit, under a load average of 19): every group
+// dirties pages of the random-key indexes, so the WAL grows by several KB per event, and the
+// checkpoint that should rewind it copies ever more. Past walHardFactor × WALSizeLimit the
+// writer checkpoints and restarts the WAL itself, between two groups, so the WAL stays bounded
+// at the cost of that one pause. The file's size is a cheap, safe signal: journal_size_limit
+// cuts it back to the limit at every restart, so it is larger only while the WAL really is.
+func (s *Service) boundWAL(path string) {
+	if path == "" || s.wconn == nil {
+		return
+	}
+	st, err := os.Stat(path)
+	if err != nil || st.Size() <= walHardFactor*s.opts.WALSizeLimit {
+		return
+	}
+	// The background checkpointer may be in the middle of a checkpoint (then this one answers
+	// busy at once): wait for it a little, but never stop the writer for long.
+	for range 20 {
+		var busy, frames, copied int
+		err := s.wconn.QueryRowContext(context.Background(), "PRAGMA wal_checkpoint(RESTART)").Scan(&busy, &frames, &copied)
+		if err != nil {
+			s.log.Warn("webhook: WAL checkpoint by the writer", "err", err, "wal_bytes", st.Size())
+			return
+		}
+		if busy == 0 {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
 // walPath is the database's -wal file ("" for a database without a file).
 func (s *Service) walPath() string {
 	var file string

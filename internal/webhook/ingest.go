@@ -307,6 +307,7 @@ func (s *Service) run() {
 	}()
 	p := s.newPruner()
 	defer p.stop()
+	wal := s.walPath()
 	for {
 		var first *job
 		if p.pending {
@@ -359,6 +360,7 @@ func (s *Service) run() {
 		case s.kick <- struct{}{}:
 		default: // a checkpoint is already due
 		}
+		s.boundWAL(wal)
 		if p.pending && p.due() {
 			p.step()
 		}

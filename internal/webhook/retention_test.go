@@ -191,3 +191,36 @@ func TestWALTruncatedWhenIdle(t *testing.T) {
 		return err == nil && st.Size() == 0 && testutil.ToFloat64(m.WALOverLimit) == 0 && testutil.ToFloat64(m.WALBytes) == 0
 	})
 }
+
+// TestWALStaysBoundedUnderLoad: while deliveries keep coming, the WAL file never grows far past
+// walHardFactor × WALSizeLimit (the writer checkpoints between groups once it is past that).
+func TestWALStaysBoundedUnderLoad(t *testing.T) {
+	const limit = 1 << 20
+	db := testDB(t)
+	s := New(db, NewMetrics(), Options{WALSizeLimit: limit, WALAlertSize: limit})
+	defer s.Close()
+	wal := s.walPath()
+	var mu sync.Mutex
+	var most int64
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Go(func() {
+			for n := range 50 {
+				if _, err := s.Ingest(context.Background(), Delivery{Body: statusDelivery(fmt.Sprintf("wamid.bound.%d.", g), n, 50, "sent")}); err != nil {
+					t.Error(err)
+				}
+				if st, err := os.Stat(wal); err == nil {
+					mu.Lock()
+					most = max(most, st.Size())
+					mu.Unlock()
+				}
+			}
+		})
+	}
+	wg.Wait()
+	// One group (at most 4 deliveries of 50 events here) may land before the writer's check.
+	if bound := int64(walHardFactor*limit + 4<<20); most > bound {
+		t.Errorf("the WAL reached %d bytes, want at most %d", most, bound)
+	}
+	t.Logf("largest WAL seen: %d bytes (limit %d)", most, limit)
+}
