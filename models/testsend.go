@@ -62,6 +62,12 @@ const (
 // OutcomeUnknown reports whether the request went out but no answer came back.
 func (t TestSend) OutcomeUnknown() bool { return t.MessageStatus == SendUnknown }
 
+// CarriesOpaque reports whether the send's request carried biz_opaque_callback_data, so that its
+// status webhooks can name it even when Meta's answer was lost.
+func (t TestSend) CarriesOpaque() bool {
+	return strings.Contains(t.RequestJSON, `"biz_opaque_callback_data"`)
+}
+
 // testSendOpaquePrefix marks the biz_opaque_callback_data of a test send; Meta echoes it in the
 // message's status webhooks, which is how a send whose answer was lost finds its wamid.
 const testSendOpaquePrefix = "mmc-test-send:"

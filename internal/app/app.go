@@ -254,6 +254,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, now func() 
 		DB: db, Graph: a.graph, Tokens: tokens, Sync: sendSync{}, Notes: catalog,
 		Recorder: sendMessages{hooks}, Status: sendMessages{hooks}, Audit: sendAudit{auditLog}, Preferences: hooks,
 		APIBase: a.graph.BaseURL() + "/" + a.graph.Version(), Logger: log.With("component", "send"), Edits: edits,
+		CallbackData: cfg.SendCallbackData,
 	})
 
 	handlers.Register(f, handlers.Routes{

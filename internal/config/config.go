@@ -49,7 +49,8 @@ type Config struct {
 	GraphTimeout time.Duration `env:"MMC_GRAPH_TIMEOUT" default:"15s" help:"timeout of one Graph API request"`
 	// GraphDeadline bounds what a person waits for Meta: every Graph call of one page or action,
 	// retries included. Background refreshes are bounded by GraphTimeout and the retries instead.
-	GraphDeadline time.Duration `env:"MMC_GRAPH_DEADLINE" default:"10s" help:"how long a page or action waits for the Graph API in all, retries included (background refreshes may take longer)"`
+	GraphDeadline    time.Duration `env:"MMC_GRAPH_DEADLINE" default:"10s" help:"how long a page or action waits for the Graph API in all, retries included (background refreshes may take longer)"`
+	SendCallbackData string        `env:"MMC_SEND_CALLBACK_DATA" default:"auto" help:"which test sends carry biz_opaque_callback_data (absent from Meta's /marketing_messages schema): auto (Hibot's gateway and the sandbox), on (every connection), off"`
 
 	Sandbox             string        `env:"MMC_SANDBOX" default:"auto" help:"sandbox Graph API: auto (on until a real WABA connection exists), on (also beside real connections), off"`
 	SandboxEventDelay   time.Duration `env:"MMC_SANDBOX_EVENT_DELAY" default:"2s" help:"sandbox: delay between a send's sent, delivered and read webhooks"`
@@ -236,6 +237,11 @@ func (c Config) Validate() error {
 	}
 	if c.GraphDeadline <= 0 || c.GraphDeadline > 2*time.Minute {
 		return &FieldError{"MMC_GRAPH_DEADLINE", c.GraphDeadline.String(), "a positive duration of at most 2m"}
+	}
+	switch c.SendCallbackData {
+	case "auto", "on", "off":
+	default:
+		return &FieldError{"MMC_SEND_CALLBACK_DATA", c.SendCallbackData, "auto, on or off"}
 	}
 	switch c.Sandbox {
 	case SandboxAuto, SandboxOn, SandboxOff:

@@ -51,6 +51,7 @@ func TestInvalidValuesNameTheSetting(t *testing.T) {
 		{map[string]string{"MMC_GRAPH_BASE_URL": "ftp://x"}, "MMC_GRAPH_BASE_URL"},
 		{map[string]string{"MMC_GRAPH_TIMEOUT": "soon"}, "MMC_GRAPH_TIMEOUT"},
 		{map[string]string{"MMC_SANDBOX": "maybe"}, "MMC_SANDBOX"},
+		{map[string]string{"MMC_SEND_CALLBACK_DATA": "sometimes"}, "MMC_SEND_CALLBACK_DATA"},
 		{map[string]string{"MMC_SECRET_KEY": "short"}, "MMC_SECRET_KEY"},
 		{map[string]string{"MMC_ADMIN_EMAIL": "a@b.c"}, "MMC_ADMIN_EMAIL"},
 		{map[string]string{"MMC_ADMIN_EMAIL": "a@b.c", "MMC_ADMIN_PASSWORD": "short"}, "MMC_ADMIN_PASSWORD"},

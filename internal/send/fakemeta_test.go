@@ -36,10 +36,8 @@ type metaSendSchema struct {
 	BidSpec                *struct {
 		PerMessageBidMultiplier json.RawMessage `json:"per_message_bid_multiplier"`
 	} `json:"bid_spec,omitempty"`
-	// biz_opaque_callback_data is documented on /messages and echoed in status webhooks; the
-	// reference leaves it open for /marketing_messages (§1.2, [I]). Tolerated here so this test
-	// pins what it is about: time_to_live.
-	BizOpaqueCallbackData *string `json:"biz_opaque_callback_data,omitempty"`
+	// No biz_opaque_callback_data: it is documented on /messages only (§1.2, [I] for
+	// /marketing_messages), so a schema-true Meta refuses it like time_to_live.
 }
 
 type metaTemplateSchema struct {
@@ -121,8 +119,8 @@ func (m *fakeMeta) last() string {
 }
 
 // newFakeMetaSender is the composer's service on a real (non-sandbox) connection with api,
-// talking to a fake Meta on loopback.
-func newFakeMetaSender(t *testing.T, api string, templateTTL *int, apiBase ...string) (*send.Service, *fakeMeta, models.User, models.Template) {
+// talking to a fake Meta on loopback; opts adjust the service's Deps.
+func newFakeMetaSender(t *testing.T, api string, templateTTL *int, opts ...func(*send.Deps)) (*send.Service, *fakeMeta, models.User, models.Template) {
 	t.Helper()
 	meta := &fakeMeta{}
 	srv := httptest.NewServer(meta)
@@ -140,14 +138,13 @@ func newFakeMetaSender(t *testing.T, api string, templateTTL *int, apiBase ...st
 		Language: "en_US", Status: "APPROVED", Category: "MARKETING", ParameterFormat: "POSITIONAL", TTLSeconds: templateTTL,
 		Components: `[{"type":"BODY","text":"Hi {{1}}, autumn sale!"}]`, FirstSeenAt: approved, ApprovedAt: &approved, LastSentAt: &lastSent}
 	must(t, db.Create(&tm).Error)
-	base := srv.URL + "/v25.0"
-	if len(apiBase) > 0 {
-		base = apiBase[0] // what the curl command and the gateway guard see
-	}
-	svc := send.New(send.Deps{DB: db, Graph: graph.New(graph.Options{BaseURL: srv.URL, MaxRetries: -1}),
+	deps := send.Deps{DB: db, Graph: graph.New(graph.Options{BaseURL: srv.URL, MaxRetries: -1}),
 		Tokens:  send.TokenFunc(func(context.Context, models.WABAConnection) (string, error) { return "tok", nil }),
-		APIBase: base})
-	return svc, meta, u, tm
+		APIBase: srv.URL + "/v25.0"}
+	for _, o := range opts {
+		o(&deps)
+	}
+	return send.New(deps), meta, u, tm
 }
 
 func fakeMetaForm(tm models.Template, extra map[string]string) send.Input {
@@ -177,7 +174,9 @@ func TestFakeMetaRefusingUnknownPropertiesAcceptsDefaultSends(t *testing.T) {
 		{name: "meta, template TTL known, input unchanged", api: models.APIMeta, templateTTL: &day, wantApplied: day},
 		{name: "meta, TTL changed: the template is edited, the body stays clean", api: models.APIMeta,
 			form: map[string]string{"ttl_value": "2", "ttl_unit": "days", "confirm_ttl_edit": "172800"}, wantEdits: 1, wantApplied: 172800},
-		{name: "gateway, no TTL chosen", api: models.APIHibotGateway},
+		// Through the gateway a send also carries biz_opaque_callback_data (MMC_SEND_CALLBACK_DATA
+		// auto), which Meta's own schema lacks: this fake, being Meta, refuses it.
+		{name: "gateway, no TTL chosen", api: models.APIHibotGateway, wantRefused: true},
 		{name: "gateway, TTL chosen", api: models.APIHibotGateway, form: map[string]string{"ttl_value": "12.5", "ttl_unit": "hours"},
 			wantTTL: `"time_to_live":45000`, wantRefused: true, wantApplied: 45000},
 	}
@@ -219,7 +218,8 @@ func TestFakeMetaRefusingUnknownPropertiesAcceptsDefaultSends(t *testing.T) {
 
 // A connection that says "gateway" while MMC_GRAPH_BASE_URL is Meta's cannot send time_to_live.
 func TestGatewayConnectionOnMetasBaseURLCannotSendTimeToLive(t *testing.T) {
-	svc, meta, u, tm := newFakeMetaSender(t, models.APIHibotGateway, nil, "https://graph.facebook.com/v25.0")
+	// APIBase is what the curl command and the gateway guard see.
+	svc, meta, u, tm := newFakeMetaSender(t, models.APIHibotGateway, nil, func(d *send.Deps) { d.APIBase = "https://graph.facebook.com/v25.0" })
 	c, err := svc.Send(context.Background(), u, fakeMetaForm(tm, map[string]string{"ttl_value": "24", "ttl_unit": "hours"}))
 	if err != nil {
 		t.Fatal(err)
@@ -236,5 +236,33 @@ func TestGatewayConnectionOnMetasBaseURLCannotSendTimeToLive(t *testing.T) {
 	}
 	if strings.Contains(meta.last(), "time_to_live") {
 		t.Errorf("body = %s", meta.last())
+	}
+}
+
+// biz_opaque_callback_data is not in Meta's /marketing_messages schema: a Meta-direct send
+// carries it only when the operator says Meta accepts it (MMC_SEND_CALLBACK_DATA=on); the
+// gateway carries it by default.
+func TestCallbackDataOnlyWhereItIsKnownToBeAccepted(t *testing.T) {
+	cases := []struct {
+		api, setting string
+		want         bool
+	}{
+		{models.APIMeta, "", false},
+		{models.APIMeta, send.CallbackAuto, false},
+		{models.APIMeta, send.CallbackOn, true},
+		{models.APIHibotGateway, send.CallbackAuto, true},
+		{models.APIHibotGateway, send.CallbackOff, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.api+"/"+tc.setting, func(t *testing.T) {
+			svc, meta, u, tm := newFakeMetaSender(t, tc.api, nil, func(d *send.Deps) { d.CallbackData = tc.setting })
+			c, err := svc.Send(context.Background(), u, fakeMetaForm(tm, nil))
+			if err != nil || c.Refused {
+				t.Fatalf("send: %v %+v", err, c.Blockers())
+			}
+			if got := strings.Contains(meta.last(), `"biz_opaque_callback_data"`); got != tc.want {
+				t.Errorf("carries biz_opaque_callback_data = %v, want %v: %s", got, tc.want, meta.last())
+			}
+		})
 	}
 }

@@ -47,7 +47,21 @@ type Deps struct {
 	// Edits counts a template TTL edit (template TTL mode) against Meta's edit limit, in the
 	// ledger every kind of template edit shares; by default one over DB.
 	Edits *editbudget.Ledger
+	// CallbackData says which sends carry biz_opaque_callback_data (CallbackAuto, CallbackOn,
+	// CallbackOff; empty = CallbackAuto).
+	CallbackData string
 }
+
+// Which sends carry biz_opaque_callback_data. Meta documents the field on Cloud API /messages and
+// echoes it in status webhooks, but its /marketing_messages schema does not list it and refuses
+// unknown properties (mm-api-reference §1.2), so by default only sends that do not go to Meta
+// directly (Hibot's gateway, the sandbox) carry it [I]. An operator who sees Meta accept it turns
+// it on for every connection.
+const (
+	CallbackAuto = "auto" // the gateway and the sandbox only
+	CallbackOn   = "on"   // every send
+	CallbackOff  = "off"  // no send
+)
 
 // Service is the test send composer.
 type Service struct {
@@ -67,12 +81,14 @@ type Service struct {
 	now         Clock
 	log         *slog.Logger
 	edits       *editbudget.Ledger
+	callback    string
 }
 
 // New builds the service.
 func New(d Deps) *Service {
 	s := &Service{db: d.DB, graph: d.Graph, tokens: d.Tokens, catalog: d.Catalog, sync: d.Sync,
-		notes: d.Notes, recorder: d.Recorder, status: d.Status, audit: d.Audit, prefs: d.Preferences, apiBase: d.APIBase, now: d.Now, log: d.Logger, edits: d.Edits}
+		notes: d.Notes, recorder: d.Recorder, status: d.Status, audit: d.Audit, prefs: d.Preferences, apiBase: d.APIBase, now: d.Now, log: d.Logger, edits: d.Edits,
+		callback: d.CallbackData}
 	if s.catalog == nil {
 		s.catalog = NewDBCatalog(d.DB)
 	}
@@ -178,7 +194,7 @@ func (s *Service) Send(ctx context.Context, u models.User, in Input) (*Composer,
 
 	// The send carries its row's id, which Meta echoes in the status webhooks: if the answer is
 	// lost, those webhooks still tell the wamid (see the webhook log's test send link).
-	if c.Request.BizOpaqueCallbackData == "" {
+	if c.Request.BizOpaqueCallbackData == "" && s.carriesCallback(*c.Connection) {
 		c.Request.BizOpaqueCallbackData = models.TestSendOpaque(row.ID)
 		if b, err := c.Request.Body(); err == nil {
 			row.RequestJSON = string(b)
@@ -565,4 +581,15 @@ func digits(s string) string {
 		}
 	}
 	return b.String()
+}
+
+// carriesCallback reports whether a send through conn carries biz_opaque_callback_data.
+func (s *Service) carriesCallback(conn models.WABAConnection) bool {
+	switch s.callback {
+	case CallbackOn:
+		return true
+	case CallbackOff:
+		return false
+	}
+	return conn.Sandbox || conn.API == models.APIHibotGateway
 }
