@@ -102,13 +102,18 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, now func() 
 	a.db = db
 	a.closer = append(a.closer, func() error { return database.Close(db) })
 	// A send cannot be in flight longer than the Graph deadline (and a little work around it), so
-	// an older "Sending…" row was left by a process that died: its outcome is unknown.
-	if n, err := send.RecoverInterrupted(ctx, db, now().Add(-cfg.GraphDeadline-5*time.Second), now().UTC()); err != nil {
+	// an older "Sending…" row was left by a process that died: its outcome is unknown. Sends
+	// interrupted just before a quick restart are younger than that at start; the loop gets them.
+	inFlight := cfg.GraphDeadline + 5*time.Second
+	if n, err := send.RecoverInterrupted(ctx, db, now().Add(-inFlight), now()); err != nil {
 		a.Close()
 		return nil, err
 	} else if n > 0 {
 		log.Warn("test sends interrupted by a stop are now marked outcome unknown", "count", n)
 	}
+	a.loops = append(a.loops, func(ctx context.Context) error {
+		return send.RunRecovery(ctx, db, max(cfg.GraphDeadline, time.Second), inFlight, now, log.With("component", "send"))
+	})
 
 	useSandbox, err := sandboxWanted(ctx, db, cfg.Sandbox)
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -247,4 +248,53 @@ func TestRestartTurnsInterruptedSendsIntoOutcomeUnknown(t *testing.T) {
 	if !strings.Contains(logs.String(), "outcome unknown") {
 		t.Error("the start does not log what it recovered")
 	}
+}
+
+// A restart seconds after a crash finds the interrupted send too young to be sure it is not in
+// flight; the running dashboard must still settle it once it is old enough.
+func TestQuickRestartStillSettlesTheInterruptedSend(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.GraphDeadline = 200 * time.Millisecond // the sweep runs every second
+	first, err := New(context.Background(), cfg, NewLogger(cfg, io.Discard))
+	if err != nil {
+		t.Fatal(err)
+	}
+	crash := time.Now().UTC()
+	stuck := models.TestSend{AccountID: 1, ConnectionID: 1, MessageStatus: models.SendSending, IdempotencyKey: "quick", CreatedAt: crash, UpdatedAt: crash}
+	if err := first.DB().Create(&stuck).Error; err != nil {
+		t.Fatal(err)
+	}
+	first.Close()
+
+	var moved atomic.Int64
+	second, err := build(context.Background(), cfg, NewLogger(cfg, io.Discard), func() time.Time { return time.Now().Add(time.Duration(moved.Load())) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	status := func() string {
+		var got models.TestSend
+		if err := second.DB().First(&got, stuck.ID).Error; err != nil {
+			t.Fatal(err)
+		}
+		return got.MessageStatus
+	}
+	if s := status(); s != models.SendSending {
+		t.Fatalf("at start a send interrupted just now is already %q", s)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- second.Serve(ctx, ln) }()
+	defer func() { cancel(); <-served }()
+	moved.Store(int64(time.Minute)) // the send is now older than any send in flight
+	for range 100 {                 // at most 10 s
+		if status() == models.SendUnknown {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("the interrupted send is still %q a minute later", status())
 }

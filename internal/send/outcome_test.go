@@ -2,8 +2,10 @@ package send_test
 
 import (
 	"context"
+	"log/slog"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -82,4 +84,51 @@ func TestInterruptedSendsBecomeOutcomeUnknown(t *testing.T) {
 			t.Errorf("%s: %q, want %q", c.row.IdempotencyKey, got.MessageStatus, c.want)
 		}
 	}
+}
+
+func TestRecoveryComparesTimesInUTC(t *testing.T) {
+	e := newEnv(t, false)
+	old := time.Now().UTC().Add(-time.Hour)
+	row := models.TestSend{AccountID: 1, ConnectionID: 1, MessageStatus: models.SendSending, IdempotencyKey: "k-zone", CreatedAt: old, UpdatedAt: old}
+	must(t, e.db.Create(&row).Error)
+	// A server west of UTC: the same instants, written in its zone.
+	west := time.FixedZone("UTC-5", -5*3600)
+	now := time.Now().In(west)
+	n, err := send.RecoverInterrupted(context.Background(), e.db, now.Add(-15*time.Second), now)
+	if err != nil || n != 1 {
+		t.Fatalf("recovered %d, %v; want the hour-old send", n, err)
+	}
+}
+
+func TestRecoveryLoopGetsSendsInterruptedJustBeforeARestart(t *testing.T) {
+	e := newEnv(t, false)
+	start := time.Now().UTC()
+	row := models.TestSend{AccountID: 1, ConnectionID: 1, MessageStatus: models.SendSending, IdempotencyKey: "k-quick", CreatedAt: start, UpdatedAt: start}
+	must(t, e.db.Create(&row).Error)
+	var clock atomic.Int64 // how far the clock has moved
+	now := func() time.Time { return start.Add(time.Duration(clock.Load())) }
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- send.RunRecovery(ctx, e.db, 10*time.Millisecond, 15*time.Second, now, slog.New(slog.DiscardHandler))
+	}()
+	defer func() { cancel(); <-done }()
+
+	status := func() string {
+		var got models.TestSend
+		must(t, e.db.First(&got, row.ID).Error)
+		return got.MessageStatus
+	}
+	time.Sleep(100 * time.Millisecond) // several sweeps while the send may still be in flight
+	if s := status(); s != models.SendSending {
+		t.Fatalf("a send younger than the longest in-flight time became %q", s)
+	}
+	clock.Store(int64(time.Minute))
+	for range 200 { // at most 10 s
+		if status() == models.SendUnknown {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("still %q a minute after the interruption", status())
 }

@@ -306,6 +306,9 @@ func (s *Service) noAnswer(ctx context.Context, u models.User, c *Composer, row 
 // unknown": their request may have reached Meta. Only rows untouched since before cutoff are
 // changed, so that another instance's send in flight is left alone.
 func RecoverInterrupted(ctx context.Context, db *gorm.DB, cutoff, now time.Time) (int64, error) {
+	// Times are stored as UTC text and compared as text: a cutoff in another zone would be
+	// hours off (never matching west of UTC).
+	cutoff, now = cutoff.UTC(), now.UTC()
 	res := db.WithContext(ctx).Model(&models.TestSend{}).
 		Where("message_status = ? AND updated_at < ?", models.SendSending, cutoff).
 		Updates(map[string]any{
@@ -317,6 +320,30 @@ func RecoverInterrupted(ctx context.Context, db *gorm.DB, cutoff, now time.Time)
 		return 0, fmt.Errorf("send: recover interrupted sends: %w", res.Error)
 	}
 	return res.RowsAffected, nil
+}
+
+// RunRecovery applies RecoverInterrupted every interval until ctx ends, to sends untouched for
+// longer than inFlight (the longest a live send can take). The sweep at start cannot do it alone:
+// a process restarted seconds after a crash finds the interrupted sends still younger than
+// inFlight, and nothing else would ever move them from "Sending…".
+func RunRecovery(ctx context.Context, db *gorm.DB, every, inFlight time.Duration, now func() time.Time, log *slog.Logger) error {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+		}
+		at := now()
+		n, err := RecoverInterrupted(ctx, db, at.Add(-inFlight), at)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			log.Warn("send: recover interrupted sends", "err", err)
+		case n > 0:
+			log.Warn("test sends interrupted by a stop are now marked outcome unknown", "count", n)
+		}
+	}
 }
 
 // replay answers a repeated submit with the first submit's result, and sends nothing.
