@@ -153,6 +153,13 @@ func (s *Service) SetTTL(ctx context.Context, scope models.Scope, id string, sec
 	if verr := ValidateTTL(t, seconds); verr != nil {
 		return res, verr
 	}
+	// The form starts at the current TTL, so saving it untouched would spend one of Meta's 10
+	// edits per 30 days on no change.
+	if t.TTLSeconds != nil && *t.TTLSeconds == seconds {
+		ve := &models.ValidationError{}
+		ve.Add("ttl", "The TTL is already "+HumanTTL(&seconds, t.Category)+": nothing to change, and no edit is spent.")
+		return res, ve
+	}
 	// A TTL edit is one of Meta's edits of an approved template, like an optimization change.
 	budget, err := s.opts.Edits.Of(ctx, t)
 	if err != nil {

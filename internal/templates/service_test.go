@@ -295,6 +295,16 @@ func TestSetTTL(t *testing.T) {
 	if got := e.byName(t, "summer_sale", "es_MX").TTLSeconds; got == nil || *got != 3*86400 {
 		t.Errorf("stored TTL = %v", got)
 	}
+	// Saving the TTL it already has is refused before Meta: it would spend an edit on nothing.
+	n := e.calls.Load()
+	_, err = e.svc.SetTTL(ctx, scope, itoa(ss.ID), 3*86400)
+	var same *models.ValidationError
+	if !errors.As(err, &same) || !strings.Contains(same.Fields["ttl"], "already 3 days") {
+		t.Errorf("unchanged TTL = %v, want a validation error saying it is already 3 days", err)
+	}
+	if e.calls.Load() != n {
+		t.Error("an unchanged TTL reached the Graph API")
+	}
 	must(t, e.svc.RefreshTemplate(ctx, ss.TemplateID))
 	// Re-read from the sandbox: RefreshTemplate overwrote the row with Meta's value.
 	if got := e.byName(t, "summer_sale", "es_MX").TTLSeconds; got == nil || *got != 3*86400 {
