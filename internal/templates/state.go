@@ -242,8 +242,14 @@ func SyncState(t models.Template, onboarding string, now time.Time) State {
 
 func humanAgo(d time.Duration) string {
 	days := int(d / (24 * time.Hour))
-	if days >= 1 {
+	switch {
+	case days == 1:
+		return "1 day ago"
+	case days > 1:
 		return fmt.Sprintf("%d days ago", days)
+	case d < time.Hour:
+		// "0 h ago" reads as a glitch right after a send.
+		return "less than an hour ago"
 	}
 	return fmt.Sprintf("%d h ago", int(d/time.Hour))
 }

@@ -155,3 +155,18 @@ func TestSegmentsMarkVariables(t *testing.T) {
 		}
 	}
 }
+
+// The reasons say "less than an hour ago" and "1 day ago", never "0 h ago" or "1 days ago".
+func TestHumanAgo(t *testing.T) {
+	for _, tc := range []struct {
+		d    time.Duration
+		want string
+	}{
+		{0, "less than an hour ago"}, {59 * time.Minute, "less than an hour ago"}, {time.Hour, "1 h ago"},
+		{23 * time.Hour, "23 h ago"}, {25 * time.Hour, "1 day ago"}, {72 * time.Hour, "3 days ago"},
+	} {
+		if got := humanAgo(tc.d); got != tc.want {
+			t.Errorf("humanAgo(%s) = %q, want %q", tc.d, got, tc.want)
+		}
+	}
+}
