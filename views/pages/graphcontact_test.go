@@ -1,9 +1,6 @@
 package pages
 
 import (
-	"bytes"
-	"context"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -15,12 +12,8 @@ import (
 func TestGraphContactWords(t *testing.T) {
 	ok := time.Date(2026, 11, 29, 16, 0, 0, 0, time.UTC)
 	failed := ok.Add(time.Minute)
-	var b bytes.Buffer
 	c := models.WABAConnection{GraphOKAt: &ok, GraphFailedAt: &failed, GraphFailure: "no answer within 8s"}
-	if err := GraphContact(c).Render(context.Background(), &b); err != nil {
-		t.Fatal(err)
-	}
-	text := strings.Join(strings.Fields(regexp.MustCompile(`<[^>]*>`).ReplaceAllString(b.String(), "")), " ")
+	text := visibleText(t, GraphContact(c))
 	for _, want := range []string{
 		"Meta last answered for this WABA 2026-11-29 16:00 UTC.",
 		"⚠ Last call failed 2026-11-29 16:01 UTC: no answer within 8s.",
