@@ -10,6 +10,7 @@ import (
 
 	"github.com/a-h/templ"
 
+	"mmconsole/internal/templates"
 	"mmconsole/models"
 )
 
@@ -42,6 +43,9 @@ func TestMessageTimelineWords(t *testing.T) {
 		want []string
 	}{
 		{"timeline", MessageTimelineRegion(tl), []string{"ends 2026-11-29 17:00 UTC", "✓ Sent 2026-11-29 16:00 UTC", "✓ Clicked 2026-11-29 16:00 UTC (attributed)"}},
+		{"send step", sendStep("Delivered", &at), []string{"✓ Delivered 2026-11-29 16:00 UTC"}},
+		{"sync window", SyncStateRegion(TemplateDetail{Now: at, State: templates.State{Kind: templates.KindSyncing, Since: at, ReadyAt: later, Reason: "approved"}}),
+			[]string{"MM API state: ", "Window started 2026-11-29 16:00 UTC because: approved."}},
 		{"stopped failure", PreferenceExplained(MessageTimeline{Message: failed, Preference: stop}),
 			[]string{"from this business 2026-11-29 16:00 UTC (user_preferences webhook: User requested"}},
 		{"resumed since", PreferenceExplained(MessageTimeline{Message: failed, Preference: resume}),
