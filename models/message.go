@@ -109,10 +109,12 @@ func (m Message) TTLStart() *time.Time {
 }
 
 // Expired reports whether the TTL (plus TTLExpiryBuffer for late webhooks) ended with no
-// delivered (or read) status: Meta drops such a message.
+// delivered (or read) status: Meta drops such a message. A message Meta reported as failed did
+// not expire: its failure (with Meta's code) is what happened, and "dropped when the TTL ended"
+// would tell a different story.
 func (m Message) Expired(now time.Time) bool {
 	start := m.TTLStart()
-	if start == nil || m.DeliveredAt != nil || m.ReadAt != nil {
+	if start == nil || m.DeliveredAt != nil || m.ReadAt != nil || m.FailedAt != nil {
 		return false
 	}
 	end := start.Add(m.TTL()).Add(TTLExpiryBuffer)

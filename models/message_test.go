@@ -37,4 +37,9 @@ func TestMessageExpiresAfterItsTTLPlusABuffer(t *testing.T) {
 	if m.Expired(accepted.Add(40 * 24 * time.Hour)) {
 		t.Error("a delivered message never expires")
 	}
+	failed := accepted.Add(time.Minute)
+	m = Message{AcceptedAt: &accepted, TTLSeconds: &twelveHours, Status: MessageFailed, FailedAt: &failed}
+	if m.Expired(accepted.Add(40 * 24 * time.Hour)) {
+		t.Error("a message Meta reported failed (e.g. 131049) is a failure, not an expiry")
+	}
 }
