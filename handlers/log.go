@@ -246,9 +246,12 @@ func (h *WebhookLog) timeline(st webhook.MessageStory) pages.MessageTimeline {
 	if m.FailedAt != nil {
 		t.Steps = append(t.Steps, pages.TimelineStep{Label: "Failed", At: m.FailedAt})
 	}
-	if m.TTLKnown() {
+	switch {
+	case m.OnCloudAPI():
+		t.TTLLabel = "30 days, Meta's default: the message went through Cloud API, where a template's custom TTL does not apply"
+	case m.TTLKnown():
 		t.TTLLabel = templates.HumanTTL(m.TTLSeconds, "MARKETING") + " (the TTL Meta applied to this send)"
-	} else {
+	default:
 		t.TTLAssumed = true
 		t.TTLLabel = "30 days, assumed: Meta's default for marketing (this send's TTL is not known)"
 	}

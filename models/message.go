@@ -89,12 +89,22 @@ const TTLExpiryBuffer = time.Hour
 // TTL is the TTL Meta applied to the message: the one recorded when the console sent it (the
 // template's message_send_ttl_seconds, or the per-send time_to_live through Hibot's gateway),
 // else Meta's marketing default, which is then only assumed (TTLKnown is false).
+//
+// A custom TTL is honoured only when the message goes through MM API (mm-api-reference §1.5): a
+// message that went through Cloud API (a fallback) lives Meta's default, whatever was recorded.
 func (m Message) TTL() time.Duration {
+	if m.OnCloudAPI() {
+		return DefaultMarketingTTL
+	}
 	if m.TTLKnown() {
 		return time.Duration(*m.TTLSeconds) * time.Second
 	}
 	return DefaultMarketingTTL
 }
+
+// OnCloudAPI reports whether the status webhooks said the message went through Cloud API (a
+// fallback of an MM API send, or a /messages marketing send), where Meta applies its default TTL.
+func (m Message) OnCloudAPI() bool { return m.Route == RouteFallback || m.Route == RouteCloudAPI }
 
 // TTLKnown reports whether the message's TTL is known rather than assumed to be Meta's default.
 func (m Message) TTLKnown() bool { return m.TTLSeconds != nil && *m.TTLSeconds > 0 }

@@ -37,6 +37,11 @@ func TestMessageExpiresAfterItsTTLPlusABuffer(t *testing.T) {
 	if m.Expired(accepted.Add(40 * 24 * time.Hour)) {
 		t.Error("a delivered message never expires")
 	}
+	// Through Cloud API (a fallback) the template's custom TTL does not apply: Meta's default does.
+	fb := Message{AcceptedAt: &accepted, TTLSeconds: &twelveHours, Route: RouteFallback}
+	if fb.TTL() != DefaultMarketingTTL || fb.Expired(accepted.Add(13*time.Hour+TTLExpiryBuffer)) {
+		t.Errorf("fallback send: TTL %s, expired after 13 h = %v; want Meta's 30-day default", fb.TTL(), fb.Expired(accepted.Add(13*time.Hour+TTLExpiryBuffer)))
+	}
 	failed := accepted.Add(time.Minute)
 	m = Message{AcceptedAt: &accepted, TTLSeconds: &twelveHours, Status: MessageFailed, FailedAt: &failed}
 	if m.Expired(accepted.Add(40 * 24 * time.Hour)) {
