@@ -542,6 +542,12 @@ func (s *Service) ttl(ctx context.Context, c *Composer, tmpl *models.Template, i
 		tv.Budget = budget
 		tv.Confirmed = in.Values.Get("confirm_ttl_edit") == strconv.Itoa(tv.Seconds)
 		edit := "Sending first edits this template on Meta: its TTL changes from " + HumanDuration(cur) + " to " + HumanDuration(tv.Seconds) + ", for every later send of it. "
+		if !conn.Onboarded() {
+			// A custom TTL is honoured only through MM API (mm-api-reference §1.5): the edit
+			// would be spent on a send that cannot use it.
+			edit += "This WABA is not onboarded, so this send goes through Cloud API, where a template's TTL does not apply (Meta's 30-day default does); the new TTL counts only for MM API sends after onboarding. "
+			tv.Applied = 0
+		}
 		switch {
 		case budget.AtLimit():
 			c.add(LevelBlocker, "ttl", edit+budget.Words()+" Keep the template's TTL ("+HumanDuration(cur)+") to send.")

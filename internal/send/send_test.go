@@ -740,6 +740,21 @@ func TestTTLModesPutOrOmitTimeToLive(t *testing.T) {
 	})
 }
 
+// On a WABA that is not onboarded the send falls back to Cloud API, where a template's TTL does
+// not apply: the composer says so before an edit of the template's TTL is spent on it.
+func TestTemplateTTLEditOnNotOnboardedWABASaysItDoesNotApply(t *testing.T) {
+	e := newEnv(t, true)
+	f := e.form("wellness_tips/en_US", map[string]string{"var.body.first_name": "Ana", "var.button.0": "week1", "ttl_value": "3", "ttl_unit": "days"})
+	code, body := e.do(writer, "POST", "/send", f, true)
+	if code != 422 || !strings.Contains(body, "edits this template on Meta") ||
+		!strings.Contains(body, "goes through Cloud API, where a template&#39;s TTL does not apply") {
+		t.Fatalf("POST = %d, want 422 naming the edit and that its TTL does not apply to a fallback\n%.3000s", code, body)
+	}
+	if e.edits != 0 || e.sendCount() != 0 {
+		t.Fatalf("%d edits, %d sends; want none", e.edits, e.sendCount())
+	}
+}
+
 func TestMissingVariablesBlockTheSend(t *testing.T) {
 	e := newEnv(t, false)
 	f := e.form("summer_sale/en_US", map[string]string{"var.body.1": "Ana"})
