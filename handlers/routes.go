@@ -102,7 +102,8 @@ func Register(app *fiber.App, r Routes) {
 
 // RegisterWebhooks mounts Meta's callback.
 func RegisterWebhooks(r fiber.Router, h *Webhooks) {
-	hooks := r.Group("/webhooks", ReadBody(BodyLimit{Max: h.MaxBody, Guard: h.Guard, Refused: h.refused}))
+	// The signature header is looked at before the body is read (SignatureFirst).
+	hooks := r.Group("/webhooks", h.SignatureFirst, ReadBody(BodyLimit{Max: h.MaxBody, Guard: h.Guard, Refused: h.refused}))
 	hooks.Get("/whatsapp", h.Verify)
 	hooks.Post("/whatsapp", h.Receive)
 }

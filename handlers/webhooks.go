@@ -40,6 +40,43 @@ func (h *Webhooks) refused(c *fiber.Ctx, reason string, size int) {
 	}
 }
 
+// signatureReason names a signature error as the rejection records it.
+func signatureReason(err error) string {
+	switch {
+	case errors.Is(err, webhook.ErrNoSignature):
+		return "missing signature"
+	case errors.Is(err, webhook.ErrMalformedSig):
+		return "malformed signature"
+	}
+	return "bad signature"
+}
+
+// preReadSize is how much of a streamed body the server reads before any handler runs: a body
+// no larger than this is in memory already.
+const preReadSize = 8 << 10
+
+// SignatureFirst refuses a delivery whose X-Hub-Signature-256 is missing or malformed before
+// its body is read, so that an unsigned post costs one look at a header instead of reading up
+// to MMC_WEBHOOK_MAX_BODY from the network into the shared body budget (where sixteen unsigned
+// 4 MiB posts would hold every genuine delivery off with 503s). A body the server pre-read
+// whole is left to Receive, which refuses it the same way and keeps the connection; a larger
+// one is refused here and its connection closed, since the rest of it is never read.
+func (h *Webhooks) SignatureFirst(c *fiber.Ctx) error {
+	if c.Method() != fiber.MethodPost {
+		return c.Next()
+	}
+	announced := c.Request().Header.ContentLength() // -1 chunked, -2 none
+	if announced >= 0 && announced <= preReadSize {
+		return c.Next()
+	}
+	if _, err := webhook.SignatureHeader(c.Get("X-Hub-Signature-256")); err != nil {
+		h.Store.Reject(c.UserContext(), c.IP(), signatureReason(err), max(announced, 0), nil)
+		c.Context().SetConnectionClose()
+		return c.Status(fiber.StatusUnauthorized).SendString("invalid signature")
+	}
+	return c.Next()
+}
+
 // Verify answers the subscription handshake with the bare challenge, or 403.
 func (h *Webhooks) Verify(c *fiber.Ctx) error {
 	challenge, ok := webhook.VerifyHandshake(c.Query("hub.mode"), c.Query("hub.verify_token"), c.Query("hub.challenge"), h.VerifyToken)
@@ -59,14 +96,7 @@ func (h *Webhooks) Receive(c *fiber.Ctx) error {
 	body := c.Request().Body()
 	signer, err := webhook.VerifySignature(body, c.Get("X-Hub-Signature-256"), h.Secrets)
 	if err != nil {
-		reason := "bad signature"
-		switch {
-		case errors.Is(err, webhook.ErrNoSignature):
-			reason = "missing signature"
-		case errors.Is(err, webhook.ErrMalformedSig):
-			reason = "malformed signature"
-		}
-		h.Store.Reject(ctx, c.IP(), reason, len(body), body)
+		h.Store.Reject(ctx, c.IP(), signatureReason(err), len(body), body)
 		return c.Status(fiber.StatusUnauthorized).SendString("invalid signature")
 	}
 	// fasthttp reuses the request buffer once the handler returns; Ingest returns only after

@@ -332,12 +332,14 @@ func TestOversizeAndSlowBodiesAreRefusedAndCounted(t *testing.T) {
 	cfg.MaxBody = 16 << 10
 	_, base := served(t, cfg)
 	addr := strings.TrimPrefix(base, "http://")
+	// Webhook posts carry a well-formed (wrong) signature: an unsigned one is refused before
+	// its body is read (TestUnsignedBodyIsRefusedBeforeItIsRead).
 	header := func(path string, length int) string {
-		return fmt.Sprintf("POST %s HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: %d\r\n\r\n", path, length)
+		return fmt.Sprintf("POST %s HTTP/1.1\r\nHost: x\r\n%sContent-Type: application/x-www-form-urlencoded\r\nContent-Length: %d\r\n\r\n", path, sigFor(path), length)
 	}
 	chunked := func(path string, chunks, size int) string {
 		var b strings.Builder
-		fmt.Fprintf(&b, "POST %s HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n", path)
+		fmt.Fprintf(&b, "POST %s HTTP/1.1\r\nHost: x\r\n%sContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n", path, sigFor(path))
 		for range chunks {
 			fmt.Fprintf(&b, "%x\r\n%s\r\n", size, strings.Repeat("x", size))
 		}
@@ -383,6 +385,63 @@ func TestOversizeAndSlowBodiesAreRefusedAndCounted(t *testing.T) {
 	// The server still serves a normal request.
 	if resp, err := http.Get(base + "/healthz"); err != nil || resp.StatusCode != 200 {
 		t.Fatalf("healthz after: %v %v", resp, err)
+	}
+}
+
+// sigFor is a well-formed X-Hub-Signature-256 header line (matching no secret) for a webhook
+// path, nothing for another.
+func sigFor(path string) string {
+	if !strings.HasPrefix(path, "/webhooks") {
+		return ""
+	}
+	return "X-Hub-Signature-256: sha256=" + strings.Repeat("0", 64) + "\r\n"
+}
+
+// A post without a well-formed signature is refused (401) on its header alone: the body it
+// announces is not read, so an anonymous client cannot make the server read megabytes into the
+// shared body budget, nor hold a connection until the read timeout. Without that, each of these
+// waits for the rest of its body and ends in 408 after MMC_READ_TIMEOUT.
+func TestUnsignedBodyIsRefusedBeforeItIsRead(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.ReadTimeout = 20 * time.Second
+	a, base := served(t, cfg)
+	addr := strings.TrimPrefix(base, "http://")
+	part := strings.Repeat("x", 16<<10) // past the server's 8 KiB pre-read; the rest never comes
+	cases := []struct{ name, sig, reason string }{
+		{"no signature", "", "missing signature"},
+		{"malformed signature", "X-Hub-Signature-256: sha1=abc\r\n", "malformed signature"},
+	}
+	for i, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			for j, framing := range []string{"Content-Length: 4194304\r\n\r\n" + part,
+				"Transfer-Encoding: chunked\r\n\r\n" + fmt.Sprintf("%x\r\n%s\r\n", len(part), part)} {
+				start := time.Now()
+				line := rawExchange(t, addr, 20+2*i+j, "POST /webhooks/whatsapp HTTP/1.1\r\nHost: x\r\n"+c.sig+framing, 5*time.Second)
+				if !strings.HasPrefix(line, "HTTP/1.1 401") {
+					t.Fatalf("answer %q after %s, want 401 at once", line, time.Since(start).Round(time.Millisecond))
+				}
+			}
+			if got := metricSum(t, base, "mmconsole_webhook_rejections_total", `reason="`+c.reason+`"`); got != 2 {
+				t.Errorf("rejections for %q counted %v, want 2", c.reason, got)
+			}
+		})
+	}
+	if held := metricSum(t, base, "mmconsole_http_body_bytes_held"); held != 0 {
+		t.Errorf("%v body bytes held after the refusals", held)
+	}
+	// A small unsigned body (pre-read whole) is still refused by the receiver, on a connection
+	// that stays usable.
+	resp, err := http.Post(base+"/webhooks/whatsapp", "application/json", strings.NewReader(`{"entry":[]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("small unsigned post answered %d, want 401", resp.StatusCode)
+	}
+	var events int64
+	if err := a.DB().Table("webhook_deliveries").Count(&events).Error; err != nil || events != 0 {
+		t.Errorf("%d deliveries stored (%v), want none", events, err)
 	}
 }
 
