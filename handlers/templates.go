@@ -150,7 +150,10 @@ func (h *Templates) detail(c *fiber.Ctx, id string) (pages.TemplateDetail, error
 		return pages.TemplateDetail{}, err
 	}
 	if h.History != nil {
-		hist, err := h.History.TemplateHistory(ctx, scope, t.TemplateID)
+		// In the template's own account (the template was found in the user's scope): for staff,
+		// who see every account, another account's events naming the same template id are not
+		// this template's history.
+		hist, err := h.History.TemplateHistory(ctx, models.Scope{AccountID: t.AccountID}, t.TemplateID)
 		if err != nil {
 			Log(c).Warn("templates: webhook history", "template", t.TemplateID, "err", err)
 		}

@@ -47,6 +47,15 @@ type tplEnv struct {
 	other  models.Template
 	tokens sandboxTokens
 	graph  *graph.Client
+	hist   *historyScopes
+}
+
+// historyScopes records the scope each template history was read in.
+type historyScopes struct{ scopes []models.Scope }
+
+func (h *historyScopes) TemplateHistory(_ context.Context, scope models.Scope, _ string) ([]templates.HistoryItem, error) {
+	h.scopes = append(h.scopes, scope)
+	return nil, nil
 }
 
 // newTplEnv builds the template pages over the sandbox and a fresh database. The test
@@ -85,7 +94,9 @@ func newTplEnv(t *testing.T) *tplEnv {
 	e.users = map[string]models.User{
 		"viewer":   {ID: 1, AccountID: &accA, Email: "v@shop.test", Role: models.RoleViewer},
 		"marketer": {ID: 2, AccountID: &accA, Email: "m@shop.test", Role: models.RoleMarketer},
+		"staff":    {ID: 3, Email: "s@hibot.test", Role: models.RoleViewer, Staff: true},
 	}
+	e.hist = &historyScopes{}
 	e.graph = graph.New(graph.Options{BaseURL: srv.URL, MaxRetries: -1})
 	svc := templates.New(db, e.graph, e.tokens, templates.Options{Now: clk.Now, MinManualGap: -1})
 	svc.RefreshAll(context.Background(), templates.TriggerStart)
@@ -97,7 +108,7 @@ func newTplEnv(t *testing.T) *tplEnv {
 		}
 		return c.Next()
 	})
-	RegisterTemplates(app, &Templates{Shells: shells, Catalog: svc, Audit: e.audit})
+	RegisterTemplates(app, &Templates{Shells: shells, Catalog: svc, Audit: e.audit, History: e.hist})
 	app.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })
 	e.app = app
 	return e
@@ -277,6 +288,27 @@ func TestAnotherAccountsTemplateIs404(t *testing.T) {
 		}
 		if st, _ := e.do(t, "marketer", "POST", "/templates/"+id+"/ttl", url.Values{"ttl_value": {"2"}, "ttl_unit": {"days"}}, false); st != 404 {
 			t.Errorf("POST TTL of another account's template %s = %d, want 404", id, st)
+		}
+	}
+}
+
+// A template's webhook history is read in the template's own account, even for staff who see
+// every account: another account's events naming the same template id (ids are outside input)
+// are not this template's history.
+func TestTemplateHistoryIsReadInTheTemplatesAccount(t *testing.T) {
+	e := newTplEnv(t)
+	for _, user := range []string{"staff", "viewer"} {
+		e.hist.scopes = nil
+		tm := e.other
+		if user == "viewer" {
+			tm = e.row(t, "summer_sale", "en_US")
+		}
+		if st, body := e.do(t, user, "GET", "/templates/"+tm.TemplateID, nil, false); st != 200 {
+			t.Fatalf("%s: GET template = %d: %.300s", user, st, body)
+		}
+		want := models.Scope{AccountID: tm.AccountID}
+		if len(e.hist.scopes) != 1 || e.hist.scopes[0] != want {
+			t.Errorf("%s: history read in %+v, want %+v", user, e.hist.scopes, want)
 		}
 	}
 }

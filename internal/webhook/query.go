@@ -251,8 +251,16 @@ func (s *Service) Message(ctx context.Context, scope models.Scope, wamid string)
 	if err != nil {
 		return st, fmt.Errorf("webhook: message %s: %w", wamid, err)
 	}
-	err = database.Scoped(s.db.WithContext(ctx), scope, "account_id").Where("wamid = ?", wamid).
-		Order("id").Limit(500).Omit("raw").Find(&st.Events).Error
+	// The message's own events: those of its account, and those of its WABA stored before an
+	// account connected it. For staff (every account in scope), another account's events naming
+	// the same wamid are not this message's.
+	evs := s.db.WithContext(ctx).Where("wamid = ?", wamid)
+	if m := st.Message; m.AccountID != nil {
+		evs = evs.Where("(account_id = ? OR (account_id IS NULL AND waba_id = ?))", *m.AccountID, m.WABAID)
+	} else {
+		evs = evs.Where("account_id IS NULL")
+	}
+	err = database.Scoped(evs, scope, "account_id").Order("id").Limit(500).Omit("raw").Find(&st.Events).Error
 	if err != nil {
 		return st, fmt.Errorf("webhook: events of message %s: %w", wamid, err)
 	}

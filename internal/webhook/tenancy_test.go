@@ -258,3 +258,84 @@ func TestRefusedAccountUpdateAsksNothing(t *testing.T) {
 		t.Errorf("re-reads asked = %v, want [%s]", rec.calls, want)
 	}
 }
+
+// Whether a Cloud API status is MM API falling back is read from the dashboard's send of that
+// wamid in the event's own account: an event of B's WABA naming a wamid A sent to
+// /marketing_messages stays Cloud API in B's log (marking it fallback would tell B which of
+// another account's wamids the dashboard sent), while A's own event of it is fallback.
+func TestFallbackIsDecidedWithinTheEventsAccount(t *testing.T) {
+	db := testDB(t)
+	a := newTenant(t, db, "A", "100001", "500001", "9001", "wamid.A")
+	b := newTenant(t, db, "B", "200002", "500002", "9002", "wamid.B")
+	if err := db.Model(&models.Message{}).Where("wamid = ?", a.wamid).Update("send_request", `{"to":"16505551234"}`).Error; err != nil {
+		t.Fatal(err)
+	}
+	s := newService(t, db)
+	ctx := context.Background()
+	status := func(waba, phone string) string {
+		return `{"object":"whatsapp_business_account","entry":[{"id":"` + waba + `","changes":[{"field":"messages","value":{
+			"messaging_product":"whatsapp","metadata":{"phone_number_id":"` + phone + `"},
+			"statuses":[{"id":"` + a.wamid + `","status":"delivered","timestamp":"1750040001","recipient_id":"16505551234",
+				"pricing":{"billable":true,"pricing_model":"PMP","type":"regular","category":"marketing"}}]}}]}]}`
+	}
+	for _, c := range []struct {
+		name, waba, phone, want string
+	}{
+		{"B's WABA naming A's wamid", b.waba, b.phone, models.RouteCloudAPI},
+		{"A's own WABA", a.waba, a.phone, models.RouteFallback},
+	} {
+		r, err := s.Ingest(ctx, Delivery{Body: []byte(status(c.waba, c.phone))})
+		if err != nil || r.Events != 1 {
+			t.Fatalf("%s: %+v %v", c.name, r, err)
+		}
+		var ev models.WebhookEvent
+		if err := db.Where("delivery_id = ?", r.DeliveryID).Take(&ev).Error; err != nil {
+			t.Fatal(err)
+		}
+		if ev.Route != c.want {
+			t.Errorf("%s: event route %q, want %q", c.name, ev.Route, c.want)
+		}
+	}
+}
+
+// A message's page shows the events of that message: for staff, who see every account, the
+// events of another account's WABA naming the same wamid are not among them, while events of
+// the message's WABA stored before any account connected it are.
+func TestMessageEventsAreTheMessagesAccounts(t *testing.T) {
+	db := testDB(t)
+	a := newTenant(t, db, "A", "100001", "500001", "9001", "wamid.A")
+	b := newTenant(t, db, "B", "200002", "500002", "9002", "wamid.B")
+	s := newService(t, db)
+	ctx := context.Background()
+	status := func(waba, st string) string {
+		return `{"object":"whatsapp_business_account","entry":[{"id":"` + waba + `","changes":[{"field":"messages","value":{
+			"messaging_product":"whatsapp","metadata":{"phone_number_id":"500009"},
+			"statuses":[{"id":"wamid.shared","status":"` + st + `","timestamp":"1750040001","recipient_id":"16505551234"}]}}]}]}`
+	}
+	// First seen for a WABA nobody had connected; A connects it later.
+	for _, d := range []struct{ waba, status string }{{"300003", "sent"}, {b.waba, "failed"}} {
+		if r, err := s.Ingest(ctx, Delivery{Body: []byte(status(d.waba, d.status))}); err != nil || r.Events != 1 {
+			t.Fatalf("%s: %+v %v", d.waba, r, err)
+		}
+	}
+	if err := db.Create(&models.WABAConnection{AccountID: a.account, WABAID: "300003", TokenSealed: []byte("x")}).Error; err != nil {
+		t.Fatal(err)
+	}
+	if r, err := s.Ingest(ctx, Delivery{Body: []byte(status("300003", "delivered"))}); err != nil || r.Events != 1 {
+		t.Fatalf("A's delivered: %+v %v", r, err)
+	}
+	st, err := s.Message(ctx, models.Scope{AllAccounts: true}, "wamid.shared")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Message.AccountID == nil || *st.Message.AccountID != a.account {
+		t.Fatalf("message %+v, want A's", st.Message)
+	}
+	var got []string
+	for _, e := range st.Events {
+		got = append(got, e.WABAID+":"+e.Status)
+	}
+	if fmt.Sprint(got) != "[300003:sent 300003:delivered]" {
+		t.Errorf("staff see the message's events %v, want A's WABA's sent and delivered only", got)
+	}
+}
