@@ -18,13 +18,17 @@ type ConnectionSecret struct {
 	ConnectionID uint
 	AccountID    uint
 	Key          []byte
+	// Shared lists the other connections holding the same secret (one Meta app serving WABAs
+	// of several accounts): the secret speaks for their accounts too.
+	Shared []uint
 }
 
 // SecretIndex is what a webhook delivery may be signed with: the configured app secret, which
 // speaks for every WABA, and the connections' own secrets by WABA. A connection's secret speaks
 // only for its account's WABAs, so each connected WABA lists the secrets of its account (its own
 // connection's first, the same key only once) and an unconnected WABA lists none. All lists
-// every connection's secret, by connection id.
+// every distinct secret once, by connection id (a secret several connections hold is tried
+// once, and names the others in Shared).
 type SecretIndex struct {
 	App    []byte
 	ByWABA map[string][]ConnectionSecret
@@ -75,8 +79,8 @@ func (w *WebhookSecrets) build(idx *SecretIndex) error {
 	if err := w.db.WithContext(ctx).Select("id", "account_id", "waba_id", "app_secret_sealed").Order("id").Find(&conns).Error; err != nil {
 		return err
 	}
-	byAccount := map[uint][]ConnectionSecret{}
-	own := map[uint]ConnectionSecret{}
+	var opened []ConnectionSecret
+	holders := map[string][]uint{} // secret → the connections holding it
 	for _, c := range conns {
 		if len(c.AppSecretSealed) == 0 {
 			continue
@@ -86,10 +90,20 @@ func (w *WebhookSecrets) build(idx *SecretIndex) error {
 			w.log.Warn("webhook secrets: cannot open a connection's app secret", "connection", c.ID, "err", err)
 			continue
 		}
-		cs := ConnectionSecret{ConnectionID: c.ID, AccountID: c.AccountID, Key: []byte(s)}
-		own[c.ID] = cs
-		idx.All = append(idx.All, cs)
-		byAccount[c.AccountID] = appendKey(byAccount[c.AccountID], cs)
+		opened = append(opened, ConnectionSecret{ConnectionID: c.ID, AccountID: c.AccountID, Key: []byte(s)})
+		holders[s] = append(holders[s], c.ID)
+	}
+	byAccount := map[uint][]ConnectionSecret{}
+	own := map[uint]ConnectionSecret{}
+	for _, cs := range opened {
+		for _, id := range holders[string(cs.Key)] {
+			if id != cs.ConnectionID {
+				cs.Shared = append(cs.Shared, id)
+			}
+		}
+		own[cs.ConnectionID] = cs
+		idx.All = appendKey(idx.All, cs)
+		byAccount[cs.AccountID] = appendKey(byAccount[cs.AccountID], cs)
 	}
 	for _, c := range conns {
 		rest := byAccount[c.AccountID]

@@ -197,3 +197,62 @@ func TestOnlyStaffAdminsManageAppSecrets(t *testing.T) {
 		t.Error("a staff admin's new connection's secret was not stored and audited")
 	}
 }
+
+// One Meta app may serve WABAs of several accounts (a partner's app): staff then store the same
+// app secret on each account's connection, and each of those connections lets it speak for its
+// account. A delivery signed with it is taken for every account holding it, whichever
+// connection's copy matched first, including a batch naming WABAs of both accounts; a WABA of
+// an account that does not hold it is still refused.
+func TestAppSecretSharedByAccountsSpeaksForEach(t *testing.T) {
+	f := newFixture(t)
+	connB := models.WABAConnection{AccountID: f.accB.ID, WABAID: "654321", TokenSealed: []byte("x"), API: models.APIMeta}
+	if err := f.a.DB().Create(&connB).Error; err != nil {
+		t.Fatal(err)
+	}
+	const shared = "secret-of-the-partner-app"
+	f.setAppSecret(f.connA.ID, shared)
+	f.setAppSecret(connB.ID, shared)
+	entry := func(waba, event string) string {
+		return `{"id":"` + waba + `","time":1750040000,"changes":[{"field":"message_template_status_update","value":{"event":"` + event +
+			`","message_template_id":` + stubTemplateID + `,"message_template_name":"acme_sale","message_template_language":"en_US"}}]}`
+	}
+	refusals := func() int64 {
+		var n int64
+		f.a.DB().Model(&models.WebhookRefusal{}).Count(&n)
+		return n
+	}
+	cases := []struct {
+		name    string
+		entries []string
+		want    []uint // accounts whose events are stored
+	}{
+		{"B's WABA alone", []string{entry(connB.WABAID, "PAUSED")}, []uint{f.accB.ID}},
+		{"A's and B's WABAs in one batch", []string{entry(f.connA.WABAID, "PAUSED"), entry(connB.WABAID, "DISABLED")}, []uint{f.accA.ID, f.accB.ID}},
+	}
+	for _, c := range cases {
+		body := `{"object":"whatsapp_business_account","entry":[` + strings.Join(c.entries, ",") + `]}`
+		if code := f.postWebhook(body, []byte(shared)); code != 200 {
+			t.Fatalf("%s: answered %d", c.name, code)
+		}
+		if n := refusals(); n != 0 {
+			t.Errorf("%s: %d entries refused, want none", c.name, n)
+		}
+		var d models.WebhookDelivery
+		f.a.DB().Order("id DESC").Take(&d)
+		var got []uint
+		f.a.DB().Model(&models.WebhookEvent{}).Where("delivery_id = ?", d.ID).Order("account_id").Pluck("account_id", &got)
+		if fmt.Sprint(got) != fmt.Sprint(c.want) {
+			t.Errorf("%s: events stored for accounts %v, want %v", c.name, got, c.want)
+		}
+	}
+	var tpl models.Template
+	f.a.DB().Where("template_id = ? AND account_id = ?", stubTemplateID, f.accA.ID).Take(&tpl)
+	if tpl.Status != "PAUSED" {
+		t.Errorf("A's template %s after the shared-secret batch, want PAUSED", tpl.Status)
+	}
+	// A WABA of no account holding the secret is still refused.
+	body := `{"object":"whatsapp_business_account","entry":[` + entry("777777", "PAUSED") + `]}`
+	if code := f.postWebhook(body, []byte(shared)); code != 200 || refusals() != 1 {
+		t.Errorf("unconnected WABA under the shared secret: answered %d, %d refusals; want 200 and 1", code, refusals())
+	}
+}

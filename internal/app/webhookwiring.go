@@ -76,7 +76,7 @@ func (w *webhookSecrets) Index() webhook.SecretIndex {
 func convertSecrets(list []accounts.ConnectionSecret) []webhook.Secret {
 	out := make([]webhook.Secret, len(list))
 	for i, cs := range list {
-		out[i] = webhook.Secret{Key: cs.Key, Signer: webhook.Signer{ConnectionID: cs.ConnectionID, AccountID: cs.AccountID}}
+		out[i] = webhook.Secret{Key: cs.Key, Signer: webhook.Signer{ConnectionID: cs.ConnectionID, AccountID: cs.AccountID, Shared: cs.Shared}}
 	}
 	return out
 }

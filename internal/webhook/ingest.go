@@ -167,16 +167,17 @@ type refusal struct {
 }
 
 // split keeps the events the delivery's signer may speak for: all of them for MMC_APP_SECRET;
-// for a connection's secret only those of WABAs its account owns (signerAccount 0: the
-// connection is gone, so it covers nothing). The rest are grouped by WABA as refusals.
-func (j *job) split(owners map[string]uint, signerAccount uint) {
+// for a connection's secret only those of WABAs owned by an account holding that secret
+// (covered, from the signing connections as they are now: a deleted one covers nothing). The
+// rest are grouped by WABA as refusals.
+func (j *job) split(owners map[string]uint, covered map[uint]bool) {
 	j.events, j.refused = j.parsed.Events, nil
 	if j.d.Signer.Global() {
 		return
 	}
 	keep := make([]Event, 0, len(j.parsed.Events))
 	for _, e := range j.parsed.Events {
-		if a, ok := owners[e.WABAID]; ok && signerAccount != 0 && a == signerAccount {
+		if a, ok := owners[e.WABAID]; ok && covered[a] {
 			keep = append(keep, e)
 			continue
 		}
@@ -466,7 +467,13 @@ func (s *Service) commit(batch []*job) (err error) {
 			return err
 		}
 		for _, j := range batch {
-			j.split(owners, signers[j.d.Signer.ConnectionID])
+			covered := map[uint]bool{}
+			for _, id := range j.d.Signer.Connections() {
+				if a, ok := signers[id]; ok {
+					covered[a] = true
+				}
+			}
+			j.split(owners, covered)
 		}
 		// Every delivery first, then all the group's events in as few statements as possible.
 		ids := make([]uint, len(batch))
@@ -579,8 +586,10 @@ func (s *Service) owners(tx *gorm.DB, batch []*job) (map[string]uint, error) {
 func signerAccounts(tx *gorm.DB, batch []*job) (map[uint]uint, error) {
 	var ids []uint
 	for _, j := range batch {
-		if !j.d.Signer.Global() && !slices.Contains(ids, j.d.Signer.ConnectionID) {
-			ids = append(ids, j.d.Signer.ConnectionID)
+		for _, id := range j.d.Signer.Connections() {
+			if !slices.Contains(ids, id) {
+				ids = append(ids, id)
+			}
 		}
 	}
 	out := map[uint]uint{}

@@ -30,21 +30,42 @@ func VerifyHandshake(mode, token, challenge, configured string) (string, bool) {
 
 // Signer is what verified a delivery, and so what it may speak for: Hibot's own app secret
 // (MMC_APP_SECRET, ConnectionID 0) speaks for every WABA; a connection's own app secret speaks
-// only for the WABAs of that connection's account.
+// only for the WABAs of that connection's account. One Meta app may serve WABAs of several
+// accounts, each of whose connections then holds the same secret: Shared lists those other
+// connections, and the secret speaks for each of their accounts too (otherwise a genuine
+// delivery would be refused, and lost, whenever another account's copy matched first).
 type Signer struct {
-	ConnectionID uint // 0: MMC_APP_SECRET
-	AccountID    uint // the connection's account; 0 for MMC_APP_SECRET
+	ConnectionID uint   // 0: MMC_APP_SECRET
+	AccountID    uint   // the connection's account; 0 for MMC_APP_SECRET
+	Shared       []uint // other connections holding the same secret
+}
+
+// Connections is every connection whose secret matched: ConnectionID, then Shared.
+func (s Signer) Connections() []uint {
+	if s.Global() {
+		return nil
+	}
+	return append([]uint{s.ConnectionID}, s.Shared...)
 }
 
 // Global reports whether the signer is MMC_APP_SECRET, which covers every WABA.
 func (s Signer) Global() bool { return s.ConnectionID == 0 }
 
-// String is how a delivery records its signer: "app" or "connection:<id>".
+// String is how a delivery records its signer: "app", "connection:<id>", or
+// "connection:<id>+<id>…" for a secret several connections hold.
 func (s Signer) String() string {
 	if s.Global() {
 		return "app"
 	}
-	return "connection:" + strconv.FormatUint(uint64(s.ConnectionID), 10)
+	var b strings.Builder
+	b.WriteString("connection:")
+	for i, id := range s.Connections() {
+		if i > 0 {
+			b.WriteByte('+')
+		}
+		b.WriteString(strconv.FormatUint(uint64(id), 10))
+	}
+	return b.String()
 }
 
 // Secret is one connection's app secret and the signer it stands for.
@@ -132,16 +153,16 @@ func VerifySignature(body []byte, header string, src SecretSource) (Signer, erro
 		return Signer{}, ErrBadSignature
 	}
 	tried := 0
-	seen := map[Signer]bool{}
+	seen := map[uint]bool{} // by connection: a list may repeat another's secret
 	try := func(list []Secret) (Signer, bool) {
 		for _, s := range list {
 			if tried == MaxConnectionSecretsTried {
 				return Signer{}, false
 			}
-			if seen[s.Signer] || len(s.Key) == 0 {
+			if seen[s.Signer.ConnectionID] || len(s.Key) == 0 {
 				continue
 			}
-			seen[s.Signer] = true
+			seen[s.Signer.ConnectionID] = true
 			tried++
 			if macEqual(body, s.Key, want) {
 				return s.Signer, true

@@ -439,7 +439,7 @@ func TestSignature(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			got, err := VerifySignature(c.body, c.header, fixedIndex{idx: c.idx})
-			if err != c.want || got != c.signer {
+			if err != c.want || got.String() != c.signer.String() {
 				t.Errorf("got %v %v, want %v %v", got, err, c.signer, c.want)
 			}
 		})
@@ -491,13 +491,13 @@ func TestSignatureCost(t *testing.T) {
 			t.Errorf("secret #%d of one WABA verified: %v; at most %d may be tried", MaxConnectionSecretsTried+1, err, MaxConnectionSecretsTried)
 		}
 		last := list[MaxConnectionSecretsTried-1]
-		if s, err := VerifySignature(body, Sign(body, last.Key), fixedIndex{idx: idx}); err != nil || s != last.Signer {
+		if s, err := VerifySignature(body, Sign(body, last.Key), fixedIndex{idx: idx}); err != nil || s.ConnectionID != last.Signer.ConnectionID {
 			t.Errorf("secret #%d: %v %v, want it tried", MaxConnectionSecretsTried, s, err)
 		}
 		if _, err := VerifySignature(body, Sign(body, late.Key), fixedIndex{idx: unnamed}); err != ErrBadSignature {
 			t.Errorf("secret #%d among the others verified: %v", MaxConnectionSecretsTried+1, err)
 		}
-		if s, err := VerifySignature(body, Sign(body, last.Key), fixedIndex{idx: unnamed}); err != nil || s != last.Signer {
+		if s, err := VerifySignature(body, Sign(body, last.Key), fixedIndex{idx: unnamed}); err != nil || s.ConnectionID != last.Signer.ConnectionID {
 			t.Errorf("secret #%d among the others: %v %v, want it tried", MaxConnectionSecretsTried, s, err)
 		}
 	})
