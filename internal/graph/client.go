@@ -530,6 +530,15 @@ func (c *Client) once(ctx context.Context, began time.Time, method, token, path 
 			slog.Int("code", ge.Code), slog.Int("subcode", ge.Subcode), slog.String("fbtrace_id", ge.FBTraceID))
 		return retryable(ge), ge
 	}
+	if resp.StatusCode == http.StatusGatewayTimeout && method != http.MethodGet {
+		// Not Meta's answer (that is a JSON error, above) but a gateway's in between (an egress
+		// proxy, a load balancer) that passed the request on and gave up waiting: Meta may have
+		// acted on it, as after a timeout of our own. A send must not be called failed and
+		// repeated.
+		ge := decodeFailure(resp.StatusCode, ct, raw, rerr).scrub(token)
+		return false, &UnreachableError{Method: method, Path: path, Timeout: true, Written: true, Gateway: true,
+			Waited: time.Since(began), Err: scrubbedError{ge.Error()}}
+	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		ge := decodeFailure(resp.StatusCode, ct, raw, rerr)
 		return retryable(ge), ge.scrub(token)

@@ -20,6 +20,9 @@ type UnreachableError struct {
 	// Written is true when the whole request went out before the failure: Meta may have acted
 	// on it (for a send, its outcome is unknown).
 	Written bool
+	// Gateway is true when a gateway between this server and the Graph API answered 504 Gateway
+	// Timeout: it passed the request on and stopped waiting for Meta's answer.
+	Gateway bool
 	// Waited is how long the call waited in all, retries included.
 	Waited time.Duration
 	Err    error // the cause, scrubbed of tokens
@@ -27,7 +30,9 @@ type UnreachableError struct {
 
 func (e *UnreachableError) Error() string {
 	what := "could not reach the Graph API"
-	if e.Timeout {
+	if e.Gateway {
+		what = "a gateway answered 504 Gateway Timeout, with no answer from the Graph API behind it"
+	} else if e.Timeout {
 		what = "no answer from the Graph API within " + roundWait(e.Waited)
 	}
 	msg := fmt.Sprintf("graph: %s %s: %s", e.Method, e.Path, what)
@@ -48,7 +53,9 @@ func (e *UnreachableError) UserFacing() (int, string, string) {
 	}
 	title := "Meta did not answer"
 	var msg string
-	if e.Timeout {
+	if e.Gateway {
+		msg = "A gateway between this server and the Graph API (a proxy or load balancer) answered 504 Gateway Timeout: it stopped waiting for Meta's answer."
+	} else if e.Timeout {
 		msg = "The Graph API gave no answer within " + roundWait(e.Waited) + ", so the dashboard stopped waiting."
 	} else {
 		msg = "The Graph API could not be reached (the connection failed)."
@@ -162,6 +169,9 @@ type Observer interface {
 // failureKind names what went wrong, for the per-connection "last failure".
 func failureKind(err error) string {
 	if ue, ok := AsUnreachable(err); ok {
+		if ue.Gateway {
+			return "gateway timeout (HTTP 504)"
+		}
 		if ue.Timeout {
 			return "no answer within " + roundWait(ue.Waited)
 		}

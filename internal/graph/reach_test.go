@@ -120,6 +120,61 @@ func TestSendToABlackHoleHasAnUnknownOutcome(t *testing.T) {
 	}
 }
 
+func TestGatewayTimeoutOnASendIsAnUnknownOutcome(t *testing.T) {
+	const token = "EAAGm0PX4ZCpsBAKZCZAZBx9gatewaysecret123"
+	tests := []struct {
+		name, contentType, body string
+		unknown                 bool
+	}{
+		// An egress proxy or load balancer passed the send on and stopped waiting.
+		{"proxy page", "text/html", "<html><body><h1>504 Gateway Time-out</h1>Authorization: Bearer " + token + "</body></html>", true},
+		{"empty", "", "", true},
+		// Meta's own JSON error is Meta's answer: the send was refused, and that is known.
+		{"Meta's JSON error", "application/json", `{"error":{"message":"Service temporarily unavailable","type":"OAuthException","code":2,"is_transient":true}}`, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, n := server(t, func(w http.ResponseWriter, r *http.Request, _ int) {
+				if tt.contentType != "" {
+					w.Header().Set("Content-Type", tt.contentType)
+				}
+				w.WriteHeader(http.StatusGatewayTimeout)
+				_, _ = w.Write([]byte(tt.body))
+			})
+			_, err := c.SendMarketingMessage(context.Background(), token, "123", MarketingMessageRequest{To: "1", TemplateName: "x", LanguageCode: "en"})
+			if err == nil || OutcomeUnknown(err) != tt.unknown {
+				t.Fatalf("outcome unknown = %v, want %v (%v)", OutcomeUnknown(err), tt.unknown, err)
+			}
+			if n.Load() != 1 {
+				t.Errorf("%d requests, want 1: a send is never repeated", n.Load())
+			}
+			if strings.Contains(err.Error(), token) {
+				t.Errorf("the error holds the token: %v", err)
+			}
+			if !tt.unknown {
+				return
+			}
+			ue, _ := AsUnreachable(err)
+			status, title, msg := ue.UserFacing()
+			if status != http.StatusBadGateway || title != "Meta did not answer" || !strings.Contains(msg, "504 Gateway Timeout") || !strings.Contains(msg, "may have applied it") {
+				t.Errorf("shown as %d %q %q", status, title, msg)
+			}
+		})
+	}
+	// A read that meets a gateway timeout is still retried: nothing can have changed at Meta.
+	c, n := server(t, func(w http.ResponseWriter, r *http.Request, k int) {
+		if k == 1 {
+			w.WriteHeader(http.StatusGatewayTimeout)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"id":"1","name":"W"}`))
+	})
+	if _, err := c.GetWABA(context.Background(), token, "1"); err != nil || n.Load() != 2 {
+		t.Errorf("read after a 504: %v after %d requests, want success on the retry", err, n.Load())
+	}
+}
+
 func TestRefusedConnectionIsKnownNotSent(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -132,3 +132,24 @@ func TestRecoveryLoopGetsSendsInterruptedJustBeforeARestart(t *testing.T) {
 	}
 	t.Fatalf("still %q a minute after the interruption", status())
 }
+
+func TestSendAnsweredByAGatewayTimeoutIsOutcomeUnknown(t *testing.T) {
+	e := newEnv(t, false)
+	e.gateway504.Store(true)
+	f := e.form("flash_coupon/pt_BR", map[string]string{"var.body.first_name": "Ana", "var.body.coupon": "SAVE20", "var.coupon.0": "SAVE20"})
+	code, body := e.do(writer, "POST", "/send", f, true)
+	if code != 200 {
+		t.Fatalf("POST /send = %d, want the composer with the result\n%.500s", code, body)
+	}
+	row := e.lastSend()
+	if row.MessageStatus != models.SendUnknown || row.ErrorCode != 0 {
+		t.Fatalf("stored %q code %d, want outcome unknown: the proxy passed the send on", row.MessageStatus, row.ErrorCode)
+	}
+	if !strings.Contains(body, "Outcome unknown") || !strings.Contains(body, `value="`+f.Get("key")+`"`) {
+		t.Error("the composer does not say the outcome is unknown, or gave the form a fresh key")
+	}
+	e.gateway504.Store(false)
+	if _, again := e.do(writer, "POST", "/send", f, true); e.sendCount() != 1 || !strings.Contains(again, "Outcome unknown") {
+		t.Errorf("a second press sent again (%d sends)", e.sendCount())
+	}
+}

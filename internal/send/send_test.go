@@ -204,6 +204,9 @@ type env struct {
 	// hang makes the Graph fake pass a send to the sandbox (which accepts it) and then never
 	// answer: the answer is lost and the client's deadline ends the wait.
 	hang atomic.Bool
+	// gateway504 makes the Graph fake pass a send to the sandbox (which accepts it) and answer
+	// as a proxy that gave up waiting: 504 Gateway Timeout with an HTML page.
+	gateway504 atomic.Bool
 }
 
 // envDeadline is the Graph deadline of the environment: long for the sandbox's answers even on a
@@ -251,6 +254,13 @@ func newEnv(t *testing.T, templateTTLMode bool) *env {
 		if e.hang.Load() && strings.HasSuffix(r.URL.Path, "/marketing_messages") {
 			inner.ServeHTTP(httptest.NewRecorder(), r)
 			<-r.Context().Done() // the client gave up
+			return
+		}
+		if e.gateway504.Load() && strings.HasSuffix(r.URL.Path, "/marketing_messages") {
+			inner.ServeHTTP(httptest.NewRecorder(), r)
+			w.Header().Set("Content-Type", "text/html")
+			w.WriteHeader(http.StatusGatewayTimeout)
+			_, _ = io.WriteString(w, "<html><body><h1>504 Gateway Time-out</h1></body></html>")
 			return
 		}
 		inner.ServeHTTP(w, r)
