@@ -175,6 +175,8 @@ func (s *Sandbox) ChangeTemplateCategory(wabaID, templateID, category string) er
 	}
 	prev := t.Category
 	t.PreviousCategory, t.Category = prev, category
+	// An automatic category update resets the template's TTL (mm-api-reference §1.5).
+	t.TTL = nil
 	id, _ := strconv.ParseInt(t.ID, 10, 64)
 	s.enqueueLocked(0, wabaID, func() *change {
 		return &change{Field: "template_category_update", Value: map[string]any{

@@ -219,6 +219,9 @@ func TestTriggersSendSignedWebhooksAndChangeState(t *testing.T) {
 	if c["previous_category"] != "MARKETING" || c["new_category"] != "UTILITY" || c["correct_category"] != nil {
 		t.Fatalf("category update = %v", c)
 	}
+	if tp, err := e.c.GetTemplate(ctx, e.store.Token, sale); err != nil || tp.MessageSendTTLSeconds != nil {
+		t.Fatalf("TTL after the category change: %v %v, want none (Meta resets it)", tp.MessageSendTTLSeconds, err)
+	}
 	if _, err := send(e, e.store, graph.MarketingMessageRequest{To: "5215512345678", TemplateName: "summer_sale", LanguageCode: "en_US"}); codeOf(err) != 134100 {
 		t.Fatalf("send after the category change: %v, want 134100", err)
 	}

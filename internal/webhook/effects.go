@@ -281,6 +281,10 @@ func (s *Service) applyTemplate(tx *gorm.DB, e *Event, at time.Time, account *ui
 			return nil // an announcement: the category changes in 24 h, with its own webhook
 		}
 		upd["category"] = e.Category
+		// Meta resets the TTL on an automatic category update (message_send_ttl_seconds becomes
+		// null, mm-api-reference §1.5): keeping the old one would show, and compose with, a TTL
+		// the template no longer has.
+		upd["ttl_seconds"] = nil
 	case models.KindTemplateQuality:
 		upd["quality"] = e.Quality
 		upd["quality_at"] = at

@@ -234,7 +234,8 @@ func TestEveryPayloadKind(t *testing.T) {
 func TestTemplateWebhooksUpdateTheTemplate(t *testing.T) {
 	db := testDB(t)
 	acct := connect(t, db, "Acme", "100")
-	tpl := models.Template{AccountID: acct, WABAID: "100", TemplateID: "777", Name: "promo", Language: "en_US", Status: "PENDING", Category: "MARKETING"}
+	ttl := 86400
+	tpl := models.Template{AccountID: acct, WABAID: "100", TemplateID: "777", Name: "promo", Language: "en_US", Status: "PENDING", Category: "MARKETING", TTLSeconds: &ttl}
 	if err := db.Create(&tpl).Error; err != nil {
 		t.Fatal(err)
 	}
@@ -249,6 +250,9 @@ func TestTemplateWebhooksUpdateTheTemplate(t *testing.T) {
 	db.Where("template_id = ?", "777").Take(&got)
 	if got.Status != "APPROVED" || got.ApprovedAt == nil || got.Quality != "RED" || got.QualityAt == nil || got.Category != "UTILITY" {
 		t.Errorf("template not updated: %+v", got)
+	}
+	if got.TTLSeconds != nil {
+		t.Errorf("TTL after an automatic category update = %d, want none (Meta resets it to null)", *got.TTLSeconds)
 	}
 	hist, err := s.TemplateHistory(context.Background(), models.Scope{AccountID: acct}, "777")
 	if err != nil || len(hist) != 3 {
