@@ -35,6 +35,7 @@ func TestMainPagesAccessible(t *testing.T) {
 		{"message", "/messages/" + url.PathEscape(wamid), "MM API"},
 		{"settings", "/settings", "Hibot Demo Store"},
 		{"audit", "/audit", demoAdmin},
+		{"sandbox", "/sandbox", "A recipient stops or resumes marketing messages"},
 	}
 	for _, p := range pages {
 		open(t, ctx, srv, p.path)
