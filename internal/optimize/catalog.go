@@ -52,6 +52,14 @@ type Feature struct {
 	Known bool
 }
 
+// InAll reports whether "All on" / "All off" sends the feature, given what Meta reports for it
+// now ("" = not set). A bulk switch sends only keys Meta documents, or keys Meta already reports
+// (so it accepts them): one key Meta refuses would fail the whole request, and a key known only
+// from a BSP is set one switch at a time, knowingly.
+func (f Feature) InAll(metaValue string) bool {
+	return (f.Known && !f.ThirdPartyKey) || metaValue != ""
+}
+
 // Note is the warning shown next to a feature whose setting may not take effect.
 func (f Feature) Note() string {
 	switch {

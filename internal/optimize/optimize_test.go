@@ -646,3 +646,44 @@ type catalogGraph struct {
 func (c catalogGraph) EditTemplate(ctx context.Context, tok, id string, e graph.TemplateEdit) error {
 	return c.rec.EditTemplate(ctx, tok, id, e)
 }
+
+// TestAllOnLeavesOutKeysMetaNeitherDocumentsNorReports: "All on" sends every key Meta documents
+// and every key Meta reports for the template, but not a key known only from a BSP that Meta
+// does not report: one refused key would fail the whole edit. The WABA's All on does the same.
+func TestAllOnLeavesOutKeysMetaNeitherDocumentsNorReports(t *testing.T) {
+	e := newEnv(t, nil)
+	row := e.tpl["summer_sale/en_US"] // Meta reports image_end_card (a YCloud key) OPT_IN
+	a := optimize.Actor{User: e.marketer}
+	_, err := e.svc.RereadTemplate(ctx, e.marketer.Scope(), row.ID)
+	must(t, err)
+	v, err := e.svc.ApplyTemplate(ctx, a, row.ID, nil, optimize.AllOn)
+	must(t, err)
+	if v.Err != nil || len(e.rec.sent) != 1 {
+		t.Fatalf("all on: err %+v, sent %d", v.Err, len(e.rec.sent))
+	}
+	sent := e.rec.sent[0]
+	for _, k := range []string{"image_touchups", "product_extensions", "image_animation", "image_end_card"} {
+		if sent[k] != graph.OptIn {
+			t.Errorf("all on sent %s = %q, want OPT_IN", k, sent[k])
+		}
+	}
+	for _, k := range []string{"image_banner", "dynamic_cta_text", "hyperlink_formatting"} {
+		if _, ok := sent[k]; ok {
+			t.Errorf("all on sent %s, a YCloud-only key Meta does not report", k)
+		}
+	}
+	_, err = e.svc.RereadWABA(ctx, e.marketer.Scope(), e.conn.ID)
+	must(t, err)
+	_, err = e.svc.SetWABAAll(ctx, a, e.conn.ID, graph.OptIn)
+	must(t, err)
+	if len(e.rec.wabaSent) != 1 {
+		t.Fatalf("WABA all on: %d POSTs", len(e.rec.wabaSent))
+	}
+	w := e.rec.wabaSent[0]
+	if w["image_end_card"] != graph.OptIn || w["text_extraction_for_headline"] != graph.OptIn {
+		t.Errorf("WABA all on sent %v; want reported and documented keys on", w)
+	}
+	if _, ok := w["image_banner"]; ok {
+		t.Errorf("WABA all on sent image_banner, a YCloud-only key Meta does not report: %v", w)
+	}
+}

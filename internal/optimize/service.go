@@ -497,7 +497,9 @@ func (s *Service) SetWABAAll(ctx context.Context, a Actor, connID uint, value st
 	return s.setWABA(ctx, a, connID, func(rows []WABARow) map[string]string {
 		m := map[string]string{}
 		for _, r := range rows {
-			m[r.Feature.Key] = value
+			if r.Feature.InAll(r.MetaValue) {
+				m[r.Feature.Key] = value
+			}
 		}
 		return m
 	})

@@ -395,7 +395,9 @@ func (s *Service) ApplyTemplate(ctx context.Context, a Actor, rowID uint, staged
 			val = graph.OptOut
 		}
 		for _, r := range v.Rows {
-			want[r.Feature.Key] = val
+			if r.Feature.InAll(r.TemplateValue) {
+				want[r.Feature.Key] = val
+			}
 		}
 	default:
 		ve.Add("all", "Unknown choice: use all_on or all_off.")
