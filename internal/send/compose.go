@@ -451,6 +451,10 @@ func (s *Service) Compose(ctx context.Context, u models.User, in Input) (*Compos
 	case c.Policy == graph.PolicyStrict:
 		c.Checks = append(c.Checks, Check{Level: LevelDanger, Field: "policy", Code: 134102,
 			Message: "This WABA is not onboarded to MM API (" + onboardingText(c.Connection.OnboardingStatus) + "): with STRICT the send will fail. Meta does not document the error; 134102 “Template unavailable for use” is our inference [I]. Choose CLOUD_API_FALLBACK or finish onboarding."})
+	case c.Connection.CloudMarketingOff:
+		// The fallback would go through Cloud API, which this WABA closed to marketing templates.
+		c.Checks = append(c.Checks, Check{Level: LevelDanger, Field: "policy", Code: 131063,
+			Message: "This WABA is not onboarded to MM API (" + onboardingText(c.Connection.OnboardingStatus) + ") and has disable_marketing_messages_on_cloud_api on: the send cannot fall back to Cloud API, so Meta refuses it with 131063 “Marketing templates disabled for Cloud API”. Finish onboarding, or turn that setting off."})
 	default:
 		c.add(LevelWarning, "policy", "This WABA is not onboarded to MM API ("+onboardingText(c.Connection.OnboardingStatus)+"): the message will fall back to Cloud API, without MM API's delivery optimisation, TTL and click tracking (the price is the same: MM API and Cloud API marketing rates are equal since 1 Jul 2025).")
 	}

@@ -479,6 +479,19 @@ func TestFallbackSendOnNotOnboardedWABAIsAcceptedAndRoutedThroughCloudAPI(t *tes
 	}
 }
 
+// A WABA that is not onboarded and has marketing on Cloud API disabled cannot fall back: the
+// composer predicts 131063 before the send.
+func TestFallbackBlockedByCloudMarketingOffIsPredicted(t *testing.T) {
+	e := newEnv(t, false)
+	conn := e.conns[sandbox.PharmaWABAID]
+	must(t, e.db.Model(&models.WABAConnection{}).Where("id = ?", conn.ID).Update("disable_marketing_messages_on_cloud_api", true).Error)
+	f := e.form("wellness_tips/en_US", map[string]string{"var.body.first_name": "Ana", "var.button.0": "week1"})
+	_, page := e.do(writer, "POST", "/send/preview", f, true)
+	if !strings.Contains(page, "131063") || !strings.Contains(page, "cannot fall back to Cloud API") {
+		t.Errorf("the composer does not predict 131063 for a WABA that disabled marketing on Cloud API:\n%.3000s", page)
+	}
+}
+
 func TestStrictOnNotOnboardedWABAFailsWithTheErrorExplained(t *testing.T) {
 	e := newEnv(t, false)
 	f := e.form("wellness_tips/en_US", map[string]string{"var.body.first_name": "Ana", "var.button.0": "week1", "policy": "STRICT"})
