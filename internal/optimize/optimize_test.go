@@ -244,6 +244,33 @@ func TestSetWABAConfirmsAndRecords(t *testing.T) {
 	}
 }
 
+// lostAnswers passes writes on and loses Meta's answer, as a timeout after the request left.
+type lostAnswers struct{ optimize.Graph }
+
+func (l lostAnswers) SetWABAOptimizations(ctx context.Context, tok, id string, f map[string]string) error {
+	if err := l.Graph.SetWABAOptimizations(ctx, tok, id, f); err != nil {
+		return err
+	}
+	return &graph.UnreachableError{Method: http.MethodPost, Path: "/" + id, Timeout: true, Written: true, Waited: 10 * time.Second}
+}
+
+func TestAWriteWithoutAnAnswerIsNotCalledUnchanged(t *testing.T) {
+	e := newEnv(t, nil)
+	e.rec.Graph = lostAnswers{e.g}
+	row, err := e.svc.SetWABA(ctx, optimize.Actor{User: e.marketer, IP: "127.0.0.1"}, e.conn.ID, "image_animation", graph.OptIn)
+	must(t, err)
+	if row.Err == nil {
+		t.Fatal("a write whose answer was lost is shown as a success")
+	}
+	text := row.Err.Title + " " + row.Err.Meaning + " " + row.Err.Action
+	if row.Err.Title != "Meta did not answer" || !strings.Contains(text, "may have applied it") || !strings.Contains(text, "Re-read from Meta") {
+		t.Errorf("shown as %q", text)
+	}
+	if strings.Contains(text, "nothing was changed") {
+		t.Errorf("claims nothing changed though the edit left: %q", text)
+	}
+}
+
 // staleReads accepts writes but keeps answering the old WABA value, like a slow Meta.
 type staleReads struct {
 	optimize.Graph

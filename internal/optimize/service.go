@@ -174,6 +174,16 @@ func (s *Service) explain(err error) *ErrorInfo {
 		return &ErrorInfo{Title: "Meta's settings are unreadable", Meaning: err.Error(),
 			Action: "Check the settings in WhatsApp Manager; use “Re-read from Meta” once it answers a readable spec."}
 	}
+	if ue, ok := graph.AsUnreachable(err); ok {
+		_, title, msg := ue.UserFacing()
+		info := &ErrorInfo{Title: title, Meaning: msg, Action: "Try again in a minute; nothing was changed."}
+		if ue.Written {
+			// The edit left: Meta may have applied it (and counted it), so a blind repeat could
+			// spend a second edit on the same change.
+			info.Action = "Use “Re-read from Meta” to see whether the change took effect before trying again."
+		}
+		return info
+	}
 	ge, ok := graph.AsGraphError(err)
 	if !ok {
 		return &ErrorInfo{Title: "Meta could not be reached", Meaning: err.Error(), Action: "Check the connection and try again; nothing was changed."}
