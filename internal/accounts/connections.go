@@ -327,7 +327,19 @@ func (s *Service) UpdateConnection(ctx context.Context, scope models.Scope, id u
 	if err != nil {
 		return before, after, err
 	}
-	if err := s.validate(ctx, &in, id, false, before.Sandbox); err != nil {
+	err = s.validate(ctx, &in, id, false, before.Sandbox)
+	// The secret speaks for the WABAs of this connection's account, and staff set it for the
+	// WABA they checked it against: moving the connection to another WABA while it keeps the
+	// secret is theirs to decide too. A customer admin may delete the connection instead.
+	if in.WABAID != before.WABAID && len(before.AppSecretSealed) > 0 && !in.ClearAppSecret && !CanManageAppSecrets(in.Actor) {
+		ve := &models.ValidationError{}
+		if !errors.As(err, &ve) && err != nil {
+			return before, after, err
+		}
+		ve.Add("waba_id", "This connection has an app secret Hibot staff set for its WABA: ask Hibot staff to move it, or delete the connection and add the other WABA.")
+		err = ve
+	}
+	if err != nil {
 		return before, after, err
 	}
 	after = before
