@@ -64,7 +64,8 @@ func TestTemplateAnalyticsCountsSendsPerDay(t *testing.T) {
 	}
 	// A send of winter_clearance today is counted today (it was dormant: accepted, then syncing).
 	_, err = gc.SendMarketingMessage(ctx, sandbox.StoreToken, sandbox.StorePhoneID, graph.MarketingMessageRequest{
-		To: "5215512345678", TemplateName: "winter_clearance", LanguageCode: "en_US"})
+		To: "5215512345678", TemplateName: "winter_clearance", LanguageCode: "en_US",
+		Components: fill(gc, sandbox.StoreToken, sandbox.StoreWABAID, "winter_clearance", "en_US")})
 	if err != nil {
 		t.Fatalf("send: %v", err)
 	}

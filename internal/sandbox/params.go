@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"encoding/json"
+	"fmt"
 	"regexp"
 	"strconv"
 	"strings"
@@ -34,16 +35,19 @@ type templateText struct {
 
 var sandboxVarRe = regexp.MustCompile(`\{\{\s*([A-Za-z0-9_]+)\s*\}\}`)
 
-// checkParams applies Meta's rules on text parameters (metarules, the composer's copy): no new
-// lines, tabs or more than 4 consecutive spaces (132018), and the length limits of the filled-in
+// checkParams applies Meta's rules on text parameters (metarules, the composer's copy): as many
+// body and text-header parameters as the text has variables (132000), no new lines, tabs or more than 4 consecutive spaces (132018), and the length limits of the filled-in
 // header, body and URL (132005). It answers the first problem as Meta's error, or nil.
 func checkParams(t *tmpl, raw json.RawMessage) *apiErr {
 	var comps []sendComponent
-	if len(raw) == 0 || isNullRaw(raw) || json.Unmarshal(raw, &comps) != nil {
-		return nil // a missing or odd components list is not what these rules are about
+	if len(raw) != 0 && !isNullRaw(raw) && json.Unmarshal(raw, &comps) != nil {
+		return nil // an odd components list is not what these rules are about
 	}
 	var texts []templateText
 	_ = json.Unmarshal(t.Components, &texts)
+	if perr := checkParamCounts(texts, comps); perr != nil {
+		return perr
+	}
 	for _, c := range comps {
 		switch strings.ToLower(c.Type) {
 		case "header", "body":
@@ -100,4 +104,31 @@ func paramErr(p *metarules.ParamProblem) *apiErr {
 		msg = "Hydrated text too long"
 	}
 	return &apiErr{code: p.Code, message: msg, details: "Param text " + p.Message}
+}
+
+// checkParamCounts answers 132000 when the body or the text header gets another number of
+// parameters than its text has variables, as Meta does: an under-filled send is refused, never
+// delivered with "{{1}}" in it. A component without variables needs none.
+func checkParamCounts(texts []templateText, comps []sendComponent) *apiErr {
+	for _, tt := range texts {
+		typ := strings.ToLower(tt.Type)
+		if typ != "body" && (typ != "header" || (tt.Format != "" && !strings.EqualFold(tt.Format, "TEXT"))) {
+			continue
+		}
+		want := map[string]bool{}
+		for _, m := range sandboxVarRe.FindAllStringSubmatch(tt.Text, -1) {
+			want[m[1]] = true
+		}
+		got := 0
+		for _, c := range comps {
+			if strings.EqualFold(c.Type, typ) {
+				got += len(c.Parameters)
+			}
+		}
+		if got != len(want) {
+			return &apiErr{code: 132000, message: "Number of parameters does not match the expected number of params",
+				details: fmt.Sprintf("%s: number of localizable_params (%d) does not match the expected number of params (%d)", typ, got, len(want))}
+		}
+	}
+	return nil
 }

@@ -6,6 +6,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -147,7 +149,49 @@ func (e *env) waitFor(t *testing.T, cond func([]map[string]any) bool) []map[stri
 }
 
 func send(e *env, w sandbox.SeedWABA, r graph.MarketingMessageRequest) (graph.SendResult, error) {
+	if r.Components == nil {
+		r.Components = fill(e.c, w.Token, w.ID, r.TemplateName, r.LanguageCode)
+	}
 	return e.c.SendMarketingMessage(context.Background(), w.Token, w.PhoneNumbers[0].ID, r)
+}
+
+var testVarRe = regexp.MustCompile(`\{\{\s*([A-Za-z0-9_]+)\s*\}\}`)
+
+// fill builds a text parameter for each variable of the template's body and text header, as a
+// real send must (the sandbox answers 132000 otherwise); tests about other rules send it filled.
+func fill(c *graph.Client, token, wabaID, name, lang string) []graph.Component {
+	all, err := c.ListAllTemplates(context.Background(), token, wabaID, graph.TemplateQuery{})
+	if err != nil {
+		return nil
+	}
+	var out []graph.Component
+	for _, t := range all {
+		if t.Name != name || t.Language != lang {
+			continue
+		}
+		for _, tc := range t.Components {
+			typ := strings.ToLower(tc.Type)
+			if typ != "body" && (typ != "header" || (tc.Format != "" && !strings.EqualFold(tc.Format, "TEXT"))) {
+				continue
+			}
+			var ps []graph.Parameter
+			seen := map[string]bool{}
+			for _, m := range testVarRe.FindAllStringSubmatch(tc.Text, -1) {
+				if !seen[m[1]] {
+					seen[m[1]] = true
+					p := graph.Parameter{Type: "text", Text: "x"}
+					if _, err := strconv.Atoi(m[1]); err != nil {
+						p.ParameterName = m[1]
+					}
+					ps = append(ps, p)
+				}
+			}
+			if len(ps) > 0 {
+				out = append(out, graph.Component{Type: typ, Parameters: ps})
+			}
+		}
+	}
+	return out
 }
 
 func TestSeedStates(t *testing.T) {
@@ -293,6 +337,9 @@ func TestSendErrors(t *testing.T) {
 		{"tab in a variable", st, graph.MarketingMessageRequest{To: mx, TemplateName: "summer_sale", LanguageCode: "en_US", Components: bodyParams("Ana\tMaria", "Sunday")}, 132018, 400},
 		{"five spaces in a variable", st, graph.MarketingMessageRequest{To: mx, TemplateName: "summer_sale", LanguageCode: "en_US", Components: bodyParams("Ana     Maria", "Sunday")}, 132018, 400},
 		{"body too long once filled in", st, graph.MarketingMessageRequest{To: mx, TemplateName: "summer_sale", LanguageCode: "en_US", Components: bodyParams(strings.Repeat("a", 1100), "Sunday")}, 132005, 400},
+		{"body under-filled", st, graph.MarketingMessageRequest{To: mx, TemplateName: "summer_sale", LanguageCode: "en_US", Components: bodyParams("Ana")}, 132000, 400},
+		{"no parameters for a body with variables", st, graph.MarketingMessageRequest{To: mx, TemplateName: "summer_sale", LanguageCode: "en_US", Components: []graph.Component{}}, 132000, 400},
+		{"body over-filled", st, graph.MarketingMessageRequest{To: mx, TemplateName: "summer_sale", LanguageCode: "en_US", Components: bodyParams("Ana", "Sunday", "extra")}, 132000, 400},
 		{"ok four spaces", st, graph.MarketingMessageRequest{To: mx, TemplateName: "summer_sale", LanguageCode: "en_US", Components: bodyParams("Ana    Maria", "Sunday")}, 0, 200},
 		{"ok strict onboarded", st, graph.MarketingMessageRequest{To: mx, TemplateName: "summer_sale", LanguageCode: "en_US", ProductPolicy: graph.PolicyStrict, TimeToLive: &ttlOK}, 0, 200},
 		{"ok fallback", ph, graph.MarketingMessageRequest{To: mx, TemplateName: "wellness_tips", LanguageCode: "en_US"}, 0, 200},
