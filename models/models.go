@@ -129,8 +129,8 @@ type WABAConnection struct {
 	CloudMarketingOff bool `gorm:"column:disable_marketing_messages_on_cloud_api;not null;default:false"`
 	LastCheckedAt     *time.Time
 	LastCheckError    string `gorm:"not null;default:''"`
-	// GraphOKAt is when a Graph API call for this WABA last succeeded, GraphFailedAt when one
-	// last failed and GraphFailure how (in the dashboard's words, never Meta's text). Pages that
+	// GraphOKAt is when Meta last answered a Graph API call for this WABA (with the result or
+	// with its own error), GraphFailedAt when one last failed and GraphFailure how (in the dashboard's words, never Meta's text). Pages that
 	// need Meta show them, so a person can tell a slow or down Meta from a problem of this WABA.
 	GraphOKAt     *time.Time
 	GraphFailedAt *time.Time

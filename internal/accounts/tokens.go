@@ -49,10 +49,15 @@ func (g GraphContacts) GraphContact(ctx context.Context, id uint, c graph.Contac
 	defer cancel()
 	q := g.DB.WithContext(ctx).Model(&models.WABAConnection{}).Where("id = ?", id)
 	var err error
-	if c.OK {
+	switch {
+	case c.OK:
 		err = q.Where("graph_ok_at IS NULL OR graph_ok_at < ?", c.At.Add(-contactWriteGap)).
 			UpdateColumn("graph_ok_at", c.At).Error
-	} else {
+	case c.Answered:
+		// Meta answered with its own error: it is up, and this WABA's call failed. Both at
+		// once, so the page says Meta answered just now and the call failed.
+		err = q.UpdateColumns(map[string]any{"graph_ok_at": c.At, "graph_failed_at": c.At, "graph_failure": c.Failure}).Error
+	default:
 		err = q.UpdateColumns(map[string]any{"graph_failed_at": c.At, "graph_failure": c.Failure}).Error
 	}
 	if err != nil && g.Log != nil {

@@ -298,3 +298,35 @@ func TestQuickRestartStillSettlesTheInterruptedSend(t *testing.T) {
 	}
 	t.Fatalf("the interrupted send is still %q a minute later", status())
 }
+
+// A Meta that answers with its own error is up: the page says Meta answered just now, and that
+// the call failed, so a person looks at the WABA (here its token), not at Meta's status.
+func TestMetasErrorAnswerCountsAsMetaAnswering(t *testing.T) {
+	f, meta := newFaultFixture(t, 2*time.Second)
+	meta.mode.Store("echo")
+	csrf := url.Values{"_csrf": {f.csrf["admin"]}}
+	if resp, _ := f.post("admin", fmt.Sprintf("/settings/connections/%d/test", f.connA.ID), csrf); resp.StatusCode != 303 {
+		t.Fatalf("test connection: %d", resp.StatusCode)
+	}
+	var stored models.WABAConnection
+	if err := f.a.DB().First(&stored, f.connA.ID).Error; err != nil {
+		t.Fatal(err)
+	}
+	if stored.GraphOKAt == nil || stored.GraphFailedAt == nil || stored.GraphOKAt.Before(*stored.GraphFailedAt) {
+		t.Fatalf("Meta answered error 190: answered %v, failed %v %q; want both at the call", stored.GraphOKAt, stored.GraphFailedAt, stored.GraphFailure)
+	}
+	_, body := f.get("admin", fmt.Sprintf("/send?connection=%d", f.connA.ID))
+	if !strings.Contains(body, "Meta last answered for this WABA") || !strings.Contains(body, "Last call failed") || !strings.Contains(body, "#190") {
+		t.Errorf("the composer does not say Meta answered and the call failed:\n%.3000s", body)
+	}
+
+	meta.mode.Store("blackhole") // no answer: the last answer stays where it was
+	f.post("admin", fmt.Sprintf("/settings/connections/%d/test", f.connA.ID), csrf)
+	var after models.WABAConnection
+	if err := f.a.DB().First(&after, f.connA.ID).Error; err != nil {
+		t.Fatal(err)
+	}
+	if !after.GraphOKAt.Equal(*stored.GraphOKAt) || !after.GraphFailedAt.After(*stored.GraphFailedAt) {
+		t.Errorf("a black hole moved the last answer (%v → %v) or not the failure", stored.GraphOKAt, after.GraphOKAt)
+	}
+}

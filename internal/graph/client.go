@@ -420,7 +420,7 @@ func (c *Client) observe(ctx context.Context, token string, err error) {
 	if id == 0 {
 		return
 	}
-	ct := Contact{At: time.Now().UTC(), OK: err == nil}
+	ct := Contact{At: time.Now().UTC(), OK: err == nil, Answered: err == nil || answeredByMeta(err)}
 	if err != nil {
 		ct.Failure = failureKind(err)
 	}

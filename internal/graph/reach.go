@@ -156,6 +156,10 @@ func connectionOf(ctx context.Context, token string) uint {
 type Contact struct {
 	At time.Time
 	OK bool
+	// Answered is true when Meta answered, with the result or with its own error (a JSON Graph
+	// error with a code): Meta is up, even if this WABA has a problem. A proxy's page or a
+	// timeout is not an answer.
+	Answered bool
 	// Failure says in our own words (never Meta's text) what went wrong; empty when OK.
 	Failure string
 }
@@ -164,6 +168,13 @@ type Contact struct {
 // It must be quick and must not call the Graph API.
 type Observer interface {
 	GraphContact(ctx context.Context, connectionID uint, c Contact)
+}
+
+// answeredByMeta tells Meta's own error answer (a well-formed Graph error with a code) from a
+// failure on the way.
+func answeredByMeta(err error) bool {
+	ge, ok := AsGraphError(err)
+	return ok && ge.Code != 0 && ge.Err == nil
 }
 
 // failureKind names what went wrong, for the per-connection "last failure".

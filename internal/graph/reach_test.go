@@ -3,6 +3,7 @@ package graph
 import (
 	"context"
 	"errors"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -237,5 +238,41 @@ func TestScrubKeepsWhatIsNotASecret(t *testing.T) {
 	}
 	if got := Scrub("x sandbox-token-hibot-demo-store y", "sandbox-token-hibot-demo-store"); got != "x "+Redacted+" y" {
 		t.Errorf("the connection's own token is kept: %q", got)
+	}
+}
+
+func TestMetasOwnErrorIsAnAnswer(t *testing.T) {
+	tests := []struct {
+		name, contentType, body string
+		status                  int
+		ok, answered            bool
+	}{
+		{"result", "application/json", `{"id":"1","name":"W"}`, 200, true, true},
+		{"Meta's error", "application/json", `{"error":{"message":"Invalid OAuth access token","type":"OAuthException","code":190}}`, 400, false, true},
+		{"a proxy's page", "text/html", "<html>502 Bad Gateway</html>", 502, false, false},
+		{"plain 500", "text/plain", "Internal Server Error", 500, false, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", tt.contentType)
+				w.WriteHeader(tt.status)
+				_, _ = io.WriteString(w, tt.body)
+			}))
+			t.Cleanup(srv.Close)
+			obs := &recorder{}
+			c := New(Options{BaseURL: srv.URL, MaxRetries: -1, Observer: obs})
+			ctx := Interactive(context.Background(), time.Now())
+			Attribute(ctx, "tok-abcdefgh", 7)
+			_, _ = c.GetWABA(ctx, "tok-abcdefgh", "1")
+			obs.mu.Lock()
+			defer obs.mu.Unlock()
+			if len(obs.got) != 1 || obs.ids[0] != 7 {
+				t.Fatalf("observed %v for %v, want one contact for connection 7", obs.got, obs.ids)
+			}
+			if got := obs.got[0]; got.OK != tt.ok || got.Answered != tt.answered {
+				t.Errorf("ok %v answered %v, want %v %v", got.OK, got.Answered, tt.ok, tt.answered)
+			}
+		})
 	}
 }

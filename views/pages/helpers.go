@@ -153,5 +153,6 @@ func shortTime(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC
 
 // graphFailedLast reports whether c's latest Graph API call failed.
 func graphFailedLast(c models.WABAConnection) bool {
-	return c.GraphFailedAt != nil && (c.GraphOKAt == nil || c.GraphFailedAt.After(*c.GraphOKAt))
+	// Equal times: Meta answered that call with an error (see accounts.GraphContacts).
+	return c.GraphFailedAt != nil && (c.GraphOKAt == nil || !c.GraphFailedAt.Before(*c.GraphOKAt))
 }
