@@ -43,15 +43,56 @@ type BodyGuard struct {
 	// fasthttp resets a request whose first body bytes time out before its error handler runs,
 	// so that handler could not tell a slow body from a slow header, nor which route it was for.
 	// HeaderReceived notes each request with a body here; ReadBody or ServerRefusals takes it out.
+	//
+	// Some requests reach neither: the client resets the connection while fasthttp writes its
+	// "100 Continue", or a middleware before ReadBody answers. Such a note keeps its request's
+	// pooled context (buffers included) alive after the pool dropped it, so a client repeating
+	// that would grow memory without bound: notes older than StaleAfter are swept out whenever
+	// the map has doubled since the last sweep.
 	mu       sync.Mutex
 	pending  map[*fasthttp.RequestHeader]pendingBody
+	sweepAt  int
 	routeMax func(path string) int
+
+	// StaleAfter is the age past which a note belongs to no live request: the server's read
+	// timeout bounds how long a body's pre-read may take. Zero: one minute.
+	StaleAfter time.Duration
 }
 
 type pendingBody struct {
 	path      string
 	announced int
 	tooLarge  bool // announced more than the route's limit
+	at        time.Time
+}
+
+// minSweep is the map size below which stale notes are left alone.
+const minSweep = 1024
+
+// note records p for h and sweeps stale notes once the map has doubled; the caller holds mu.
+func (g *BodyGuard) note(h *fasthttp.RequestHeader, p pendingBody) {
+	g.pending[h] = p
+	if len(g.pending) < max(g.sweepAt, minSweep) {
+		return
+	}
+	stale := g.StaleAfter
+	if stale <= 0 {
+		stale = time.Minute
+	}
+	for k, v := range g.pending {
+		if p.at.Sub(v.at) > stale {
+			delete(g.pending, k)
+		}
+	}
+	g.sweepAt = 2 * len(g.pending)
+}
+
+// Pending is the number of requests whose body is noted as being pre-read (for the metrics and
+// tests).
+func (g *BodyGuard) Pending() int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return len(g.pending)
 }
 
 // NewBodyGuard allows memory bytes of bodies at once; routeMax gives the body limit of a
@@ -97,10 +138,10 @@ func (g *BodyGuard) HeaderReceived(h *fasthttp.RequestHeader) fasthttp.RequestCo
 		return fasthttp.RequestConfig{}
 	}
 	path, _, _ := strings.Cut(string(h.RequestURI()), "?")
-	p := pendingBody{path: path, announced: cl}
+	p := pendingBody{path: path, announced: cl, at: time.Now()}
 	p.tooLarge = g.routeMax != nil && cl > g.routeMax(p.path)
 	g.mu.Lock()
-	g.pending[h] = p
+	g.note(h, p)
 	g.mu.Unlock()
 	if p.tooLarge {
 		return fasthttp.RequestConfig{ReadTimeout: time.Nanosecond}

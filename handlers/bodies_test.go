@@ -7,8 +7,10 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/valyala/fasthttp"
 
 	"mmconsole/handlers"
 )
@@ -60,5 +62,35 @@ func TestReadBodyLimitsAndBudget(t *testing.T) {
 				t.Errorf("%d body bytes still held after the request", guard.Used())
 			}
 		})
+	}
+}
+
+// A note of a request whose body never reached ReadBody (the client reset the connection while
+// the server wrote "100 Continue") must not stay for ever: it would keep the request's pooled
+// context alive. Notes older than StaleAfter are swept once the map grows.
+func TestBodyGuardSweepsNotesNoRequestTakesOut(t *testing.T) {
+	guard := handlers.NewBodyGuard(16<<10, nil)
+	guard.StaleAfter = time.Millisecond
+	header := func() *fasthttp.RequestHeader {
+		var h fasthttp.RequestHeader
+		h.SetMethod("POST")
+		h.SetRequestURI("/login")
+		h.SetContentLength(100)
+		return &h
+	}
+	const abandoned = 600
+	for range abandoned {
+		guard.HeaderReceived(header())
+	}
+	time.Sleep(20 * time.Millisecond) // every note above is now older than StaleAfter
+	// As many fresh ones again: the map passes the sweep size and the stale notes go.
+	for range abandoned {
+		guard.HeaderReceived(header())
+	}
+	if got := guard.Pending(); got > abandoned {
+		t.Errorf("%d notes kept after %d were abandoned and %d are fresh, want the stale ones swept", got, abandoned, abandoned)
+	}
+	if got := guard.Pending(); got == 0 {
+		t.Error("fresh notes were swept too")
 	}
 }

@@ -211,6 +211,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, now func() 
 		}
 		return cfg.MaxBody
 	})
+	bodies.StaleAfter = 2 * cfg.ReadTimeout
 	reg.BodyBytesHeld(func() float64 { return float64(bodies.Used()) })
 	srv := f.Server()
 	srv.MaxConnsPerIP = cfg.MaxConnsPerIP
