@@ -29,6 +29,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -491,8 +492,10 @@ func (c *Client) once(ctx context.Context, began time.Time, method, token, path 
 	}
 	// written tells a failure before the request left (nothing happened at Meta) from one after
 	// it (Meta may have acted on it).
-	var written bool
-	trace := &httptrace.ClientTrace{WroteRequest: func(i httptrace.WroteRequestInfo) { written = i.Err == nil }}
+	// Atomic: net/http may call WroteRequest from its writing goroutine while Do returns on a
+	// cancelled context.
+	var written atomic.Bool
+	trace := &httptrace.ClientTrace{WroteRequest: func(i httptrace.WroteRequestInfo) { written.Store(i.Err == nil) }}
 	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(ctx, trace), method, c.url(path, q), rd)
 	if err != nil {
 		return false, fmt.Errorf("graph: build request: %w", err)
@@ -506,7 +509,7 @@ func (c *Client) once(ctx context.Context, began time.Time, method, token, path 
 	start := time.Now()
 	resp, err := c.http.Do(req)
 	if err != nil {
-		ue := c.unreachable(err, began, method, path, token, written)
+		ue := c.unreachable(err, began, method, path, token, written.Load())
 		c.log.LogAttrs(ctx, slog.LevelWarn, "graph: request failed",
 			slog.String("method", method), slog.String("path", path), slog.Bool("timeout", ue.Timeout),
 			slog.Bool("written", ue.Written), slog.String("error", ue.Error()))
