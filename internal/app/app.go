@@ -167,7 +167,9 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, now func() 
 	reg.MustRegister(hookMetrics.Collectors()...)
 	// Onboarding is re-read when Meta says the terms were signed, and every refresh interval.
 	onboarding := accounts.NewOnboardingWatch(acc, cfg.TemplateRefresh, log.With("component", "onboarding"))
-	a.loops = append(a.loops, onboarding.Run)
+	// Background work, like the template refresh: its calls tell each connection's "Meta last
+	// answered".
+	a.loops = append(a.loops, func(ctx context.Context) error { return onboarding.Run(graph.Background(ctx)) })
 	hooks := webhook.New(db, hookMetrics, webhook.Options{Logger: log.With("component", "webhook"), Followups: onboarding,
 		RejectionsPerMinute: cfg.WebhookRejectionsPerMinute, RejectionsKeep: cfg.WebhookRejectionsKeep,
 		Retention: cfg.Retention, WALSizeLimit: int64(cfg.WALSizeLimit), WALAlertSize: int64(cfg.WALAlertSize)})
