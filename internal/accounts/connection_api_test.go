@@ -3,7 +3,6 @@ package accounts
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"strconv"
 	"testing"
 
@@ -38,7 +37,7 @@ func TestMigrationGivesExistingConnectionsTheirAPI(t *testing.T) {
 		{true, map[string]string{"1": models.APIMeta, "2": models.APIMeta, "3": models.APIMeta}},
 		{false, map[string]string{"1": models.APIHibotGateway, "2": models.APIMeta, "3": models.APIMeta}},
 	} {
-		path := filepath.Join(t.TempDir(), "old.db")
+		path := database.TestDSN(t)
 		old := []database.Migration{{ID: "0001_accounts", Up: func(tx *gorm.DB) error { return tx.AutoMigrate(&releasedConnection{}) }}}
 		db, err := database.Open(context.Background(), path, old, database.Options{})
 		if err != nil {

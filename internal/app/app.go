@@ -95,7 +95,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error)
 // build is New with the clock injected, so tests can move time.
 func build(ctx context.Context, cfg config.Config, log *slog.Logger, now func() time.Time) (*App, error) {
 	a := &App{cfg: cfg, log: log}
-	db, err := database.Open(ctx, cfg.Database, migrations(cfg.GraphIsMeta()), database.Options{Logger: log})
+	db, err := database.Open(ctx, cfg.Database, migrations(cfg.GraphIsMeta()), database.Options{Logger: log, MaxConns: cfg.DatabaseConns})
 	if err != nil {
 		return nil, err
 	}
@@ -254,7 +254,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, now func() 
 	demoHint := ""
 	if useSandbox {
 		demoHint = "sign in as demo-admin@example.com, demo-marketer@example.com or demo-viewer@example.com with the password printed when the dashboard first started (also in " +
-			filepath.Base(demoFile(cfg)) + " next to the database)."
+			filepath.Base(demoFile(cfg)) + " on the dashboard's server)."
 	}
 	// Test send composer: accepted sends become messages of the webhook log, whose state the
 	// result panel follows live.
@@ -309,12 +309,17 @@ func proxyHeader(cfg config.Config, trusted []netip.Prefix) string {
 	return cfg.ProxyHeader
 }
 
-// newHealth builds /healthz: a read, a write probe, and the free space next to the database.
+// newHealth builds /healthz: a read, a write probe, and on SQLite the free space next to the
+// database file. PostgreSQL's disk is on the server, out of this process's sight: its operator
+// watches it, and a full disk still shows here as a failing write probe.
 func newHealth(cfg config.Config, db *gorm.DB) *handlers.Health {
 	h := &handlers.Health{
 		DBPing:  func(ctx context.Context) error { return database.Ping(ctx, db) },
 		DBWrite: func(ctx context.Context) error { return database.ProbeWrite(ctx, db) },
 		MinFree: uint64(cfg.MinFreeDiskMB) << 20,
+	}
+	if cfg.DatabaseIsPostgres() {
+		return h
 	}
 	if _, err := database.FreeSpace(cfg.Database); !errors.Is(err, database.ErrFreeSpaceUnknown) {
 		h.FreeDisk = func() (uint64, error) { return database.FreeSpace(cfg.Database) }
@@ -344,10 +349,10 @@ func writeNew(path string, data []byte) error {
 	return f.Close()
 }
 
-func demoFile(cfg config.Config) string { return cfg.Database + ".demo-credentials.txt" }
+func demoFile(cfg config.Config) string { return cfg.StateFile(".demo-credentials.txt") }
 
 // firstRun creates the MMC_ADMIN_* admin when no user exists and, in sandbox mode, the demo
-// account and its users (whose password is written to a file next to the database).
+// account and its users (whose password is written to a file beside the database, cfg.StateFile).
 func (a *App) firstRun(ctx context.Context, acc *accounts.Service, users *auth.Service, useSandbox bool) error {
 	if a.cfg.AdminEmail != "" {
 		created, err := users.Bootstrap(ctx, a.cfg.AdminEmail, a.cfg.AdminPassword)
@@ -439,7 +444,7 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	defer func() { stopLoops(); loopsDone.Wait() }()
 	errc := make(chan error, 1)
 	go func() { errc <- a.fiber.Listener(ln) }()
-	a.log.Info("MM Console is running", "url", a.cfg.PublicURL(), "database", a.cfg.Database, "sandbox", a.cfg.Sandbox)
+	a.log.Info("MM Console is running", "url", a.cfg.PublicURL(), "database", database.Redact(a.cfg.Database), "sandbox", a.cfg.Sandbox)
 	var serveErr error
 	select {
 	case <-ctx.Done():

@@ -6,11 +6,11 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"mmconsole/internal/config"
+	"mmconsole/internal/database"
 )
 
 func testConfig(t *testing.T) config.Config {
@@ -19,7 +19,8 @@ func testConfig(t *testing.T) config.Config {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg.Database = filepath.Join(t.TempDir(), "app.db")
+	cfg.Database = database.TestDSN(t)
+	cfg.StateDir = t.TempDir()
 	return cfg
 }
 

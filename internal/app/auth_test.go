@@ -79,7 +79,7 @@ func newFixture(t *testing.T, opts ...func(*config.Config)) *fixture {
 	cfg := testConfig(t)
 	cfg.GraphBaseURL = graphStub(t).URL
 	// The operator keeps the key file (MMC_SECRET_KEY_FILE), so admins may add real connections.
-	cfg.SecretKeyFile = cfg.Database + ".key"
+	cfg.SecretKeyFile = cfg.StateFile(".key")
 	if err := os.WriteFile(cfg.SecretKeyFile, []byte(strings.Repeat("5e", 32)), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -162,7 +162,7 @@ func (f *fixture) areaObjects() {
 }
 
 func (f *fixture) box() *secrets.Box {
-	raw, err := os.ReadFile(f.a.cfg.Database + ".key")
+	raw, err := os.ReadFile(f.a.cfg.StateFile(".key"))
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -873,7 +873,7 @@ func TestAdminFromEnvironmentAndSecretKeyRequiredWithoutSandbox(t *testing.T) {
 	if resp.StatusCode != 303 || resp.Header.Get("Location") != "/" {
 		t.Fatalf("bootstrap admin sign-in: %d %s", resp.StatusCode, resp.Header.Get("Location"))
 	}
-	if _, err := os.Stat(cfg.Database + ".demo-credentials.txt"); err == nil {
+	if _, err := os.Stat(demoFile(cfg)); err == nil {
 		t.Error("demo users created with the sandbox off")
 	}
 }
@@ -891,11 +891,11 @@ func TestSandboxDemoUsersPrintedOnceAndSaved(t *testing.T) {
 	if m == nil {
 		t.Fatalf("notice = %q", notice)
 	}
-	st, err := os.Stat(cfg.Database + ".demo-credentials.txt")
+	st, err := os.Stat(demoFile(cfg))
 	if err != nil || st.Mode().Perm() != 0o600 {
 		t.Fatalf("credentials file: %v %v", st, err)
 	}
-	raw, _ := os.ReadFile(cfg.Database + ".demo-credentials.txt")
+	raw, _ := os.ReadFile(demoFile(cfg))
 	if !strings.Contains(string(raw), m[1]) || strings.Contains(logs.String(), m[1]) {
 		t.Error("password missing from the file, or present in the log")
 	}

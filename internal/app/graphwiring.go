@@ -101,7 +101,7 @@ func loadSecretsBox(cfg config.Config, sandboxOnly bool, log *slog.Logger) (*sec
 		}
 		return box, "", nil
 	}
-	path := cfg.Database + ".key"
+	path := cfg.StateFile(".key")
 	_, statErr := os.Stat(path)
 	if !sandboxOnly && statErr != nil {
 		return nil, "", fmt.Errorf("app: MMC_SECRET_KEY (or MMC_SECRET_KEY_FILE) is required when the sandbox is not the only Graph API (MMC_SANDBOX=%s): set it to 32 random bytes, e.g. the output of: openssl rand -hex 32", cfg.Sandbox)

@@ -212,7 +212,11 @@ func TestDatabaseAndKeyFilesAreOwnerOnly(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer a.Close()
-	for _, p := range []string{cfg.Database, cfg.Database + "-wal", cfg.Database + "-shm", cfg.Database + ".key", demoFile(cfg)} {
+	files := []string{cfg.StateFile(".key"), demoFile(cfg)}
+	if !cfg.DatabaseIsPostgres() { // PostgreSQL's files are the server's
+		files = append(files, cfg.Database, cfg.Database+"-wal", cfg.Database+"-shm")
+	}
+	for _, p := range files {
 		st, err := os.Stat(p)
 		if err != nil {
 			t.Fatal(err)
@@ -257,7 +261,7 @@ func TestRealConnectionNeedsAKeptKey(t *testing.T) {
 	}
 	password := a.DemoPassword()
 	signInDemo(password)
-	keyFile := cfg.Database + ".key"
+	keyFile := cfg.StateFile(".key")
 	_, page := f.get("admin", "/settings")
 	if !strings.Contains(page, "MMC_SECRET_KEY_FILE="+keyFile) || !strings.Contains(page, "cannot be added yet") {
 		t.Fatalf("settings does not explain how to keep the key: %.300s", page)

@@ -11,11 +11,13 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"mmconsole/internal/database"
 	"mmconsole/internal/graph"
 	"net"
 	"net/netip"
 	"net/url"
 	"os"
+	"path/filepath"
 	"reflect"
 	"runtime"
 	"strconv"
@@ -30,10 +32,12 @@ import (
 type Config struct {
 	Addr            string        `env:"MMC_ADDR" default:"127.0.0.1:8080" help:"address the dashboard listens on (host:port)"`
 	BaseURL         string        `env:"MMC_BASE_URL" default:"" help:"public URL of the dashboard (used in invite links and the sandbox webhook callback); empty = http://<addr>"`
-	Database        string        `env:"MMC_DATABASE" default:"./mmconsole.db" help:"SQLite database file (created if missing)"`
+	Database        string        `env:"MMC_DATABASE" default:"./mmconsole.db" help:"SQLite database file (created if missing), or a postgres:// (postgresql://) URL of a PostgreSQL database, which every instance of a deployment shares"`
+	DatabaseConns   int           `env:"MMC_DATABASE_CONNS" default:"0" help:"most database connections this instance opens; 0 = 8 on SQLite, 24 on PostgreSQL (keep the sum over instances under the server's max_connections)"`
+	StateDir        string        `env:"MMC_STATE_DIR" default:"" help:"folder of the files kept beside the database (the sandbox's key file, the demo sign-ins); empty = the SQLite file's folder, or the working directory with PostgreSQL"`
 	TrustedProxies  string        `env:"MMC_TRUSTED_PROXIES" default:"" help:"comma-separated IPs or CIDRs of reverse proxies whose client-address header is believed; empty = the header is ignored and the client is the TCP peer"`
 	ProxyHeader     string        `env:"MMC_PROXY_HEADER" default:"X-Forwarded-For" help:"header a trusted proxy puts the client address in (X-Forwarded-For: the right-most address that is not a trusted proxy)"`
-	MinFreeDiskMB   int           `env:"MMC_MIN_FREE_DISK_MB" default:"256" help:"/healthz answers 503 when the database's disk has less free space than this, in MiB (0 = no check)"`
+	MinFreeDiskMB   int           `env:"MMC_MIN_FREE_DISK_MB" default:"256" help:"/healthz answers 503 when the SQLite database's disk has less free space than this, in MiB (0 = no check; PostgreSQL's disk is the server's to watch)"`
 	LogFormat       string        `env:"MMC_LOG_FORMAT" default:"text" help:"log format: text or json"`
 	LogLevel        string        `env:"MMC_LOG_LEVEL" default:"info" help:"log level: debug, info, warn or error"`
 	ShutdownTimeout time.Duration `env:"MMC_SHUTDOWN_TIMEOUT" default:"10s" help:"how long in-flight requests may take to finish on SIGINT/SIGTERM"`
@@ -198,7 +202,15 @@ func (c Config) Validate() error {
 		}
 	}
 	if strings.TrimSpace(c.Database) == "" {
-		return &FieldError{"MMC_DATABASE", c.Database, "a file path"}
+		return &FieldError{"MMC_DATABASE", c.Database, "a SQLite file path or a postgres:// URL"}
+	}
+	if database.IsPostgresURL(c.Database) {
+		if u, err := url.Parse(strings.TrimSpace(c.Database)); err != nil || u.Host == "" || strings.Trim(u.Path, "/") == "" {
+			return &FieldError{"MMC_DATABASE", database.Redact(c.Database), "a PostgreSQL URL with a host and a database, e.g. postgres://mmc:secret@127.0.0.1:5432/mmconsole"}
+		}
+	}
+	if c.DatabaseConns < 0 || c.DatabaseConns > 1000 {
+		return &FieldError{"MMC_DATABASE_CONNS", strconv.Itoa(c.DatabaseConns), "0 (the default of the database) or 1 to 1000"}
 	}
 	if c.MinFreeDiskMB < 0 {
 		return &FieldError{"MMC_MIN_FREE_DISK_MB", strconv.Itoa(c.MinFreeDiskMB), "0 (no check) or a number of MiB"}
@@ -388,7 +400,39 @@ func (c Config) Redacted() map[string]string {
 		}
 		out[f.env] = v
 	}
+	out["MMC_DATABASE"] = database.Redact(c.Database) // a PostgreSQL URL may carry a password
 	return out
+}
+
+// DatabaseIsPostgres reports whether MMC_DATABASE is a PostgreSQL URL rather than a SQLite file.
+func (c Config) DatabaseIsPostgres() bool { return database.IsPostgresURL(c.Database) }
+
+// StateFile is where a file kept beside the database lives, named by its suffix (".key",
+// ".demo-credentials.txt"): next to the SQLite file as <database><suffix> (or in MMC_STATE_DIR),
+// and with PostgreSQL, which has no file of its own to sit beside, mmconsole-<database
+// name><suffix> in MMC_STATE_DIR or the working directory.
+func (c Config) StateFile(suffix string) string {
+	if !c.DatabaseIsPostgres() {
+		if c.StateDir == "" {
+			return c.Database + suffix
+		}
+		return filepath.Join(c.StateDir, filepath.Base(c.Database)+suffix)
+	}
+	name := "mmconsole"
+	if u, err := url.Parse(strings.TrimSpace(c.Database)); err == nil && strings.Trim(u.Path, "/") != "" {
+		// The name is the server's; only letters, digits, - and _ reach a file name.
+		name += "-" + strings.Map(func(r rune) rune {
+			if r == '-' || r == '_' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' {
+				return r
+			}
+			return '_'
+		}, strings.Trim(u.Path, "/"))
+	}
+	dir := c.StateDir
+	if dir == "" {
+		dir = "."
+	}
+	return filepath.Join(dir, name+suffix)
 }
 
 // Usage writes every setting with its flag, variable, default and meaning.

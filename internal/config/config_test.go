@@ -72,6 +72,10 @@ func TestInvalidValuesNameTheSetting(t *testing.T) {
 		{map[string]string{"MMC_MIN_FREE_DISK_MB": "-5"}, "MMC_MIN_FREE_DISK_MB"},
 		{map[string]string{"MMC_WEBHOOK_REJECTIONS_PER_MINUTE": "0"}, "MMC_WEBHOOK_REJECTIONS_PER_MINUTE"},
 		{map[string]string{"MMC_WEBHOOK_REJECTIONS_KEEP": "0"}, "MMC_WEBHOOK_REJECTIONS_KEEP"},
+		{map[string]string{"MMC_DATABASE": "postgres://mmc:pw@/mmconsole"}, "MMC_DATABASE"},
+		{map[string]string{"MMC_DATABASE": "postgresql://mmc:pw@127.0.0.1:5432/"}, "MMC_DATABASE"},
+		{map[string]string{"MMC_DATABASE": " "}, "MMC_DATABASE"},
+		{map[string]string{"MMC_DATABASE_CONNS": "-1"}, "MMC_DATABASE_CONNS"},
 	}
 	for _, tc := range cases {
 		_, err := Load(nil, env(tc.env), &bytes.Buffer{})
@@ -105,6 +109,39 @@ func TestSecretsAreNeverPrinted(t *testing.T) {
 	_, err = Load(nil, env(map[string]string{"MMC_ADMIN_EMAIL": "a@b.c", "MMC_ADMIN_PASSWORD": "hunter2"}), &bytes.Buffer{})
 	if err == nil || strings.Contains(err.Error(), "hunter2") {
 		t.Errorf("a bad secret must be refused without echoing it: %v", err)
+	}
+}
+
+// A PostgreSQL URL is accepted as MMC_DATABASE, its password never printed (not even when the
+// URL is refused), and the files kept beside the database get a place of their own.
+func TestPostgresDatabaseURL(t *testing.T) {
+	cfg, err := Load(nil, env(map[string]string{"MMC_DATABASE": "postgres://mmc:pgsecret@db.internal:5432/mm_prod?sslmode=require"}), &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !cfg.DatabaseIsPostgres() {
+		t.Error("a postgres:// URL is not taken for PostgreSQL")
+	}
+	if v := cfg.Redacted()["MMC_DATABASE"]; strings.Contains(v, "pgsecret") || !strings.Contains(v, "db.internal") {
+		t.Errorf("Redacted MMC_DATABASE = %q, want the URL without its password", v)
+	}
+	if got := cfg.StateFile(".key"); got != "mmconsole-mm_prod.key" {
+		t.Errorf("StateFile on PostgreSQL = %q, want mmconsole-mm_prod.key in the working directory", got)
+	}
+	cfg.StateDir = "/var/lib/mmc"
+	if got := cfg.StateFile(".key"); got != "/var/lib/mmc/mmconsole-mm_prod.key" {
+		t.Errorf("StateFile with MMC_STATE_DIR = %q", got)
+	}
+	_, err = Load(nil, env(map[string]string{"MMC_DATABASE": "postgres://mmc:pgsecret@db.internal:5432/"}), &bytes.Buffer{})
+	if err == nil || strings.Contains(err.Error(), "pgsecret") {
+		t.Errorf("a URL without a database must be refused without echoing the password: %v", err)
+	}
+	sqlite, err := Load(nil, env(map[string]string{"MMC_DATABASE": "/data/mm.db"}), &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sqlite.DatabaseIsPostgres() || sqlite.StateFile(".key") != "/data/mm.db.key" {
+		t.Errorf("SQLite: postgres=%v key file %q, want /data/mm.db.key", sqlite.DatabaseIsPostgres(), sqlite.StateFile(".key"))
 	}
 }
 

@@ -1,6 +1,9 @@
-// Package database opens the SQLite database the dashboard keeps its state in (WAL, foreign keys,
-// a busy timeout), runs the ordered migrations, and holds the few dialect-specific helpers. It is
-// the only package that knows the store is SQLite; everything else speaks GORM.
+// Package database opens the store the dashboard keeps its state in, runs the ordered migrations,
+// and holds the few dialect-specific helpers. The store is an embedded SQLite file (WAL, foreign
+// keys, a busy timeout) by default, or a PostgreSQL database when MMC_DATABASE is a postgres://
+// URL, which is what several instances behind a load balancer share. Everything else speaks GORM;
+// where the two engines differ unavoidably, the difference lives here (dialect.go), not in the
+// packages that call it.
 package database
 
 import (
@@ -14,6 +17,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"gorm.io/driver/postgres"
 	"gorm.io/driver/sqlite"
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
@@ -21,15 +25,79 @@ import (
 
 // Options tune Open.
 type Options struct {
-	// BusyTimeout is how long a writer waits for the lock before SQLITE_BUSY.
+	// BusyTimeout is how long a SQLite writer waits for the lock before SQLITE_BUSY.
 	BusyTimeout time.Duration
-	Logger      *slog.Logger
+	// MaxConns bounds the pool: 0 means the dialect's default (DefaultMaxConns).
+	MaxConns int
+	Logger   *slog.Logger
 }
 
-// Open opens (creating if needed) the SQLite file at path with WAL journaling, foreign keys and a
-// busy timeout set on every pooled connection (they are DSN parameters, so each new connection
-// gets them), and runs the migrations.
-func Open(ctx context.Context, path string, migrations []Migration, o Options) (*gorm.DB, error) {
+// DefaultMaxConns is the pool size used when Options.MaxConns is 0. SQLite has one writer at a
+// time, so a few connections serve the readers; PostgreSQL runs statements truly in parallel and
+// a webhook burst, the log pages and the background loops all want one, but every instance's
+// pool counts against the server's max_connections (100 by default), so two instances with the
+// default still leave room for psql and backups.
+func DefaultMaxConns(d Dialect) int {
+	if d == Postgres {
+		return 24
+	}
+	return 8
+}
+
+// Open opens the database dsn names and runs the migrations: a postgres:// or postgresql:// URL
+// is a PostgreSQL database (which must exist); anything else is the path of a SQLite file,
+// created if missing.
+func Open(ctx context.Context, dsn string, migrations []Migration, o Options) (*gorm.DB, error) {
+	var (
+		db  *gorm.DB
+		err error
+	)
+	if IsPostgresURL(dsn) {
+		db, err = openPostgres(dsn)
+	} else {
+		db, err = openSQLite(dsn, o)
+	}
+	if err != nil {
+		return nil, err
+	}
+	sqlDB, err := db.DB()
+	if err != nil {
+		return nil, fmt.Errorf("database: %w", err)
+	}
+	n := o.MaxConns
+	if n <= 0 {
+		n = DefaultMaxConns(DialectOf(db))
+	}
+	sqlDB.SetMaxOpenConns(n)
+	sqlDB.SetMaxIdleConns(n)
+	sqlDB.SetConnMaxIdleTime(5 * time.Minute)
+	if err := sqlDB.PingContext(ctx); err != nil {
+		sqlDB.Close()
+		return nil, fmt.Errorf("database: open %s: %w", Redact(dsn), err)
+	}
+	if err := Migrate(ctx, db, migrations); err != nil {
+		sqlDB.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+// gormConfig is the one GORM configuration of both dialects: UTC timestamps, no implicit
+// transaction around single writes, and driver errors translated to gorm.ErrDuplicatedKey and
+// friends so callers need not parse either engine's error text.
+func gormConfig() *gorm.Config {
+	return &gorm.Config{
+		Logger:                 logger.Discard,
+		NowFunc:                func() time.Time { return time.Now().UTC() },
+		SkipDefaultTransaction: true,
+		TranslateError:         true,
+	}
+}
+
+// openSQLite opens (creating if needed) the SQLite file at path with WAL journaling, foreign keys
+// and a busy timeout set on every pooled connection (they are DSN parameters, so each new
+// connection gets them).
+func openSQLite(path string, o Options) (*gorm.DB, error) {
 	if o.BusyTimeout == 0 {
 		o.BusyTimeout = 5 * time.Second
 	}
@@ -47,33 +115,44 @@ func Open(ctx context.Context, path string, migrations []Migration, o Options) (
 	q.Set("_busy_timeout", fmt.Sprint(o.BusyTimeout.Milliseconds()))
 	q.Set("_synchronous", "NORMAL") // durable in WAL mode across process crashes; fsync at checkpoints
 	q.Set("_txlock", "immediate")   // writers take the lock up front instead of failing mid-transaction
-	dsn := "file:" + path + "?" + q.Encode()
-
-	db, err := gorm.Open(sqlite.Open(dsn), &gorm.Config{
-		Logger:                 logger.Discard,
-		NowFunc:                func() time.Time { return time.Now().UTC() },
-		SkipDefaultTransaction: true,
-		TranslateError:         true,
-	})
+	db, err := gorm.Open(sqlite.Open("file:"+path+"?"+q.Encode()), gormConfig())
 	if err != nil {
 		return nil, fmt.Errorf("database: open %s: %w", path, err)
-	}
-	sqlDB, err := db.DB()
-	if err != nil {
-		return nil, fmt.Errorf("database: %w", err)
-	}
-	sqlDB.SetMaxOpenConns(8)
-	sqlDB.SetMaxIdleConns(8)
-	sqlDB.SetConnMaxIdleTime(5 * time.Minute)
-	if err := sqlDB.PingContext(ctx); err != nil {
-		sqlDB.Close()
-		return nil, fmt.Errorf("database: open %s: %w", path, err)
-	}
-	if err := Migrate(ctx, db, migrations); err != nil {
-		sqlDB.Close()
-		return nil, err
 	}
 	return db, nil
+}
+
+// openPostgres opens a PostgreSQL database through pgx. Every session runs in UTC so that what
+// the server computes from a timestamptz (date_trunc, casts to date) matches what SQLite does
+// with the UTC text it stores.
+func openPostgres(dsn string) (*gorm.DB, error) {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("database: %s is not a PostgreSQL URL: %w", Redact(dsn), err)
+	}
+	q := u.Query()
+	if q.Get("timezone") == "" {
+		q.Set("timezone", "UTC")
+	}
+	u.RawQuery = q.Encode()
+	db, err := gorm.Open(postgres.New(postgres.Config{DSN: u.String()}), gormConfig())
+	if err != nil {
+		return nil, fmt.Errorf("database: open %s: %w", Redact(dsn), err)
+	}
+	return db, nil
+}
+
+// Redact is dsn fit for logs and error text: a PostgreSQL URL without its password. A SQLite path
+// is returned as it is.
+func Redact(dsn string) string {
+	if !IsPostgresURL(dsn) {
+		return dsn
+	}
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return "postgres://(unparsable URL)"
+	}
+	return u.Redacted()
 }
 
 // createPrivate creates the database file readable by the owner only (it holds personal data
@@ -94,13 +173,15 @@ func createPrivate(path string) error {
 	return f.Close()
 }
 
-// Close closes the pool after a WAL checkpoint so the main file is complete on its own.
+// Close closes the pool; on SQLite after a WAL checkpoint so the main file is complete on its own.
 func Close(db *gorm.DB) error {
 	sqlDB, err := db.DB()
 	if err != nil {
 		return err
 	}
-	_ = db.Exec("PRAGMA wal_checkpoint(TRUNCATE)").Error
+	if !IsPostgres(db) {
+		_ = db.Exec("PRAGMA wal_checkpoint(TRUNCATE)").Error
+	}
 	return sqlDB.Close()
 }
 
@@ -110,6 +191,9 @@ func Ping(ctx context.Context, db *gorm.DB) error {
 	return db.WithContext(ctx).Raw("SELECT 1").Scan(&one).Error
 }
 
+// ErrNotSQLite is returned by what only SQLite has (its pragmas).
+var ErrNotSQLite = errors.New("database: not a SQLite database")
+
 // Pragmas reads the connection settings that Open promises, for tests and /healthz.
 type Pragmas struct {
 	JournalMode string
@@ -117,9 +201,14 @@ type Pragmas struct {
 	BusyTimeout int
 }
 
-// ReadPragmas returns the pragmas of a connection from the pool.
+// ReadPragmas returns the pragmas of a SQLite connection from the pool (ErrNotSQLite on
+// PostgreSQL, which has none of them: it journals, checks foreign keys and waits for locks
+// always).
 func ReadPragmas(ctx context.Context, db *gorm.DB) (Pragmas, error) {
 	var p Pragmas
+	if IsPostgres(db) {
+		return p, ErrNotSQLite
+	}
 	tx := db.WithContext(ctx)
 	if err := tx.Raw("PRAGMA journal_mode").Scan(&p.JournalMode).Error; err != nil {
 		return p, err

@@ -2,16 +2,32 @@ package database
 
 import (
 	"context"
+	"errors"
+	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"gorm.io/gorm"
 )
 
+// openSQLite opens a SQLite file whatever MMC_TEST_DATABASE says: the pragmas and file modes
+// are SQLite's own, so their tests run on SQLite in both runs of the suite.
+func openSQLiteTest(t *testing.T) *gorm.DB {
+	t.Helper()
+	db, err := Open(context.Background(), filepath.Join(t.TempDir(), "p.db"), nil, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { Close(db) })
+	return db
+}
+
 func TestOpenSetsPragmas(t *testing.T) {
-	db := OpenTest(t, nil)
+	db := openSQLiteTest(t)
 	p, err := ReadPragmas(context.Background(), db)
 	if err != nil {
 		t.Fatal(err)
@@ -28,7 +44,7 @@ func TestOpenSetsPragmas(t *testing.T) {
 }
 
 func TestPragmasHoldOnEveryPooledConnection(t *testing.T) {
-	db := OpenTest(t, nil)
+	db := openSQLiteTest(t)
 	ctx := context.Background()
 	// Hold several connections at once so the pool must open new ones.
 	sqlDB, _ := db.DB()
@@ -55,7 +71,7 @@ type widget struct {
 }
 
 func TestMigrationsRunInOrderOnce(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "m.db")
+	path := TestDSN(t)
 	var ran []string
 	ms := []Migration{
 		{ID: "0002_second", Up: func(tx *gorm.DB) error {
@@ -83,7 +99,7 @@ func TestMigrationsRunInOrderOnce(t *testing.T) {
 }
 
 func TestFailedMigrationRollsBack(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "m.db")
+	path := TestDSN(t)
 	ms := []Migration{
 		{ID: "0001_ok", Up: func(tx *gorm.DB) error { return tx.AutoMigrate(&widget{}) }},
 		{ID: "0002_bad", Up: func(tx *gorm.DB) error {
@@ -108,7 +124,7 @@ func TestFailedMigrationRollsBack(t *testing.T) {
 
 func TestDuplicateMigrationIDsAreRefused(t *testing.T) {
 	noop := func(*gorm.DB) error { return nil }
-	_, err := Open(context.Background(), filepath.Join(t.TempDir(), "d.db"), []Migration{{"0001", noop}, {"0001", noop}}, Options{})
+	_, err := Open(context.Background(), TestDSN(t), []Migration{{"0001", noop}, {"0001", noop}}, Options{})
 	if err == nil {
 		t.Fatal("duplicate IDs must be refused")
 	}
@@ -136,5 +152,141 @@ func TestDatabaseFilesAreOwnerOnly(t *testing.T) {
 		if st.Mode().Perm() != 0o600 {
 			t.Errorf("%s mode = %v, want 0600", filepath.Base(p), st.Mode().Perm())
 		}
+	}
+}
+
+func TestIsPostgresURL(t *testing.T) {
+	for _, tc := range []struct {
+		dsn  string
+		want bool
+	}{
+		{"postgres://mmc:mmc@127.0.0.1:5432/mmc", true},
+		{"postgresql://db.example.com/mmc?sslmode=require", true},
+		{"POSTGRES://host/db", true},
+		{"./mmconsole.db", false},
+		{"/var/lib/mmc/postgres.db", false},
+		{"postgres.db", false},
+		{"", false},
+	} {
+		if got := IsPostgresURL(tc.dsn); got != tc.want {
+			t.Errorf("IsPostgresURL(%q) = %v, want %v", tc.dsn, got, tc.want)
+		}
+	}
+}
+
+func TestRedactHidesThePassword(t *testing.T) {
+	got := Redact("postgres://mmc:s3cret@127.0.0.1:5432/mmc")
+	if strings.Contains(got, "s3cret") || !strings.Contains(got, "127.0.0.1:5432/mmc") {
+		t.Errorf("Redact = %q, want the URL without its password", got)
+	}
+	if got := Redact("./x.db"); got != "./x.db" {
+		t.Errorf("Redact of a path = %q, want it unchanged", got)
+	}
+}
+
+// TestOpenFailsClearlyAndQuietly opens a PostgreSQL URL where no server listens: Open must fail
+// with an error that names the database but not the password.
+func TestOpenFailsClearlyAndQuietly(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close() // nothing listens there now
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_, err = Open(ctx, "postgres://mmc:s3cret@"+addr+"/nowhere?connect_timeout=5", nil, Options{})
+	if err == nil {
+		t.Fatal("Open of an unreachable server succeeded")
+	}
+	if strings.Contains(err.Error(), "s3cret") {
+		t.Errorf("the error shows the password: %v", err)
+	}
+	if !strings.Contains(err.Error(), "nowhere") {
+		t.Errorf("the error does not name the database: %v", err)
+	}
+}
+
+// TestDialectMatchesTheTestDatabase checks DialectOf and the helpers against the engine the
+// suite runs on, and that each engine's answer to Greatest/Least is what the engine computes.
+func TestDialectMatchesTheTestDatabase(t *testing.T) {
+	db := OpenTest(t, nil)
+	want := SQLite
+	if TestIsPostgres() {
+		want = Postgres
+	}
+	if got := DialectOf(db); got != want {
+		t.Fatalf("DialectOf = %q, want %q", got, want)
+	}
+	var hi, lo int
+	if err := db.Raw("SELECT " + Greatest(db) + "(3, 7)").Scan(&hi).Error; err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Raw("SELECT " + Least(db) + "(3, 7)").Scan(&lo).Error; err != nil {
+		t.Fatal(err)
+	}
+	if hi != 7 || lo != 3 {
+		t.Errorf("Greatest(3,7) = %d, Least(3,7) = %d; want 7 and 3", hi, lo)
+	}
+}
+
+// TestWriteProbe runs the health probe's migration and write on the test database's engine.
+func TestWriteProbe(t *testing.T) {
+	db := OpenTest(t, ProbeMigrations())
+	if err := ProbeWrite(context.Background(), db); err != nil {
+		t.Fatalf("probe: %v", err)
+	}
+	if err := db.Exec("DELETE FROM health_probe").Error; err != nil {
+		t.Fatal(err)
+	}
+	if err := ProbeWrite(context.Background(), db); err == nil {
+		t.Error("the probe succeeded without its row")
+	}
+}
+
+// TestPostgresSessions checks what Open promises on PostgreSQL: UTC sessions and the dialect's
+// pool size. It runs only when the suite runs on PostgreSQL.
+func TestPostgresSessions(t *testing.T) {
+	if !TestIsPostgres() {
+		t.Skip("runs with " + TestDatabaseEnv + " set")
+	}
+	db := OpenTest(t, nil)
+	var tz string
+	if err := db.Raw("SHOW TimeZone").Scan(&tz).Error; err != nil {
+		t.Fatal(err)
+	}
+	if tz != "UTC" {
+		t.Errorf("session TimeZone = %q, want UTC", tz)
+	}
+	sqlDB, _ := db.DB()
+	if got := sqlDB.Stats().MaxOpenConnections; got != DefaultMaxConns(Postgres) {
+		t.Errorf("pool size = %d, want %d", got, DefaultMaxConns(Postgres))
+	}
+	if _, err := ReadPragmas(context.Background(), db); !errors.Is(err, ErrNotSQLite) {
+		t.Errorf("ReadPragmas on PostgreSQL = %v, want ErrNotSQLite", err)
+	}
+}
+
+// TestEachTestGetsItsOwnDatabase writes in one test database and checks that a second one,
+// made from the same migrations, does not see it, and that dropping happens at cleanup.
+func TestEachTestGetsItsOwnDatabase(t *testing.T) {
+	ms := []Migration{AutoMigrateStep("0001_widgets", &widget{})}
+	var first *gorm.DB
+	t.Run("first", func(t *testing.T) {
+		first = OpenTest(t, ms)
+		if err := first.Create(&widget{Name: "a"}).Error; err != nil {
+			t.Fatal(err)
+		}
+	})
+	second := OpenTest(t, ms)
+	var n int64
+	if err := second.Model(&widget{}).Count(&n).Error; err != nil {
+		t.Fatal(err)
+	}
+	if n != 0 {
+		t.Errorf("a fresh test database holds %d widgets from another test", n)
+	}
+	if err := first.Exec("SELECT 1").Error; err == nil {
+		t.Error("the first test's database is still open after its test ended")
 	}
 }

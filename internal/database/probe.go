@@ -10,8 +10,9 @@ import (
 )
 
 // A database that answers SELECT 1 may still refuse every write: the disk is full, the file
-// became read-only, or a stuck transaction holds the write lock. /healthz must report that, so
-// it writes one row of a table that exists for nothing else.
+// became read-only, or a stuck transaction holds the write lock (on PostgreSQL: the server is a
+// read-only standby, or its disk is full). /healthz must report that, so it writes one row of a
+// table that exists for nothing else.
 
 // ErrFreeSpaceUnknown means the platform does not tell the free disk space; the check is skipped.
 var ErrFreeSpaceUnknown = errors.New("database: free space is not known on this platform")
@@ -19,7 +20,12 @@ var ErrFreeSpaceUnknown = errors.New("database: free space is not known on this 
 // ProbeMigrations creates the one-row table the write probe updates.
 func ProbeMigrations() []Migration {
 	return []Migration{{ID: "0020_health_probe", Up: func(tx *gorm.DB) error {
-		if err := tx.Exec("CREATE TABLE IF NOT EXISTS health_probe (id INTEGER PRIMARY KEY, checked_at DATETIME NOT NULL)").Error; err != nil {
+		// PostgreSQL has no DATETIME; the SQLite statement is the released one, kept as it ran.
+		create := "CREATE TABLE IF NOT EXISTS health_probe (id INTEGER PRIMARY KEY, checked_at DATETIME NOT NULL)"
+		if IsPostgres(tx) {
+			create = "CREATE TABLE IF NOT EXISTS health_probe (id INTEGER PRIMARY KEY, checked_at TIMESTAMPTZ NOT NULL)"
+		}
+		if err := tx.Exec(create).Error; err != nil {
 			return err
 		}
 		return tx.Exec("INSERT INTO health_probe (id, checked_at) VALUES (1, ?)", time.Now().UTC()).Error

@@ -22,6 +22,7 @@ import (
 
 	"mmconsole/internal/app"
 	"mmconsole/internal/config"
+	"mmconsole/internal/database"
 )
 
 //go:embed testdata/axe-4.14.1.min.js
@@ -43,7 +44,8 @@ func startServer(t *testing.T, env map[string]string) *server {
 	}
 	vars := map[string]string{
 		"MMC_ADDR":                  ln.Addr().String(),
-		"MMC_DATABASE":              filepath.Join(t.TempDir(), "e2e.db"),
+		"MMC_DATABASE":              database.TestDSN(t),
+		"MMC_STATE_DIR":             t.TempDir(),
 		"MMC_SANDBOX":               "on",
 		"MMC_SANDBOX_EVENT_DELAY":   "300ms",
 		"MMC_SANDBOX_APPROVE_AFTER": "2s",
