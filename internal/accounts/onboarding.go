@@ -149,7 +149,8 @@ func (w *OnboardingWatch) TermsSigned(accountID uint, wabaID string) {
 
 // Run serves the queue and the periodic re-read until ctx ends. Several instances may run it: a
 // re-read is an idempotent Graph read, and the conditional status update makes one of them
-// start the sync windows.
+// start the sync windows. The composition root instead runs Serve and schedules RecheckAll once
+// per interval across instances.
 func (w *OnboardingWatch) Run(ctx context.Context) error {
 	var tick <-chan time.Time
 	if w.interval > 0 {
@@ -157,6 +158,14 @@ func (w *OnboardingWatch) Run(ctx context.Context) error {
 		defer tk.Stop()
 		tick = tk.C
 	}
+	return w.serve(ctx, tick)
+}
+
+// Serve re-reads the WABAs TermsSigned queued, until ctx ends. The queue is this instance's:
+// the webhook that asked for the re-read was stored by this instance's writer.
+func (w *OnboardingWatch) Serve(ctx context.Context) error { return w.serve(ctx, nil) }
+
+func (w *OnboardingWatch) serve(ctx context.Context, tick <-chan time.Time) error {
 	for {
 		select {
 		case <-ctx.Done():

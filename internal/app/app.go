@@ -30,6 +30,7 @@ import (
 	"mmconsole/internal/database"
 	"mmconsole/internal/editbudget"
 	"mmconsole/internal/graph"
+	"mmconsole/internal/jobs"
 	"mmconsole/internal/metrics"
 	"mmconsole/internal/optimize"
 	"mmconsole/internal/sandbox"
@@ -53,6 +54,10 @@ type App struct {
 	closer    []func() error
 	// loops run in the background while the server serves, and stop with it.
 	loops []func(ctx context.Context) error
+	// sched claims the periodic jobs, so that each runs once per interval across instances;
+	// jobs lists them (Serve runs each in a loop).
+	sched *jobs.Scheduler
+	jobs  []jobs.Job
 	demo  []auth.DemoUser // created at this start; printed once by Run
 	// hashing bounds concurrent password hashing (MMC_HASH_WORKERS).
 	hashing *auth.HashPool
@@ -73,6 +78,7 @@ func migrations(graphIsMeta bool) []database.Migration {
 	ms = append(ms, webhook.Migrations()...)
 	ms = append(ms, send.Migrations()...)
 	ms = append(ms, database.ProbeMigrations()...)
+	ms = append(ms, jobs.Migrations()...)
 	return ms
 }
 
@@ -101,9 +107,14 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, now func() 
 	}
 	a.db = db
 	a.closer = append(a.closer, func() error { return database.Close(db) })
+	a.sched = jobs.New(db, jobs.Options{Now: now, Logger: log.With("component", "jobs")})
 	// A send cannot be in flight longer than the Graph deadline (and a little work around it), so
 	// an older "Sending…" row was left by a process that died: its outcome is unknown. Sends
 	// interrupted just before a quick restart are younger than that at start; the loop gets them.
+	// This sweep runs on every instance, not as a once-per-interval job: it is one conditional
+	// UPDATE (still "Sending…" and untouched for longer than any live send can take, which is
+	// the same on every instance as they share MMC_GRAPH_DEADLINE), so two instances running it
+	// at once change each row once, and an instance never marks another's live send.
 	inFlight := cfg.GraphDeadline + 5*time.Second
 	if n, err := send.RecoverInterrupted(ctx, db, now().Add(-inFlight), now()); err != nil {
 		a.Close()
@@ -168,11 +179,25 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, now func() 
 	// Onboarding is re-read when Meta says the terms were signed, and every refresh interval.
 	onboarding := accounts.NewOnboardingWatch(acc, cfg.TemplateRefresh, log.With("component", "onboarding"))
 	// Background work, like the template refresh: its calls tell each connection's "Meta last
-	// answered".
-	a.loops = append(a.loops, func(ctx context.Context) error { return onboarding.Run(graph.Background(ctx)) })
+	// answered". Re-reads a webhook asks for are this instance's; the periodic one is shared.
+	a.loops = append(a.loops, func(ctx context.Context) error { return onboarding.Serve(graph.Background(ctx)) })
+	if cfg.TemplateRefresh > 0 {
+		a.every(jobs.Job{Name: "accounts.onboarding", Every: cfg.TemplateRefresh, Run: func(ctx context.Context) error {
+			onboarding.RecheckAll(graph.Background(ctx))
+			return nil
+		}})
+	}
 	hooks := webhook.New(db, hookMetrics, webhook.Options{Logger: log.With("component", "webhook"), Followups: onboarding,
 		RejectionsPerMinute: cfg.WebhookRejectionsPerMinute, RejectionsKeep: cfg.WebhookRejectionsKeep,
-		Retention: cfg.Retention, WALSizeLimit: int64(cfg.WALSizeLimit), WALAlertSize: int64(cfg.WALAlertSize)})
+		Retention: cfg.Retention, WALSizeLimit: int64(cfg.WALSizeLimit), WALAlertSize: int64(cfg.WALAlertSize),
+		PruneOnRequest: true})
+	if cfg.Retention > 0 {
+		// One instance's writer prunes per interval; the others' writers only ingest.
+		a.every(jobs.Job{Name: "webhook.retention", Every: webhookPruneEvery, Run: func(context.Context) error {
+			hooks.PruneNow()
+			return nil
+		}})
+	}
 	// Registered after the database's closer, so it runs first: queued deliveries are committed
 	// before the database closes.
 	a.closer = append(a.closer, hooks.Close)
@@ -240,11 +265,29 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, now func() 
 	catalog := templates.New(db, a.graph, tokens, templates.Options{
 		Interval: cfg.TemplateRefresh, Logger: log.With("component", "templates"), Edits: edits,
 	})
-	// The scheduled refresh is background work: a slow Meta may take longer than a person waits.
-	a.loops = append(a.loops, func(ctx context.Context) error { return catalog.Run(graph.Background(ctx)) },
-		func(ctx context.Context) error {
-			return users.RunPruning(ctx, 10*time.Minute, log.With("component", "auth"))
-		})
+	// The scheduled refresh (and the analytics fetch it makes per WABA) is background work: a
+	// slow Meta may take longer than a person waits. With MMC_TEMPLATE_REFRESH=0 each instance
+	// refreshes once at its start only.
+	started := false // the first pass of this process is recorded as its start
+	refresh := func(ctx context.Context) error {
+		trigger := templates.TriggerSchedule
+		if !started {
+			trigger, started = templates.TriggerStart, true
+		}
+		catalog.RefreshAll(graph.Background(ctx), trigger)
+		return nil
+	}
+	if cfg.TemplateRefresh > 0 {
+		a.every(jobs.Job{Name: "templates.refresh", Every: cfg.TemplateRefresh, Run: refresh})
+	} else {
+		a.loops = append(a.loops, refresh)
+	}
+	// Stale sign-in counters cost space, never correctness: one instance prunes them now and
+	// then.
+	a.every(jobs.Job{Name: "auth.signin-counters", Every: 10 * time.Minute, Run: func(ctx context.Context) error {
+		_, err := users.PruneThrottles(ctx)
+		return err
+	}})
 	// A WABA that becomes onboarded starts its templates' sync windows, whichever path saw it.
 	accounts.WithOnboardedHook(catalog.NoteOnboarded)(acc)
 	optimizer := optimize.New(db, a.graph, tokens, optimizeAudit{auditLog}, optimize.Options{MetaDefault: cfg.OptimizationDefault, Edits: edits})
@@ -291,6 +334,15 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, now func() 
 	})
 	a.fiber = f
 	return a, nil
+}
+
+// webhookPruneEvery is how often one instance starts a retention pass of the webhook tables.
+const webhookPruneEvery = time.Minute
+
+// every schedules a job: it runs once per interval across every instance on the database.
+func (a *App) every(j jobs.Job) {
+	a.jobs = append(a.jobs, j)
+	a.loops = append(a.loops, func(ctx context.Context) error { return a.sched.Loop(ctx, j) })
 }
 
 func prefixStrings(ps []netip.Prefix) []string {

@@ -9,7 +9,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"math"
 	"net/mail"
 	"runtime"
@@ -412,24 +411,6 @@ func (s *Service) PruneThrottles(ctx context.Context) (int64, error) {
 		return 0, fmt.Errorf("auth: prune sign-in counters: %w", res.Error)
 	}
 	return res.RowsAffected, nil
-}
-
-// RunPruning prunes the sign-in counters every interval until ctx ends. A failed round is
-// retried at the next one: stale counters cost space, never correctness. Safe to run on several
-// instances at once (a delete of the same rows).
-func (s *Service) RunPruning(ctx context.Context, interval time.Duration, log *slog.Logger) error {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-t.C:
-			if _, err := s.PruneThrottles(ctx); err != nil && ctx.Err() == nil {
-				log.Warn("pruning sign-in counters failed", "err", err)
-			}
-		}
-	}
 }
 
 func (s *Service) openSession(ctx context.Context, userID uint, ip string) (string, error) {

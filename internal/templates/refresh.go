@@ -58,29 +58,11 @@ func (e *TooSoonError) UserFacing() (int, string, string) {
 		fmt.Sprintf("Templates of WABA %s were refreshed moments ago. Meta allows 200 template calls per hour per WABA; try again in %d s.", e.WABA, int(e.Wait.Seconds())+1)
 }
 
-// Run refreshes every connection now, then every Interval until ctx ends. Several instances
-// may run it: a WABA refreshed recently by another instance is skipped, and a lease keeps two
-// instances from refreshing the same WABA at once.
-func (s *Service) Run(ctx context.Context) error {
-	s.RefreshAll(ctx, TriggerStart)
-	if s.opts.Interval <= 0 {
-		<-ctx.Done()
-		return nil
-	}
-	tk := time.NewTicker(s.opts.Interval)
-	defer tk.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-tk.C:
-			s.RefreshAll(ctx, TriggerSchedule)
-		}
-	}
-}
-
 // RefreshAll refreshes every connection that was not refreshed successfully within half an
 // interval (by this or another instance). Failures are recorded in the history, not returned.
+// The composition root runs it as a job (internal/jobs), once per interval across instances;
+// the skip and the per-WABA lease still keep it from repeating a refresh that "Sync now" or
+// another instance just made.
 func (s *Service) RefreshAll(ctx context.Context, trigger string) {
 	var conns []models.WABAConnection
 	if err := s.db.WithContext(ctx).Order("id").Find(&conns).Error; err != nil {

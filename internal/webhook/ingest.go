@@ -87,6 +87,10 @@ type Options struct {
 	Retention  time.Duration
 	PruneEvery time.Duration
 	PruneBatch int
+	// PruneOnRequest: the writer keeps no pruning timer of its own and prunes only when
+	// PruneNow asks, so that whoever calls PruneNow (the once-per-interval job shared by every
+	// instance) decides when retention runs.
+	PruneOnRequest bool
 }
 
 // Followups does, after a batch commits, what an event asks for beyond the database. Its

@@ -34,7 +34,7 @@ type pruner struct {
 
 func (s *Service) newPruner() *pruner {
 	p := &pruner{s: s}
-	if s.opts.Retention > 0 {
+	if s.opts.Retention > 0 && !s.opts.PruneOnRequest {
 		p.ticker = time.NewTicker(s.opts.PruneEvery)
 		p.tick = p.ticker.C
 		p.pending = true // what expired while the server was down
@@ -139,6 +139,10 @@ func (s *Service) prune(cutoff time.Time, n int) (more bool, err error) {
 	}
 	return more, nil
 }
+
+// PruneNow asks the writer for one retention pass: batches between groups until nothing older
+// than the retention is left. It does not wait for the pass.
+func (s *Service) PruneNow() { s.requestPrune() }
 
 // requestPrune asks the writer to prune now.
 func (s *Service) requestPrune() {
