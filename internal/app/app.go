@@ -263,7 +263,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, now func() 
 	// One ledger counts Meta's edit limit for every kind of template edit, wherever it is made.
 	edits := editbudget.New(db, editbudget.Options{})
 	catalog := templates.New(db, a.graph, tokens, templates.Options{
-		Interval: cfg.TemplateRefresh, Logger: log.With("component", "templates"), Edits: edits,
+		Interval: cfg.TemplateRefresh, Logger: log.With("component", "templates"), Edits: edits, Now: now,
 	})
 	// The scheduled refresh (and the analytics fetch it makes per WABA) is background work: a
 	// slow Meta may take longer than a person waits. With MMC_TEMPLATE_REFRESH=0 each instance
