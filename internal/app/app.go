@@ -494,6 +494,11 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 		})
 	}
 	defer func() { stopLoops(); loopsDone.Wait() }()
+	// The server learns of its listener only once its goroutine runs. A shutdown before that finds
+	// no listener to close and returns at once, and the late Serve would then accept forever; so
+	// the listener is closed here too (once, whoever is first), which ends a late Serve at its
+	// first Accept, and a second shutdown then waits for whatever that late Serve let in.
+	ln = &closeOnce{Listener: ln}
 	errc := make(chan error, 1)
 	go func() { errc <- a.fiber.Listener(ln) }()
 	a.log.Info("MM Console is running", "url", a.cfg.PublicURL(), "database", database.Redact(a.cfg.Database), "sandbox", a.cfg.Sandbox)
@@ -504,13 +509,30 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 		if err := a.fiber.ShutdownWithTimeout(a.cfg.ShutdownTimeout); err != nil {
 			serveErr = fmt.Errorf("app: shutdown: %w", err)
 		}
+		_ = ln.Close()
 		<-errc
+		if err := a.fiber.ShutdownWithTimeout(a.cfg.ShutdownTimeout); err != nil && serveErr == nil {
+			serveErr = fmt.Errorf("app: shutdown: %w", err)
+		}
 	case err := <-errc:
 		serveErr = err
 	}
 	stopLoops()
 	loopsDone.Wait()
 	return errors.Join(serveErr, a.Close())
+}
+
+// closeOnce is a listener whose Close closes it the first time and after that reports success,
+// so that the server's shutdown and Serve's own close can both close it without one failing.
+type closeOnce struct {
+	net.Listener
+	once sync.Once
+	err  error
+}
+
+func (l *closeOnce) Close() error {
+	l.once.Do(func() { l.err = l.Listener.Close() })
+	return l.err
 }
 
 // Run is main's whole job: build, listen, serve until ctx ends.

@@ -13,7 +13,7 @@ import (
 // without a person: terms signed re-reads the WABA's onboarding (and its templates start their
 // sync), and a recipient stopping marketing is kept for the composer and the message page.
 func TestSandboxTermsSignedAndStopTakeEffect(t *testing.T) {
-	srv := startServer(t, nil)
+	srv := startSandboxServer(t, nil)
 	templateRow(t, srv, "wellness_tips", "en_US") // the pharma WABA was refreshed
 	if c := connection(t, srv, sandbox.PharmaWABAID); c.OnboardingStatus == "ONBOARDED" {
 		t.Fatal("the pharma WABA starts onboarded")
