@@ -161,6 +161,11 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, now func() 
 		a.closer = append(a.closer, sb.Close)
 	}
 	a.graph = newGraphClient(cfg, router, accounts.GraphContacts{DB: db, Log: log.With("component", "graph")}, log)
+	if router != nil {
+		// Registered after the sandbox's closer, so it runs first: the sandbox stops without
+		// waiting for this client's idle connections to time out.
+		a.closer = append(a.closer, func() error { router.closeIdle(); return nil })
+	}
 	a.appSecret = appSecret
 	accounts.WithGraph(a.graph, nil)(acc) // one client: sandbox tokens are routed to the sandbox
 

@@ -160,7 +160,7 @@ func startSandbox(ctx context.Context, cfg config.Config, db *gorm.DB, box *secr
 		return nil, nil, fmt.Errorf("app: start sandbox: %w", err)
 	}
 	target, _ := url.Parse(base)
-	router := &sandboxRouter{target: target, tokens: map[string]bool{}, next: http.DefaultTransport}
+	router := &sandboxRouter{target: target, tokens: map[string]bool{}, next: ownTransport()}
 	var wabas []accounts.SandboxWABA
 	for _, w := range sb.Seed().WABAs {
 		router.tokens[w.Token] = true
@@ -190,11 +190,26 @@ func orNegative(d time.Duration) time.Duration {
 func offRouter() *sandboxRouter {
 	sb := sandbox.New(sandbox.Options{})
 	defer sb.Close()
-	r := &sandboxRouter{tokens: map[string]bool{}, next: http.DefaultTransport}
+	r := &sandboxRouter{tokens: map[string]bool{}, next: ownTransport()}
 	for _, w := range sb.Seed().WABAs {
 		r.tokens[w.Token] = true
 	}
 	return r
+}
+
+// ownTransport is the app's own connection pool for Graph calls, not the process-wide default, so
+// that closing the app can drop its idle connections: the sandbox's server waits for a connection
+// that was dialled but never used (a call cancelled by the shutdown while it dialled) before it
+// stops.
+func ownTransport() *http.Transport {
+	return http.DefaultTransport.(*http.Transport).Clone()
+}
+
+// closeIdle drops the router's idle Graph connections.
+func (r *sandboxRouter) closeIdle() {
+	if t, ok := r.next.(interface{ CloseIdleConnections() }); ok {
+		t.CloseIdleConnections()
+	}
 }
 
 // newGraphClient builds the one Graph API client every service uses.
