@@ -238,13 +238,22 @@ func (h *WebhookLog) timeline(st webhook.MessageStory) pages.MessageTimeline {
 	if m.AcceptedAt != nil || m.SendRequest != nil {
 		t.Steps = append(t.Steps, pages.TimelineStep{Label: "Accepted by Meta", At: m.AcceptedAt})
 	}
+	clicked := pages.TimelineStep{Label: "Clicked", At: m.ClickedAt, Note: clickNote}
+	// Click webhooks exist for MM API messages only (mm-api-reference §4).
+	switch {
+	case m.ClickedAt != nil:
+	case m.Route == models.RouteFallback:
+		clicked.Untracked = "not tracked on Cloud API fallback"
+	case m.Route == models.RouteCloudAPI:
+		clicked.Untracked = "not tracked on Cloud API sends"
+	}
 	t.Steps = append(t.Steps,
 		pages.TimelineStep{Label: "Sent", At: m.SentAt},
 		pages.TimelineStep{Label: "Delivered", At: m.DeliveredAt},
 		pages.TimelineStep{Label: "Read", At: m.ReadAt},
-		pages.TimelineStep{Label: "Clicked", At: m.ClickedAt, Note: clickNote})
+		clicked)
 	if m.FailedAt != nil {
-		t.Steps = append(t.Steps, pages.TimelineStep{Label: "Failed", At: m.FailedAt})
+		t.Steps = append(t.Steps, pages.TimelineStep{Label: "Failed", At: m.FailedAt, Failed: true})
 	}
 	switch {
 	case m.OnCloudAPI():

@@ -166,12 +166,20 @@ func statusBadge(status string) (class, word string) {
 	return "badge badge-muted", status
 }
 
-func routeBadge(route string) (class, word string) {
+// routeBadgeOf names a send's route; a send that failed or was refused before Meta reported a
+// route never gets one, which "not known yet" would wrongly promise.
+func routeBadgeOf(route, status string) (class, word string) {
 	switch route {
 	case send.RouteMMAPI:
 		return "badge badge-ok", "MM API"
 	case send.RouteFallback:
 		return "badge badge-warn", "Cloud API fallback"
+	}
+	switch status {
+	case "failed":
+		return "badge badge-muted", "None: failed before routing"
+	case "error":
+		return "badge badge-muted", "None: refused"
 	}
 	return "badge badge-muted", "Route not known yet"
 }
