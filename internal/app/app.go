@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/compress"
 	"github.com/gofiber/fiber/v2/middleware/recover"
 	"github.com/gofiber/fiber/v2/middleware/requestid"
 	"gorm.io/gorm"
@@ -263,6 +264,10 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, now func() 
 	f.Use(handlers.Observe(log, reg))
 	f.Use(recover.New())
 	f.Use(handlers.SecurityHeaders())
+	// Pages, fragments and assets go out gzip- or brotli-compressed to clients that accept it
+	// (assets keep their long cache headers). Not the webhook endpoint: Meta's deliveries get a
+	// few bytes back, which compressing would only cost time on the hottest path.
+	f.Use(compress.New(compress.Config{Next: func(c *fiber.Ctx) bool { return handlers.IsWebhookPath(c.Path()) }}))
 	f.Use(handlers.GraphDeadline())
 	tokens := accounts.Tokens{Box: box}
 	// One ledger counts Meta's edit limit for every kind of template edit, wherever it is made.
