@@ -31,9 +31,10 @@ const (
 // once and restarts it from the beginning; journal_size_limit on the writer's connection then
 // cuts the file back to that size when the writer next rewinds it.
 
-// writerConn takes the connection the writer commits on, with automatic checkpoints off, and
-// a GORM handle bound to it.
-func writerConn(db *gorm.DB, walLimit int64) (*sql.Conn, *gorm.DB, error) {
+// writerConn takes the connection the writer commits on, with automatic checkpoints off (on
+// SQLite), and a GORM handle bound to it.
+func (s *Service) writerConn() (*sql.Conn, *gorm.DB, error) {
+	db := s.db
 	sqlDB, err := db.DB()
 	if err != nil {
 		return nil, nil, err
@@ -43,7 +44,11 @@ func writerConn(db *gorm.DB, walLimit int64) (*sql.Conn, *gorm.DB, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("webhook: writer connection: %w", err)
 	}
-	for _, q := range []string{"PRAGMA wal_autocheckpoint = 0", fmt.Sprintf("PRAGMA journal_size_limit = %d", walLimit)} {
+	var pragmas []string
+	if s.dia.hasWAL() {
+		pragmas = []string{"PRAGMA wal_autocheckpoint = 0", fmt.Sprintf("PRAGMA journal_size_limit = %d", s.opts.WALSizeLimit)}
+	}
+	for _, q := range pragmas {
 		if _, err := conn.ExecContext(ctx, q); err != nil {
 			conn.Close()
 			return nil, nil, fmt.Errorf("webhook: writer connection: %w", err)
@@ -54,10 +59,14 @@ func writerConn(db *gorm.DB, walLimit int64) (*sql.Conn, *gorm.DB, error) {
 	return conn, w, nil
 }
 
-// releaseWriterConn gives the connection back to the pool as it found it.
-func releaseWriterConn(conn *sql.Conn) {
-	conn.ExecContext(context.Background(), "PRAGMA wal_autocheckpoint = 1000")
-	conn.ExecContext(context.Background(), "PRAGMA journal_size_limit = -1")
+// releaseWriterConn gives the writer's connection back to the pool as it found it.
+func (s *Service) releaseWriterConn() {
+	conn := s.wconn
+	s.wconn, s.wdb = nil, nil
+	if s.dia.hasWAL() {
+		conn.ExecContext(context.Background(), "PRAGMA wal_autocheckpoint = 1000")
+		conn.ExecContext(context.Background(), "PRAGMA journal_size_limit = -1")
+	}
 	conn.Close()
 }
 
@@ -150,8 +159,11 @@ func (s *Service) boundWAL(path string) {
 	}
 }
 
-// walPath is the database's -wal file ("" for a database without a file).
+// walPath is the database's -wal file ("" for a database without a file, and on PostgreSQL).
 func (s *Service) walPath() string {
+	if !s.dia.hasWAL() {
+		return ""
+	}
 	var file string
 	if err := s.db.Raw("SELECT file FROM pragma_database_list WHERE name = 'main'").Scan(&file).Error; err != nil || file == "" {
 		return ""

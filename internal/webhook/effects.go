@@ -386,7 +386,7 @@ func (s *Service) MarketingPreference(ctx context.Context, accountID uint, wabaI
 // markFallback turns the batch's Cloud API status events into fallback events when the
 // dashboard sent their message to /marketing_messages (it holds the send request): "marketing"
 // pricing on such a send is MM API falling back, not an ordinary /messages send. The send must
-// be of the event's own account (IS: both may be NULL): an event of another account's WABA
+// be of the event's own account (IS NOT DISTINCT FROM: both may be NULL): an event of another account's WABA
 // naming that wamid is not the send's, and marking it would tell that account which wamids the
 // dashboard sent.
 func (s *Service) markFallback(tx *gorm.DB, fresh []stored) error {
@@ -400,7 +400,7 @@ func (s *Service) markFallback(tx *gorm.DB, fresh []stored) error {
 		hi := min(lo+500, len(ids))
 		err := tx.Exec(`UPDATE webhook_events SET route = ? WHERE id IN ? AND EXISTS
 			(SELECT 1 FROM messages m WHERE m.wamid = webhook_events.wamid AND m.send_request IS NOT NULL
-				AND m.account_id IS webhook_events.account_id)`,
+				AND m.account_id IS NOT DISTINCT FROM webhook_events.account_id)`,
 			models.RouteFallback, ids[lo:hi]).Error
 		if err != nil {
 			return fmt.Errorf("webhook: mark fallback events: %w", err)

@@ -104,6 +104,7 @@ type Followups interface {
 // Service stores deliveries and answers the log's queries.
 type Service struct {
 	db    *gorm.DB
+	dia   dialect
 	m     *Metrics
 	log   *slog.Logger
 	now   func() time.Time
@@ -241,7 +242,7 @@ func New(db *gorm.DB, m *Metrics, o Options) *Service {
 	if m == nil {
 		m = NewMetrics()
 	}
-	s := &Service{db: db, m: m, log: o.Logger, now: o.Now, opts: o, codec: c, pruneKick: make(chan struct{}, 1),
+	s := &Service{db: db, dia: dialectOf(db), m: m, log: o.Logger, now: o.Now, opts: o, codec: c, pruneKick: make(chan struct{}, 1),
 		queue: make(chan *job, o.QueueSize), done: make(chan struct{}),
 		rejects: make(chan rejectItem, rejectQueueSize), rejectsDone: make(chan struct{})}
 	go s.run()
@@ -299,7 +300,11 @@ func (s *Service) run() {
 	defer close(s.done)
 	stop, ckptDone := make(chan struct{}), make(chan struct{})
 	s.kick = make(chan struct{}, 1)
-	go s.checkpointer(s.kick, stop, ckptDone)
+	if s.dia.hasWAL() {
+		go s.checkpointer(s.kick, stop, ckptDone)
+	} else {
+		close(ckptDone)
+	}
 	defer func() {
 		close(stop)
 		<-ckptDone
@@ -307,7 +312,7 @@ func (s *Service) run() {
 			s.stmts.close()
 		}
 		if s.wconn != nil {
-			releaseWriterConn(s.wconn)
+			s.releaseWriterConn()
 		}
 	}()
 	p := s.newPruner()
@@ -436,15 +441,14 @@ func (s *Service) commit(batch []*job) (err error) {
 		// A broken writer connection is dropped so that the next group opens a new one, instead
 		// of every later delivery failing on it.
 		if err != nil && s.wconn != nil && (errors.Is(err, driver.ErrBadConn) || errors.Is(err, sql.ErrConnDone)) {
-			releaseWriterConn(s.wconn)
-			s.wconn, s.wdb = nil, nil
+			s.releaseWriterConn()
 		}
 	}()
 	if err := s.ensureWriterConn(); err != nil {
 		return err
 	}
 	if s.stmts == nil {
-		c, err := newStmtCache(s.db)
+		c, err := newStmtCache(s.db, s.dia)
 		if err != nil {
 			return err
 		}
@@ -489,7 +493,7 @@ func (s *Service) commit(batch []*job) (err error) {
 		total := 0
 		for i, j := range batch {
 			if j.parsed.Err != nil {
-				parseErrs[i] = truncate(j.parsed.Err.Error(), 2000)
+				parseErrs[i] = cleanText(truncate(j.parsed.Err.Error(), 2000))
 			}
 			if err := ins.QueryRowContext(st.ctx, j.at, j.d.RemoteAddr, len(j.d.Body), j.zbody,
 				len(j.parsed.Events), parseErrs[i], j.d.Signer.String()).Scan(&ids[i]); err != nil {
@@ -521,7 +525,7 @@ func (s *Service) commit(batch []*job) (err error) {
 				kinds[evs[k].Kind]++
 			}
 			if dups > 0 {
-				if _, err := st.tx.ExecContext(st.ctx, "UPDATE webhook_deliveries SET duplicate_count = ? WHERE id = ?", dups, ids[i]); err != nil {
+				if _, err := st.exec("UPDATE webhook_deliveries SET duplicate_count = ? WHERE id = ?", dups, ids[i]); err != nil {
 					return fmt.Errorf("webhook: count duplicates: %w", err)
 				}
 			}
@@ -546,7 +550,7 @@ func (s *Service) ensureWriterConn() error {
 	if s.wdb != nil {
 		return nil
 	}
-	conn, w, err := writerConn(s.db, s.opts.WALSizeLimit)
+	conn, w, err := s.writerConn()
 	if err != nil {
 		return err
 	}

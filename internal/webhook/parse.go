@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"mmconsole/models"
 )
@@ -258,7 +259,34 @@ func Parse(body []byte) Parsed {
 	}
 	p.Err = errors.Join(errs...)
 	locateRaw(body, p.Events)
+	for i := range p.Events {
+		p.Events[i].clean()
+	}
 	return p
+}
+
+// cleanText makes s storable as text on every engine: PostgreSQL refuses NUL bytes and invalid
+// UTF-8 in a text column (SQLite keeps them), and a body is as the sender wrote it, so a JSON
+// "\u0000" or a stray byte would otherwise fail the whole group on one database only. Each
+// becomes U+FFFD, as encoding/json already does for invalid UTF-8 in the strings it decodes.
+func cleanText(s string) string {
+	if utf8.ValidString(s) && strings.IndexByte(s, 0) < 0 {
+		return s
+	}
+	return strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "\uFFFD")
+}
+
+// clean applies cleanText to every stored text of the event. Raw is left alone when it is kept
+// as a place in the body (RawAt), which is stored as bytes; DedupeKey is only hashed.
+func (e *Event) clean() {
+	for _, f := range []*string{&e.WABAID, &e.PhoneNumberID, &e.Field, &e.Kind, &e.Status, &e.WAMID, &e.Recipient,
+		&e.Route, &e.PricingCategory, &e.ErrorTitle, &e.TemplateID, &e.TemplateName, &e.TemplateLanguage, &e.Detail,
+		&e.BizOpaque, &e.Category, &e.Quality} {
+		*f = cleanText(*f)
+	}
+	if e.RawAt < 0 {
+		e.Raw = cleanText(e.Raw)
+	}
 }
 
 // locateRaw sets each event's RawAt. Meta sends compact JSON, so an event's compacted raw JSON

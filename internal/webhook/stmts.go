@@ -34,22 +34,23 @@ type stmtKey struct {
 // stmtCache holds statements prepared on the pool. Only the writer goroutine uses it.
 type stmtCache struct {
 	db    *sql.DB
+	dia   dialect
 	stmts map[stmtKey]*sql.Stmt
 }
 
-func newStmtCache(db *gorm.DB) (*stmtCache, error) {
+func newStmtCache(db *gorm.DB, d dialect) (*stmtCache, error) {
 	sqlDB, err := db.DB()
 	if err != nil {
 		return nil, err
 	}
-	return &stmtCache{db: sqlDB, stmts: map[stmtKey]*sql.Stmt{}}, nil
+	return &stmtCache{db: sqlDB, dia: d, stmts: map[stmtKey]*sql.Stmt{}}, nil
 }
 
 func (c *stmtCache) get(k stmtKey) (*sql.Stmt, error) {
 	if st, ok := c.stmts[k]; ok {
 		return st, nil
 	}
-	st, err := c.db.Prepare(statementSQL(k))
+	st, err := c.db.Prepare(c.dia.placeholders(statementSQL(k)))
 	if err != nil {
 		return nil, fmt.Errorf("webhook: prepare statement: %w", err)
 	}
@@ -94,6 +95,11 @@ func (t *txStmts) get(k stmtKey) (*sql.Stmt, error) {
 	st = t.tx.StmtContext(t.ctx, st)
 	t.bound[k] = st
 	return st, nil
+}
+
+// exec runs a one-off statement (not worth preparing) in the transaction.
+func (t *txStmts) exec(q string, args ...any) (sql.Result, error) {
+	return t.tx.ExecContext(t.ctx, t.cache.dia.placeholders(q), args...)
 }
 
 // chunk is the row count of the next statement for n remaining rows: the largest power of two

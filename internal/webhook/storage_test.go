@@ -21,6 +21,9 @@ import (
 // file's size.
 func dbFileSize(t testing.TB, db *gorm.DB) int64 {
 	t.Helper()
+	if dialectOf(db).postgres {
+		return pgSchemaSize(t, db)
+	}
 	for _, q := range []string{"PRAGMA wal_checkpoint(TRUNCATE)", "VACUUM", "PRAGMA wal_checkpoint(TRUNCATE)"} {
 		if err := db.Exec(q).Error; err != nil {
 			t.Fatalf("%s: %v", q, err)
@@ -35,6 +38,27 @@ func dbFileSize(t testing.TB, db *gorm.DB) int64 {
 		t.Fatal(err)
 	}
 	return st.Size()
+}
+
+// pgSchemaSize is dbFileSize on PostgreSQL: the tables of the test's schema after VACUUM FULL
+// (which rewrites them compactly, as VACUUM does a SQLite file), with their indexes and TOAST.
+func pgSchemaSize(t testing.TB, db *gorm.DB) int64 {
+	t.Helper()
+	var tables []string
+	if err := db.Raw("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()").Scan(&tables).Error; err != nil {
+		t.Fatal(err)
+	}
+	for _, tb := range tables {
+		if err := db.Exec("VACUUM FULL " + tb).Error; err != nil {
+			t.Fatalf("VACUUM FULL %s: %v", tb, err)
+		}
+	}
+	var size int64
+	if err := db.Raw(`SELECT COALESCE(SUM(pg_total_relation_size(c.oid)), 0) FROM pg_class c
+		JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = current_schema() AND c.relkind = 'r'`).Scan(&size).Error; err != nil {
+		t.Fatal(err)
+	}
+	return size
 }
 
 // A real wamid's length (they are about 60 characters).
