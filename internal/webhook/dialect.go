@@ -3,6 +3,7 @@ package webhook
 import (
 	"strconv"
 	"strings"
+	"time"
 
 	"gorm.io/gorm"
 )
@@ -56,4 +57,22 @@ func (d dialect) placeholders(q string) string {
 		b.WriteString(strconv.Itoa(n))
 	}
 	return b.String()
+}
+
+// sqliteTime is how the SQLite driver writes a time.Time bound to a statement (the first of
+// its SQLiteTimestampFormats), and how it reads it back.
+const sqliteTime = "2006-01-02 15:04:05.999999999-07:00"
+
+// timeArg is t as the writer binds it; nil for nil. The SQLite driver formats every time.Time
+// it binds, on the single writer; formatting it beforehand, on the request's goroutine, gives
+// the same text and takes that work off the writer. PostgreSQL gets the time itself (pgx sends
+// it in binary).
+func (d dialect) timeArg(t *time.Time) any {
+	if t == nil {
+		return nil
+	}
+	if d.postgres {
+		return *t
+	}
+	return t.Format(sqliteTime)
 }

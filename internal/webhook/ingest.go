@@ -153,6 +153,7 @@ type job struct {
 	parsed Parsed
 	zbody  []byte // the body, compressed
 	at     time.Time
+	atArg  any // at as the writer binds it (timeArg), prepared off the writer
 	res    Result
 	err    error
 	done   chan struct{}
@@ -272,8 +273,11 @@ func (s *Service) Ingest(ctx context.Context, d Delivery) (Result, error) {
 	// Compressing and hashing here, on the request's goroutine, keeps that work off the single
 	// writer.
 	j.zbody = s.codec.enc.EncodeAll(d.Body, nil)
+	j.atArg = s.dia.timeArg(&j.at)
 	for i := range j.parsed.Events {
-		j.parsed.Events[i].dedupeHash = dedupeHash(j.parsed.Events[i].DedupeKey)
+		e := &j.parsed.Events[i]
+		e.dedupeHash = dedupeHash(e.DedupeKey)
+		e.occurredArg = s.dia.timeArg(e.OccurredAt)
 	}
 	s.mu.RLock()
 	if s.closed {
@@ -483,23 +487,19 @@ func (s *Service) commit(batch []*job) (err error) {
 			}
 			j.split(owners, covered)
 		}
-		// Every delivery first, then all the group's events in as few statements as possible.
-		ids := make([]uint, len(batch))
+		// Every delivery first, then all the group's events, each in as few statements as
+		// possible.
 		parseErrs := make([]string, len(batch))
-		ins, err := st.get(stmtKey{kind: stmtDelivery, rows: 1})
-		if err != nil {
-			return err
-		}
 		total := 0
 		for i, j := range batch {
 			if j.parsed.Err != nil {
 				parseErrs[i] = cleanText(truncate(j.parsed.Err.Error(), 2000))
 			}
-			if err := ins.QueryRowContext(st.ctx, j.at, j.d.RemoteAddr, len(j.d.Body), j.zbody,
-				len(j.parsed.Events), parseErrs[i], j.d.Signer.String()).Scan(&ids[i]); err != nil {
-				return fmt.Errorf("webhook: store delivery: %w", err)
-			}
 			total += len(j.events)
+		}
+		ids, err := insertDeliveries(st, batch, parseErrs)
+		if err != nil {
+			return err
 		}
 		if err := s.storeRefusals(tx, batch, ids); err != nil {
 			return err
@@ -667,9 +667,9 @@ func insertEvents(st *txStmts, batch []*job, ids []uint, owners map[string]uint,
 			if e.RawAt >= 0 && e.RawAt+len(e.Raw) <= len(j.d.Body) {
 				rawAt, raw = &e.RawAt, ""
 			}
-			args = append(args, ids[di], j.at, accountOf(owners, e.WABAID), e.WABAID, e.PhoneNumberID, e.Field, e.Kind,
+			args = append(args, ids[di], j.atArg, accountOf(owners, e.WABAID), e.WABAID, e.PhoneNumberID, e.Field, e.Kind,
 				e.Status, e.WAMID, e.Recipient, e.Route, e.PricingCategory, e.ErrorCode, e.ErrorTitle, e.TemplateID,
-				e.TemplateName, e.TemplateLanguage, e.Detail, e.OccurredAt, []byte(e.dedupeHash), rawAt, len(e.Raw), raw)
+				e.TemplateName, e.TemplateLanguage, e.Detail, e.occurredArg, []byte(e.dedupeHash), rawAt, len(e.Raw), raw)
 			ei++
 		}
 		left -= n
@@ -696,4 +696,52 @@ func insertEvents(st *txStmts, batch []*job, ids []uint, owners map[string]uint,
 		}
 	}
 	return newKeys, nil
+}
+
+// deliveryColumnCount is the number of bound columns of a delivery row (stmtDelivery).
+const deliveryColumnCount = 7
+
+// insertDeliveries stores the group's deliveries in as few statements as possible and returns
+// their ids in batch order. RETURNING gives no order; but the rows of one INSERT are numbered in
+// the order of its VALUES (SQLite's AUTOINCREMENT and PostgreSQL's sequence both count up, and
+// another instance's rows can only fall between them), so the sorted ids are in that order.
+func insertDeliveries(st *txStmts, batch []*job, parseErrs []string) ([]uint, error) {
+	ids := make([]uint, 0, len(batch))
+	args := make([]any, 0, min(len(batch), maxRows)*deliveryColumnCount)
+	for lo := 0; lo < len(batch); {
+		n := chunk(len(batch) - lo)
+		args = args[:0]
+		for i := lo; i < lo+n; i++ {
+			j := batch[i]
+			args = append(args, j.atArg, j.d.RemoteAddr, len(j.d.Body), j.zbody, len(j.parsed.Events), parseErrs[i], j.d.Signer.String())
+		}
+		ins, err := st.get(stmtKey{kind: stmtDelivery, rows: n})
+		if err != nil {
+			return nil, err
+		}
+		rows, err := ins.QueryContext(st.ctx, args...)
+		if err != nil {
+			return nil, fmt.Errorf("webhook: store deliveries: %w", err)
+		}
+		got := ids[lo:lo]
+		for rows.Next() {
+			var id uint
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("webhook: store deliveries: %w", err)
+			}
+			got = append(got, id)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("webhook: store deliveries: %w", err)
+		}
+		if len(got) != n {
+			return nil, fmt.Errorf("webhook: store deliveries: %d ids for %d rows", len(got), n)
+		}
+		slices.Sort(got)
+		ids = ids[:lo+n]
+		lo += n
+	}
+	return ids, nil
 }

@@ -54,8 +54,19 @@ func BenchmarkIngest50WhilePruning(b *testing.B) {
 	b.ReportMetric(testutil.ToFloat64(m.Pruned.WithLabelValues("events")), "pruned")
 }
 
-func ingest50(b *testing.B, s *Service) {
-	const events, senders = 50, 32
+// BenchmarkIngest1 is BenchmarkIngest50 with one event per delivery, the shape of quiet
+// traffic: what each delivery costs the writer beyond its events (its row, its share of a
+// commit) dominates.
+func BenchmarkIngest1(b *testing.B) {
+	s := New(testDB(b), NewMetrics(), Options{})
+	defer s.Close()
+	ingestN(b, s, 1)
+}
+
+func ingest50(b *testing.B, s *Service) { ingestN(b, s, 50) }
+
+func ingestN(b *testing.B, s *Service, events int) {
+	const senders = 32
 	bodies := make(chan []byte, senders)
 	var next atomic.Int64
 	go func() {

@@ -74,8 +74,10 @@ type Event struct {
 	// RawAt is where Raw starts in the delivery's body, so that it is stored once, in the
 	// delivery; -1 when the body holds it only in another form (not compact JSON).
 	RawAt int
-	// dedupeHash is what is stored of DedupeKey (set by Ingest).
-	dedupeHash string
+	// dedupeHash is what is stored of DedupeKey, and occurredArg OccurredAt as the writer binds
+	// it (both set by Ingest, off the writer).
+	dedupeHash  string
+	occurredArg any
 
 	// Effects that are not columns of the event.
 	BizOpaque string // statuses[].biz_opaque_callback_data

@@ -142,8 +142,11 @@ func statementSQL(k stmtKey) string {
 	}
 	switch k.kind {
 	case stmtDelivery:
-		return `INSERT INTO webhook_deliveries (received_at, remote_addr, body_size, body, body_zstd, event_count, duplicate_count, parse_error, verified_by)
-			VALUES (?, ?, ?, '', ?, ?, 0, ?, ?) RETURNING id`
+		// body and duplicate_count are written out: a database migrated from 0006 has no
+		// default for body.
+		one := "(?, ?, ?, '', ?, ?, 0, ?, ?)"
+		return "INSERT INTO webhook_deliveries (received_at, remote_addr, body_size, body, body_zstd, event_count, duplicate_count, parse_error, verified_by) VALUES " +
+			strings.Repeat(one+",", k.rows-1) + one + " RETURNING id"
 	case stmtEvents:
 		return "INSERT INTO webhook_events (" + eventColumns + ") VALUES " + values(eventColumnCount, k.rows) +
 			" ON CONFLICT (dedupe_hash) DO NOTHING RETURNING id, dedupe_hash"
