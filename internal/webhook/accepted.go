@@ -61,7 +61,7 @@ func (s *Service) RecordAccepted(ctx context.Context, a Accepted) error {
 			// /marketing_messages: its "marketing" pricing means fallback.
 			"route":       gorm.Expr("CASE WHEN messages.route = ? THEN ? ELSE messages.route END", models.RouteCloudAPI, models.RouteFallback),
 			"status":      gorm.Expr("CASE WHEN messages.status_rank < ? THEN ? ELSE messages.status END", rank, models.MessageAccepted),
-			"status_rank": gorm.Expr(s.dia.greatest("messages.status_rank", "?"), rank),
+			"status_rank": gorm.Expr(database.Greatest(s.db)+"(messages.status_rank, ?)", rank),
 			"updated_at":  time.Now().UTC(),
 		}),
 	}).Create(&m).Error

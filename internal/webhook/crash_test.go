@@ -42,7 +42,8 @@ func TestAcknowledgedDeliveriesSurviveSIGKILL(t *testing.T) {
 	}
 	addr := ln.Addr().String()
 	ln.Close()
-	dbPath := filepath.Join(dir, "crash.db")
+	// A SQLite file in the test's folder, or a PostgreSQL database of its own.
+	dbPath := database.TestDSN(t)
 	cmd := exec.Command(bin)
 	cmd.Env = append(os.Environ(), "MMC_DATABASE="+dbPath, "MMC_APP_SECRET=crash-secret", "MMC_SANDBOX=off",
 		"MMC_ADDR="+addr, "MMC_LOG_LEVEL=error",

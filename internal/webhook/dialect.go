@@ -6,14 +6,16 @@ import (
 	"time"
 
 	"gorm.io/gorm"
+
+	"mmconsole/internal/database"
 )
 
 // The webhook store runs on SQLite (the embedded default) and on PostgreSQL (several instances
-// sharing one database). Nearly all of its SQL is common to both; what is not lives here, so
-// the writer, the pruner and the effects never test the engine themselves:
+// sharing one database). Nearly all of its SQL is common to both (the larger of two values is
+// database.Greatest); what is not lives here, so the writer, the pruner and the effects never
+// test the engine themselves:
 //   - the writer's prepared statements bypass GORM, so their placeholders are the driver's own
-//     (? for SQLite, $1… for PostgreSQL);
-//   - "the larger of two values" is SQLite's scalar MAX(a, b) and PostgreSQL's GREATEST(a, b);
+//     (? for SQLite, $1… for PostgreSQL), and so are the values it binds (timeArg);
 //   - the WAL, its checkpoints and journal_size_limit are SQLite's alone: on PostgreSQL the
 //     server manages its own write-ahead log, so the checkpointer does not run and the WAL
 //     metrics stay 0.
@@ -24,19 +26,11 @@ type dialect struct {
 }
 
 func dialectOf(db *gorm.DB) dialect {
-	return dialect{postgres: db.Dialector.Name() == "postgres"}
+	return dialect{postgres: database.IsPostgres(db)}
 }
 
 // hasWAL reports whether the engine is SQLite, whose WAL file the service checkpoints itself.
 func (d dialect) hasWAL() bool { return !d.postgres }
-
-// greatest is the SQL for the larger of a and b.
-func (d dialect) greatest(a, b string) string {
-	if d.postgres {
-		return "GREATEST(" + a + ", " + b + ")"
-	}
-	return "MAX(" + a + ", " + b + ")"
-}
 
 // placeholders rewrites the ? placeholders of a statement for the driver: PostgreSQL numbers
 // them. The writer's statements hold no ? inside string literals, which this does not parse.
