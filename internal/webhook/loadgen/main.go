@@ -39,7 +39,7 @@ type result struct {
 }
 
 func main() {
-	target := flag.String("url", "http://127.0.0.1:8080/webhooks/whatsapp", "webhook URL (loopback only)")
+	target := flag.String("url", "http://127.0.0.1:8080/webhooks/whatsapp", "webhook URL (loopback only); several, comma-separated, are loaded at once (instances sharing one database), the connections spread over them")
 	secret := flag.String("secret", "", "app secret the receiver verifies with (MMC_APP_SECRET)")
 	conns := flag.Int("conns", 32, "concurrent connections")
 	count := flag.Int("n", 20000, "most deliveries per scenario")
@@ -47,10 +47,13 @@ func main() {
 	steady := flag.Int("steady-rate", 1000, "deliveries/s of the steady-rate scenario (0 = skip it)")
 	waba := flag.String("waba", "100000000000001", "WABA id in the deliveries")
 	flag.Parse()
-	u, err := url.Parse(*target)
-	if err != nil || !loopback(u.Hostname()) {
-		fmt.Fprintln(os.Stderr, "loadgen: -url must be an http URL on 127.0.0.1, ::1 or localhost")
-		os.Exit(2)
+	targets := strings.Split(*target, ",")
+	for _, t := range targets {
+		u, err := url.Parse(strings.TrimSpace(t))
+		if err != nil || !loopback(u.Hostname()) {
+			fmt.Fprintln(os.Stderr, "loadgen: each -url must be an http URL on 127.0.0.1, ::1 or localhost")
+			os.Exit(2)
+		}
 	}
 	if *secret == "" {
 		fmt.Fprintln(os.Stderr, "loadgen: -secret is required")
@@ -84,9 +87,12 @@ func main() {
 		if sc.rate > 0 {
 			name = fmt.Sprintf("steady %d/s, 1 event", sc.rate)
 		}
-		for _, ep := range []struct{ name, url string }{{"no-op", noopURL}, {"receiver", *target}} {
+		for _, ep := range []struct {
+			name string
+			urls []string
+		}{{"no-op", []string{noopURL}}, {"receiver", targets}} {
 			prefix := fmt.Sprintf("wamid.load.%s.%d.%s.", runID, i, ep.name)
-			r := load(ep.url, []byte(*secret), *waba, prefix, sc, *conns)
+			r := load(ep.urls, []byte(*secret), *waba, prefix, sc, *conns)
 			secs := r.elapsed.Seconds()
 			fmt.Printf("%-10s %-22s %8d %12.0f %12.0f %9s %9s %7d\n", ep.name, name, r.sent,
 				float64(r.sent)/secs, float64(r.sent*sc.events)/secs,
@@ -124,7 +130,7 @@ func body(waba, prefix string, n, events int) []byte {
 	return []byte(b.String())
 }
 
-func load(target string, secret []byte, waba, prefix string, sc scenario, conns int) result {
+func load(targets []string, secret []byte, waba, prefix string, sc scenario, conns int) result {
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: conns, MaxConnsPerHost: conns}, Timeout: 30 * time.Second}
 	var next atomic.Int64
 	var mu sync.Mutex
@@ -138,7 +144,8 @@ func load(target string, secret []byte, waba, prefix string, sc scenario, conns 
 		tick = t.C
 	}
 	var wg sync.WaitGroup
-	for range conns {
+	for c := range conns {
+		target := strings.TrimSpace(targets[c%len(targets)])
 		wg.Go(func() {
 			var lat []time.Duration
 			ok, failed := 0, 0
