@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -126,6 +127,9 @@ func (s *Service) applyEffects(tx *gorm.DB, st *txStmts, fresh []stored, owners 
 		}
 	}
 	if len(order) > 0 {
+		// In wamid order, so that two instances' writers upserting the same messages take
+		// their row locks in the same order (PostgreSQL) instead of deadlocking.
+		slices.Sort(order)
 		if err := s.upsertMessages(st, msgs, order); err != nil {
 			return err
 		}
