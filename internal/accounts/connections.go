@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 
 	"mmconsole/internal/database"
 	"mmconsole/internal/graph"
@@ -62,10 +63,15 @@ const SandboxAccountName = "Hibot Demo"
 
 // EnsureSandboxAccount returns the sandbox demo account, creating it if missing.
 func (s *Service) EnsureSandboxAccount(ctx context.Context) (models.Account, error) {
-	var a models.Account
-	err := s.db.WithContext(ctx).Where(models.Account{Name: SandboxAccountName}).
-		Attrs(models.Account{Sandbox: true}).FirstOrCreate(&a).Error
-	if err != nil {
+	// Insert-if-missing then read, not read-then-insert: instances starting together against
+	// one database would otherwise both insert, and the unique name would fail one's start.
+	db := s.db.WithContext(ctx)
+	a := models.Account{Name: SandboxAccountName, Sandbox: true}
+	if err := db.Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "name"}}, DoNothing: true}).Create(&a).Error; err != nil {
+		return a, fmt.Errorf("accounts: sandbox account: %w", err)
+	}
+	a = models.Account{}
+	if err := db.Where("name = ?", SandboxAccountName).Take(&a).Error; err != nil {
 		return a, fmt.Errorf("accounts: sandbox account: %w", err)
 	}
 	return a, nil

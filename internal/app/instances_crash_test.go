@@ -83,7 +83,7 @@ func TestKilledInstanceLosesNoAcknowledgedDelivery(t *testing.T) {
 		t.Skip("builds and kills the server binary; skipped under -short")
 	}
 	bin := buildBinary(t)
-	dbURL := filepath.Join(t.TempDir(), "instances.db")
+	dbURL := database.TestDSN(t)
 	// One after the other: the first creates the schema.
 	insts := []*instance{startInstance(t, bin, dbURL), nil}
 	insts[1] = startInstance(t, bin, dbURL)

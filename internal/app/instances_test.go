@@ -339,3 +339,46 @@ func TestTwoInstancesRunBackgroundWorkOncePerInterval(t *testing.T) {
 		t.Errorf("refreshes recorded = %d, want 3", refreshes)
 	}
 }
+
+// TestTwoInstancesStartTogetherWithTheSandbox: two instances with the sandbox on start at the
+// same moment against a fresh database; both start, and the demo account, its users and its
+// connections exist once. Each instance then runs its own sandbox (see README).
+func TestTwoInstancesStartTogetherWithTheSandbox(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.Sandbox, cfg.SecretKey, cfg.AppSecret = config.SandboxOn, pairKey, pairAppSecret
+	var wg sync.WaitGroup
+	apps := make([]*App, 2)
+	errs := make([]error, 2)
+	for i := range apps {
+		wg.Go(func() { apps[i], errs[i] = New(context.Background(), cfg, NewLogger(cfg, io.Discard)) })
+	}
+	wg.Wait()
+	for i, a := range apps {
+		if a != nil {
+			t.Cleanup(func() { a.Close() })
+		}
+		if errs[i] != nil {
+			t.Fatalf("instance %d did not start: %v", i, errs[i])
+		}
+	}
+	db := apps[0].DB()
+	count := func(model any, where string, args ...any) int64 {
+		var n int64
+		if err := db.Model(model).Where(where, args...).Count(&n).Error; err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if n := count(&models.Account{}, "name = ?", accounts.SandboxAccountName); n != 1 {
+		t.Errorf("sandbox accounts = %d, want 1", n)
+	}
+	if n := count(&models.User{}, "email LIKE ?", "demo-%"); n != 3 {
+		t.Errorf("demo users = %d, want 3", n)
+	}
+	if n := count(&models.WABAConnection{}, "sandbox = ?", true); n != 2 {
+		t.Errorf("sandbox connections = %d, want 2", n)
+	}
+	if apps[0].DemoPassword() != "" && apps[1].DemoPassword() != "" {
+		t.Error("both instances say they created the demo users")
+	}
+}

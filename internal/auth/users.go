@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 
 	"mmconsole/internal/database"
 	"mmconsole/models"
@@ -85,6 +86,9 @@ var demoUsers = []struct {
 	{"demo-viewer@example.com", models.RoleViewer},
 }
 
+// errDemoExists ends EnsureDemo's transaction when the demo users appeared meanwhile.
+var errDemoExists = errors.New("auth: demo users exist")
+
 // EnsureDemo creates the sandbox demo users (admin, marketer, viewer) in accountID when that
 // account has no users yet, all with one random password, and returns them with it. It returns
 // nothing when the users exist: the password is only known at creation.
@@ -109,13 +113,22 @@ func (s *Service) EnsureDemo(ctx context.Context, accountID uint) ([]DemoUser, e
 	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		for _, d := range demoUsers {
 			u := models.User{AccountID: &accountID, Email: d.email, Name: "Demo " + string(d.role), PasswordHash: hash, Role: d.role}
-			if err := tx.Create(&u).Error; err != nil {
-				return err
+			res := tx.Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "email"}}, DoNothing: true}).Create(&u)
+			if res.Error != nil {
+				return res.Error
+			}
+			if res.RowsAffected == 0 {
+				// Another instance starting at the same time made them (with its password,
+				// which it prints): keep those, add none.
+				return errDemoExists
 			}
 			out = append(out, DemoUser{Email: d.email, Role: d.role, Password: pw})
 		}
 		return nil
 	})
+	if errors.Is(err, errDemoExists) {
+		return nil, nil
+	}
 	if err != nil {
 		return nil, fmt.Errorf("auth: demo users: %w", err)
 	}

@@ -97,8 +97,7 @@ func New(db *gorm.DB, o Options) *Scheduler {
 	if o.Holder == "" {
 		o.Holder = defaultHolder()
 	}
-	return &Scheduler{db: db, now: o.Now, log: o.Logger, holder: o.Holder, poll: o.Poll,
-		pg: db.Dialector.Name() == "postgres"}
+	return &Scheduler{db: db, now: o.Now, log: o.Logger, holder: o.Holder, poll: o.Poll, pg: database.IsPostgres(db)}
 }
 
 func defaultHolder() string {
