@@ -66,7 +66,13 @@ func benchDB(b *testing.B) *Service {
 			}
 			b.Fatal(err)
 		}
-		db.Exec("ANALYZE")
+		if database.IsPostgres(db) {
+			// What autovacuum does to a table that only grows, soon after the inserts: without
+			// it the visibility map is empty and no count can be answered from an index alone.
+			db.Exec("VACUUM ANALYZE webhook_events")
+		} else {
+			db.Exec("ANALYZE")
+		}
 		b.Logf("generated %d events in %s", benchEvents, time.Since(start))
 	}
 	s := New(db, NewMetrics(), Options{})

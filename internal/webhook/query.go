@@ -70,7 +70,8 @@ func (s *Service) filtered(ctx context.Context, scope models.Scope, f Filter) *g
 	if f.Template != "" {
 		// Status events name no template; the message does (filled by the composer). The "<> ''"
 		// terms let SQLite use the partial template indexes, which leave out untemplated events.
-		q = q.Where("((template_name = ? AND template_name <> '') OR (template_id = ? AND template_id <> '') OR wamid IN (SELECT wamid FROM messages WHERE template_name = ?))",
+		q = q.Where("((template_name = ? AND template_name <> '') OR (template_id = ? AND template_id <> '') OR "+
+			s.dia.inSubquery("wamid", "SELECT wamid FROM messages WHERE template_name = ?")+")",
 			f.Template, f.Template, f.Template)
 	}
 	if f.From != nil {
