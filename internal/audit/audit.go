@@ -69,14 +69,15 @@ func New(db *gorm.DB, now func() time.Time) *Log {
 	return &Log{db: db, now: now}
 }
 
-// Migrations creates the table and, on SQLite, the triggers that make it append-only.
+// Migrations creates the table and the triggers that make it append-only (SQLite's RAISE, or
+// on PostgreSQL a trigger function that raises the same message).
 func Migrations() []database.Migration {
 	return []database.Migration{{ID: "0002_audit", Up: func(tx *gorm.DB) error {
 		if err := tx.AutoMigrate(&models.AuditEntry{}); err != nil {
 			return err
 		}
-		if tx.Dialector.Name() != "sqlite" {
-			return nil
+		if database.IsPostgres(tx) {
+			return appendOnlyPostgres(tx)
 		}
 		for _, op := range []string{"UPDATE", "DELETE"} {
 			sql := fmt.Sprintf(`CREATE TRIGGER audit_entries_no_%s BEFORE %s ON audit_entries
@@ -87,6 +88,27 @@ BEGIN SELECT RAISE(ABORT, 'audit entries are append-only'); END`, strings.ToLowe
 		}
 		return nil
 	}}}
+}
+
+// appendOnlyPostgres is migration 0002's PostgreSQL branch: one function raising the message
+// SQLite's triggers raise, fired before any UPDATE or DELETE of a row and before a TRUNCATE,
+// which skips row triggers.
+func appendOnlyPostgres(tx *gorm.DB) error {
+	for _, q := range []string{
+		`CREATE OR REPLACE FUNCTION audit_entries_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN RAISE EXCEPTION 'audit entries are append-only'; END $$`,
+		`CREATE TRIGGER audit_entries_no_update BEFORE UPDATE ON audit_entries
+FOR EACH ROW EXECUTE FUNCTION audit_entries_append_only()`,
+		`CREATE TRIGGER audit_entries_no_delete BEFORE DELETE ON audit_entries
+FOR EACH ROW EXECUTE FUNCTION audit_entries_append_only()`,
+		`CREATE TRIGGER audit_entries_no_truncate BEFORE TRUNCATE ON audit_entries
+FOR EACH STATEMENT EXECUTE FUNCTION audit_entries_append_only()`,
+	} {
+		if err := tx.Exec(q).Error; err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Migrations is the package-level list, also reachable from a Log for symmetry with services.

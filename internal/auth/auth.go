@@ -280,6 +280,11 @@ func (s *Service) reserve(ctx context.Context, email, ip string) (res reservatio
 	pairKey, mailKey := throttleSubjects(email, ip)
 	var refused *LockedError
 	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		// Parallel guesses at one address must each see the count the previous one wrote; the
+		// pair's key contains the address, so one lock covers both rows.
+		if err := database.LockKey(tx, mailKey); err != nil {
+			return err
+		}
 		var rows []models.SignInThrottle
 		if err := tx.Where("subject IN ?", []string{pairKey, mailKey}).Find(&rows).Error; err != nil {
 			return err

@@ -44,6 +44,11 @@ func (s *Service) Setup(ctx context.Context, email, name, password, confirm stri
 	}
 	u := models.User{Email: email, Name: strings.TrimSpace(name), PasswordHash: hash, Role: models.RoleAdmin, Staff: true}
 	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		// Instances starting together with MMC_ADMIN_EMAIL each try this: one creates the admin,
+		// the others then see a user and leave it.
+		if err := database.LockKey(tx, "auth:setup"); err != nil {
+			return err
+		}
 		var n int64
 		if err := tx.Model(&models.User{}).Count(&n).Error; err != nil {
 			return err

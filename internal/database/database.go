@@ -8,6 +8,7 @@ package database
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -17,6 +18,7 @@ import (
 	"path/filepath"
 	"time"
 
+	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx", which openPostgres opens
 	"gorm.io/driver/postgres"
 	"gorm.io/driver/sqlite"
 	"gorm.io/gorm"
@@ -124,7 +126,7 @@ func openSQLite(path string, o Options) (*gorm.DB, error) {
 
 // openPostgres opens a PostgreSQL database through pgx. Every session runs in UTC so that what
 // the server computes from a timestamptz (date_trunc, casts to date) matches what SQLite does
-// with the UTC text it stores.
+// with the UTC text it stores. Statements go through checkedPool (pgvalues.go).
 func openPostgres(dsn string) (*gorm.DB, error) {
 	u, err := url.Parse(dsn)
 	if err != nil {
@@ -135,8 +137,13 @@ func openPostgres(dsn string) (*gorm.DB, error) {
 		q.Set("timezone", "UTC")
 	}
 	u.RawQuery = q.Encode()
-	db, err := gorm.Open(postgres.New(postgres.Config{DSN: u.String()}), gormConfig())
+	sqlDB, err := sql.Open("pgx", u.String())
 	if err != nil {
+		return nil, fmt.Errorf("database: open %s: %w", Redact(dsn), err)
+	}
+	db, err := gorm.Open(postgres.New(postgres.Config{Conn: &checkedPool{sqlDB}}), gormConfig())
+	if err != nil {
+		sqlDB.Close()
 		return nil, fmt.Errorf("database: open %s: %w", Redact(dsn), err)
 	}
 	return db, nil

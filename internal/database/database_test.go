@@ -3,6 +3,7 @@ package database
 import (
 	"context"
 	"errors"
+	"math"
 	"net"
 	"os"
 	"path/filepath"
@@ -288,5 +289,74 @@ func TestEachTestGetsItsOwnDatabase(t *testing.T) {
 	}
 	if err := first.Exec("SELECT 1").Error; err == nil {
 		t.Error("the first test's database is still open after its test ended")
+	}
+}
+
+func TestCheckArgsNamesWhatPostgresCannotHold(t *testing.T) {
+	huge := uint64(1 << 63)
+	for _, tc := range []struct {
+		arg  any
+		want string // "" = accepted
+	}{
+		{"plain", ""},
+		{"🙂 ünïcode", ""},
+		{"a\x00b", "NUL"},
+		{"\xff\xfe", "UTF-8"},
+		{uint64(math.MaxInt64), ""},
+		{huge, "9223372036854775807"},
+		{&huge, "9223372036854775807"},
+		{uint(1 << 63), "9223372036854775807"},
+		{int64(-1), ""},
+		{[]byte{0, 0xff}, ""}, // bytes are bytea, which holds anything
+	} {
+		err := checkArgs([]any{1, tc.arg})
+		if tc.want == "" {
+			if err != nil {
+				t.Errorf("%#v refused: %v", tc.arg, err)
+			}
+			continue
+		}
+		var ue *UnrepresentableError
+		if !errors.As(err, &ue) || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%#v: error %v, want an UnrepresentableError naming %q", tc.arg, err, tc.want)
+			continue
+		}
+		if st, _, msg := ue.UserFacing(); st != 400 || !strings.Contains(msg, tc.want) {
+			t.Errorf("%#v: answers %d %q, want 400 naming %q", tc.arg, st, msg, tc.want)
+		}
+	}
+}
+
+// TestPostgresRefusesUnrepresentableValues: on PostgreSQL a NUL byte or an id past int64 in a
+// query or a write is refused before it reaches the server, in and out of transactions, and
+// nothing is written.
+func TestPostgresRefusesUnrepresentableValues(t *testing.T) {
+	if !TestIsPostgres() {
+		t.Skip("runs with " + TestDatabaseEnv + " set")
+	}
+	db := OpenTest(t, []Migration{AutoMigrateStep("0001_widgets", &widget{})})
+	var ws []widget
+	var ue *UnrepresentableError
+	if err := db.Where("name = ?", "x\x00").Find(&ws).Error; !errors.As(err, &ue) {
+		t.Errorf("query with a NUL byte: %v, want UnrepresentableError", err)
+	}
+	if err := db.Where("id = ?", uint64(1<<63)).Find(&ws).Error; !errors.As(err, &ue) {
+		t.Errorf("query with an id past int64: %v, want UnrepresentableError", err)
+	}
+	err := db.Transaction(func(tx *gorm.DB) error {
+		if err := tx.Create(&widget{Name: "kept?"}).Error; err != nil {
+			return err
+		}
+		return tx.Create(&widget{Name: "bad\xff"}).Error
+	})
+	if !errors.As(err, &ue) {
+		t.Errorf("write with bytes that are not UTF-8: %v, want UnrepresentableError", err)
+	}
+	var n int64
+	if err := db.Model(&widget{}).Count(&n).Error; err != nil || n != 0 {
+		t.Errorf("after the refused transaction: %d widgets (%v), want 0", n, err)
+	}
+	if sqlDB, err := db.DB(); err != nil || sqlDB.Ping() != nil {
+		t.Errorf("db.DB() through the checked pool: %v", err)
 	}
 }

@@ -52,3 +52,15 @@ func Least(db *gorm.DB) string {
 	}
 	return "MIN"
 }
+
+// LockKey makes the transactions tx belongs to that name the same key run one after the other,
+// for read-then-write sequences that must not interleave (a counter read, decided on, written).
+// On PostgreSQL it takes a transaction-scoped advisory lock, released at commit or rollback. On
+// SQLite it does nothing: every write transaction there begins IMMEDIATE and holds the database's
+// one write lock already. Call it first in the transaction, before the reads it protects.
+func LockKey(tx *gorm.DB, key string) error {
+	if !IsPostgres(tx) {
+		return nil
+	}
+	return tx.Exec("SELECT pg_advisory_xact_lock(hashtextextended(?, 0))", "mmconsole:"+key).Error
+}

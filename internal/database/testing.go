@@ -16,7 +16,6 @@ import (
 	"testing"
 	"time"
 
-	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx" for the test databases' admin connection
 	"gorm.io/gorm"
 )
 

@@ -433,6 +433,11 @@ func (s *Service) readWABA(ctx context.Context, conn models.WABAConnection) erro
 	}
 	meta := normMap(w.DegreesOfFreedom.Features)
 	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		// Two re-reads of one WABA (two instances, or a click during the scheduled one) must not
+		// both compare Meta's answer with the same stored settings.
+		if err := database.LockKey(tx, fmt.Sprintf("optimize:waba:%d", conn.ID)); err != nil {
+			return err
+		}
 		existing, err := s.settingsTx(tx, conn.ID, models.OptScopeWABA, conn.WABAID)
 		if err != nil {
 			return err

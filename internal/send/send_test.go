@@ -835,6 +835,8 @@ func TestHistoryFilters(t *testing.T) {
 		want, nope string
 	}{
 		{"template=flash", "flash_coupon", "summer_sale"},
+		{"template=FLASH_Coupon", "flash_coupon", "summer_sale"}, // case-insensitive on both databases
+		{"user=MARKETER%40demo", "flash_coupon", "No test sends match"},
 		{"recipient=%2B55", "flash_coupon", "summer_sale"},
 		{"user=viewer", "No test sends match", "flash_coupon"},
 		{"", "summer_sale", "No test sends match"},

@@ -559,7 +559,8 @@ func (s *Service) History(ctx context.Context, scope models.Scope, f HistoryFilt
 	}
 	q := database.Scoped(s.db.WithContext(ctx), scope, "account_id")
 	if v := strings.TrimSpace(f.Template); v != "" {
-		q = q.Where("template_name LIKE ? ESCAPE '\\'", likePrefix(v))
+		// LOWER on both sides: SQLite's LIKE ignores ASCII case, PostgreSQL's does not.
+		q = q.Where("LOWER(template_name) LIKE ? ESCAPE '\\'", likePrefix(strings.ToLower(v)))
 	}
 	if v := strings.TrimSpace(f.Recipient); v != "" {
 		if d := digits(v); d != "" {

@@ -12,6 +12,7 @@ import (
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 
+	"mmconsole/internal/database"
 	"mmconsole/internal/graph"
 	"mmconsole/models"
 )
@@ -184,6 +185,11 @@ func (s *Service) fetch(ctx context.Context, conn models.WABAConnection) ([]grap
 func (s *Service) store(ctx context.Context, conn models.WABAConnection, remote []graph.Template, r *models.TemplateRefresh) error {
 	now := s.now()
 	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		// A manual refresh and a scheduled one (perhaps on another instance) must not both
+		// decide from the same stored catalog.
+		if err := database.LockKey(tx, fmt.Sprintf("templates:connection:%d", conn.ID)); err != nil {
+			return err
+		}
 		var existing []models.Template
 		if err := tx.Where("connection_id = ?", conn.ID).Find(&existing).Error; err != nil {
 			return err

@@ -174,6 +174,9 @@ func (s *Service) Connections(ctx context.Context, scope models.Scope) ([]models
 func (s *Service) NoteSend(ctx context.Context, templateID string, at time.Time) error {
 	at = at.UTC()
 	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := database.LockKey(tx, "templates:template:"+templateID); err != nil {
+			return err
+		}
 		t, err := s.find(ctx, tx, nil, templateID)
 		if err != nil {
 			return err
@@ -206,6 +209,9 @@ func (s *Service) NoteSend(ctx context.Context, templateID string, at time.Time)
 func (s *Service) NoteSyncing(ctx context.Context, templateID string, at time.Time) error {
 	at = at.UTC()
 	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := database.LockKey(tx, "templates:template:"+templateID); err != nil {
+			return err
+		}
 		t, err := s.find(ctx, tx, nil, templateID)
 		if err != nil {
 			return err
