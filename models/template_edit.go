@@ -6,6 +6,7 @@ import "time"
 const (
 	EditKindOptimizations = "optimizations" // degrees_of_freedom_spec (template page, bulk/matrix)
 	EditKindTTL           = "ttl"           // message_send_ttl_seconds (template page, composer)
+	EditKindComponents    = "components"    // the template's content (authoring form); sends it back to review
 )
 
 // TemplateEdit is one edit of an APPROVED template that Meta accepted: the ledger that counts

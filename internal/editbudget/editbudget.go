@@ -23,6 +23,10 @@ const (
 	DefaultWindow = 30 * 24 * time.Hour
 	// LowLeft is how few edits left make a screen warn that an action spends the last ones.
 	LowLeft = 2
+	// ContentGap is Meta's other limit: the content (components) of an approved template may be
+	// edited once in 24 hours (mm-api-reference §3.4). TTL and optimization edits count toward
+	// the 10 in 30 days only, as the sandbox models it.
+	ContentGap = 24 * time.Hour
 )
 
 // Options tune the ledger; zero values get Meta's documented limit.
@@ -128,6 +132,21 @@ func (l *Ledger) Used(ctx context.Context, templateID string) (int, error) {
 		return 0, fmt.Errorf("editbudget: count edits of %s: %w", templateID, err)
 	}
 	return int(n), nil
+}
+
+// NextContentEdit is when the template's content may next be edited: the zero time when it may
+// be now, else 24 hours after the last content edit recorded.
+func (l *Ledger) NextContentEdit(ctx context.Context, templateID string) (time.Time, error) {
+	var last models.TemplateEdit
+	err := l.db.WithContext(ctx).Where("template_id = ? AND kind = ? AND created_at >= ?", templateID, models.EditKindComponents,
+		l.opts.Now().UTC().Add(-ContentGap)).Order("created_at DESC").Limit(1).Find(&last).Error
+	if err != nil {
+		return time.Time{}, fmt.Errorf("editbudget: last content edit of %s: %w", templateID, err)
+	}
+	if last.ID == 0 {
+		return time.Time{}, nil
+	}
+	return last.CreatedAt.Add(ContentGap).UTC(), nil
 }
 
 // Edit is one accepted edit to record.

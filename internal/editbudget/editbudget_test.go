@@ -80,3 +80,39 @@ func TestMigrationCarriesOverCountedOptimizationEdits(t *testing.T) {
 		t.Errorf("carried over %d edits (%v), want 2: requests a and b; c did not count", n, err)
 	}
 }
+
+// TestContentEditsOncePerDay: a content edit of an approved template blocks the next one for
+// 24 hours; TTL and optimization edits do not.
+func TestContentEditsOncePerDay(t *testing.T) {
+	now := time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
+	db := database.OpenTest(t, []database.Migration{database.AutoMigrateStep("0001_t", &models.OptimizationChange{})})
+	if err := database.Migrate(context.Background(), db, editbudget.Migrations()); err != nil {
+		t.Fatal(err)
+	}
+	clock := now
+	l := editbudget.New(db, editbudget.Options{Now: func() time.Time { return clock }})
+	ctx := context.Background()
+	approved := models.Template{TemplateID: "1", Status: "APPROVED"}
+	for _, k := range []string{models.EditKindTTL, models.EditKindOptimizations} {
+		if err := l.Record(ctx, editbudget.Edit{Template: approved, Kind: k}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if next, err := l.NextContentEdit(ctx, "1"); err != nil || !next.IsZero() {
+		t.Fatalf("after TTL and optimization edits: next content edit %v %v, want now", next, err)
+	}
+	if err := l.Record(ctx, editbudget.Edit{Template: approved, Kind: models.EditKindComponents}); err != nil {
+		t.Fatal(err)
+	}
+	clock = now.Add(time.Hour)
+	if next, _ := l.NextContentEdit(ctx, "1"); !next.Equal(now.Add(editbudget.ContentGap)) {
+		t.Errorf("an hour after a content edit: next %v, want %v", next, now.Add(editbudget.ContentGap))
+	}
+	clock = now.Add(editbudget.ContentGap + time.Second)
+	if next, _ := l.NextContentEdit(ctx, "1"); !next.IsZero() {
+		t.Errorf("a day later: next %v, want now", next)
+	}
+	if b, _ := l.Of(ctx, approved); b.Used != 3 {
+		t.Errorf("the content edit counts in the shared budget: used %d, want 3", b.Used)
+	}
+}

@@ -323,6 +323,31 @@ func (c *Client) CreateTemplate(ctx context.Context, token, wabaID string, t Tem
 	return out, nil
 }
 
+// DeleteTemplate deletes a WABA's template by name: every language of it, or, with templateID
+// (hsm_id), only that one (mm-api-reference §3.5). Never retried: a repeat could delete the
+// name's other languages after one was re-created.
+func (c *Client) DeleteTemplate(ctx context.Context, token, wabaID, name, templateID string) error {
+	if err := needID("waba id", wabaID); err != nil {
+		return err
+	}
+	if name == "" {
+		return fmt.Errorf("graph: delete template of waba %s: no name", wabaID)
+	}
+	q := url.Values{"name": {name}}
+	if templateID != "" {
+		q.Set("hsm_id", templateID)
+	}
+	ctx, cancel, start := c.bound(ctx)
+	defer cancel()
+	var resp successResponse
+	_, err := c.once(ctx, start, http.MethodDelete, token, "/"+url.PathEscape(wabaID)+"/message_templates", q, nil, &resp)
+	c.observe(ctx, token, err)
+	if err != nil {
+		return fmt.Errorf("delete template %s of waba %s: %w", name, wabaID, err)
+	}
+	return resp.check("delete template " + name)
+}
+
 // SetWABAOptimizations sets WABA-level creative optimization defaults
 // (feature key -> OPT_IN/OPT_OUT).
 func (c *Client) SetWABAOptimizations(ctx context.Context, token, wabaID string, features map[string]string) error {

@@ -56,6 +56,15 @@ var explanations = map[int]Explanation{
 	135000:  {"Generic user error", "A generic error, also used when portfolio pacing drops a held message.", "Check the details; retry later if it was pacing.", false},
 	1752041: {"Duplicate onboarding request", "A partner already sent this business an MM API onboarding request.", "Wait for the business to accept the existing request.", false},
 	2388024: {"Template already exists", "A template with this name already exists for that language.", "Choose another name or language.", false},
+	// The 2388xxx family: Meta's refusals of a template at creation or edit. Only 2388024 is in
+	// the reference; the meanings below follow Meta's public error pages [I].
+	2388040: {"Text too long", "A field of the template (header, body, footer, a button or a link) has more characters than Meta allows.", "Shorten the field shown next to this message.", false},
+	2388043: {"Sample missing", "A variable, a media header or a button lacks the example Meta's review needs.", "Give an example for every variable, a sample for the media header, and an example link or code for the buttons.", false},
+	2388047: {"Header not well formed", "The header breaks Meta's rules: too many variables, formatting characters, or a media header without a sample.", "Fix the header as the message next to it says.", false},
+	2388071: {"Buttons break Meta's rules", "Too many buttons (10 in all, 2 URL, 1 phone, 1 copy code), quick replies mixed among call-to-action buttons, or a button not well formed.", "Fix the buttons as the message next to them says.", false},
+	2388072: {"Body not well formed", "The body breaks Meta's variable rules: variables out of order or with gaps, named and numbered mixed, or a variable at the very start or end.", "Fix the body's variables as the message next to it says.", false},
+	2388073: {"Footer not well formed", "The footer holds a variable or is too long.", "Use plain text of at most 60 characters.", false},
+	2388023: {"Name is being deleted", "A template of this name and language was deleted recently; Meta keeps the name until the deletion completes.", "Choose another name, or wait until the deletion completes.", false},
 }
 
 // Explain returns the plain-words explanation of a Graph error code. Codes we

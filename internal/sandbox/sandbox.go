@@ -414,6 +414,8 @@ func (s *Sandbox) serve(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		s.createTemplate(w, wabaID, id, body)
+	case len(parts) == 3 && parts[2] == "message_templates" && r.Method == http.MethodDelete:
+		s.deleteTemplates(w, r, wabaID, id)
 	case len(parts) == 3 && parts[2] == "template_analytics" && r.Method == http.MethodGet:
 		s.templateAnalytics(w, r, wabaID, id)
 	case len(parts) == 3 && parts[2] == "phone_numbers" && r.Method == http.MethodGet:

@@ -678,7 +678,7 @@ func TestEditLimits(t *testing.T) {
 	e := newEnv(t, func(o *sandbox.Options) { o.ApproveAfter = time.Hour })
 	ctx := context.Background()
 	id := e.tmplID(t, e.store, "flash_coupon", "pt_BR")
-	comps := json.RawMessage(`[{"type":"BODY","text":"Olá {{first_name}}!"}]`)
+	comps := json.RawMessage(`[{"type":"BODY","text":"Olá {{first_name}}!","example":{"body_text_named_params":[{"param_name":"first_name","example":"Ana"}]}}]`)
 	if err := e.c.EditTemplate(ctx, e.store.Token, id, graph.TemplateEdit{Components: comps}); err != nil {
 		t.Fatal(err)
 	}
@@ -763,7 +763,7 @@ func TestContentEditOncePerDay(t *testing.T) {
 	e := newEnv(t, nil)
 	ctx := context.Background()
 	id := e.tmplID(t, e.store, "summer_sale", "es_MX")
-	comps := json.RawMessage(`[{"type":"BODY","text":"Hola {{1}}","example":{"body_text":[["Ana"]]}}]`)
+	comps := json.RawMessage(`[{"type":"BODY","text":"Hola {{1}}, hoy hay ofertas.","example":{"body_text":[["Ana"]]}}]`)
 	if err := e.c.EditTemplate(ctx, e.store.Token, id, graph.TemplateEdit{Components: comps}); err != nil {
 		t.Fatal(err)
 	}

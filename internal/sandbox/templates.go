@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"mmconsole/internal/metarules"
 )
 
 const (
@@ -508,7 +510,12 @@ func (s *Sandbox) editTemplate(w http.ResponseWriter, t *tmpl, body map[string]j
 		feats = f
 	}
 	if hasComps {
-		if aerr := validComponents(compsRaw); aerr != nil {
+		// The same authoring rules as at creation: an edit replaces the components wholesale.
+		def, aerr := templateDef(t.Name, t.Language, category, t.ParamFormat, compsRaw)
+		if aerr == nil {
+			aerr = checkDef(def)
+		}
+		if aerr != nil {
 			s.writeErr(w, *aerr)
 			return
 		}
@@ -573,30 +580,10 @@ func validCategory(c string) bool {
 	return c == "MARKETING" || c == "UTILITY" || c == "AUTHENTICATION"
 }
 
-// validComponents checks components is an array with a BODY (every
-// template needs one).
-func validComponents(raw json.RawMessage) *apiErr {
-	var list []struct {
-		Type string `json:"type"`
-	}
-	if json.Unmarshal(raw, &list) != nil || len(list) == 0 {
-		e := invalidParam("components must be a non-empty array of template components")
-		return &e
-	}
-	for _, c := range list {
-		if strings.EqualFold(c.Type, "BODY") {
-			return nil
-		}
-	}
-	e := invalidParam("components must include a BODY component")
-	return &e
-}
-
 // ---- create ----
 
 var (
 	templateNameRe = regexp.MustCompile(`^[a-z0-9_]+$`)
-	languageRe     = regexp.MustCompile(`^[a-z]{2,3}(_[A-Z]{2,3})?$`)
 )
 
 func (s *Sandbox) createTemplate(w http.ResponseWriter, tokenWABA, wabaID string, body map[string]json.RawMessage) {
@@ -620,15 +607,11 @@ func (s *Sandbox) createTemplate(w http.ResponseWriter, tokenWABA, wabaID string
 			details:   "Template name can only contain lowercase letters, numbers and underscores (max 512 characters)",
 			userTitle: "Invalid template name", userMsg: "Use only lowercase letters, numbers and underscores."})
 		return
-	case !languageRe.MatchString(lang):
-		s.writeErr(w, invalidParam("Parameter language must be a language code such as en_US"))
+	case !metarules.KnownLanguage(lang):
+		s.writeErr(w, invalidParam("Parameter language must be one of the template languages Meta supports, such as en_US"))
 		return
 	case !validCategory(cat):
 		s.writeErr(w, invalidParam("Parameter category must be MARKETING, UTILITY or AUTHENTICATION"))
-		return
-	}
-	if aerr := validComponents(body["components"]); aerr != nil {
-		s.writeErr(w, *aerr)
 		return
 	}
 	pf := strings.ToUpper(str("parameter_format"))
@@ -636,6 +619,15 @@ func (s *Sandbox) createTemplate(w http.ResponseWriter, tokenWABA, wabaID string
 		pf = "POSITIONAL"
 	} else if pf != "NAMED" && pf != "POSITIONAL" {
 		s.writeErr(w, invalidParam("parameter_format must be NAMED or POSITIONAL"))
+		return
+	}
+	// Meta's authoring rules: lengths, counts, variables and their examples.
+	def, aerr := templateDef(name, lang, cat, pf, body["components"])
+	if aerr == nil {
+		aerr = checkDef(def)
+	}
+	if aerr != nil {
+		s.writeErr(w, *aerr)
 		return
 	}
 	var ttlVal *int
@@ -691,6 +683,10 @@ func (s *Sandbox) scheduleReview(t *tmpl) {
 		cur, ok := s.templates[id]
 		if !ok || cur.Status != "PENDING" {
 			return nil
+		}
+		if reason := reviewRejection(cur.Name); reason != "" {
+			cur.Status, cur.RejectedReason = "REJECTED", reason
+			return rejectChange(cur)
 		}
 		now := s.clock.Now()
 		cur.Status = "APPROVED"

@@ -1,0 +1,405 @@
+package metarules
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// Rules Meta applies when a template is created or its components are edited
+// (mm-api-reference §3.3 and Meta's template guidelines). The console's authoring form checks
+// them as the user types, and the sandbox refuses a create request that breaks them, with the
+// same words, so both tell one story.
+
+// Authoring limits of a template's components.
+const (
+	MaxTemplateName   = 512  // [C] §3.3
+	MaxHeaderText     = 60   // text header
+	MaxBodyText       = 1024 // body
+	MaxFooterText     = 60   // footer
+	MaxButtonText     = 25   // a button's label
+	MaxButtons        = 10   // buttons of a template
+	MaxURLButtons     = 2    // URL buttons of a template
+	MaxPhoneButtons   = 1    // phone-number buttons of a template
+	MaxCopyButtons    = 1    // copy-code buttons of a template
+	MaxURLLength      = 2000 // a URL button's link
+	MaxPhoneLength    = 20   // a phone button's number
+	MaxHeaderVars     = 1    // variables a text header may hold
+	MaxMediaReference = 2048 // a sample URL or upload handle of a media header
+)
+
+// Error subcodes Meta answers (with code 100) when it refuses a template at creation. Only
+// 2388024 is in the reference [C]; the others are Meta's template-creation subcodes as public
+// error pages list them [I], used by the sandbox so the console can put each refusal next to the
+// field it concerns.
+const (
+	SubcodeDuplicate      = 2388024 // name already exists in that language [C]
+	SubcodeTooLong        = 2388040 // a field has too many characters [I]
+	SubcodeHeaderFormat   = 2388047 // the header is not well formed [I]
+	SubcodeBodyFormat     = 2388072 // the body (or its variables) is not well formed [I]
+	SubcodeFooterFormat   = 2388073 // the footer is not well formed [I]
+	SubcodeMissingExample = 2388043 // a variable or media header lacks its sample [I]
+	SubcodeButtons        = 2388071 // the buttons break a limit or a rule [I]
+)
+
+// TemplateDef is the part of a template's definition the creation rules look at, the same for a
+// form and a create request.
+type TemplateDef struct {
+	Name, Language, Category string
+	ParameterFormat          string // NAMED or POSITIONAL ("" = POSITIONAL)
+	Header                   *HeaderDef
+	Body                     TextDef
+	Footer                   string
+	Buttons                  []ButtonDef
+}
+
+// HeaderDef is a header: TEXT (with at most one variable and its example) or a media format
+// (IMAGE, VIDEO, DOCUMENT) with a sample (an upload handle or a sample URL).
+type HeaderDef struct {
+	Format string
+	TextDef
+	Sample string
+}
+
+// TextDef is text with variables and their examples: positional examples in order ({{1}},
+// {{2}}…), named ones by name.
+type TextDef struct {
+	Text     string
+	Examples []string
+	Named    map[string]string
+}
+
+// ButtonDef is one button: URL (a variable only as the link's suffix, with an example of the
+// whole link), QUICK_REPLY, PHONE_NUMBER or COPY_CODE (Example is the code).
+type ButtonDef struct {
+	Type, Text, URL, Phone, Example string
+}
+
+// Problem is one broken rule: the field it concerns (as the authoring form names its inputs),
+// what is wrong in words, and the subcode Meta answers for it.
+type Problem struct {
+	Field   string
+	Message string
+	Subcode int
+}
+
+// Fields of the authoring form, used in Problem.Field.
+const (
+	FieldName          = "name"
+	FieldLanguage      = "language"
+	FieldCategory      = "category"
+	FieldFormat        = "parameter_format"
+	FieldHeader        = "header_text"
+	FieldHeaderExample = "header_example"
+	FieldHeaderSample  = "header_sample"
+	FieldHeaderFormat  = "header_format"
+	FieldBody          = "body"
+	FieldBodyExamples  = "body_examples"
+	FieldFooter        = "footer"
+	FieldButtons       = "buttons"
+)
+
+// ButtonField names one button's input, e.g. ButtonField(0, "url") = "button_url_0".
+func ButtonField(i int, part string) string { return "button_" + part + "_" + strconv.Itoa(i) }
+
+var (
+	templateNameRe = regexp.MustCompile(`^[a-z0-9_]+$`)
+	namedVarRe     = regexp.MustCompile(`^[a-z_][a-z0-9_]*$`)
+	anyVarRe       = regexp.MustCompile(`\{\{\s*([^{}]*?)\s*\}\}`)
+	phoneRe        = regexp.MustCompile(`^\+?[0-9]{6,19}$`)
+	couponRe       = regexp.MustCompile(`^[A-Za-z0-9]+$`)
+)
+
+// CheckTemplateName applies Meta's name rule: lowercase letters, digits and underscores, at most
+// 512 characters. It returns "" when the name is fine.
+func CheckTemplateName(name string) string {
+	switch {
+	case name == "":
+		return "Enter a name."
+	case len(name) > MaxTemplateName:
+		return fmt.Sprintf("A template name has at most %d characters; this one has %d.", MaxTemplateName, len(name))
+	case !templateNameRe.MatchString(name):
+		return "Use only lowercase letters, digits and underscores (e.g. summer_sale_2026): no spaces, capitals or accents."
+	}
+	return ""
+}
+
+// Variables lists the variables of text in order of appearance (names inside the braces, e.g.
+// "1" or "first_name").
+func Variables(text string) []string {
+	var out []string
+	for _, m := range anyVarRe.FindAllStringSubmatch(text, -1) {
+		out = append(out, m[1])
+	}
+	return out
+}
+
+// checkVars applies the variable rules to one text: every variable is {{1}}, {{2}}… in order
+// (positional) or {{lowercase_name}} (named), never both, never empty; it returns the distinct
+// variables in order.
+func checkVars(where, text, format string) ([]string, string) {
+	vars := Variables(text)
+	var distinct []string
+	seen := map[string]bool{}
+	for _, v := range vars {
+		if v == "" {
+			return nil, where + " has an empty variable {{}}: write {{1}} or a name such as {{first_name}}."
+		}
+		if format == "NAMED" {
+			if !namedVarRe.MatchString(v) {
+				return nil, fmt.Sprintf("%s: {{%s}} is not a named variable; with named variables, use lowercase letters, digits and underscores, e.g. {{first_name}}.", where, v)
+			}
+		} else if _, err := strconv.Atoi(v); err != nil {
+			return nil, fmt.Sprintf("%s: {{%s}} is a named variable but the template uses numbered ones ({{1}}, {{2}}…); choose named variables for the whole template, or number them.", where, v)
+		}
+		if !seen[v] {
+			seen[v] = true
+			distinct = append(distinct, v)
+		}
+	}
+	if format != "NAMED" {
+		for i, v := range distinct {
+			if n, _ := strconv.Atoi(v); n != i+1 {
+				return nil, fmt.Sprintf("%s: numbered variables run {{1}}, {{2}}, {{3}}… in order with no gap; {{%s}} comes where {{%d}} belongs.", where, v, i+1)
+			}
+		}
+	}
+	return distinct, ""
+}
+
+// checkExamples checks that every variable has a usable example.
+func checkExamples(field, where string, vars []string, def TextDef, format string) *Problem {
+	for i, v := range vars {
+		var ex string
+		if format == "NAMED" {
+			ex = def.Named[v]
+		} else if i < len(def.Examples) {
+			ex = def.Examples[i]
+		}
+		label := "{{" + v + "}}"
+		if strings.TrimSpace(ex) == "" {
+			return &Problem{field, fmt.Sprintf("Meta reviews templates with an example of each variable: give one for %s in the %s.", label, where), SubcodeMissingExample}
+		}
+		section := SectionBody
+		if where == "header" {
+			section = SectionHeader
+		}
+		if p := CheckTextParam(section, ex); p != nil {
+			return &Problem{field, "The example of " + label + ": " + p.Message + ".", SubcodeMissingExample}
+		}
+	}
+	return nil
+}
+
+func tooLong(field, what, text string, max int) *Problem {
+	if n := utf8.RuneCountInString(text); n > max {
+		return &Problem{field, fmt.Sprintf("%s has at most %d characters; this one has %d.", what, max, n), SubcodeTooLong}
+	}
+	return nil
+}
+
+// CheckTemplate applies Meta's creation rules to a definition and returns every problem, at
+// most one per field, in the order of the form. Duplicates (a name that exists in the language)
+// are the caller's to check: they need the WABA's templates.
+func CheckTemplate(d TemplateDef) []Problem {
+	var out []Problem
+	add := func(p *Problem) {
+		if p == nil {
+			return
+		}
+		for _, q := range out {
+			if q.Field == p.Field {
+				return
+			}
+		}
+		out = append(out, *p)
+	}
+	if msg := CheckTemplateName(d.Name); msg != "" {
+		add(&Problem{FieldName, msg, 0})
+	}
+	if !KnownLanguage(d.Language) {
+		add(&Problem{FieldLanguage, "Choose one of the languages Meta supports (e.g. en_US, es_MX, pt_BR).", 0})
+	}
+	switch strings.ToUpper(d.Category) {
+	case "MARKETING", "UTILITY", "AUTHENTICATION":
+	default:
+		add(&Problem{FieldCategory, "The category is MARKETING, UTILITY or AUTHENTICATION.", 0})
+	}
+	format := strings.ToUpper(d.ParameterFormat)
+	switch format {
+	case "", "POSITIONAL":
+		format = "POSITIONAL"
+	case "NAMED":
+	default:
+		add(&Problem{FieldFormat, "Variables are NAMED or POSITIONAL.", 0})
+	}
+
+	if h := d.Header; h != nil {
+		switch strings.ToUpper(h.Format) {
+		case "TEXT":
+			if strings.TrimSpace(h.Text) == "" {
+				add(&Problem{FieldHeader, "Enter the header's text, or choose no header.", SubcodeHeaderFormat})
+			}
+			add(tooLong(FieldHeader, "The header", h.Text, MaxHeaderText))
+			vars, msg := checkVars("The header", h.Text, format)
+			switch {
+			case msg != "":
+				add(&Problem{FieldHeader, msg, SubcodeHeaderFormat})
+			case len(vars) > MaxHeaderVars:
+				add(&Problem{FieldHeader, fmt.Sprintf("A text header holds at most %d variable; this one has %d.", MaxHeaderVars, len(vars)), SubcodeHeaderFormat})
+			case strings.ContainsAny(anyVarRe.ReplaceAllString(h.Text, ""), "\n*_~"):
+				add(&Problem{FieldHeader, "A header has no new lines and no formatting characters (*, _, ~).", SubcodeHeaderFormat})
+			default:
+				add(checkExamples(FieldHeaderExample, "header", vars, h.TextDef, format))
+			}
+		case "IMAGE", "VIDEO", "DOCUMENT":
+			s := strings.TrimSpace(h.Sample)
+			switch {
+			case s == "":
+				add(&Problem{FieldHeaderSample, fmt.Sprintf("A %s header needs a sample for review: a sample URL (https://…) or an upload handle from Meta's Resumable Upload API.", strings.ToLower(h.Format)), SubcodeMissingExample})
+			case len(s) > MaxMediaReference:
+				add(&Problem{FieldHeaderSample, fmt.Sprintf("The sample is at most %d characters.", MaxMediaReference), SubcodeTooLong})
+			case strings.ContainsAny(s, " \t\n\r"):
+				add(&Problem{FieldHeaderSample, "A sample URL or upload handle has no spaces.", SubcodeHeaderFormat})
+			case strings.HasPrefix(strings.ToLower(s), "http://"):
+				add(&Problem{FieldHeaderSample, "A sample URL must use https://.", SubcodeHeaderFormat})
+			}
+		default:
+			add(&Problem{FieldHeaderFormat, "The header is none, text, image, video or document.", SubcodeHeaderFormat})
+		}
+	}
+
+	body := d.Body.Text
+	switch {
+	case strings.TrimSpace(body) == "":
+		add(&Problem{FieldBody, "Every template has a body: enter its text.", SubcodeBodyFormat})
+	default:
+		add(tooLong(FieldBody, "The body", body, MaxBodyText))
+		vars, msg := checkVars("The body", body, format)
+		trimmed := strings.TrimSpace(body)
+		switch {
+		case msg != "":
+			add(&Problem{FieldBody, msg, SubcodeBodyFormat})
+		case len(vars) > 0 && (anyVarAt(trimmed, true) || anyVarAt(trimmed, false)):
+			add(&Problem{FieldBody, "The body cannot start or end with a variable: put words before the first and after the last.", SubcodeBodyFormat})
+		default:
+			add(checkExamples(FieldBodyExamples, "body", vars, d.Body, format))
+		}
+	}
+
+	if d.Footer != "" {
+		add(tooLong(FieldFooter, "The footer", d.Footer, MaxFooterText))
+		if len(Variables(d.Footer)) > 0 {
+			add(&Problem{FieldFooter, "A footer holds no variables.", SubcodeFooterFormat})
+		}
+	}
+
+	for _, p := range checkButtons(d.Buttons) {
+		add(&p)
+	}
+	return out
+}
+
+// anyVarAt reports whether text starts (or ends) with a variable.
+func anyVarAt(text string, start bool) bool {
+	for _, m := range anyVarRe.FindAllStringIndex(text, -1) {
+		if start && m[0] == 0 || !start && m[1] == len(text) {
+			return true
+		}
+	}
+	return false
+}
+
+func checkButtons(bs []ButtonDef) []Problem {
+	var out []Problem
+	if len(bs) > MaxButtons {
+		out = append(out, Problem{FieldButtons, fmt.Sprintf("A template has at most %d buttons; this one has %d.", MaxButtons, len(bs)), SubcodeButtons})
+	}
+	counts := map[string]int{}
+	// Meta shows quick replies and call-to-action buttons as two groups: they may not interleave.
+	groups, lastQuick := 0, false
+	for i, b := range bs {
+		t := strings.ToUpper(b.Type)
+		counts[t]++
+		quick := t == "QUICK_REPLY"
+		if i == 0 || quick != lastQuick {
+			groups++
+		}
+		lastQuick = quick
+		label := fmt.Sprintf("Button %d", i+1)
+		if t != "COPY_CODE" {
+			if strings.TrimSpace(b.Text) == "" {
+				out = append(out, Problem{ButtonField(i, "text"), label + " needs a label.", SubcodeButtons})
+			} else if p := tooLong(ButtonField(i, "text"), label+"'s label", b.Text, MaxButtonText); p != nil {
+				out = append(out, *p)
+			} else if len(Variables(b.Text)) > 0 {
+				out = append(out, Problem{ButtonField(i, "text"), label + "'s label holds no variables.", SubcodeButtons})
+			}
+		}
+		switch t {
+		case "URL":
+			out = append(out, checkURLButton(i, label, b)...)
+		case "PHONE_NUMBER":
+			if !phoneRe.MatchString(strings.ReplaceAll(b.Phone, " ", "")) || len(b.Phone) > MaxPhoneLength {
+				out = append(out, Problem{ButtonField(i, "phone"), label + ": enter the phone number in international format, e.g. +5215512345678 (at most 20 characters).", SubcodeButtons})
+			}
+		case "COPY_CODE":
+			switch {
+			case b.Example == "":
+				out = append(out, Problem{ButtonField(i, "example"), label + ": give an example offer code for review.", SubcodeMissingExample})
+			case utf8.RuneCountInString(b.Example) > MaxCouponCode || !couponRe.MatchString(b.Example):
+				out = append(out, Problem{ButtonField(i, "example"), fmt.Sprintf("%s: an offer code is letters and digits, at most %d characters.", label, MaxCouponCode), SubcodeButtons})
+			}
+		case "QUICK_REPLY":
+		default:
+			out = append(out, Problem{ButtonField(i, "type"), label + " is a URL, quick reply, phone or copy-code button.", SubcodeButtons})
+		}
+	}
+	switch {
+	case counts["URL"] > MaxURLButtons:
+		out = append(out, Problem{FieldButtons, fmt.Sprintf("A template has at most %d URL buttons.", MaxURLButtons), SubcodeButtons})
+	case counts["PHONE_NUMBER"] > MaxPhoneButtons:
+		out = append(out, Problem{FieldButtons, "A template has at most 1 phone button.", SubcodeButtons})
+	case counts["COPY_CODE"] > MaxCopyButtons:
+		out = append(out, Problem{FieldButtons, "A template has at most 1 copy-code button.", SubcodeButtons})
+	case groups > 2:
+		out = append(out, Problem{FieldButtons, "Keep quick replies together and call-to-action buttons (URL, phone, copy code) together: Meta shows them as two groups.", SubcodeButtons})
+	}
+	return out
+}
+
+func checkURLButton(i int, label string, b ButtonDef) []Problem {
+	u := strings.TrimSpace(b.URL)
+	lower := strings.ToLower(u)
+	switch {
+	case u == "":
+		return []Problem{{ButtonField(i, "url"), label + " needs its link (https://…).", SubcodeButtons}}
+	case !strings.HasPrefix(lower, "https://") && !strings.HasPrefix(lower, "http://"):
+		return []Problem{{ButtonField(i, "url"), label + "'s link starts with https://.", SubcodeButtons}}
+	case utf8.RuneCountInString(u) > MaxURLLength:
+		return []Problem{{ButtonField(i, "url"), fmt.Sprintf("%s's link has at most %d characters.", label, MaxURLLength), SubcodeTooLong}}
+	case strings.ContainsAny(u, " \t\n\r"):
+		return []Problem{{ButtonField(i, "url"), label + "'s link has no spaces.", SubcodeButtons}}
+	}
+	vars := Variables(u)
+	switch {
+	case len(vars) == 0:
+		return nil
+	case len(vars) > 1 || vars[0] != "1" || !strings.HasSuffix(u, "{{1}}"):
+		return []Problem{{ButtonField(i, "url"), label + ": a link holds one variable, {{1}}, at its very end (the suffix each send fills in), e.g. https://shop.example/p/{{1}}.", SubcodeButtons}}
+	}
+	ex := strings.TrimSpace(b.Example)
+	prefix := strings.TrimSuffix(u, "{{1}}")
+	switch {
+	case ex == "":
+		return []Problem{{ButtonField(i, "example"), label + ": give an example of the whole link with its suffix, e.g. " + prefix + "summer.", SubcodeMissingExample}}
+	case !strings.HasPrefix(ex, prefix) || len(ex) == len(prefix):
+		return []Problem{{ButtonField(i, "example"), label + ": the example is the whole link, starting with " + prefix + " and ending with a sample suffix.", SubcodeMissingExample}}
+	}
+	if p := CheckURLSuffix(prefix, strings.TrimPrefix(ex, prefix)); p != nil {
+		return []Problem{{ButtonField(i, "example"), label + ": " + p.Message + ".", SubcodeMissingExample}}
+	}
+	return nil
+}
