@@ -19,6 +19,7 @@ type Routes struct {
 	Webhooks      *Webhooks
 	Log           *WebhookLog
 	Templates     *Templates
+	Authoring     *Authoring
 	Optimizations *Optimizations
 	Settings      *Settings
 	Audit         *AuditLog
@@ -70,6 +71,7 @@ func Register(app *fiber.App, r Routes) {
 	signed.Get("/account/password", r.SignIn.PasswordPage)
 	signed.Post("/account/password", r.SignIn.ChangePassword)
 
+	RegisterAuthoring(signed, r.Authoring) // before the catalog: /templates/new is not a template id
 	RegisterTemplates(signed, r.Templates)
 	RegisterOptimizations(signed, r.Optimizations)
 	RegisterLog(signed, r.Log)
@@ -106,6 +108,19 @@ func RegisterWebhooks(r fiber.Router, h *Webhooks) {
 	hooks := r.Group("/webhooks", h.SignatureFirst, ReadBody(BodyLimit{Max: h.MaxBody, Guard: h.Guard, Refused: h.refused}))
 	hooks.Get("/whatsapp", h.Verify)
 	hooks.Post("/whatsapp", h.Receive)
+}
+
+// RegisterAuthoring mounts template authoring: writers only (checked again in the handlers and
+// the service).
+func RegisterAuthoring(r fiber.Router, h *Authoring) {
+	r.Get("/templates/new", RequireWriter, h.New)
+	r.Post("/templates/new", RequireWriter, h.Create)
+	r.Post("/templates/check", RequireWriter, h.Check)
+	r.Get("/templates/:id/clone", RequireWriter, h.Clone)
+	r.Get("/templates/:id/edit", RequireWriter, h.EditForm)
+	r.Post("/templates/:id/edit", RequireWriter, h.Edit)
+	r.Get("/templates/:id/delete", RequireWriter, h.DeleteConfirm)
+	r.Post("/templates/:id/delete", RequireWriter, h.Delete)
 }
 
 // RegisterTemplates mounts the catalog: every role reads it and may ask for a refresh; TTL

@@ -97,7 +97,8 @@ func (h *Templates) Index(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	p := pages.TemplatesPage{Filter: f, Catalog: cat, Now: h.Catalog.Now(), ShowAccount: scope.AllAccounts, CSRF: CSRFToken(c)}
+	u, _ := CurrentUser(c)
+	p := pages.TemplatesPage{Filter: f, Catalog: cat, Now: h.Catalog.Now(), ShowAccount: scope.AllAccounts, CSRF: CSRFToken(c), CanWrite: u.CanWrite()}
 	if IsHTMX(c) {
 		return Render(c, fiber.StatusOK, pages.TemplatesCatalog(p))
 	}

@@ -17,10 +17,12 @@ import (
 
 	"mmconsole/internal/accounts"
 	"mmconsole/internal/audit"
+	"mmconsole/internal/authoring"
 	"mmconsole/internal/database"
 	"mmconsole/internal/graph"
 	"mmconsole/internal/sandbox"
 	"mmconsole/internal/templates"
+	"mmconsole/internal/webhook"
 	"mmconsole/models"
 )
 
@@ -62,7 +64,8 @@ func (h *historyScopes) TemplateHistory(_ context.Context, scope models.Scope, _
 // middleware signs in the user named by the X-Test-User header (auth lands separately).
 func newTplEnv(t *testing.T) *tplEnv {
 	t.Helper()
-	db := database.OpenTest(t, append(accounts.Migrations(), templates.Migrations()...))
+	// The webhook tables too: the delete confirmation counts the dashboard's recent sends.
+	db := database.OpenTest(t, append(append(accounts.Migrations(), templates.Migrations()...), webhook.Migrations()...))
 	clk := sandbox.NewFakeClock(time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC))
 	sb := sandbox.New(sandbox.Options{Clock: clk, EventDelay: -1, ApproveAfter: time.Hour})
 	t.Cleanup(func() { sb.Close() })
@@ -108,6 +111,8 @@ func newTplEnv(t *testing.T) *tplEnv {
 		}
 		return c.Next()
 	})
+	RegisterAuthoring(app, &Authoring{Shells: shells, Catalog: svc,
+		Service: authoring.New(db, e.graph, e.tokens, authoring.Options{Audit: e.audit, Now: clk.Now})})
 	RegisterTemplates(app, &Templates{Shells: shells, Catalog: svc, Audit: e.audit, History: e.hist})
 	app.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })
 	e.app = app

@@ -27,6 +27,7 @@ import (
 	"mmconsole/internal/accounts"
 	"mmconsole/internal/audit"
 	"mmconsole/internal/auth"
+	"mmconsole/internal/authoring"
 	"mmconsole/internal/config"
 	"mmconsole/internal/database"
 	"mmconsole/internal/editbudget"
@@ -319,14 +320,16 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, now func() 
 	})
 
 	handlers.Register(f, handlers.Routes{
-		Metrics:       reg,
-		Health:        newHealth(cfg, db),
-		Sessions:      sessions,
-		SignIn:        &handlers.SignIn{Shells: shells, Auth: users, Sessions: sessions, Audit: auditLog, DemoHint: demoHint},
-		Overview:      &handlers.Overview{Shells: shells, Connections: acc},
-		Settings:      &handlers.Settings{Shells: shells, Users: users, Accounts: acc, Audit: auditLog, PublicURL: cfg.PublicURL(), KeyNotice: accounts.UnkeptKeyNotice(unkeptKey)},
-		Audit:         &handlers.AuditLog{Shells: shells, Log: auditLog, Accounts: acc},
-		Templates:     &handlers.Templates{Shells: shells, Catalog: catalog, History: templateHistory{hooks}, Audit: auditLog, Optimizations: optHandlers.TemplateSection},
+		Metrics:   reg,
+		Health:    newHealth(cfg, db),
+		Sessions:  sessions,
+		SignIn:    &handlers.SignIn{Shells: shells, Auth: users, Sessions: sessions, Audit: auditLog, DemoHint: demoHint},
+		Overview:  &handlers.Overview{Shells: shells, Connections: acc},
+		Settings:  &handlers.Settings{Shells: shells, Users: users, Accounts: acc, Audit: auditLog, PublicURL: cfg.PublicURL(), KeyNotice: accounts.UnkeptKeyNotice(unkeptKey)},
+		Audit:     &handlers.AuditLog{Shells: shells, Log: auditLog, Accounts: acc},
+		Templates: &handlers.Templates{Shells: shells, Catalog: catalog, History: templateHistory{hooks}, Audit: auditLog, Optimizations: optHandlers.TemplateSection},
+		Authoring: &handlers.Authoring{Shells: shells, Catalog: catalog,
+			Service: authoring.New(db, a.graph, tokens, authoring.Options{Edits: edits, Audit: auditLog, Now: now, Log: log.With("component", "authoring")})},
 		Optimizations: optHandlers,
 		Webhooks: &handlers.Webhooks{
 			VerifyToken: cfg.VerifyToken,

@@ -356,6 +356,16 @@ func expectations() map[string]routeRule {
 		"POST /templates/sync":    {access: signedIn, path: fixed("/templates/sync")},
 		"GET /templates/:id":      {access: signedIn, path: tmpl(""), object: true},
 		"POST /templates/:id/ttl": {access: writer, path: tmpl("/ttl"), object: true, form: values("ttl", "1", "unit", "hours")},
+		// Authoring: empty forms are refused with 422 before Meta is called; a delete without
+		// its confirmation shows the confirmation again.
+		"GET /templates/new":         {access: writer, path: fixed("/templates/new")},
+		"POST /templates/new":        {access: writer, path: fixed("/templates/new")},
+		"POST /templates/check":      {access: writer, path: fixed("/templates/check")},
+		"GET /templates/:id/clone":   {access: writer, path: tmpl("/clone"), object: true},
+		"GET /templates/:id/edit":    {access: writer, path: tmpl("/edit"), object: true},
+		"POST /templates/:id/edit":   {access: writer, path: tmpl("/edit"), object: true},
+		"GET /templates/:id/delete":  {access: writer, path: tmpl("/delete"), object: true},
+		"POST /templates/:id/delete": {access: writer, path: tmpl("/delete"), object: true},
 
 		"GET /optimizations":                              {access: signedIn, path: fixed("/optimizations")},
 		"GET /optimizations/matrix":                       {access: signedIn, path: fixed("/optimizations/matrix")},

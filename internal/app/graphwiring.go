@@ -153,7 +153,10 @@ func startSandbox(ctx context.Context, cfg config.Config, db *gorm.DB, box *secr
 		CallbackURL:  cfg.PublicURL() + "/webhooks/whatsapp",
 		EventDelay:   orNegative(cfg.SandboxEventDelay),
 		ApproveAfter: orNegative(cfg.SandboxApproveAfter),
-		Logger:       log.With("component", "sandbox"),
+		// The wall clock, movable forward (Sandbox.Clock) so a wait such as the sync window can
+		// be skipped in a demo or a browser test.
+		Clock:  &sandbox.OffsetClock{},
+		Logger: log.With("component", "sandbox"),
 	})
 	base, err := sb.Start("127.0.0.1:0")
 	if err != nil {

@@ -198,6 +198,9 @@ func (s *Service) TakenNames(ctx context.Context, connID uint) (map[string]bool,
 // first webhook. Bad input is a *models.ValidationError and sends nothing; Meta's refusal is a
 // *RefusedError.
 func (s *Service) Create(ctx context.Context, scope models.Scope, actor Actor, d Draft) (models.Template, error) {
+	if !actor.User.CanWrite() {
+		return models.Template{}, fmt.Errorf("authoring: create: %w", models.ErrForbidden)
+	}
 	ve := d.Check()
 	conn, err := s.connection(ctx, scope, d.ConnectionID)
 	if errors.Is(err, models.ErrNotFound) {
@@ -308,6 +311,9 @@ func (s *Service) EditInfo(ctx context.Context, t models.Template) (EditInfo, er
 // the edit in the shared ledger, and stores the new components with the status back to PENDING:
 // an edited template goes through Meta's review again.
 func (s *Service) Edit(ctx context.Context, scope models.Scope, actor Actor, id uint, d Draft) (models.Template, error) {
+	if !actor.User.CanWrite() {
+		return models.Template{}, fmt.Errorf("authoring: edit: %w", models.ErrForbidden)
+	}
 	t, err := s.Template(ctx, scope, id)
 	if err != nil {
 		return t, err
@@ -396,6 +402,9 @@ func (s *Service) Impact(ctx context.Context, scope models.Scope, id uint, all b
 // Delete deletes t at Meta (all: every language of its name, by name; otherwise only t, by id)
 // and marks the removed templates DELETED in the catalog.
 func (s *Service) Delete(ctx context.Context, scope models.Scope, actor Actor, id uint, all bool) (DeleteImpact, error) {
+	if !actor.User.CanWrite() {
+		return DeleteImpact{}, fmt.Errorf("authoring: delete: %w", models.ErrForbidden)
+	}
 	imp, err := s.Impact(ctx, scope, id, all)
 	if err != nil {
 		return imp, err

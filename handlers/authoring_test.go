@@ -1,0 +1,177 @@
+package handlers
+
+import (
+	"net/url"
+	"strconv"
+	"strings"
+	"testing"
+
+	"mmconsole/internal/authoring"
+	"mmconsole/models"
+)
+
+// newTemplateForm is a valid authoring form: image header, a URL button with a suffix and two
+// optimizations off, on the Store WABA.
+func newTemplateForm(e *tplEnv, t *testing.T, name string) url.Values {
+	var conn models.WABAConnection
+	mustT(t, e.db.Where("name = ?", "Demo Store").Take(&conn).Error)
+	return url.Values{
+		"waba": {strconv.FormatUint(uint64(conn.ID), 10)}, "name": {name}, "language": {"en_US"}, "parameter_format": {"POSITIONAL"},
+		"header_format": {"IMAGE"}, "header_sample": {"https://cdn.example/summer.jpg"},
+		"body": {"Hi {{1}}, our summer sale is on. See you!"}, "ex_1": {"Ana"}, "footer": {"Reply STOP to opt out"},
+		"button_count": {"1"}, "button_type_0": {"URL"}, "button_text_0": {"Shop now"},
+		"button_url_0": {"https://shop.example/p/{{1}}"}, "button_example_0": {"https://shop.example/p/summer"},
+		"ttl_value": {"2"}, "ttl_unit": {"days"},
+		"opt_image_touchups": {"OPT_OUT"}, "opt_text_formatting_optimization": {"OPT_OUT"},
+	}
+}
+
+func TestAuthoringPagesAreForWriters(t *testing.T) {
+	e := newTplEnv(t)
+	for _, path := range []string{"/templates/new"} {
+		if st, _ := e.do(t, "viewer", "GET", path, nil, false); st != 403 {
+			t.Errorf("viewer GET %s = %d, want 403", path, st)
+		}
+	}
+	before := e.posts.Load()
+	if st, _ := e.do(t, "viewer", "POST", "/templates/new", newTemplateForm(e, t, "viewer_try"), false); st != 403 {
+		t.Errorf("viewer POST = %d, want 403", st)
+	}
+	if e.posts.Load() != before {
+		t.Error("a viewer's create reached Meta")
+	}
+	st, body := e.do(t, "marketer", "GET", "/templates/new", nil, false)
+	for _, want := range []string{"Only marketing templates go through MM API", `name="ttl_value"`, `name="opt_image_touchups"`, "WABA default", "Demo Store", "English (US)", `id="authoring-live"`} {
+		if st != 200 || !strings.Contains(body, want) {
+			t.Errorf("new template form (%d) lacks %q", st, want)
+		}
+	}
+}
+
+// TestCreateFromTheFormAppearsPendingAtOnce: a valid form creates the template at Meta and the
+// catalog lists it as PENDING right after the redirect; the audit entry holds the request.
+func TestCreateFromTheFormAppearsPendingAtOnce(t *testing.T) {
+	e := newTplEnv(t)
+	st, body := e.do(t, "marketer", "POST", "/templates/new", newTemplateForm(e, t, "summer_flash"), false)
+	if st != 303 {
+		t.Fatalf("create = %d:\n%.3000s", st, body)
+	}
+	row := e.row(t, "summer_flash", "en_US")
+	if row.Status != "PENDING" || !strings.Contains(row.Optimizations, `"image_touchups":"OPT_OUT"`) || row.TTLSeconds == nil || *row.TTLSeconds != 172800 {
+		t.Fatalf("stored %+v", row)
+	}
+	_, body = e.do(t, "viewer", "GET", "/templates?q=summer_flash", nil, true)
+	if !strings.Contains(body, "summer_flash") || !strings.Contains(body, "PENDING") {
+		t.Errorf("catalog does not list it as PENDING:\n%.2000s", body)
+	}
+	var found bool
+	for _, a := range e.audit.events {
+		if a.Action == authoring.ActionCreate {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("no audit entry: %+v", e.audit.events)
+	}
+}
+
+// TestFormRefusalsNextToTheirFields: a refused submit re-renders with 422, the user's values and
+// each message in its field's slot; Meta is not called.
+func TestFormRefusalsNextToTheirFields(t *testing.T) {
+	e := newTplEnv(t)
+	f := newTemplateForm(e, t, "Bad Name")
+	f.Set("body", "{{1}} starts the body")
+	f.Set("button_url_0", "https://shop.example/{{1}}/x")
+	before := e.posts.Load()
+	st, body := e.do(t, "marketer", "POST", "/templates/new", f, false)
+	if st != 422 || e.posts.Load() != before {
+		t.Fatalf("refused create = %d (posts %d→%d)", st, before, e.posts.Load())
+	}
+	for _, want := range []string{
+		`id="err-name" class="field-error">Use only lowercase letters`,
+		`id="err-body" class="field-error">The body cannot start or end with a variable`,
+		`id="err-button_url_0" class="field-error">Button 1: a link holds one variable`,
+		`value="Bad Name"`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("refused form lacks %q", want)
+		}
+	}
+	// Meta's duplicate refusal lands on the name, explained.
+	mustT(t, e.db.Where("name = ? AND language = ?", "summer_sale", "en_US").Delete(&models.Template{}).Error)
+	st, body = e.do(t, "marketer", "POST", "/templates/new", newTemplateForm(e, t, "summer_sale"), false)
+	if st != 502 || !strings.Contains(body, `id="err-name" class="field-error">Meta refused it (error 100, subcode 2388024): Template already exists`) {
+		t.Errorf("Meta's duplicate = %d:\n%.4000s", st, body)
+	}
+}
+
+// TestLiveCheckAsYouType: the live check answers the preview and every field's message out of
+// band, and re-renders the examples only when the variables changed.
+func TestLiveCheckAsYouType(t *testing.T) {
+	e := newTplEnv(t)
+	f := newTemplateForm(e, t, "summer_flash")
+	f.Set("mode", "new")
+	f.Set("body", "Hi {{1}}, sale ends {{2}} okay")
+	f.Set("vars_key", "POSITIONAL|1")
+	st, body := e.do(t, "marketer", "POST", "/templates/check", f, true)
+	if st != 200 || !strings.Contains(body, `id="authoring-live"`) || !strings.Contains(body, `<mark class="wa-var" title="variable">{{2}}</mark>`) {
+		t.Fatalf("live check = %d:\n%.2000s", st, body)
+	}
+	if !strings.Contains(body, `id="authoring-examples" hx-swap-oob="true"`) || !strings.Contains(body, `name="ex_2"`) {
+		t.Error("a new variable must bring its example input")
+	}
+	if !strings.Contains(body, `id="err-body_examples" class="field-error">Meta reviews templates with an example of each variable: give one for {{2}}`) {
+		t.Errorf("the missing example is not said next to the examples:\n%.3000s", body)
+	}
+	f.Set("vars_key", "POSITIONAL|1|2")
+	_, body = e.do(t, "marketer", "POST", "/templates/check", f, true)
+	if strings.Contains(body, `id="authoring-examples"`) {
+		t.Error("unchanged variables must not re-render the example inputs under the user's fingers")
+	}
+	if !strings.Contains(body, `id="err-body_examples" class="field-error" hx-swap-oob="true">Meta reviews templates`) {
+		t.Error("with the inputs kept, the examples' message is swapped out of band")
+	}
+	f.Set("ex_2", "Sunday")
+	_, body = e.do(t, "marketer", "POST", "/templates/check", f, true)
+	if !strings.Contains(body, "Meta's rules checked here pass") {
+		t.Errorf("a valid form should pass the live check:\n%.2000s", body)
+	}
+}
+
+// TestCloneEditDeletePages: clone fills the form under a new name; edit says it goes back to
+// review and shows the shared budget; delete asks first and names what stops working.
+func TestCloneEditDeletePages(t *testing.T) {
+	e := newTplEnv(t)
+	src := e.row(t, "summer_sale", "en_US")
+	id := strconv.FormatUint(uint64(src.ID), 10)
+	st, body := e.do(t, "marketer", "GET", "/templates/"+id+"/clone", nil, false)
+	if st != 200 || !strings.Contains(body, `value="summer_sale_copy"`) || !strings.Contains(body, `name="clone_of" value="`+src.TemplateID+`"`) {
+		t.Errorf("clone form = %d", st)
+	}
+	st, body = e.do(t, "marketer", "GET", "/templates/"+id+"/edit", nil, false)
+	if st != 200 || !strings.Contains(body, "An edit sends the template back to Meta's review") || !strings.Contains(body, "0 of 10 edits used") {
+		t.Errorf("edit form = %d:\n%.3000s", st, body)
+	}
+	st, body = e.do(t, "marketer", "GET", "/templates/"+id+"/delete?scope=name", nil, false)
+	if st != 200 || !strings.Contains(body, "What stops working") || !strings.Contains(body, "132001") || !strings.Contains(body, "es_MX") {
+		t.Errorf("delete confirmation = %d", st)
+	}
+	before := e.posts.Load()
+	if st, _ := e.do(t, "marketer", "POST", "/templates/"+id+"/delete", url.Values{"scope": {"name"}}, false); st != 422 || e.posts.Load() != before {
+		t.Errorf("delete without confirmation = %d", st)
+	}
+	if st, _ := e.do(t, "marketer", "POST", "/templates/"+id+"/delete", url.Values{"scope": {"one"}, "confirm": {"yes"}}, false); st != 303 {
+		t.Errorf("confirmed delete = %d", st)
+	}
+	if r := e.row(t, "summer_sale", "en_US"); r.Status != "DELETED" {
+		t.Errorf("after delete: %s", r.Status)
+	}
+	if r := e.row(t, "summer_sale", "es_MX"); r.Status == "DELETED" {
+		t.Error("deleting one language deleted the other")
+	}
+	// Another account's template is not found.
+	other := strconv.FormatUint(uint64(e.other.ID), 10)
+	if st, _ := e.do(t, "marketer", "GET", "/templates/"+other+"/edit", nil, false); st != 404 {
+		t.Errorf("another account's edit page = %d", st)
+	}
+}
