@@ -432,3 +432,30 @@ func TestCloneNameAndFromTemplate(t *testing.T) {
 		t.Errorf("clone lost the body or its examples: %+v", d)
 	}
 }
+
+// TestMetaRefusalFieldMapping: Meta's template subcodes and the sandbox's field prefix name the
+// field; other details words name the field they speak of, or none.
+func TestMetaRefusalFieldMapping(t *testing.T) {
+	cases := []struct {
+		ge    graph.GraphError
+		field string
+	}{
+		{graph.GraphError{Code: 100, Subcode: 2388024}, metarules.FieldName},
+		{graph.GraphError{Code: 100, Subcode: metarules.SubcodeBodyFormat}, metarules.FieldBody},
+		{graph.GraphError{Code: 100, Subcode: metarules.SubcodeHeaderFormat}, metarules.FieldHeader},
+		{graph.GraphError{Code: 100, Subcode: metarules.SubcodeButtons}, metarules.FieldButtons},
+		{graph.GraphError{Code: 100, Details: "button_url_1: Button 2's link starts with https://."}, "button_url_1"},
+		{graph.GraphError{Code: 100, Details: "Template name can only contain lowercase letters"}, metarules.FieldName},
+		{graph.GraphError{Code: 100, Details: "The category MARKETING does not match the content"}, metarules.FieldCategory},
+		{graph.GraphError{Code: 100, Details: "message_send_ttl_seconds for MARKETING templates must be between"}, "ttl"},
+		{graph.GraphError{Code: 100, Details: "Error: something else"}, ""},
+		{graph.GraphError{Code: 190, Message: "Invalid OAuth access token"}, ""},
+	}
+	for _, c := range cases {
+		ge := c.ge
+		re := authoring.AsRefused(&ge)
+		if re.Field != c.field {
+			t.Errorf("%+v: field %q, want %q", c.ge, re.Field, c.field)
+		}
+	}
+}

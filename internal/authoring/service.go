@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"strings"
 	"time"
 
@@ -126,7 +127,7 @@ func fieldOf(ge *graph.GraphError) string {
 		return metarules.FieldBodyExamples
 	}
 	details := ge.Details
-	if f, _, ok := strings.Cut(details, ": "); ok && !strings.ContainsAny(f, " ") {
+	if f, _, ok := strings.Cut(details, ": "); ok && formField(f) {
 		return f
 	}
 	lower := strings.ToLower(details + " " + ge.UserTitle + " " + ge.Title())
@@ -145,10 +146,36 @@ func fieldOf(ge *graph.GraphError) string {
 	return ""
 }
 
+// formField reports whether f names one of the authoring form's fields.
+func formField(f string) bool {
+	switch f {
+	case metarules.FieldName, metarules.FieldLanguage, metarules.FieldCategory, metarules.FieldFormat,
+		metarules.FieldHeaderFormat, metarules.FieldHeader, metarules.FieldHeaderExample, metarules.FieldHeaderSample,
+		metarules.FieldBody, metarules.FieldBodyExamples, metarules.FieldFooter, metarules.FieldButtons:
+		return true
+	}
+	rest, ok := strings.CutPrefix(f, "button_")
+	if !ok {
+		return false
+	}
+	part, idx, ok := strings.Cut(rest, "_")
+	if _, err := strconv.Atoi(idx); !ok || err != nil {
+		return false
+	}
+	switch part {
+	case "type", "text", "url", "example", "phone":
+		return true
+	}
+	return false
+}
+
+// AsRefused is Meta's refusal with the form field it concerns.
+func AsRefused(ge *graph.GraphError) *RefusedError { return &RefusedError{Field: fieldOf(ge), Graph: ge} }
+
 // refused wraps a Graph error as a RefusedError (other errors pass through).
 func refused(err error) error {
 	if ge, ok := graph.AsGraphError(err); ok {
-		return &RefusedError{Field: fieldOf(ge), Graph: ge}
+		return AsRefused(ge)
 	}
 	return err
 }

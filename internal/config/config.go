@@ -58,7 +58,7 @@ type Config struct {
 
 	Sandbox             string        `env:"MMC_SANDBOX" default:"auto" help:"sandbox Graph API: auto (on until a real WABA connection exists), on (also beside real connections), off"`
 	SandboxEventDelay   time.Duration `env:"MMC_SANDBOX_EVENT_DELAY" default:"2s" help:"sandbox: delay between a send's sent, delivered and read webhooks"`
-	SandboxApproveAfter time.Duration `env:"MMC_SANDBOX_APPROVE_AFTER" default:"20s" help:"sandbox: how long a newly created template stays PENDING before it is approved"`
+	SandboxApproveAfter time.Duration `env:"MMC_SANDBOX_APPROVE_AFTER" default:"20s" help:"sandbox: how long a new or edited template stays PENDING before its review (approved, or rejected when its name starts with reject_)"`
 
 	AppSecret     string `env:"MMC_APP_SECRET" default:"" secret:"true" help:"Meta app secret: verifies X-Hub-Signature-256 on webhooks; empty in sandbox mode = a random secret per run"`
 	VerifyToken   string `env:"MMC_VERIFY_TOKEN" default:"" secret:"true" help:"token Meta echoes in the webhook verification handshake; empty = handshake always refused"`
