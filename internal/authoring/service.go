@@ -170,7 +170,9 @@ func formField(f string) bool {
 }
 
 // AsRefused is Meta's refusal with the form field it concerns.
-func AsRefused(ge *graph.GraphError) *RefusedError { return &RefusedError{Field: fieldOf(ge), Graph: ge} }
+func AsRefused(ge *graph.GraphError) *RefusedError {
+	return &RefusedError{Field: fieldOf(ge), Graph: ge}
+}
 
 // refused wraps a Graph error as a RefusedError (other errors pass through).
 func refused(err error) error {
