@@ -75,6 +75,20 @@ func rowID(c *fiber.Ctx) (uint, error) {
 	return uint(n), nil
 }
 
+// writerTemplate is the signed-in writer and the template the route names, within their scope.
+func (h *Authoring) writerTemplate(c *fiber.Ctx) (models.User, models.Template, error) {
+	u, err := writer(c)
+	if err != nil {
+		return u, models.Template{}, err
+	}
+	id, err := rowID(c)
+	if err != nil {
+		return u, models.Template{}, err
+	}
+	t, err := h.Service.Template(c.UserContext(), CurrentScope(c), id)
+	return u, t, err
+}
+
 // draftFromForm reads the form. Values no form offers are kept as typed so the checks name them.
 func draftFromForm(c *fiber.Ctx) authoring.Draft {
 	v := func(k string) string { return c.FormValue(k) }
@@ -163,14 +177,7 @@ func (h *Authoring) New(c *fiber.Ctx) error {
 
 // Clone is GET /templates/:id/clone: the form filled from the template, under a new name.
 func (h *Authoring) Clone(c *fiber.Ctx) error {
-	if _, err := writer(c); err != nil {
-		return err
-	}
-	id, err := rowID(c)
-	if err != nil {
-		return err
-	}
-	src, err := h.Service.Template(c.UserContext(), CurrentScope(c), id)
+	_, src, err := h.writerTemplate(c)
 	if err != nil {
 		return err
 	}
@@ -334,14 +341,7 @@ func (h *Authoring) editForm(c *fiber.Ctx, t models.Template, d authoring.Draft)
 
 // EditForm is GET /templates/:id/edit.
 func (h *Authoring) EditForm(c *fiber.Ctx) error {
-	if _, err := writer(c); err != nil {
-		return err
-	}
-	id, err := rowID(c)
-	if err != nil {
-		return err
-	}
-	t, err := h.Service.Template(c.UserContext(), CurrentScope(c), id)
+	_, t, err := h.writerTemplate(c)
 	if err != nil {
 		return err
 	}
@@ -354,18 +354,11 @@ func (h *Authoring) EditForm(c *fiber.Ctx) error {
 
 // Edit is POST /templates/:id/edit.
 func (h *Authoring) Edit(c *fiber.Ctx) error {
-	u, err := writer(c)
+	u, t, err := h.writerTemplate(c)
 	if err != nil {
 		return err
 	}
-	id, err := rowID(c)
-	if err != nil {
-		return err
-	}
-	t, err := h.Service.Template(c.UserContext(), CurrentScope(c), id)
-	if err != nil {
-		return err
-	}
+	id := t.ID
 	d := draftFromForm(c)
 	d.Name, d.Language, d.ConnectionID = t.Name, t.Language, t.ConnectionID
 	f, err := h.editForm(c, t, d)

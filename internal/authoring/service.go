@@ -182,30 +182,28 @@ func refused(err error) error {
 	return err
 }
 
-// connection loads a connection visible in scope.
-func (s *Service) connection(ctx context.Context, scope models.Scope, id uint) (models.WABAConnection, error) {
-	var c models.WABAConnection
-	err := database.Scoped(s.db.WithContext(ctx), scope, "account_id").Where("id = ?", id).Take(&c).Error
+// scopedByID loads one row of T by our row id, visible in scope: another account's row is
+// ErrNotFound, as a missing one is.
+func scopedByID[T any](ctx context.Context, db *gorm.DB, scope models.Scope, what string, id uint) (T, error) {
+	var row T
+	err := database.Scoped(db.WithContext(ctx), scope, "account_id").Where("id = ?", id).Take(&row).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return c, fmt.Errorf("authoring: connection %d: %w", id, models.ErrNotFound)
+		return row, fmt.Errorf("authoring: %s %d: %w", what, id, models.ErrNotFound)
 	}
 	if err != nil {
-		return c, fmt.Errorf("authoring: connection %d: %w", id, err)
+		return row, fmt.Errorf("authoring: %s %d: %w", what, id, err)
 	}
-	return c, nil
+	return row, nil
+}
+
+// connection loads a connection visible in scope.
+func (s *Service) connection(ctx context.Context, scope models.Scope, id uint) (models.WABAConnection, error) {
+	return scopedByID[models.WABAConnection](ctx, s.db, scope, "connection", id)
 }
 
 // Template loads a template visible in scope by our row id.
 func (s *Service) Template(ctx context.Context, scope models.Scope, id uint) (models.Template, error) {
-	var t models.Template
-	err := database.Scoped(s.db.WithContext(ctx), scope, "account_id").Where("id = ?", id).Take(&t).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return t, fmt.Errorf("authoring: template %d: %w", id, models.ErrNotFound)
-	}
-	if err != nil {
-		return t, fmt.Errorf("authoring: template %d: %w", id, err)
-	}
-	return t, nil
+	return scopedByID[models.Template](ctx, s.db, scope, "template", id)
 }
 
 // TakenNames lists the names of a connection's templates that still exist, for clone names.
