@@ -174,5 +174,6 @@ func RegisterSend(r fiber.Router, h *Send) {
 	r.Post("/send/preview", h.Preview)
 	r.Post("/send", RequireWriter, h.Post)
 	r.Get("/sends", h.History)
+	r.Get("/sends/:id", h.Show)
 	r.Get("/sends/:id/result", h.Result)
 }

@@ -18,6 +18,7 @@ type SendService interface {
 	Send(ctx context.Context, u models.User, in send.Input) (*send.Composer, error)
 	Result(ctx context.Context, scope models.Scope, id uint) (*send.Result, error)
 	History(ctx context.Context, scope models.Scope, f send.HistoryFilter) (*send.HistoryPage, error)
+	Detail(ctx context.Context, scope models.Scope, id uint) (*send.Detail, error)
 }
 
 // Send serves the test send composer (/send) and its history (/sends).
@@ -135,4 +136,22 @@ func (h *Send) History(c *fiber.Ctx) error {
 		return err
 	}
 	return Render(c, fiber.StatusOK, pages.SendsPage(h.Shells.Shell(c, "Test sends", "sends"), p, u.CanWrite()))
+}
+
+// Show is one test send's own page: what was asked, Meta's answer (for a refused send, its
+// error and what it means) and a way to send it again with the same settings.
+func (h *Send) Show(c *fiber.Ctx) error {
+	u, err := signedIn(c)
+	if err != nil {
+		return err
+	}
+	id, err := strconv.ParseUint(c.Params("id"), 10, 64)
+	if err != nil {
+		return models.ErrNotFound
+	}
+	d, err := h.Service.Detail(c.UserContext(), u.Scope(), uint(id))
+	if err != nil {
+		return err
+	}
+	return Render(c, fiber.StatusOK, pages.SendDetailPage(h.Shells.Shell(c, "Test send", "sends"), d, prettyJSON(d.Send.RequestJSON), prettyJSON(d.Send.ResponseJSON), u.CanWrite()))
 }

@@ -550,6 +550,16 @@ type HistoryPage struct {
 	NextID  uint // cursor of the next page; 0 on the last
 	Filter  HistoryFilter
 	AllAccs bool
+	// WABANames names the connections of the rows shown (by connection id).
+	WABANames map[uint]string
+}
+
+// WABAName is a row's WABA as people know it: the connection's name, else the WABA id.
+func (p *HistoryPage) WABAName(r models.TestSend) string {
+	if n := p.WABANames[r.ConnectionID]; n != "" {
+		return n
+	}
+	return r.WABAID
 }
 
 // History lists the test sends in scope, filtered, newest first, by keyset pages.
@@ -593,7 +603,56 @@ func (s *Service) History(ctx context.Context, scope models.Scope, f HistoryFilt
 		res.RouteLabel = RouteLabel(res.Send.Route)
 		p.Rows = append(p.Rows, *res)
 	}
+	names, err := s.wabaNames(ctx, scope, rows)
+	if err != nil {
+		return nil, err
+	}
+	p.WABANames = names
 	return p, nil
+}
+
+// wabaNames reads the names of the rows' connections in one query, within the scope.
+func (s *Service) wabaNames(ctx context.Context, scope models.Scope, rows []models.TestSend) (map[uint]string, error) {
+	var ids []uint
+	for _, r := range rows {
+		ids = append(ids, r.ConnectionID)
+	}
+	out := map[uint]string{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	var conns []models.WABAConnection
+	if err := database.Scoped(s.db.WithContext(ctx), scope, "account_id").Select("id", "name").
+		Where("id IN ?", ids).Find(&conns).Error; err != nil {
+		return nil, fmt.Errorf("send: history: WABA names: %w", err)
+	}
+	for _, c := range conns {
+		out[c.ID] = c.Name
+	}
+	return out, nil
+}
+
+// Detail is one test send with what its page shows besides the result: its WABA's name.
+type Detail struct {
+	Result
+	WABAName string
+}
+
+// Detail reads one test send in scope for its own page.
+func (s *Service) Detail(ctx context.Context, scope models.Scope, id uint) (*Detail, error) {
+	r, err := s.Result(ctx, scope, id)
+	if err != nil {
+		return nil, err
+	}
+	names, err := s.wabaNames(ctx, scope, []models.TestSend{r.Send})
+	if err != nil {
+		return nil, err
+	}
+	d := &Detail{Result: *r, WABAName: names[r.Send.ConnectionID]}
+	if d.WABAName == "" {
+		d.WABAName = r.Send.WABAID
+	}
+	return d, nil
 }
 
 func likePrefix(s string) string {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/a-h/templ"
 
+	"mmconsole/internal/metarules"
 	"mmconsole/internal/send"
 	"mmconsole/models"
 )
@@ -259,4 +260,34 @@ func errorHeading(e *send.ErrorView) string {
 		h += " — " + e.Title
 	}
 	return h
+}
+
+// sendDetailURL is a test send's own page.
+func sendDetailURL(id uint) templ.SafeURL {
+	return templ.SafeURL("/sends/" + uintStr(id))
+}
+
+// againURL opens the composer filled in as the send was: template, variables, TTL, policy,
+// activity sharing and recipient.
+func againURL(s models.TestSend) templ.SafeURL {
+	return templ.SafeURL("/send?" + send.AgainValues(s).Encode())
+}
+
+// policyLabel names a send's product_policy; none sent means Meta's CLOUD_API_FALLBACK.
+func policyLabel(p string) string {
+	switch p {
+	case "":
+		return "CLOUD_API_FALLBACK (Meta's default)"
+	case "STRICT":
+		return "STRICT (MM API only)"
+	}
+	return p
+}
+
+// sendTTLLabel is the TTL a send asked for: its own, else the template's or Meta's default.
+func sendTTLLabel(s models.TestSend) string {
+	if s.TTLSeconds <= 0 {
+		return "default"
+	}
+	return metarules.HumanTTL(s.TTLSeconds)
 }
