@@ -171,6 +171,9 @@ func RegisterLog(r fiber.Router, h *WebhookLog) {
 // role again); every role reads the history and the live results.
 func RegisterSend(r fiber.Router, h *Send) {
 	r.Get("/send", h.Page)
+	r.Get("/send/recipients", h.Recipients)
+	r.Post("/send/recipients", RequireWriter, h.SaveRecipient)
+	r.Post("/send/recipients/:id/delete", RequireWriter, h.DeleteRecipient)
 	r.Post("/send/preview", h.Preview)
 	r.Post("/send", RequireWriter, h.Post)
 	r.Get("/sends", h.History)

@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"context"
+	"errors"
 	"net/url"
 	"strconv"
 
@@ -19,12 +20,22 @@ type SendService interface {
 	Result(ctx context.Context, scope models.Scope, id uint) (*send.Result, error)
 	History(ctx context.Context, scope models.Scope, f send.HistoryFilter) (*send.HistoryPage, error)
 	Detail(ctx context.Context, scope models.Scope, id uint) (*send.Detail, error)
+	SendToSaved(ctx context.Context, u models.User, in send.Input, ids []uint) ([]send.SavedResult, error)
+	SavedRecipients(ctx context.Context, scope models.Scope, accountID uint, wabaID string) ([]send.SavedView, error)
+	SaveRecipient(ctx context.Context, u models.User, in send.SavedInput) (*models.SavedRecipient, error)
+	DeleteSavedRecipient(ctx context.Context, u models.User, id uint) error
+}
+
+// SendAccounts lists the accounts a staff member may save a recipient in.
+type SendAccounts interface {
+	Accounts(ctx context.Context) ([]models.Account, error)
 }
 
 // Send serves the test send composer (/send) and its history (/sends).
 type Send struct {
-	Shells  *Shells
-	Service SendService
+	Shells   *Shells
+	Service  SendService
+	Accounts SendAccounts // for staff: the accounts to save a recipient in
 }
 
 // formValues returns the query (GET) or the posted form (POST) as url.Values.
@@ -94,7 +105,11 @@ func (h *Send) Post(c *fiber.Ctx) error {
 	if !u.CanWrite() {
 		return models.ErrForbidden
 	}
-	comp, err := h.Service.Send(c.UserContext(), u, send.InputFromValues(formValues(c)))
+	in := send.InputFromValues(formValues(c))
+	if len(in.Saved) > 0 {
+		return h.postToSaved(c, u, in)
+	}
+	comp, err := h.Service.Send(c.UserContext(), u, in)
 	if err != nil {
 		return err
 	}
@@ -154,4 +169,97 @@ func (h *Send) Show(c *fiber.Ctx) error {
 		return err
 	}
 	return Render(c, fiber.StatusOK, pages.SendDetailPage(h.Shells.Shell(c, "Test send", "sends"), d, prettyJSON(d.Send.RequestJSON), prettyJSON(d.Send.ResponseJSON), u.CanWrite()))
+}
+
+// postToSaved sends the composed test to the chosen saved recipients, each as its own send, and
+// shows one result per recipient. When the form itself cannot be sent (blockers other than a
+// recipient's own), nothing is sent and the form comes back with the reasons (422).
+func (h *Send) postToSaved(c *fiber.Ctx, u models.User, in send.Input) error {
+	comp, err := h.Service.Compose(c.UserContext(), u, in)
+	if err != nil {
+		return err
+	}
+	status := fiber.StatusOK
+	if comp.Blocked() {
+		comp.Refused, comp.ShowErrors = true, true
+		status = fiber.StatusUnprocessableEntity
+	} else {
+		results, err := h.Service.SendToSaved(c.UserContext(), u, in, in.Saved)
+		var ve *models.ValidationError
+		if errors.As(err, &ve) {
+			comp.Refused, comp.ShowErrors = true, true
+			comp.Errors = ve.Fields
+			status = fiber.StatusUnprocessableEntity
+		} else if err != nil {
+			return err
+		}
+		comp.SavedResults = results
+		if !send.AnySent(results) {
+			status = fiber.StatusUnprocessableEntity
+		}
+	}
+	if IsHTMX(c) {
+		return Render(c, status, pages.Composer(comp, CSRFToken(c)))
+	}
+	return Render(c, status, pages.SendPage(h.Shells.Shell(c, "Test send", "send"), comp))
+}
+
+// Recipients lists the saved test recipients, with the form that adds one for writers.
+func (h *Send) Recipients(c *fiber.Ctx) error {
+	return h.recipientsPage(c, fiber.StatusOK, pages.SavedForm{})
+}
+
+func (h *Send) recipientsPage(c *fiber.Ctx, status int, form pages.SavedForm) error {
+	u, err := signedIn(c)
+	if err != nil {
+		return err
+	}
+	list, err := h.Service.SavedRecipients(c.UserContext(), u.Scope(), 0, "")
+	if err != nil {
+		return err
+	}
+	p := pages.SavedRecipientsPage{List: list, CanWrite: u.CanWrite(), Staff: u.Staff, Form: form, Max: send.MaxSavedPerAccount, MaxName: send.MaxSavedNameLen}
+	if u.Staff && u.CanWrite() && h.Accounts != nil {
+		if p.Accounts, err = h.Accounts.Accounts(c.UserContext()); err != nil {
+			return err
+		}
+	}
+	return Render(c, status, pages.SavedRecipients(h.Shells.Shell(c, "Saved test recipients", "send"), p))
+}
+
+// SaveRecipient adds a saved recipient; a refused form comes back with its messages (422).
+func (h *Send) SaveRecipient(c *fiber.Ctx) error {
+	u, err := signedIn(c)
+	if err != nil {
+		return err
+	}
+	acc, _ := strconv.ParseUint(c.FormValue("account"), 10, 64)
+	in := send.SavedInput{AccountID: uint(acc), Name: c.FormValue("name"), Number: c.FormValue("number")}
+	r, err := h.Service.SaveRecipient(c.UserContext(), u, in)
+	var ve *models.ValidationError
+	if errors.As(err, &ve) {
+		return h.recipientsPage(c, fiber.StatusUnprocessableEntity, pages.SavedForm{Account: in.AccountID, Name: in.Name, Number: in.Number, Errors: ve.Fields})
+	}
+	if err != nil {
+		return err
+	}
+	Flash(c, "success", r.Name+" (+"+r.Recipient+") saved: choose it in the composer to send it a test.")
+	return Redirect(c, "/send/recipients")
+}
+
+// DeleteRecipient removes a saved recipient.
+func (h *Send) DeleteRecipient(c *fiber.Ctx) error {
+	u, err := signedIn(c)
+	if err != nil {
+		return err
+	}
+	id, err := strconv.ParseUint(c.Params("id"), 10, 64)
+	if err != nil {
+		return models.ErrNotFound
+	}
+	if err := h.Service.DeleteSavedRecipient(c.UserContext(), u, uint(id)); err != nil {
+		return err
+	}
+	Flash(c, "success", "Saved recipient deleted.")
+	return Redirect(c, "/send/recipients")
 }

@@ -340,7 +340,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, now func() 
 			Count:       func(reason string) { reg.BodyRefused("webhook", reason) },
 		},
 		Log:     &handlers.WebhookLog{Shells: shells, Events: hooks},
-		Send:    &handlers.Send{Shells: shells, Service: sender},
+		Send:    &handlers.Send{Shells: shells, Service: sender, Accounts: acc},
 		Sandbox: &handlers.SandboxPage{Shells: shells, Sandbox: sandboxTriggers(a.sandbox), Connections: acc, Audit: auditLog},
 		Body: handlers.BodyLimit{Max: cfg.MaxBody, Guard: bodies,
 			Refused: func(c *fiber.Ctx, reason string, _ int) { reg.BodyRefused("dashboard", reason) }},

@@ -3,6 +3,7 @@ package app
 import (
 	"fmt"
 	"html"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -70,5 +71,36 @@ func TestSendsListAndRefusedSendPage(t *testing.T) {
 	}
 	if resp, _ := f.get("admin", "/sends/abc"); resp.StatusCode != 404 {
 		t.Errorf("/sends/abc = %d, want 404", resp.StatusCode)
+	}
+}
+
+// Saving a test recipient is a form like any other: without the CSRF token nothing is saved;
+// with it, the marketer's account gets the recipient and the audit log names it.
+func TestSavedRecipientFormNeedsCSRF(t *testing.T) {
+	f := newFixture(t)
+	form := url.Values{"name": {"Ana"}, "number": {"+52 55 1234 5678"}}
+	if resp, _ := f.post("marketer", "/send/recipients", form); resp.StatusCode != 403 {
+		t.Errorf("without CSRF: %d, want 403", resp.StatusCode)
+	}
+	var n int64
+	f.a.DB().Model(&models.SavedRecipient{}).Count(&n)
+	if n != 0 {
+		t.Fatalf("%d saved without CSRF", n)
+	}
+	form.Set("_csrf", f.csrf["marketer"])
+	if resp, _ := f.post("marketer", "/send/recipients", form); resp.StatusCode != 303 {
+		t.Fatalf("with CSRF: %d, want 303", resp.StatusCode)
+	}
+	var r models.SavedRecipient
+	if err := f.a.DB().Take(&r).Error; err != nil || r.AccountID != f.accA.ID || r.Recipient != "525512345678" {
+		t.Fatalf("saved %+v, %v", r, err)
+	}
+	var e models.AuditEntry
+	if err := f.a.DB().Where("action = ?", "send.recipient_saved").Take(&e).Error; err != nil || !strings.Contains(e.Target, "Ana") {
+		t.Errorf("audit entry %+v, %v", e, err)
+	}
+	_, body := f.get("marketer", "/send/recipients")
+	if !strings.Contains(body, "+525512345678") || !strings.Contains(body, "No preference received") {
+		t.Errorf("the list does not show the recipient with its preference")
 	}
 }

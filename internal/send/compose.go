@@ -42,6 +42,8 @@ type Input struct {
 	Sharing      string
 	Key          string
 	Values       url.Values // every submitted value, for the template's variable fields
+	// Saved are the saved recipients (ids) chosen instead of a typed recipient.
+	Saved []uint
 }
 
 // InputFromValues reads the form (or query) values.
@@ -59,7 +61,19 @@ func InputFromValues(v url.Values) Input {
 		Sharing:       strings.TrimSpace(v.Get("sharing")),
 		Key:           strings.TrimSpace(v.Get("key")),
 		Values:        v,
+		Saved:         savedIDs(v["saved"]),
 	}
+}
+
+// savedIDs reads the chosen saved recipients; what is not an id is dropped (it names nothing).
+func savedIDs(vals []string) []uint {
+	var out []uint
+	for _, s := range vals {
+		if id, err := strconv.ParseUint(strings.TrimSpace(s), 10, 64); err == nil && id > 0 {
+			out = append(out, uint(id))
+		}
+	}
+	return dedupe(out)
 }
 
 // Check levels, from worst to mildest.
@@ -151,13 +165,17 @@ type Composer struct {
 	BodyJSON    string // pretty-printed request body
 	Curl        string
 	Key         string // idempotency key of this form
+	// Saved are the saved test recipients of the chosen WABA's account, to pick from.
+	Saved []SavedView
 
 	Request graph.MarketingMessageRequest
 
 	// After a submit:
-	Result   *Result
-	Refused  bool // blockers stopped the send; nothing was requested
-	Replayed bool // the key was already used; Result is the first submit's
+	Result *Result
+	// SavedResults are the sends to saved recipients, one per recipient.
+	SavedResults []SavedResult
+	Refused      bool // blockers stopped the send; nothing was requested
+	Replayed     bool // the key was already used; Result is the first submit's
 }
 
 // Blocked reports whether any blocker stops the send.
@@ -328,6 +346,11 @@ func (s *Service) Compose(ctx context.Context, u models.User, in Input) (*Compos
 		s.finish(c)
 		return c, nil
 	}
+	saved, err := s.SavedRecipients(ctx, scope, c.Connection.AccountID, c.Connection.WABAID)
+	if err != nil {
+		return nil, err
+	}
+	c.Saved = saved
 	// Switching to another WABA drops a template of the previous one.
 	if tmpl != nil && tmpl.ConnectionID != c.Connection.ID {
 		tmpl = nil
@@ -459,7 +482,16 @@ func (s *Service) Compose(ctx context.Context, u models.User, in Input) (*Compos
 		c.add(LevelWarning, "policy", "This WABA is not onboarded to MM API ("+onboardingText(c.Connection.OnboardingStatus)+"): the message will fall back to Cloud API, without MM API's delivery optimisation, TTL and click tracking (the price is the same: MM API and Cloud API marketing rates are equal since 1 Jul 2025).")
 	}
 
-	if in.Recipient == "" && in.Values.Get("recipient") == "" {
+	if len(in.Saved) > 0 {
+		switch {
+		case in.Recipient != "":
+			c.add(LevelBlocker, "recipient", "Clear the recipient, or the saved recipients: a test goes to one or the other.")
+		case len(in.Saved) > MaxSavedAtOnce:
+			c.add(LevelBlocker, "saved", fmt.Sprintf("Choose at most %d saved recipients; %d are chosen.", MaxSavedAtOnce, len(in.Saved)))
+		default:
+			c.add(LevelInfo, "saved", fmt.Sprintf("Sending to %d saved recipient(s): each is its own send, checked again on its own (its number, marketing preference and Meta's limits), with its own result.", len(in.Saved)))
+		}
+	} else if in.Recipient == "" && in.Values.Get("recipient") == "" {
 		c.add(LevelBlocker, "recipient", "Enter the recipient's number in international format.")
 	} else if d, err := NormalizeRecipient(in.Recipient); err != nil {
 		c.add(LevelBlocker, "recipient", "Recipient: "+err.Error()+".")

@@ -18,10 +18,11 @@ import (
 	"mmconsole/models"
 )
 
-// Migrations creates the test_sends table.
+// Migrations creates the test_sends and saved_recipients tables.
 func Migrations() []database.Migration {
 	return []database.Migration{
 		database.AutoMigrateStep("0007_test_sends", &models.TestSend{}),
+		database.AutoMigrateStep("0190_saved_recipients", &models.SavedRecipient{}),
 	}
 }
 

@@ -1,6 +1,7 @@
 package pages
 
 import (
+	"errors"
 	"net/url"
 	"strconv"
 	"strings"
@@ -26,6 +27,14 @@ func liveAttrs(typed bool) templ.Attributes {
 		"hx-swap":    "outerHTML",
 		"hx-sync":    "closest form:abort",
 	}
+}
+
+// tickAttrs are liveAttrs for checkboxes ticked in quick succession: each tick replaces the
+// preview request in flight, since the latest form is the one to check (abort would drop it).
+func tickAttrs() templ.Attributes {
+	a := liveAttrs(false)
+	a["hx-sync"] = "closest form:replace"
+	return a
 }
 
 // reloadAttrs make a picker re-render the whole composer for the new choice.
@@ -290,4 +299,30 @@ func sendTTLLabel(s models.TestSend) string {
 		return "default"
 	}
 	return metarules.HumanTTL(s.TTLSeconds)
+}
+
+// savedChosen reports whether the saved recipient id is ticked in the form.
+func savedChosen(c *send.Composer, id uint) bool {
+	for _, s := range c.In.Saved {
+		if s == id {
+			return true
+		}
+	}
+	return false
+}
+
+// savedErrText says why a send to a saved recipient could not be made.
+func savedErrText(err error) string {
+	if errors.Is(err, models.ErrForbidden) {
+		return "your role may not send tests."
+	}
+	return "the send could not be made: " + err.Error()
+}
+
+// savedInvalid marks a field of the saved recipient form that was refused.
+func savedInvalid(f SavedForm, name string) templ.Attributes {
+	if f.Errors[name] != "" {
+		return templ.Attributes{"aria-invalid": "true", "aria-describedby": "err-saved-" + name}
+	}
+	return templ.Attributes{}
 }
