@@ -156,15 +156,11 @@ func (h *Send) History(c *fiber.Ctx) error {
 // Show is one test send's own page: what was asked, Meta's answer (for a refused send, its
 // error and what it means) and a way to send it again with the same settings.
 func (h *Send) Show(c *fiber.Ctx) error {
-	u, err := signedIn(c)
+	u, id, err := signedInWithID(c)
 	if err != nil {
 		return err
 	}
-	id, err := strconv.ParseUint(c.Params("id"), 10, 64)
-	if err != nil {
-		return models.ErrNotFound
-	}
-	d, err := h.Service.Detail(c.UserContext(), u.Scope(), uint(id))
+	d, err := h.Service.Detail(c.UserContext(), u.Scope(), id)
 	if err != nil {
 		return err
 	}
@@ -249,17 +245,26 @@ func (h *Send) SaveRecipient(c *fiber.Ctx) error {
 
 // DeleteRecipient removes a saved recipient.
 func (h *Send) DeleteRecipient(c *fiber.Ctx) error {
-	u, err := signedIn(c)
+	u, id, err := signedInWithID(c)
 	if err != nil {
 		return err
 	}
-	id, err := strconv.ParseUint(c.Params("id"), 10, 64)
-	if err != nil {
-		return models.ErrNotFound
-	}
-	if err := h.Service.DeleteSavedRecipient(c.UserContext(), u, uint(id)); err != nil {
+	if err := h.Service.DeleteSavedRecipient(c.UserContext(), u, id); err != nil {
 		return err
 	}
 	Flash(c, "success", "Saved recipient deleted.")
 	return Redirect(c, "/send/recipients")
+}
+
+// signedInWithID is the signed-in user and the :id of the path (not found when it is no id).
+func signedInWithID(c *fiber.Ctx) (models.User, uint, error) {
+	u, err := signedIn(c)
+	if err != nil {
+		return u, 0, err
+	}
+	id, err := strconv.ParseUint(c.Params("id"), 10, 64)
+	if err != nil {
+		return u, 0, models.ErrNotFound
+	}
+	return u, uint(id), nil
 }

@@ -31,17 +31,7 @@ func TestFailedAndFallbackMessagesRead(t *testing.T) {
 			[]string{"✓ Delivered 2026-11-29 16:00 UTC", "Clicked: not tracked on Cloud API fallback"},
 			[]string{"Clicked: not yet"}},
 	} {
-		text := visibleText(t, MessageTimelineRegion(tc.tl))
-		for _, w := range tc.want {
-			if !strings.Contains(text, w) {
-				t.Errorf("%s: %q lacks %q", tc.name, text, w)
-			}
-		}
-		for _, w := range tc.notWant {
-			if strings.Contains(text, w) {
-				t.Errorf("%s: %q shows %q", tc.name, text, w)
-			}
-		}
+		checkWords(t, tc.name, visibleText(t, MessageTimelineRegion(tc.tl)), tc.want, tc.notWant)
 	}
 }
 
@@ -61,16 +51,21 @@ func TestSendResultFailedAndFallback(t *testing.T) {
 		{"failed", failed, []string{"✕ Failed 2026-11-29 16:00 UTC", "None: failed before routing"}, []string{"✓ Failed", "Route not known yet"}},
 		{"fallback", fallback, []string{"Clicked: not tracked on Cloud API fallback"}, []string{"Clicked: not yet"}},
 	} {
-		text := visibleText(t, SendResult(tc.r))
-		for _, w := range tc.want {
-			if !strings.Contains(text, w) {
-				t.Errorf("%s: %q lacks %q", tc.name, text, w)
-			}
+		checkWords(t, tc.name, visibleText(t, SendResult(tc.r)), tc.want, tc.notWant)
+	}
+}
+
+// checkWords fails when text lacks one of want or shows one of notWant.
+func checkWords(t *testing.T, name, text string, want, notWant []string) {
+	t.Helper()
+	for _, w := range want {
+		if !strings.Contains(text, w) {
+			t.Errorf("%s: %q lacks %q", name, text, w)
 		}
-		for _, w := range tc.notWant {
-			if strings.Contains(text, w) {
-				t.Errorf("%s: %q shows %q", tc.name, text, w)
-			}
+	}
+	for _, w := range notWant {
+		if strings.Contains(text, w) {
+			t.Errorf("%s: %q shows %q", name, text, w)
 		}
 	}
 }
