@@ -397,6 +397,17 @@ func expectations() map[string]routeRule {
 		"POST /send":            {access: writer, path: fixed("/send"), form: values("recipient", "not a number")},
 		"GET /sends":            {access: signedIn, path: fixed("/sends")},
 		"GET /sends/:id/result": {access: signedIn, path: func(f *fixture) string { return fmt.Sprintf("/sends/%d/result", f.sendA.ID) }, object: true},
+		"GET /sends/:id":        {access: signedIn, path: func(f *fixture) string { return fmt.Sprintf("/sends/%d", f.sendA.ID) }, object: true},
+		"GET /send/recipients":  {access: signedIn, path: fixed("/send/recipients")},
+		// A nameless recipient is refused (422) and changes nothing.
+		"POST /send/recipients": {access: writer, path: fixed("/send/recipients"), form: values("name", "", "number", "+52 55 1234 5678")},
+		"POST /send/recipients/:id/delete": {access: writer, object: true, path: func(f *fixture) string {
+			r := models.SavedRecipient{AccountID: f.accA.ID, Name: "Matrix " + f.unique(), Recipient: "52551234" + fmt.Sprintf("%04d", f.counter)}
+			if err := f.a.DB().Create(&r).Error; err != nil {
+				f.t.Fatal(err)
+			}
+			return fmt.Sprintf("/send/recipients/%d/delete", r.ID)
+		}},
 	}
 }
 
