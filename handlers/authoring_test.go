@@ -152,6 +152,9 @@ func TestCloneEditDeletePages(t *testing.T) {
 	if st != 200 || !strings.Contains(body, "An edit sends the template back to Meta's review") || !strings.Contains(body, "0 of 10 edits used") {
 		t.Errorf("edit form = %d:\n%.3000s", st, body)
 	}
+	if strings.Contains(body, `id="a-format"`) || !strings.Contains(body, `name="parameter_format" value="`+src.ParameterFormat+`"`) {
+		t.Error("an edit keeps the template's kind of variables: no choice offered")
+	}
 	st, body = e.do(t, "marketer", "GET", "/templates/"+id+"/delete?scope=name", nil, false)
 	if st != 200 || !strings.Contains(body, "What stops working") || !strings.Contains(body, "132001") || !strings.Contains(body, "es_MX") {
 		t.Errorf("delete confirmation = %d", st)

@@ -332,12 +332,14 @@ func TestEditSharesTheBudgetAndGoesBackToReview(t *testing.T) {
 	if err != nil || info.Budget.Used != 9 || info.Blocked(time.Now()) != "" {
 		t.Fatalf("budget before: %+v %v", info, err)
 	}
+	// A crafted format is ignored: an edit sends components only, the variables keep their kind.
+	d.ParameterFormat = "NAMED"
 	got, err := e.svc.Edit(ctx, e.scope, e.actor, tm.ID, d)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.Status != "PENDING" || !strings.Contains(got.Components, "come by") {
-		t.Errorf("after the edit: %s %s", got.Status, got.Components)
+	if got.Status != "PENDING" || !strings.Contains(got.Components, "come by") || got.ParameterFormat != tm.ParameterFormat {
+		t.Errorf("after the edit: %s %s %s", got.Status, got.ParameterFormat, got.Components)
 	}
 	if b, _ := e.catalog.EditBudget(ctx, tm); b.Used != 10 || !b.AtLimit() {
 		t.Errorf("the TTL editor's budget after a content edit: %+v, want 10 used", b)

@@ -347,6 +347,10 @@ func (s *Service) Edit(ctx context.Context, scope models.Scope, actor Actor, id 
 	}
 	d.Name, d.Language, d.ConnectionID = t.Name, t.Language, t.ConnectionID
 	d.TTLValue, d.TTLUnit, d.Optimizations = "", "", nil // their own editors change those
+	if t.ParameterFormat != "" {
+		// An edit sends components only: the variables keep the kind the template has.
+		d.ParameterFormat = t.ParameterFormat
+	}
 	if ve := d.Check(); ve.OrNil() != nil {
 		return t, ve
 	}
