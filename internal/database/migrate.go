@@ -36,11 +36,12 @@ func Migrate(ctx context.Context, db *gorm.DB, migrations []Migration) error {
 	}
 	db = db.WithContext(ctx)
 	// Several instances may start at once against a fresh or older database (replicas of one
-	// deployment). Each step runs in a transaction that first takes the migration lock and then
-	// checks again whether the step already ran, so exactly one instance applies it and the
-	// others wait for it and skip it.
+	// deployment). Each step runs in a transaction that first takes the migration lock
+	// (LockKey: an advisory lock on PostgreSQL, the immediate transaction's write lock on
+	// SQLite) and then checks again whether the step already ran, so exactly one instance
+	// applies it and the others wait for it and skip it.
 	err := db.Transaction(func(tx *gorm.DB) error {
-		if err := migrationLock(tx); err != nil {
+		if err := LockKey(tx, "migrations"); err != nil {
 			return err
 		}
 		return tx.AutoMigrate(&schemaMigration{})
@@ -57,7 +58,7 @@ func Migrate(ctx context.Context, db *gorm.DB, migrations []Migration) error {
 			continue
 		}
 		err := db.Transaction(func(tx *gorm.DB) error {
-			if err := migrationLock(tx); err != nil {
+			if err := LockKey(tx, "migrations"); err != nil {
 				return err
 			}
 			var n int64
@@ -77,20 +78,6 @@ func Migrate(ctx context.Context, db *gorm.DB, migrations []Migration) error {
 		}
 	}
 	return nil
-}
-
-// migrationLockKey is the advisory lock migrations take on PostgreSQL (an arbitrary constant,
-// "mmc-migrate").
-const migrationLockKey = 0x6d6d632d6d696772
-
-// migrationLock serialises migration steps across instances until tx ends. On PostgreSQL that
-// is a transaction-level advisory lock; on SQLite the transaction itself already holds the
-// database's write lock from its start (_txlock=immediate), which does the same.
-func migrationLock(tx *gorm.DB) error {
-	if !IsPostgres(tx) {
-		return nil
-	}
-	return tx.Exec("SELECT pg_advisory_xact_lock(?)", int64(migrationLockKey)).Error
 }
 
 // AutoMigrateStep is a migration that creates or extends the tables of the given models. Fine for
