@@ -159,6 +159,11 @@ func Redact(dsn string) string {
 	if err != nil {
 		return "postgres://(unparsable URL)"
 	}
+	// libpq also takes the password as a parameter (…?password=…).
+	if q := u.Query(); q.Has("password") {
+		q.Set("password", "xxxxx")
+		u.RawQuery = q.Encode()
+	}
 	return u.Redacted()
 }
 

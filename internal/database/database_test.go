@@ -180,6 +180,9 @@ func TestRedactHidesThePassword(t *testing.T) {
 	if strings.Contains(got, "s3cret") || !strings.Contains(got, "127.0.0.1:5432/mmc") {
 		t.Errorf("Redact = %q, want the URL without its password", got)
 	}
+	if got := Redact("postgres://mmc@db/mmc?sslmode=require&password=s3cret"); strings.Contains(got, "s3cret") || !strings.Contains(got, "sslmode=require") {
+		t.Errorf("Redact = %q, want the URL without the password parameter", got)
+	}
 	if got := Redact("./x.db"); got != "./x.db" {
 		t.Errorf("Redact of a path = %q, want it unchanged", got)
 	}
