@@ -1,6 +1,7 @@
 package webhook
 
 import (
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -82,4 +83,22 @@ func (d dialect) inSubquery(col, sub string) string {
 		return col + " = ANY(ARRAY(" + sub + "))"
 	}
 	return col + " IN (" + sub + ")"
+}
+
+// storable is the filter as stored text can match it: a value holding a NUL byte or invalid
+// UTF-8 (anyone can type one into a URL) is cleaned as the stored text was (cleanText), so it
+// matches what it would have matched on SQLite instead of failing the whole query on
+// PostgreSQL, which refuses such text even as a parameter.
+func (f Filter) storable() Filter {
+	for _, v := range []*string{&f.WABAID, &f.PhoneNumberID, &f.Kind, &f.Status, &f.Route, &f.Template, &f.Recipient, &f.WAMID} {
+		*v = cleanText(*v)
+	}
+	return f
+}
+
+// storedID is a cursor's id as a bound parameter: ids are signed 64-bit on both engines, and
+// PostgreSQL refuses a larger unsigned value outright. No row has a larger id, so the largest
+// one compares the same.
+func storedID(id uint) uint {
+	return min(id, math.MaxInt64)
 }

@@ -51,6 +51,7 @@ var Kinds = []string{models.KindStatus, models.KindMessage, models.KindClick, mo
 	models.KindAccountUpdate, models.KindError, models.KindUnknown}
 
 func (s *Service) filtered(ctx context.Context, scope models.Scope, f Filter) *gorm.DB {
+	f = f.storable()
 	q := database.Scoped(s.db.WithContext(ctx).Model(&models.WebhookEvent{}), scope, "account_id")
 	eq := func(col, v string) {
 		if v != "" {
@@ -98,10 +99,10 @@ func (s *Service) List(ctx context.Context, scope models.Scope, f Filter, after 
 	if f.From != nil || f.To != nil {
 		order = "received_at DESC, id DESC"
 		if after != nil {
-			q = q.Where("(received_at, id) < (?, ?)", after.At, after.ID)
+			q = q.Where("(received_at, id) < (?, ?)", after.At, storedID(after.ID))
 		}
 	} else if after != nil {
-		q = q.Where("id < ?", after.ID)
+		q = q.Where("id < ?", storedID(after.ID))
 	}
 	if err := q.Order(order).Limit(limit + 1).Find(&p.Events).Error; err != nil {
 		return p, fmt.Errorf("webhook: list events: %w", err)
@@ -127,7 +128,7 @@ func (s *Service) Newer(ctx context.Context, scope models.Scope, f Filter, since
 	var out []models.WebhookEvent
 	q := s.filtered(ctx, scope, f).Omit("raw")
 	if since.ID > 0 {
-		q = q.Where("id > ?", since.ID)
+		q = q.Where("id > ?", storedID(since.ID))
 	} else {
 		// Nothing shown yet: the tail starts at a time.
 		q = q.Where("received_at > ?", since.At)
