@@ -102,3 +102,7 @@ func (f Filter) storable() Filter {
 func storedID(id uint) uint {
 	return min(id, math.MaxInt64)
 }
+
+// idInRange reports whether id can be a stored row's id (a signed 64-bit number on both
+// engines): a larger one names no row, and PostgreSQL would refuse it as a parameter.
+func idInRange(id uint) bool { return id <= math.MaxInt64 }

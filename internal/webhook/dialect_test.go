@@ -39,6 +39,14 @@ func TestLogQueriesTakeAnyInput(t *testing.T) {
 		if len(p.Events) != 3 {
 			t.Errorf("List before %d: %d events, want all 3", id, len(p.Events))
 		}
+		if id > math.MaxInt64 {
+			if _, err := s.Event(context.Background(), staff, id); err != models.ErrNotFound {
+				t.Errorf("Event(%d): %v, want not found", id, err)
+			}
+			if _, err := s.Delivery(context.Background(), staff, id); err != models.ErrNotFound {
+				t.Errorf("Delivery(%d): %v, want not found", id, err)
+			}
+		}
 		newer, err := s.Newer(context.Background(), staff, Filter{}, Cursor{ID: id})
 		if err != nil {
 			t.Fatalf("Newer after %d: %v", id, err)

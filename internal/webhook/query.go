@@ -144,6 +144,9 @@ func (s *Service) Newer(ctx context.Context, scope models.Scope, f Filter, since
 // there); another account's event is ErrNotFound.
 func (s *Service) Event(ctx context.Context, scope models.Scope, id uint) (models.WebhookEvent, error) {
 	var e models.WebhookEvent
+	if !idInRange(id) {
+		return e, models.ErrNotFound
+	}
 	err := database.Scoped(s.db.WithContext(ctx), scope, "account_id").Where("id = ?", id).Take(&e).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return e, models.ErrNotFound
@@ -174,7 +177,7 @@ func (s *Service) Event(ctx context.Context, scope models.Scope, id uint) (model
 // only staff read them whole.
 func (s *Service) Delivery(ctx context.Context, scope models.Scope, id uint) (models.WebhookDelivery, error) {
 	var d models.WebhookDelivery
-	if !scope.AllAccounts {
+	if !scope.AllAccounts || !idInRange(id) {
 		return d, models.ErrNotFound
 	}
 	err := s.db.WithContext(ctx).Where("id = ?", id).Take(&d).Error
