@@ -32,6 +32,7 @@ import (
 	"mmconsole/internal/database"
 	"mmconsole/internal/editbudget"
 	"mmconsole/internal/graph"
+	"mmconsole/internal/insights"
 	"mmconsole/internal/jobs"
 	"mmconsole/internal/metrics"
 	"mmconsole/internal/optimize"
@@ -79,6 +80,7 @@ func migrations(graphIsMeta bool) []database.Migration {
 	ms = append(ms, optimize.Migrations()...)
 	ms = append(ms, webhook.Migrations()...)
 	ms = append(ms, send.Migrations()...)
+	ms = append(ms, insights.Migrations()...)
 	ms = append(ms, database.ProbeMigrations()...)
 	ms = append(ms, jobs.Migrations()...)
 	return ms
@@ -299,6 +301,22 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, now func() 
 		_, err := users.PruneThrottles(ctx)
 		return err
 	}})
+	// Template analytics and webhook rollups: background work too, each pass once per interval
+	// across instances; pages read what they stored. The fetch pass looks every few minutes
+	// which WABAs are due (their interval passed, a rate-limit backoff ended).
+	insight := insights.New(db, a.graph, tokens, insights.Options{Interval: cfg.InsightsRefresh, Now: now,
+		Logger: log.With("component", "insights")})
+	fetchInsights := func(ctx context.Context) error { insight.FetchAll(graph.Background(ctx)); return nil }
+	if cfg.InsightsRefresh > 0 {
+		a.every(jobs.Job{Name: "insights.fetch", Every: insights.FetchPoll, Run: fetchInsights})
+	} else {
+		a.loops = append(a.loops, fetchInsights)
+	}
+	a.every(jobs.Job{Name: "insights.fold", Every: insights.FoldEvery, Run: func(ctx context.Context) error {
+		_, err := insight.Fold(ctx)
+		return err
+	}})
+	a.every(jobs.Job{Name: "insights.ttl-expiries", Every: insights.ExpiryEvery, Run: insight.RecountExpired})
 	// A WABA that becomes onboarded starts its templates' sync windows, whichever path saw it.
 	accounts.WithOnboardedHook(catalog.NoteOnboarded)(acc)
 	optimizer := optimize.New(db, a.graph, tokens, optimizeAudit{auditLog}, optimize.Options{MetaDefault: cfg.OptimizationDefault, Edits: edits})

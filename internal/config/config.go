@@ -73,6 +73,7 @@ type Config struct {
 	HashWorkers     int           `env:"MMC_HASH_WORKERS" default:"0" help:"password hashes (sign-in, setup, invite, password change) computed at once; more wait up to 1s, then get 429; 0 = 2 per CPU"`
 
 	TemplateRefresh     time.Duration `env:"MMC_TEMPLATE_REFRESH" default:"15m" help:"how often the template catalog is re-read from the Graph API (0 = only at start and on demand)"`
+	InsightsRefresh     time.Duration `env:"MMC_INSIGHTS_REFRESH" default:"1h" help:"how often each WABA's template analytics are fetched from the Graph API, the last 7 days again each time (0 = only at start)"`
 	OptimizationDefault string        `env:"MMC_OPTIMIZATION_DEFAULT" default:"OPT_OUT" help:"what a creative optimization is when neither the template nor the WABA sets it (Meta documents no precedence): OPT_OUT or OPT_IN"`
 	WebhookMaxBody      int           `env:"MMC_WEBHOOK_MAX_BODY" default:"4194304" help:"largest webhook body accepted, in bytes (larger: 413)"`
 	// Refused webhook posts are anonymous: all are counted, only a sample is stored.
@@ -293,6 +294,10 @@ func (c Config) Validate() error {
 		// 200 management calls per hour per WABA (mm-api-reference §3.1): one refresh may take
 		// several pages, so refreshing more than every 18 s would exhaust the budget.
 		return &FieldError{"MMC_TEMPLATE_REFRESH", c.TemplateRefresh.String(), "0 or at least 18s (Meta allows 200 template calls per hour)"}
+	}
+	if c.InsightsRefresh != 0 && c.InsightsRefresh < 5*time.Minute {
+		// A fetch spends two calls per 10 templates of Meta's 200 management calls per hour.
+		return &FieldError{"MMC_INSIGHTS_REFRESH", c.InsightsRefresh.String(), "0 or at least 5m (each fetch spends 2 calls per 10 templates of Meta's 200 per hour)"}
 	}
 	if c.OptimizationDefault != "OPT_OUT" && c.OptimizationDefault != "OPT_IN" {
 		return &FieldError{"MMC_OPTIMIZATION_DEFAULT", c.OptimizationDefault, "OPT_OUT or OPT_IN"}

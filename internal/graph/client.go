@@ -227,45 +227,6 @@ func (c *Client) GetWABA(ctx context.Context, token, wabaID string) (WABA, error
 	return w, nil
 }
 
-// ProductTypeMMAPI is template_analytics' product_type for MM API sends (the Python SDK's
-// value; Meta's analytics page names it MARKETING_MESSAGES_API_FOR_WHATSAPP, mm-api-reference §9).
-const ProductTypeMMAPI = "MARKETING_MESSAGES_LITE_API"
-
-// TemplateAnalytics reads daily SENT counts of up to 10 templates. Meta answers only for WABAs
-// whose is_enabled_for_insights is on; the error is returned as Meta gave it.
-func (c *Client) TemplateAnalytics(ctx context.Context, token, wabaID string, q AnalyticsQuery) ([]AnalyticsPoint, error) {
-	if err := needID("waba id", wabaID); err != nil {
-		return nil, err
-	}
-	if len(q.TemplateIDs) == 0 || len(q.TemplateIDs) > 10 {
-		return nil, fmt.Errorf("graph: template analytics of waba %s: %d templates, want 1 to 10", wabaID, len(q.TemplateIDs))
-	}
-	ids, _ := json.Marshal(q.TemplateIDs)
-	v := url.Values{
-		"start":        {strconv.FormatInt(q.Start.Unix(), 10)},
-		"end":          {strconv.FormatInt(q.End.Unix(), 10)},
-		"granularity":  {"DAILY"},
-		"metric_types": {`["SENT"]`},
-		"template_ids": {string(ids)},
-	}
-	if q.ProductType != "" {
-		v.Set("product_type", q.ProductType)
-	}
-	var out struct {
-		Data []struct {
-			DataPoints []AnalyticsPoint `json:"data_points"`
-		} `json:"data"`
-	}
-	if err := c.read(ctx, token, "/"+url.PathEscape(wabaID)+"/template_analytics", v, &out); err != nil {
-		return nil, fmt.Errorf("template analytics of waba %s: %w", wabaID, err)
-	}
-	var pts []AnalyticsPoint
-	for _, d := range out.Data {
-		pts = append(pts, d.DataPoints...)
-	}
-	return pts, nil
-}
-
 // ListPhoneNumbers lists a WABA's business phone numbers.
 func (c *Client) ListPhoneNumbers(ctx context.Context, token, wabaID string) ([]PhoneNumber, error) {
 	if err := needID("waba id", wabaID); err != nil {

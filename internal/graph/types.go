@@ -324,35 +324,3 @@ func (c *CreatedTemplate) UnmarshalJSON(b []byte) error {
 	c.ID = string(x.ID)
 	return nil
 }
-
-// AnalyticsQuery asks GET /{WABA_ID}/template_analytics for daily SENT counts (mm-api-reference
-// §9, template analytics): at most 10 templates per call, days inside Meta's 90-day lookback.
-type AnalyticsQuery struct {
-	TemplateIDs []string
-	Start, End  time.Time
-	// ProductType selects whose sends are counted; empty leaves Meta's default (Cloud API only).
-	ProductType string
-}
-
-// AnalyticsPoint is one template's counts for one day.
-type AnalyticsPoint struct {
-	TemplateID string
-	Start, End time.Time
-	Sent       int
-}
-
-// UnmarshalJSON reads a data point tolerantly: ids and times as numbers or strings.
-func (p *AnalyticsPoint) UnmarshalJSON(b []byte) error {
-	var w struct {
-		TemplateID flexString `json:"template_id"`
-		Start      flexInt    `json:"start"`
-		End        flexInt    `json:"end"`
-		Sent       flexInt    `json:"sent"`
-	}
-	if err := json.Unmarshal(b, &w); err != nil {
-		return err
-	}
-	*p = AnalyticsPoint{TemplateID: string(w.TemplateID), Start: time.Unix(int64(w.Start), 0).UTC(),
-		End: time.Unix(int64(w.End), 0).UTC(), Sent: int(w.Sent)}
-	return nil
-}

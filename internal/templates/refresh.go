@@ -144,13 +144,9 @@ func (s *Service) RefreshConnection(ctx context.Context, conn models.WABAConnect
 	if err := db.Create(&r).Error; err != nil {
 		return r, fmt.Errorf("templates: record refresh: %w", err)
 	}
-	remote, token, ferr := s.fetch(ctx, conn)
+	remote, ferr := s.fetch(ctx, conn)
 	if ferr == nil {
 		ferr = s.store(ctx, conn, remote, &r)
-	}
-	if ferr == nil && (trigger == TriggerStart || trigger == TriggerSchedule) {
-		// Background refreshes only: "Sync now" stays one listing, and pages read the result.
-		s.refreshAnalytics(ctx, conn, token)
 	}
 	fin := s.now()
 	r.FinishedAt = &fin
@@ -172,13 +168,12 @@ func (s *Service) RefreshConnection(ctx context.Context, conn models.WABAConnect
 	return r, nil
 }
 
-func (s *Service) fetch(ctx context.Context, conn models.WABAConnection) ([]graph.Template, string, error) {
+func (s *Service) fetch(ctx context.Context, conn models.WABAConnection) ([]graph.Template, error) {
 	token, err := s.tokens.Token(ctx, conn)
 	if err != nil {
-		return nil, "", fmt.Errorf("access token: %w", err)
+		return nil, fmt.Errorf("access token: %w", err)
 	}
-	ts, err := s.graph.ListAllTemplates(ctx, token, conn.WABAID, graph.TemplateQuery{Fields: listFields, Limit: s.opts.PageSize})
-	return ts, token, err
+	return s.graph.ListAllTemplates(ctx, token, conn.WABAID, graph.TemplateQuery{Fields: listFields, Limit: s.opts.PageSize})
 }
 
 // store upserts what Meta returned and marks the connection's templates Meta no longer lists.
