@@ -76,6 +76,7 @@ func Register(app *fiber.App, r Routes) {
 	RegisterOptimizations(signed, r.Optimizations)
 	RegisterLog(signed, r.Log)
 	RegisterSend(signed, r.Send)
+	RegisterInsights(signed, r.Overview)
 
 	// Audit log: admins (their account) and Hibot staff (every account).
 	signed.Get("/audit", RequireAuditor, r.Audit.Get)
@@ -129,6 +130,7 @@ func RegisterTemplates(r fiber.Router, h *Templates) {
 	r.Get("/templates", h.Index)
 	r.Post("/templates/sync", h.Sync)
 	r.Get("/templates/:id", h.Show)
+	r.Get("/templates/:id/insights.csv", h.InsightsExport)
 	r.Post("/templates/:id/ttl", RequireWriter, h.SetTTL)
 }
 

@@ -51,6 +51,10 @@ type Templates struct {
 	// Optimizations renders the creative-optimizations section of a template page (filled by
 	// that area); nil renders nothing.
 	Optimizations func(ctx context.Context, u models.User, t models.Template, csrf string) templ.Component
+	// Insights renders the template's insights section for the period in the URL, and
+	// InsightsCSV exports its daily chart (filled by the insights area); nil renders nothing.
+	Insights    func(c *fiber.Ctx, t models.Template) (templ.Component, error)
+	InsightsCSV func(c *fiber.Ctx, t models.Template) error
 }
 
 // parseFilter reads the catalog filters from the query string, ignoring unknown values.
@@ -111,6 +115,18 @@ func (h *Templates) Index(c *fiber.Ctx) error {
 	return Render(c, fiber.StatusOK, pages.Templates(h.Shells.Shell(c, "Templates", "templates"), p))
 }
 
+// InsightsExport answers the CSV of the template's daily insights chart.
+func (h *Templates) InsightsExport(c *fiber.Ctx) error {
+	if h.InsightsCSV == nil {
+		return fiber.ErrNotFound
+	}
+	t, err := h.Catalog.Get(c.UserContext(), CurrentScope(c), c.Params("id"))
+	if err != nil {
+		return err
+	}
+	return h.InsightsCSV(c, t)
+}
+
 // Show is GET /templates/:id (our row id or Meta's template id).
 func (h *Templates) Show(c *fiber.Ctx) error {
 	p, err := h.detail(c, c.Params("id"))
@@ -162,6 +178,11 @@ func (h *Templates) detail(c *fiber.Ctx, id string) (pages.TemplateDetail, error
 	}
 	if h.Optimizations != nil {
 		p.Optimizations = h.Optimizations(ctx, u, t, CSRFToken(c))
+	}
+	if h.Insights != nil {
+		if p.Insights, err = h.Insights(c, t); err != nil {
+			return pages.TemplateDetail{}, err
+		}
 	}
 	return p, nil
 }

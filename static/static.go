@@ -10,7 +10,7 @@ import (
 	"net/http"
 )
 
-//go:embed app.css app.js theme.js vendor
+//go:embed app.css app.js theme.js charts.js vendor
 var files embed.FS
 
 // FS is the embedded asset tree.

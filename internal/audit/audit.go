@@ -53,6 +53,7 @@ const (
 	ActionConnectionSecretSet     = "connection.app_secret_set"
 	ActionConnectionSecretChanged = "connection.app_secret_changed"
 	ActionConnectionSecretCleared = "connection.app_secret_cleared"
+	ActionInsightsEnabled         = "connection.insights_enabled"
 )
 
 // Log writes and reads the audit log.

@@ -5,6 +5,7 @@ package insights
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"time"
 
@@ -93,4 +94,28 @@ func New(db *gorm.DB, g GraphAPI, tokens TokenSource, o Options) *Service {
 func Day(t time.Time) time.Time {
 	y, m, d := t.UTC().Date()
 	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+}
+
+// Now is the service's clock (pages compute periods with the same time).
+func (s *Service) Now() time.Time { return s.now() }
+
+// EnableInsights sets is_enabled_for_insights on conn's WABA (irreversible at Meta; the caller
+// has the admin's confirmation) and makes the WABA due for a fetch at the next tick.
+func (s *Service) EnableInsights(ctx context.Context, conn models.WABAConnection) error {
+	if s.graph == nil || s.tokens == nil {
+		return fmt.Errorf("insights: enable waba %s: no Graph API client", conn.WABAID)
+	}
+	token, err := s.tokens.Token(ctx, conn)
+	if err != nil {
+		return fmt.Errorf("insights: enable waba %s: access token: %w", conn.WABAID, err)
+	}
+	if err := s.graph.EnableInsights(ctx, token, conn.WABAID); err != nil {
+		return fmt.Errorf("insights: enable waba %s: %w", conn.WABAID, err)
+	}
+	err = s.db.WithContext(ctx).Model(&models.InsightFetch{}).Where("connection_id = ?", conn.ID).
+		Updates(map[string]any{"refusal": "", "refusal_text": "", "started_at": nil, "finished_at": nil}).Error
+	if err != nil {
+		return fmt.Errorf("insights: enable waba %s: %w", conn.WABAID, err)
+	}
+	return nil
 }

@@ -371,7 +371,12 @@ func (s *Service) webhook(ctx context.Context, q *gorm.DB, p Period) (Webhook, e
 func (s *Service) templateRates(ctx context.Context, conns []uint, p Period) ([]TemplateRate, error) {
 	type row struct {
 		TemplateID string
-		dayRow
+		Sent       int64
+		Deliv      int64
+		Rd         int64
+		Clk        int64
+		Cost       float64
+		CostN      int64
 	}
 	var rows []row
 	err := pointScope(s.db.WithContext(ctx).Model(&models.InsightPoint{}), conns).Select("template_id, "+sumCols).
@@ -393,7 +398,8 @@ func (s *Service) templateRates(ctx context.Context, conns []uint, p Period) ([]
 	out := make([]TemplateRate, 0, len(rows))
 	for _, r := range rows {
 		t := names[r.TemplateID]
-		out = append(out, TemplateRate{TemplateID: r.TemplateID, Name: t.Name, Language: t.Language, Totals: r.totals()})
+		tot := dayRow{Sent: r.Sent, Deliv: r.Deliv, Rd: r.Rd, Clk: r.Clk, Cost: r.Cost, CostN: r.CostN}.totals()
+		out = append(out, TemplateRate{TemplateID: r.TemplateID, Name: t.Name, Language: t.Language, Totals: tot})
 	}
 	return out, nil
 }

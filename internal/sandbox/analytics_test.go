@@ -99,3 +99,84 @@ func total2(pts []graph.AnalyticsPoint) (n int) {
 	}
 	return n
 }
+
+// The sandbox's analytics are deterministic and plausible: the same answer twice, MM API
+// delivered, read and clicked more than its Cloud API fallbacks, clicks lower in weeks with
+// optimizations off, cost and conversions for MM API only; a WABA's insights, once enabled
+// through the API, answer (and cannot be turned off).
+func TestTemplateAnalyticsDeterministicMMBetterAndEnable(t *testing.T) {
+	now := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+	clk := sandbox.NewFakeClock(now)
+	sb := sandbox.New(sandbox.Options{Clock: clk, EventDelay: -1})
+	t.Cleanup(func() { sb.Close() })
+	srv := httptest.NewServer(sb.Handler())
+	t.Cleanup(srv.Close)
+	gc := graph.New(graph.Options{BaseURL: srv.URL, MaxRetries: -1})
+	ctx := context.Background()
+	const summer = "572279198452401"
+	all := append(append([]string(nil), graph.BasicMetrics...), "WEBSITE_PURCHASES")
+	q := graph.AnalyticsQuery{TemplateIDs: []string{summer}, Start: now.Add(-80 * 24 * time.Hour), End: now, MetricTypes: all}
+	read := func(pt string) []graph.AnalyticsPoint {
+		t.Helper()
+		q := q
+		q.ProductType = pt
+		if pt == graph.ProductTypeCloudAPI {
+			q.MetricTypes = graph.BasicMetrics
+		}
+		pts, err := gc.TemplateAnalytics(ctx, sandbox.StoreToken, sandbox.StoreWABAID, q)
+		if err != nil {
+			t.Fatalf("%s: %v", pt, err)
+		}
+		return pts
+	}
+	type sum struct{ sent, deliv, read, click, off, offDeliv, offClick, purchases int }
+	total := func(pts []graph.AnalyticsPoint) (s sum, cost bool) {
+		for _, p := range pts {
+			s.sent += p.Sent
+			s.deliv += p.Delivered
+			s.read += p.Read
+			s.click += p.Clicked
+			s.purchases += int(p.Conversions["WEBSITE_PURCHASES"])
+			cost = cost || (p.HasCost && p.Cost > 0)
+			if sandbox.OptimizationsOff(summer, p.Start) && p.Sent > 0 {
+				s.off++
+				s.offDeliv += p.Delivered
+				s.offClick += p.Clicked
+			}
+		}
+		return s, cost
+	}
+	mm, mmCost := total(read(graph.ProductTypeMMAPIRenamed))
+	again, _ := total(read(graph.ProductTypeMMAPI))
+	cloud, _ := total(read(graph.ProductTypeCloudAPI))
+	if mm != again {
+		t.Errorf("the two MM API spellings (or two reads) differ: %+v vs %+v", mm, again)
+	}
+	if mm.sent < 1000 || cloud.sent == 0 || !mmCost || mm.purchases == 0 {
+		t.Fatalf("MM %+v (cost %v), Cloud %+v: want a history with cost and purchases", mm, mmCost, cloud)
+	}
+	r := func(n, d int) float64 { return float64(n) / float64(d) }
+	if r(mm.deliv, mm.sent) <= r(cloud.deliv, cloud.sent) || r(mm.click, mm.deliv) <= r(cloud.click, cloud.deliv) || r(mm.read, mm.deliv) <= r(cloud.read, cloud.deliv) {
+		t.Errorf("MM API %+v is not better than Cloud API %+v", mm, cloud)
+	}
+	if mm.off == 0 || r(mm.offClick, mm.offDeliv) >= r(mm.click-mm.offClick, mm.deliv-mm.offDeliv) {
+		t.Errorf("weeks with optimizations off: %d days, click rate %.3f vs %.3f on", mm.off, r(mm.offClick, mm.offDeliv), r(mm.click-mm.offClick, mm.deliv-mm.offDeliv))
+	}
+	// Conversion metrics are MM API's only.
+	cq := q
+	cq.ProductType = graph.ProductTypeCloudAPI
+	if _, err := gc.TemplateAnalytics(ctx, sandbox.StoreToken, sandbox.StoreWABAID, cq); err == nil {
+		t.Error("Cloud API analytics answered a conversion metric")
+	}
+	// Insights: refused until enabled, then answered; not reversible.
+	pq := graph.AnalyticsQuery{TemplateIDs: []string{"672279198452501"}, Start: now.Add(-24 * time.Hour), End: now}
+	if _, err := gc.TemplateAnalytics(ctx, sandbox.PharmaToken, sandbox.PharmaWABAID, pq); graph.AnalyticsRefusal(err) != graph.RefusalNotEnabled {
+		t.Fatalf("pharma before enabling: %v", err)
+	}
+	if err := gc.EnableInsights(ctx, sandbox.PharmaToken, sandbox.PharmaWABAID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := gc.TemplateAnalytics(ctx, sandbox.PharmaToken, sandbox.PharmaWABAID, pq); err != nil {
+		t.Errorf("pharma after enabling: %v", err)
+	}
+}

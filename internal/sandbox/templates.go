@@ -205,9 +205,26 @@ func (s *Sandbox) updateWABA(w http.ResponseWriter, wb *waba, body map[string]js
 		}
 		disable = &b
 	}
-	if feats == nil && disable == nil {
-		s.writeErr(w, invalidParam("No supported field to update. Use degrees_of_freedom_spec or disable_marketing_messages_on_cloud_api."))
+	var insights *bool
+	if raw, ok := body["is_enabled_for_insights"]; ok {
+		var b bool
+		if json.Unmarshal(raw, &b) != nil {
+			s.writeErr(w, invalidParam("is_enabled_for_insights must be a boolean"))
+			return
+		}
+		if !b && wb.Insights {
+			// Meta documents enabling as irreversible.
+			s.writeErr(w, invalidParam("is_enabled_for_insights cannot be turned off once enabled"))
+			return
+		}
+		insights = &b
+	}
+	if feats == nil && disable == nil && insights == nil {
+		s.writeErr(w, invalidParam("No supported field to update. Use degrees_of_freedom_spec, disable_marketing_messages_on_cloud_api or is_enabled_for_insights."))
 		return
+	}
+	if insights != nil {
+		wb.Insights = *insights
 	}
 	for k, v := range feats {
 		wb.DFS[k] = v

@@ -1,0 +1,146 @@
+package app
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"net/url"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"mmconsole/internal/insights"
+	"mmconsole/models"
+)
+
+// storePoints gives account A's template daily points: 30 days, 1000 sent a day, 40 clicked.
+func (f *fixture) storePoints(acct uint, conn models.WABAConnection, tmpl string, sent int64) {
+	f.t.Helper()
+	today := insights.Day(*f.now)
+	for i := range 30 {
+		p := models.InsightPoint{AccountID: acct, ConnectionID: conn.ID, WABAID: conn.WABAID, TemplateID: tmpl,
+			Day: today.Add(-time.Duration(i) * 24 * time.Hour), Product: models.ProductMMAPI,
+			Sent: sent, Delivered: sent * 9 / 10, Read: sent / 2, Clicked: sent / 25, Cost: 5, HasCost: true, FetchedAt: *f.now}
+		if err := f.a.DB().Create(&p).Error; err != nil {
+			f.t.Fatal(err)
+		}
+	}
+}
+
+// The overview shows the stored numbers of the viewer's own WABAs only; its CSV is the daily
+// chart's numbers, row for row; a bad period is a clear 400.
+func TestOverviewScopedWithCSVMatchingTheChart(t *testing.T) {
+	f := newFixture(t)
+	connB := models.WABAConnection{AccountID: f.accB.ID, WABAID: "654321", Name: "Other", TokenSealed: []byte("x"), API: models.APIMeta}
+	if err := f.a.DB().Create(&connB).Error; err != nil {
+		t.Fatal(err)
+	}
+	f.storePoints(f.accA.ID, f.connA, stubTemplateID, 1000)
+	f.storePoints(f.accB.ID, connB, "777000111", 3333)
+
+	_, body := f.get("viewer", "/?period=7")
+	if !strings.Contains(body, "7,000") || strings.Contains(body, "23,331") || strings.Contains(body, "654321") {
+		t.Errorf("viewer's overview: want 7,000 sent of A only")
+	}
+	if !strings.Contains(body, "acme_sale") || !strings.Contains(body, "4.4%") {
+		i := strings.Index(body, "rank-h")
+		t.Errorf("overview does not rank acme_sale with its 4.4%% click rate: %s", body[i:min(len(body), i+1500)])
+	}
+	if !strings.Contains(body, "uplot-1.6.32.iife.min.js") {
+		t.Error("overview does not load the chart library")
+	}
+	_, staff := f.get("staff-viewer", "/?period=7")
+	if !strings.Contains(staff, "30,331") {
+		t.Error("staff's overview does not sum every account (7,000 + 23,331)")
+	}
+
+	// The chart's JSON, its table and the CSV carry the same numbers.
+	resp, csvBody := f.get("viewer", "/insights/daily.csv?period=7")
+	if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/csv") {
+		t.Fatalf("CSV answered %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	rows, err := csv.NewReader(strings.NewReader(csvBody)).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 8 || strings.Join(rows[0], ",") != "Day,Sent,Delivered,Read,Clicked" {
+		t.Fatalf("CSV rows = %v", rows)
+	}
+	start := strings.Index(body, `id="overview-daily-data">`)
+	if start < 0 {
+		t.Fatal("no chart data in the page")
+	}
+	raw := body[start+len(`id="overview-daily-data">`):]
+	raw = raw[:strings.Index(raw, "</script>")]
+	var chart struct {
+		X      []int64 `json:"x"`
+		Series []struct {
+			Label  string  `json:"label"`
+			Values []int64 `json:"values"`
+		} `json:"series"`
+	}
+	if err := json.Unmarshal([]byte(raw), &chart); err != nil {
+		t.Fatalf("chart data %q: %v", raw, err)
+	}
+	for i, r := range rows[1:] {
+		if time.Unix(chart.X[i], 0).UTC().Format(time.DateOnly) != r[0] {
+			t.Errorf("row %d: CSV day %s, chart %d", i, r[0], chart.X[i])
+		}
+		for j, s := range chart.Series {
+			if strconv.FormatInt(s.Values[i], 10) != r[j+1] || s.Label != rows[0][j+1] {
+				t.Errorf("row %d %s: CSV %s, chart %d", i, s.Label, r[j+1], s.Values[i])
+			}
+			if !strings.Contains(body, "<td>"+r[j+1]+"</td>") {
+				t.Errorf("the accessible table lacks %s", r[j+1])
+			}
+		}
+	}
+	if resp, _ := f.get("viewer", "/?period=12"); resp.StatusCode != 400 {
+		t.Errorf("period=12 answered %d, want 400", resp.StatusCode)
+	}
+	if resp, _ := f.get("viewer", "/?period=custom&from=2020-01-01&to=2020-01-05"); resp.StatusCode != 400 {
+		t.Errorf("a custom period beyond 90 days answered %d, want 400", resp.StatusCode)
+	}
+
+	// The template page has its insights section and export.
+	_, tp := f.get("viewer", "/templates/"+stubTemplateID+"?period=7")
+	if !strings.Contains(tp, `id="ins-h"`) || !strings.Contains(tp, "template-daily-data") {
+		t.Error("template page has no insights section")
+	}
+	if resp, c := f.get("viewer", "/templates/"+stubTemplateID+"/insights.csv?period=7"); resp.StatusCode != 200 || !strings.Contains(c, ",1000,900,500,40") {
+		t.Errorf("template CSV %d: %q", resp.StatusCode, c)
+	}
+	if resp, _ := f.get("other-admin", "/templates/"+stubTemplateID+"/insights.csv"); resp.StatusCode != 404 {
+		t.Errorf("another account's template CSV answered %d, want 404", resp.StatusCode)
+	}
+}
+
+// Enabling insights is an admin action that needs the "irreversible" confirmation; a viewer is
+// refused, and another account's connection is not found.
+func TestEnableInsightsNeedsAdminAndConfirmation(t *testing.T) {
+	f := newFixture(t)
+	path := "/insights/connections/" + strconv.FormatUint(uint64(f.connA.ID), 10) + "/enable"
+	if resp, _ := f.post("viewer", path, url.Values{"_csrf": {f.csrf["viewer"]}, "confirm": {"irreversible"}}); resp.StatusCode != 403 {
+		t.Errorf("viewer answered %d, want 403", resp.StatusCode)
+	}
+	if resp, _ := f.post("other-admin", path, url.Values{"_csrf": {f.csrf["other-admin"]}, "confirm": {"irreversible"}}); resp.StatusCode != 404 {
+		t.Errorf("another account's admin answered %d, want 404", resp.StatusCode)
+	}
+	if resp, _ := f.post("admin", path, url.Values{"confirm": {"irreversible"}}); resp.StatusCode != 403 {
+		t.Errorf("without CSRF answered %d, want 403", resp.StatusCode)
+	}
+	var n int64
+	f.post("admin", path, url.Values{"_csrf": {f.csrf["admin"]}})
+	f.a.DB().Model(&models.AuditEntry{}).Where("action = ?", "connection.insights_enabled").Count(&n)
+	if n != 0 {
+		t.Error("an unconfirmed enable was audited as done")
+	}
+	resp, _ := f.post("admin", path, url.Values{"_csrf": {f.csrf["admin"]}, "confirm": {"irreversible"}})
+	if resp.StatusCode != 303 {
+		t.Errorf("confirmed enable answered %d, want 303", resp.StatusCode)
+	}
+	f.a.DB().Model(&models.AuditEntry{}).Where("action = ?", "connection.insights_enabled").Count(&n)
+	if n != 1 {
+		t.Errorf("%d audit entries for the enable, want 1", n)
+	}
+}
