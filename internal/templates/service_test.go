@@ -497,4 +497,3 @@ func TestOneOddSpecDoesNotBreakTheRefresh(t *testing.T) {
 		t.Errorf("after a readable spec: problem %q raw %q, want cleared", one.OptimizationsProblem, one.OptimizationsRaw)
 	}
 }
-
