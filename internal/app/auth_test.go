@@ -326,10 +326,14 @@ func expectations() map[string]routeRule {
 		"GET /invite/:token":  {access: public, path: fixed("/invite/nonsense")},
 		"POST /invite/:token": {access: public, path: fixed("/invite/nonsense")},
 
-		"GET /":                  {access: signedIn, path: fixed("/")},
-		"GET /account/password":  {access: signedIn, path: fixed("/account/password")},
-		"POST /account/password": {access: signedIn, path: fixed("/account/password"), form: func(*fixture) url.Values { return url.Values{"current": {"wrong"}} }},
-		"GET /audit":             {access: auditor, path: fixed("/audit")},
+		"GET /":                   {access: signedIn, path: fixed("/")},
+		"GET /account/password":   {access: signedIn, path: fixed("/account/password")},
+		"POST /account/password":  {access: signedIn, path: fixed("/account/password"), form: func(*fixture) url.Values { return url.Values{"current": {"wrong"}} }},
+		"GET /audit":              {access: auditor, path: fixed("/audit")},
+		"GET /insights/daily.csv": {access: signedIn, path: fixed("/insights/daily.csv")},
+		"POST /insights/connections/:id/enable": {access: admin, object: true, path: func(f *fixture) string {
+			return fmt.Sprintf("/insights/connections/%d/enable", f.connA.ID)
+		}, form: values("confirm", "irreversible")},
 
 		"GET /settings":           {access: admin, path: onA("/settings?account=%d")},
 		"POST /settings/accounts": {access: staffAdm, path: fixed("/settings/accounts"), form: func(f *fixture) url.Values { return url.Values{"name": {"Customer " + f.unique()}} }},
@@ -352,10 +356,11 @@ func expectations() map[string]routeRule {
 		"GET /webhooks/whatsapp":  {access: public, path: fixed("/webhooks/whatsapp?hub.mode=subscribe")},
 		"POST /webhooks/whatsapp": {access: public, path: fixed("/webhooks/whatsapp")},
 
-		"GET /templates":          {access: signedIn, path: fixed("/templates")},
-		"POST /templates/sync":    {access: signedIn, path: fixed("/templates/sync")},
-		"GET /templates/:id":      {access: signedIn, path: tmpl(""), object: true},
-		"POST /templates/:id/ttl": {access: writer, path: tmpl("/ttl"), object: true, form: values("ttl", "1", "unit", "hours")},
+		"GET /templates":                  {access: signedIn, path: fixed("/templates")},
+		"POST /templates/sync":            {access: signedIn, path: fixed("/templates/sync")},
+		"GET /templates/:id":              {access: signedIn, path: tmpl(""), object: true},
+		"GET /templates/:id/insights.csv": {access: signedIn, path: tmpl("/insights.csv"), object: true},
+		"POST /templates/:id/ttl":         {access: writer, path: tmpl("/ttl"), object: true, form: values("ttl", "1", "unit", "hours")},
 		// Authoring: empty forms are refused with 422 before Meta is called; a delete without
 		// its confirmation shows the confirmation again.
 		"GET /templates/new":         {access: writer, path: fixed("/templates/new")},
