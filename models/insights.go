@@ -10,14 +10,15 @@ const (
 
 // InsightPoint is one day of Meta's template analytics for one template and product: what
 // Meta counted, stored so pages never call Meta. The last 7 days are re-fetched, since Meta's
-// read and click counts keep changing for 7 days after a send. Day is the UTC midnight.
+// read and click counts keep changing for 7 days after a send. Day is the UTC midnight. Besides
+// the key, one covering index (internal/insights' migration) serves the overview's sums.
 type InsightPoint struct {
 	ID           uint      `gorm:"primaryKey"`
-	AccountID    uint      `gorm:"not null;index:idx_insight_points_account_day,priority:1"`
+	AccountID    uint      `gorm:"not null"`
 	ConnectionID uint      `gorm:"not null;uniqueIndex:idx_insight_points_key,priority:1"`
 	WABAID       string    `gorm:"column:waba_id;not null"`
-	TemplateID   string    `gorm:"not null;uniqueIndex:idx_insight_points_key,priority:2;index:idx_insight_points_template_day,priority:1"` // Meta's id
-	Day          time.Time `gorm:"not null;uniqueIndex:idx_insight_points_key,priority:3;index:idx_insight_points_account_day,priority:2;index:idx_insight_points_template_day,priority:2"`
+	TemplateID   string    `gorm:"not null;uniqueIndex:idx_insight_points_key,priority:2"` // Meta's id
+	Day          time.Time `gorm:"not null;uniqueIndex:idx_insight_points_key,priority:3"`
 	Product      string    `gorm:"not null;uniqueIndex:idx_insight_points_key,priority:4"`
 	Sent         int64     `gorm:"not null;default:0"`
 	Delivered    int64     `gorm:"not null;default:0"`

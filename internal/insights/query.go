@@ -182,7 +182,7 @@ type ErrorCount struct {
 	Code    int
 	Title   string
 	Count   int64
-	Explain graph.Explanation
+	Explain graph.Explanation `gorm:"-"`
 }
 
 // TemplateRate is one template's click rate in a period.
