@@ -89,6 +89,27 @@ type WebhookRollup struct {
 	Expired int64 `gorm:"not null;default:0"`
 }
 
+// WebhookDayRollup is WebhookRollup summed over templates: one row per WABA, day and route, so
+// the overview reads a few hundred rows where the per-template rollups hold tens of thousands.
+// Folded in the same transaction as WebhookRollup, from the same events.
+type WebhookDayRollup struct {
+	ID          uint      `gorm:"primaryKey"`
+	AccountID   uint      `gorm:"not null;uniqueIndex:idx_webhook_day_rollups_key,priority:1"`
+	WABAID      string    `gorm:"column:waba_id;not null;uniqueIndex:idx_webhook_day_rollups_key,priority:2"`
+	Day         time.Time `gorm:"not null;uniqueIndex:idx_webhook_day_rollups_key,priority:3"`
+	Route       string    `gorm:"not null;uniqueIndex:idx_webhook_day_rollups_key,priority:4"`
+	Sent        int64     `gorm:"not null;default:0"`
+	Delivered   int64     `gorm:"not null;default:0"`
+	Read        int64     `gorm:"not null;default:0"`
+	Failed      int64     `gorm:"not null;default:0"`
+	Clicked     int64     `gorm:"not null;default:0"`
+	DeliverSecs int64     `gorm:"not null;default:0"`
+	DeliverN    int64     `gorm:"not null;default:0"`
+	ReadSecs    int64     `gorm:"not null;default:0"`
+	ReadN       int64     `gorm:"not null;default:0"`
+	Expired     int64     `gorm:"not null;default:0"`
+}
+
 // WebhookErrorRollup counts failed statuses per day, WABA and error code.
 type WebhookErrorRollup struct {
 	ID        uint      `gorm:"primaryKey"`

@@ -302,8 +302,8 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, now func() 
 		return err
 	}})
 	// Template analytics and webhook rollups: background work too, each pass once per interval
-	// across instances; pages read what they stored. The fetch pass looks every few minutes
-	// which WABAs are due (their interval passed, a rate-limit backoff ended).
+	// across instances; pages read what they stored. The fetch pass looks every minute which
+	// WABAs are due (their interval passed, a rate-limit backoff ended, templates now known).
 	insight := insights.New(db, a.graph, tokens, insights.Options{Interval: cfg.InsightsRefresh, Now: now,
 		Logger: log.With("component", "insights")})
 	fetchInsights := func(ctx context.Context) error { insight.FetchAll(graph.Background(ctx)); return nil }

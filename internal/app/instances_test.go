@@ -315,7 +315,7 @@ func TestTwoInstancesRunBackgroundWorkOncePerInterval(t *testing.T) {
 		p.clock.add(time.Minute)
 	}
 	want := map[string]int{"templates.refresh": 3, "accounts.onboarding": 3, "auth.signin-counters": 9, "webhook.retention": 90,
-		"insights.fetch": 18, "insights.fold": 90, "insights.ttl-expiries": 9}
+		"insights.fetch": 90, "insights.fold": 90, "insights.ttl-expiries": 9}
 	for name, w := range want {
 		if ran[name] != w {
 			t.Errorf("%s ran %d times in 90 minutes on two instances, want %d", name, ran[name], w)

@@ -28,7 +28,7 @@ const (
 // passed, a rate-limit backoff ended); events are folded every FoldEvery; TTL expiries, which
 // change only as TTLs end, are recounted every ExpiryEvery.
 const (
-	FetchPoll   = 5 * time.Minute
+	FetchPoll   = time.Minute
 	FoldEvery   = 30 * time.Second
 	ExpiryEvery = 10 * time.Minute
 )
@@ -110,6 +110,15 @@ func (s *Service) FetchConnection(ctx context.Context, conn models.WABAConnectio
 	if s.graph == nil || s.tokens == nil {
 		return FetchResult{}, ErrNotDue
 	}
+	ids, err := s.templateIDs(ctx, conn)
+	if err != nil {
+		return FetchResult{}, fmt.Errorf("insights: templates of waba %s: %w", conn.WABAID, err)
+	}
+	if len(ids) == 0 {
+		// Nothing to ask for yet (the catalog has not been read): leave the WABA due, so its
+		// first fetch, with the 90-day look-back, happens once its templates are known.
+		return FetchResult{}, ErrNotDue
+	}
 	st, ok, err := s.claim(ctx, conn, force)
 	if err != nil {
 		return FetchResult{}, fmt.Errorf("insights: claim waba %s: %w", conn.WABAID, err)
@@ -117,7 +126,7 @@ func (s *Service) FetchConnection(ctx context.Context, conn models.WABAConnectio
 	if !ok {
 		return FetchResult{}, ErrNotDue
 	}
-	res, ferr := s.fetch(ctx, conn, &st)
+	res, ferr := s.fetch(ctx, conn, ids, &st)
 	if err := s.finish(context.WithoutCancel(ctx), conn, st, res, ferr); err != nil {
 		return res, errors.Join(ferr, err)
 	}
@@ -130,18 +139,8 @@ func (s *Service) FetchConnection(ctx context.Context, conn models.WABAConnectio
 // fetch calls template_analytics for every marketing template of conn, 10 per call, for MM API
 // and Cloud API, and stores the points. It stops at a refusal or a rate limit (what was stored
 // stays); any other failed call is counted and the next batch goes on.
-func (s *Service) fetch(ctx context.Context, conn models.WABAConnection, st *models.InsightFetch) (FetchResult, error) {
+func (s *Service) fetch(ctx context.Context, conn models.WABAConnection, ids []string, st *models.InsightFetch) (FetchResult, error) {
 	var res FetchResult
-	var ids []string
-	err := s.db.WithContext(ctx).Model(&models.Template{}).
-		Where("connection_id = ? AND account_id = ? AND category = ? AND gone_at IS NULL", conn.ID, conn.AccountID, "MARKETING").
-		Order("template_id").Pluck("template_id", &ids).Error
-	if err != nil {
-		return res, fmt.Errorf("templates: %w", err)
-	}
-	if len(ids) == 0 {
-		return res, nil
-	}
 	token, err := s.tokens.Token(ctx, conn)
 	if err != nil {
 		return res, fmt.Errorf("access token: %w", err)
@@ -203,6 +202,15 @@ func (s *Service) fetch(ctx context.Context, conn models.WABAConnection, st *mod
 		}
 	}
 	return res, errors.Join(errs...)
+}
+
+// templateIDs lists Meta's ids of conn's marketing templates (the ones MM API sends).
+func (s *Service) templateIDs(ctx context.Context, conn models.WABAConnection) ([]string, error) {
+	var ids []string
+	err := s.db.WithContext(ctx).Model(&models.Template{}).
+		Where("connection_id = ? AND account_id = ? AND category = ? AND gone_at IS NULL", conn.ID, conn.AccountID, "MARKETING").
+		Order("template_id").Pluck("template_id", &ids).Error
+	return ids, err
 }
 
 // call asks for one batch. For MM API it uses the product_type spelling that worked for the

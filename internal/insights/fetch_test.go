@@ -343,3 +343,17 @@ func keys(m map[string]int) []string {
 	}
 	return out
 }
+
+// A WABA whose catalog has not been read yet is left due: no call, no state, so its first fetch
+// (with the 90-day look-back) happens once its templates are known.
+func TestFetchWaitsForTemplates(t *testing.T) {
+	e := newFetchEnv(t, 0, func(u url) (int, string) { return 200, points(u, 1) })
+	if _, err := e.svc.FetchConnection(context.Background(), e.conn, false); err != insights.ErrNotDue {
+		t.Fatalf("fetch without templates: %v, want not due", err)
+	}
+	var n int64
+	must(t, e.db.Model(&models.InsightFetch{}).Count(&n).Error)
+	if calls := e.meta.taken(); len(calls) != 0 || n != 0 {
+		t.Errorf("%d calls and %d fetch states without templates, want none", len(calls), n)
+	}
+}

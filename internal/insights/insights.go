@@ -21,13 +21,18 @@ func Migrations() []database.Migration {
 	return []database.Migration{
 		{ID: "0210_insights", Up: func(tx *gorm.DB) error {
 			if err := tx.AutoMigrate(&models.InsightPoint{}, &models.InsightConversion{}, &models.InsightFetch{},
-				&models.WebhookRollup{}, &models.WebhookErrorRollup{}, &models.RollupCursor{}); err != nil {
+				&models.WebhookRollup{}, &models.WebhookDayRollup{}, &models.WebhookErrorRollup{}, &models.RollupCursor{}); err != nil {
 				return err
 			}
 			// The overview sums every visible connection's points of a period by day and by
 			// template: with every summed column in the index, neither read touches the table.
-			return tx.Exec(`CREATE INDEX IF NOT EXISTS idx_insight_points_cover ON insight_points
-				(connection_id, day, template_id, product, sent, delivered, read, clicked, cost, has_cost)`).Error
+			if err := tx.Exec(`CREATE INDEX IF NOT EXISTS idx_insight_points_cover ON insight_points
+				(connection_id, day, template_id, product, sent, delivered, read, clicked, cost, has_cost)`).Error; err != nil {
+				return err
+			}
+			// The template page sums one template's webhook rollups of a period by route.
+			return tx.Exec(`CREATE INDEX IF NOT EXISTS idx_webhook_rollups_template ON webhook_rollups
+				(account_id, waba_id, template_name, day)`).Error
 		}},
 	}
 }

@@ -328,7 +328,7 @@ func (s *Service) Overview(ctx context.Context, f Filter, p Period) (Overview, e
 		}
 	}
 	o.Daily = fill(p, byDay)
-	if o.Webhook, err = s.webhook(ctx, rollupScope(db.Model(&models.WebhookRollup{}), fs), p); err != nil {
+	if o.Webhook, err = s.webhook(ctx, rollupScope(db.Model(&models.WebhookDayRollup{}), fs), p); err != nil {
 		return o, err
 	}
 	var errs []ErrorCount

@@ -98,6 +98,7 @@ func (s *Service) foldBatch(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	rows, errs := aggregate(evs, msgs)
+	days := byDay(rows)
 	last := evs[len(evs)-1].ID
 	err = db.Transaction(func(tx *gorm.DB) error {
 		res := tx.Model(&models.RollupCursor{}).Where("name = ? AND last_event_id = ?", rollupCursor, cur.LastEventID).
@@ -108,7 +109,7 @@ func (s *Service) foldBatch(ctx context.Context) (int, error) {
 		if res.RowsAffected != 1 {
 			return errFoldRace
 		}
-		return upsertRollups(tx, rows, errs)
+		return upsertRollups(tx, rows, days, errs)
 	})
 	if err == errFoldRace {
 		return 0, nil // another instance folded these events
@@ -235,8 +236,45 @@ func aggregate(evs []foldEvent, msgs map[string]foldMessage) ([]models.WebhookRo
 	return outR, outE
 }
 
+type dayKey struct {
+	account uint
+	waba    string
+	day     time.Time
+	route   string
+}
+
+// byDay sums per-template rollup rows over their templates.
+func byDay(rows []models.WebhookRollup) []models.WebhookDayRollup {
+	m := map[dayKey]*models.WebhookDayRollup{}
+	var keys []dayKey
+	for _, r := range rows {
+		k := dayKey{r.AccountID, r.WABAID, r.Day, r.Route}
+		d := m[k]
+		if d == nil {
+			d = &models.WebhookDayRollup{AccountID: r.AccountID, WABAID: r.WABAID, Day: r.Day, Route: r.Route}
+			m[k] = d
+			keys = append(keys, k)
+		}
+		d.Sent += r.Sent
+		d.Delivered += r.Delivered
+		d.Read += r.Read
+		d.Failed += r.Failed
+		d.Clicked += r.Clicked
+		d.DeliverSecs += r.DeliverSecs
+		d.DeliverN += r.DeliverN
+		d.ReadSecs += r.ReadSecs
+		d.ReadN += r.ReadN
+		d.Expired += r.Expired
+	}
+	out := make([]models.WebhookDayRollup, len(keys))
+	for i, k := range keys {
+		out[i] = *m[k]
+	}
+	return out
+}
+
 // upsertRollups adds the rows' sums to the stored ones (portable ON CONFLICT … DO UPDATE).
-func upsertRollups(tx *gorm.DB, rows []models.WebhookRollup, errs []models.WebhookErrorRollup) error {
+func upsertRollups(tx *gorm.DB, rows []models.WebhookRollup, days []models.WebhookDayRollup, errs []models.WebhookErrorRollup) error {
 	add := func(table string, cols ...string) clause.Set {
 		set := make(clause.Set, len(cols))
 		for i, c := range cols {
@@ -249,6 +287,15 @@ func upsertRollups(tx *gorm.DB, rows []models.WebhookRollup, errs []models.Webho
 			Columns:   []clause.Column{{Name: "account_id"}, {Name: "waba_id"}, {Name: "day"}, {Name: "template_name"}, {Name: "route"}},
 			DoUpdates: add("webhook_rollups", "sent", "delivered", "read", "failed", "clicked", "deliver_secs", "deliver_n", "read_secs", "read_n"),
 		}).CreateInBatches(rows, 200).Error
+		if err != nil {
+			return err
+		}
+	}
+	if len(days) > 0 {
+		err := tx.Clauses(clause.OnConflict{
+			Columns:   []clause.Column{{Name: "account_id"}, {Name: "waba_id"}, {Name: "day"}, {Name: "route"}},
+			DoUpdates: add("webhook_day_rollups", "sent", "delivered", "read", "failed", "clicked", "deliver_secs", "deliver_n", "read_secs", "read_n"),
+		}).CreateInBatches(days, 200).Error
 		if err != nil {
 			return err
 		}
@@ -305,8 +352,10 @@ func (s *Service) RecountExpired(ctx context.Context) error {
 		rows[k].Expired++
 	}
 	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if err := tx.Model(&models.WebhookRollup{}).Where("day >= ? AND expired <> 0", since).Update("expired", 0).Error; err != nil {
-			return err
+		for _, m := range []any{&models.WebhookRollup{}, &models.WebhookDayRollup{}} {
+			if err := tx.Model(m).Where("day >= ? AND expired <> 0", since).Update("expired", 0).Error; err != nil {
+				return err
+			}
 		}
 		if len(rows) == 0 {
 			return nil
@@ -315,9 +364,16 @@ func (s *Service) RecountExpired(ctx context.Context) error {
 		for _, r := range rows {
 			out = append(out, *r)
 		}
-		return tx.Clauses(clause.OnConflict{
+		err := tx.Clauses(clause.OnConflict{
 			Columns:   []clause.Column{{Name: "account_id"}, {Name: "waba_id"}, {Name: "day"}, {Name: "template_name"}, {Name: "route"}},
 			DoUpdates: clause.AssignmentColumns([]string{"expired"}),
 		}).CreateInBatches(out, 200).Error
+		if err != nil {
+			return err
+		}
+		return tx.Clauses(clause.OnConflict{
+			Columns:   []clause.Column{{Name: "account_id"}, {Name: "waba_id"}, {Name: "day"}, {Name: "route"}},
+			DoUpdates: clause.AssignmentColumns([]string{"expired"}),
+		}).CreateInBatches(byDay(out), 200).Error
 	})
 }

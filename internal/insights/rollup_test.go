@@ -93,6 +93,20 @@ func rolled(t *testing.T, e *fetchEnv) (map[directKey]int64, map[int]int64) {
 			}
 		}
 	}
+	// The per-day rollups (summed over templates) hold the same counts.
+	var ds []models.WebhookDayRollup
+	must(t, e.db.Find(&ds).Error)
+	byDay := map[directKey]int64{}
+	for _, r := range ds {
+		d := r.Day.UTC()
+		for what, n := range map[string]int64{models.MessageSent: r.Sent, models.MessageDelivered: r.Delivered,
+			models.MessageRead: r.Read, models.MessageFailed: r.Failed, "click": r.Clicked} {
+			if n != 0 {
+				byDay[directKey{d, r.Route, what}] += n
+			}
+		}
+	}
+	sameCounts(t, "day rollup", byDay, out)
 	var es []models.WebhookErrorRollup
 	must(t, e.db.Find(&es).Error)
 	codes := map[int]int64{}
