@@ -339,13 +339,13 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, now func() 
 
 	overview := &handlers.Overview{Shells: shells, Connections: acc, Insights: insight, Audit: auditLog}
 	handlers.Register(f, handlers.Routes{
-		Metrics:   reg,
-		Health:    newHealth(cfg, db),
-		Sessions:  sessions,
-		SignIn:    &handlers.SignIn{Shells: shells, Auth: users, Sessions: sessions, Audit: auditLog, DemoHint: demoHint},
-		Overview:  overview,
-		Settings:  &handlers.Settings{Shells: shells, Users: users, Accounts: acc, Audit: auditLog, PublicURL: cfg.PublicURL(), KeyNotice: accounts.UnkeptKeyNotice(unkeptKey)},
-		Audit:     &handlers.AuditLog{Shells: shells, Log: auditLog, Accounts: acc},
+		Metrics:  reg,
+		Health:   newHealth(cfg, db),
+		Sessions: sessions,
+		SignIn:   &handlers.SignIn{Shells: shells, Auth: users, Sessions: sessions, Audit: auditLog, DemoHint: demoHint},
+		Overview: overview,
+		Settings: &handlers.Settings{Shells: shells, Users: users, Accounts: acc, Audit: auditLog, PublicURL: cfg.PublicURL(), KeyNotice: accounts.UnkeptKeyNotice(unkeptKey)},
+		Audit:    &handlers.AuditLog{Shells: shells, Log: auditLog, Accounts: acc},
 		Templates: &handlers.Templates{Shells: shells, Catalog: catalog, History: templateHistory{hooks}, Audit: auditLog, Optimizations: optHandlers.TemplateSection,
 			Insights: overview.TemplateSection, InsightsCSV: overview.TemplateCSV},
 		Authoring: &handlers.Authoring{Shells: shells, Catalog: catalog,
