@@ -176,3 +176,19 @@ func TestLoopRunsAtStartAndStops(t *testing.T) {
 		t.Errorf("%d extra runs within one interval", len(ran))
 	}
 }
+
+// BenchmarkClaimNotDue is what each instance pays per job per poll almost every time: a claim
+// of a job another instance ran recently.
+func BenchmarkClaimNotDue(b *testing.B) {
+	db := database.OpenTest(b, jobs.Migrations())
+	s := jobs.New(db, jobs.Options{})
+	ctx := context.Background()
+	if ok, err := s.Claim(ctx, "bench", time.Hour); err != nil || !ok {
+		b.Fatalf("first claim = %v, %v", ok, err)
+	}
+	for b.Loop() {
+		if ok, err := s.Claim(ctx, "bench", time.Hour); err != nil || ok {
+			b.Fatalf("claim = %v, %v; want not due", ok, err)
+		}
+	}
+}
