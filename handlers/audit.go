@@ -17,6 +17,7 @@ import (
 type AuditReader interface {
 	List(ctx context.Context, scope models.Scope, f audit.Filter) (audit.Page, error)
 	Actions(ctx context.Context, scope models.Scope) ([]string, error)
+	Targets(ctx context.Context, scope models.Scope, entries []models.AuditEntry) ([]audit.Target, error)
 }
 
 // AccountNamer lists accounts, to name them in the staff view.
@@ -52,6 +53,13 @@ func (h *AuditLog) Get(c *fiber.Ctx) error {
 		return err
 	}
 	p.Entries = page.Entries
+	targets, err := h.Log.Targets(ctx, scope, page.Entries)
+	if err != nil {
+		return err
+	}
+	for _, t := range targets {
+		p.Targets = append(p.Targets, pages.AuditTarget{Label: t.Label, Href: t.Href, Title: t.Title})
+	}
 	if p.Actions, err = h.Log.Actions(ctx, scope); err != nil {
 		return err
 	}

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -12,6 +14,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"mmconsole/internal/graph"
+	"mmconsole/internal/metarules"
 	"mmconsole/internal/templates"
 	"mmconsole/internal/webhook"
 	"mmconsole/models"
@@ -21,6 +24,9 @@ import (
 // LogReader is what the log and message pages read.
 type LogReader interface {
 	List(ctx context.Context, scope models.Scope, f webhook.Filter, after *webhook.Cursor, limit int) (webhook.Page, error)
+	Messages(ctx context.Context, scope models.Scope, f webhook.Filter, after *webhook.MessageCursor, limit int) (webhook.MessagePage, error)
+	ExportEvents(ctx context.Context, scope models.Scope, f webhook.Filter, max int, emit func([]models.WebhookEvent) error) (int, error)
+	ExportMessages(ctx context.Context, scope models.Scope, f webhook.Filter, max int, emit func([]models.Message) error) (int, error)
 	Newer(ctx context.Context, scope models.Scope, f webhook.Filter, since webhook.Cursor) ([]models.WebhookEvent, error)
 	Event(ctx context.Context, scope models.Scope, id uint) (models.WebhookEvent, error)
 	Message(ctx context.Context, scope models.Scope, wamid string) (webhook.MessageStory, error)
@@ -29,6 +35,11 @@ type LogReader interface {
 	Refusals(ctx context.Context, scope models.Scope, limit int) ([]models.WebhookRefusal, error)
 	Options(ctx context.Context, scope models.Scope) (webhook.FilterOptions, error)
 	ConsoleSent(ctx context.Context, scope models.Scope, wamids []string) (map[string]bool, error)
+	MessageRoutes(ctx context.Context, scope models.Scope, evs []models.WebhookEvent) (map[string]string, error)
+	SavedFilters(ctx context.Context, userID uint) ([]models.SavedFilter, error)
+	SaveFilter(ctx context.Context, u models.User, name, query string) (models.SavedFilter, error)
+	DeleteFilter(ctx context.Context, userID, id uint) error
+	Search(ctx context.Context, scope models.Scope, q string) ([]webhook.SearchHit, error)
 }
 
 // WebhookLog serves /log and /messages/:wamid.
@@ -36,31 +47,110 @@ type WebhookLog struct {
 	Shells *Shells
 	Events LogReader
 	Now    func() time.Time
+	// ExportMaxRows bounds one CSV export (MMC_LOG_EXPORT_MAX_ROWS); 0: DefaultExportMaxRows.
+	ExportMaxRows int
 }
+
+// DefaultExportMaxRows is MMC_LOG_EXPORT_MAX_ROWS's default.
+const DefaultExportMaxRows = 1_000_000
 
 const logPageSize = 50
 
 const formTime = "2006-01-02T15:04"
 
-// parseLogFilter reads the filter from the query string; values that do not parse are ignored
-// (and shown as typed), since a filter narrows and never fails.
-func parseLogFilter(c *fiber.Ctx) (pages.LogFilter, webhook.Filter, string) {
+// The log's two views: one row per webhook event, or one row per message in its latest state.
+const (
+	viewEvents   = "events"
+	viewMessages = "messages"
+)
+
+// maxFilterValue bounds every free-text filter: ids, statuses and wamids are far shorter, a
+// template name is at most 512 characters.
+const maxFilterValue = 512
+
+// logRoutes are the route filter's values.
+var logRoutes = []string{models.RouteMMAPI, models.RouteFallback, models.RouteCloudAPI, models.RouteUnknown}
+
+// parseLogFilter reads the filter from get (the query string, or a saved filter's). A value that
+// does not parse is kept as typed and reported in pf.Errors, next to its field; a filter with
+// errors is not run, so it never shows rows it was not asked for.
+func parseLogFilter(get func(string) string) (pages.LogFilter, webhook.Filter, string) {
 	pf := pages.LogFilter{
-		WABA: c.Query("waba"), Phone: c.Query("phone"), Kind: c.Query("kind"), Status: strings.TrimSpace(c.Query("status")),
-		Route: c.Query("route"), ErrorCode: strings.TrimSpace(c.Query("error_code")), Template: strings.TrimSpace(c.Query("template")),
-		Recipient: strings.TrimSpace(c.Query("recipient")), WAMID: strings.TrimSpace(c.Query("wamid")),
-		From: c.Query("from"), To: c.Query("to"), Live: c.Query("live") == "1",
+		WABA: strings.TrimSpace(get("waba")), Phone: strings.TrimSpace(get("phone")), Kind: get("kind"), Status: strings.TrimSpace(get("status")),
+		Route: get("route"), ErrorCode: strings.TrimSpace(get("error_code")), Template: strings.TrimSpace(get("template")),
+		Recipient: strings.TrimSpace(get("recipient")), WAMID: strings.TrimSpace(get("wamid")),
+		From: strings.TrimSpace(get("from")), To: strings.TrimSpace(get("to")), Live: get("live") == "1", View: get("view"),
 	}
-	f := webhook.Filter{WABAID: pf.WABA, PhoneNumberID: pf.Phone, Kind: pf.Kind, Status: pf.Status, Route: pf.Route,
-		Template: pf.Template, Recipient: strings.TrimPrefix(pf.Recipient, "+"), WAMID: pf.WAMID}
-	if n, err := strconv.Atoi(pf.ErrorCode); err == nil {
-		f.ErrorCode = &n
+	ve := &models.ValidationError{}
+	f := webhook.Filter{WABAID: pf.WABA, PhoneNumberID: pf.Phone, Status: pf.Status, Template: pf.Template, WAMID: pf.WAMID}
+	for field, v := range map[string]string{"waba": pf.WABA, "phone": pf.Phone, "status": pf.Status, "template": pf.Template, "wamid": pf.WAMID} {
+		if len(v) > maxFilterValue {
+			ve.Add(field, fmt.Sprintf("At most %d characters.", maxFilterValue))
+		}
 	}
-	if t, err := time.Parse(formTime, pf.From); err == nil {
-		f.From = &t
+	switch pf.View {
+	case "", viewEvents:
+		pf.View = viewEvents
+	case viewMessages:
+	default:
+		ve.Add("view", "Show either one row per event or one row per message.")
 	}
-	if t, err := time.Parse(formTime, pf.To); err == nil {
-		f.To = &t
+	if pf.Kind != "" {
+		if !slices.Contains(webhook.Kinds, pf.Kind) {
+			ve.Add("kind", "Choose a kind from the list.")
+		} else if pf.View == viewEvents {
+			f.Kind = pf.Kind
+		}
+	}
+	if pf.Route != "" {
+		if !slices.Contains(logRoutes, pf.Route) {
+			ve.Add("route", "Choose a route from the list.")
+		}
+		f.Route = pf.Route
+	}
+	if pf.Status != "" && strings.ContainsFunc(pf.Status, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_')
+	}) {
+		ve.Add("status", "A status is one word, such as sent, read, failed or APPROVED.")
+	}
+	if pf.ErrorCode != "" {
+		n, err := strconv.Atoi(pf.ErrorCode)
+		if err != nil || n <= 0 || len(pf.ErrorCode) > 9 {
+			ve.Add("error_code", "An error code is a number, such as 131049.")
+		} else {
+			f.ErrorCode = &n
+		}
+	}
+	if pf.Recipient != "" {
+		// The number in any form the composer accepts, compared as the digits Meta sends.
+		d, err := metarules.NormalizePhone(pf.Recipient)
+		if err != nil {
+			ve.Add("recipient", upperFirst(err.Error())+".")
+		}
+		f.Recipient = d
+	}
+	for _, t := range []struct {
+		field, v string
+		to       **time.Time
+	}{{"from", pf.From, &f.From}, {"to", pf.To, &f.To}} {
+		if t.v == "" {
+			continue
+		}
+		at, err := time.Parse(formTime, t.v)
+		if err != nil {
+			at, err = time.Parse(formTime+":05", t.v)
+		}
+		if err != nil {
+			ve.Add(t.field, "A date and time such as 2026-04-21T09:30 (UTC).")
+			continue
+		}
+		*t.to = &at
+	}
+	if f.From != nil && f.To != nil && !f.To.After(*f.From) {
+		ve.Add("to", "“To” must be after “From”.")
+	}
+	if err := ve.OrNil(); err != nil {
+		pf.Errors = ve.Fields
 	}
 	q := url.Values{}
 	for k, v := range map[string]string{"waba": pf.WABA, "phone": pf.Phone, "kind": pf.Kind, "status": pf.Status,
@@ -70,10 +160,21 @@ func parseLogFilter(c *fiber.Ctx) (pages.LogFilter, webhook.Filter, string) {
 			q.Set(k, v)
 		}
 	}
+	if pf.View == viewMessages {
+		q.Set("view", viewMessages)
+	}
 	if pf.Live {
 		q.Set("live", "1")
 	}
 	return pf, f, q.Encode()
+}
+
+// upperFirst starts a sentence with a capital.
+func upperFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
 }
 
 func encodeCursor(cur webhook.Cursor) string {
@@ -102,17 +203,18 @@ func explainCode(code *int, title string) *pages.ErrorInfo {
 }
 
 // logRows maps events to rows; consoleSent (wamids the dashboard sent itself) tells which
-// status routes are known rather than inferred from pricing.
-func logRows(evs []models.WebhookEvent, consoleSent map[string]bool) []pages.LogRow {
+// status routes are known rather than inferred from pricing, and names labels WABAs and phones.
+func logRows(evs []models.WebhookEvent, consoleSent map[string]bool, names webhook.FilterOptions) []pages.LogRow {
 	rows := make([]pages.LogRow, len(evs))
 	for i, e := range evs {
-		rows[i] = pages.LogRow{Event: e, Error: explainCode(e.ErrorCode, e.ErrorTitle), ConsoleSent: consoleSent[e.WAMID]}
+		rows[i] = pages.LogRow{Event: e, Error: explainCode(e.ErrorCode, e.ErrorTitle), ConsoleSent: consoleSent[e.WAMID],
+			WABAName: names.WABAName(e.WABAID), PhoneName: names.PhoneName(e.PhoneNumberID)}
 	}
 	return rows
 }
 
 // rowsOf is logRows for a page of events, asking which of their messages the dashboard sent.
-func (h *WebhookLog) rowsOf(ctx context.Context, scope models.Scope, evs []models.WebhookEvent) ([]pages.LogRow, error) {
+func (h *WebhookLog) rowsOf(ctx context.Context, scope models.Scope, evs []models.WebhookEvent, names webhook.FilterOptions) ([]pages.LogRow, error) {
 	var wamids []string
 	for _, e := range evs {
 		if e.Kind == models.KindStatus && e.WAMID != "" {
@@ -123,7 +225,38 @@ func (h *WebhookLog) rowsOf(ctx context.Context, scope models.Scope, evs []model
 	if err != nil {
 		return nil, err
 	}
-	return logRows(evs, sent), nil
+	return logRows(evs, sent, names), nil
+}
+
+// messageRows maps messages to the per-message view's rows.
+func (h *WebhookLog) messageRows(ms []models.Message, names webhook.FilterOptions) []pages.MessageRow {
+	now := h.now()
+	rows := make([]pages.MessageRow, len(ms))
+	for i, m := range ms {
+		r := pages.MessageRow{Message: m, Error: explainCode(m.ErrorCode, m.ErrorTitle),
+			WABAName: names.WABAName(m.WABAID), PhoneName: names.PhoneName(m.PhoneNumberID)}
+		r.TTLState, r.TTLEnd = ttlState(m, now)
+		rows[i] = r
+	}
+	return rows
+}
+
+// ttlState says where a message stands against its TTL, in words, and when the TTL ends while
+// it still counts. A TTL only matters until the message is delivered or fails.
+func ttlState(m models.Message, now time.Time) (string, *time.Time) {
+	switch {
+	case m.Status == models.MessageFailed:
+		return "stopped: failed", nil
+	case m.DeliveredAt != nil || m.ReadAt != nil:
+		return "delivered in time", nil
+	case m.Expired(now):
+		return "expired: not delivered", nil
+	}
+	if start := m.TTLStart(); start != nil {
+		end := start.Add(m.TTL())
+		return "counting", &end
+	}
+	return "not started", nil
 }
 
 func tailCursor(evs []models.WebhookEvent, fallback string) string {
@@ -133,34 +266,90 @@ func tailCursor(evs []models.WebhookEvent, fallback string) string {
 	return encodeCursor(webhook.Cursor{At: evs[0].ReceivedAt, ID: evs[0].ID})
 }
 
-// Get renders the log, or only its results region for htmx.
-func (h *WebhookLog) Get(c *fiber.Ctx) error {
+func encodeMessageCursor(cur webhook.MessageCursor) string {
+	return strconv.FormatInt(cur.At.UnixNano(), 10) + "-" + cur.WAMID
+}
+
+func decodeMessageCursor(s string) *webhook.MessageCursor {
+	a, w, ok := strings.Cut(s, "-")
+	ns, err := strconv.ParseInt(a, 10, 64)
+	if !ok || err != nil || w == "" {
+		return nil
+	}
+	return &webhook.MessageCursor{At: time.Unix(0, ns).UTC(), WAMID: w}
+}
+
+// results reads the page of the log the filter and cursor ask for, in the filter's view. A
+// filter with errors reads nothing.
+func (h *WebhookLog) results(c *fiber.Ctx, pf pages.LogFilter, f webhook.Filter, query string, names webhook.FilterOptions) (pages.LogResults, error) {
 	ctx, scope := c.UserContext(), CurrentScope(c)
-	pf, f, query := parseLogFilter(c)
+	res := pages.LogResults{Query: query, View: pf.View, ShowAccount: scope.AllAccounts, Errors: pf.Errors,
+		Live: pf.Live && pf.View == viewEvents}
+	if len(pf.Errors) > 0 {
+		return res, nil
+	}
+	if pf.View == viewMessages {
+		before := decodeMessageCursor(c.Query("before"))
+		page, err := h.Events.Messages(ctx, scope, f, before, logPageSize)
+		if err != nil {
+			return res, err
+		}
+		res.Messages = h.messageRows(page.Messages, names)
+		res.Total, res.TotalCapped, res.Paged = page.Total, page.TotalCapped, before != nil
+		if page.Next != nil {
+			res.NextCursor = encodeMessageCursor(*page.Next)
+		}
+		return res, nil
+	}
 	before := decodeCursor(c.Query("before"))
 	page, err := h.Events.List(ctx, scope, f, before, logPageSize)
 	if err != nil {
-		return err
+		return res, err
 	}
-	rows, err := h.rowsOf(ctx, scope, page.Events)
-	if err != nil {
-		return err
+	if res.Rows, err = h.rowsOf(ctx, scope, page.Events, names); err != nil {
+		return res, err
 	}
-	res := pages.LogResults{Rows: rows, Total: page.Total, TotalCapped: page.TotalCapped, Query: query,
-		Paged: before != nil, ShowAccount: scope.AllAccounts, Live: pf.Live,
-		// With nothing shown yet, the tail starts from now.
-		TailCursor: tailCursor(page.Events, encodeCursor(webhook.Cursor{At: h.now()}))}
+	res.Total, res.TotalCapped, res.Paged = page.Total, page.TotalCapped, before != nil
+	// With nothing shown yet, the tail starts from now.
+	res.TailCursor = tailCursor(page.Events, encodeCursor(webhook.Cursor{At: h.now()}))
 	if page.Next != nil {
 		res.NextCursor = encodeCursor(*page.Next)
 	}
-	if IsHTMX(c) {
-		return Render(c, fiber.StatusOK, pages.LogResultsRegion(res))
-	}
-	opts, err := h.Events.Options(ctx, scope)
+	return res, nil
+}
+
+// Get renders the log, or only its results region for htmx. A filter with errors answers 422,
+// with each message next to its field.
+func (h *WebhookLog) Get(c *fiber.Ctx) error {
+	pf, f, query := parseLogFilter(func(k string) string { return c.Query(k) })
+	return h.render(c, pf, f, query, "")
+}
+
+func (h *WebhookLog) render(c *fiber.Ctx, pf pages.LogFilter, f webhook.Filter, query, saveError string) error {
+	ctx, scope := c.UserContext(), CurrentScope(c)
+	names, err := h.Events.Options(ctx, scope)
 	if err != nil {
 		return err
 	}
-	p := pages.LogPage{Filter: pf, Kinds: webhook.Kinds, WABAs: opts.WABAs, Phones: opts.Phones, Results: res}
+	res, err := h.results(c, pf, f, query, names)
+	if err != nil {
+		return err
+	}
+	status := fiber.StatusOK
+	if len(pf.Errors) > 0 || saveError != "" {
+		status = fiber.StatusUnprocessableEntity
+	}
+	if IsHTMX(c) {
+		res.OOBErrors = true
+		return Render(c, status, pages.LogResultsRegion(res))
+	}
+	p := pages.LogPage{Filter: pf, Kinds: webhook.Kinds, WABAs: choices(names.WABAs), Phones: choices(names.Phones),
+		Results: res, SaveError: saveError}
+	if u, ok := CurrentUser(c); ok {
+		if p.Saved, err = h.Events.SavedFilters(ctx, u.ID); err != nil {
+			return err
+		}
+	}
 	// Refused deliveries reached the shared callback and belong to no account: staff only.
 	if scope.AllAccounts {
 		p.ShowRejects = true
@@ -174,24 +363,39 @@ func (h *WebhookLog) Get(c *fiber.Ctx) error {
 	if p.Unparseable, err = h.Events.Unparseable(ctx, scope, 10); err != nil {
 		return err
 	}
-	return Render(c, fiber.StatusOK, pages.Log(h.Shells.Shell(c, "Webhook log", "log"), p))
+	return Render(c, status, pages.Log(h.Shells.Shell(c, "Webhook log", "log"), p))
+}
+
+func choices(cs []webhook.Choice) []pages.Choice {
+	out := make([]pages.Choice, len(cs))
+	for i, c := range cs {
+		out[i] = pages.Choice{Value: c.Value, Label: c.Label}
+	}
+	return out
 }
 
 // Tail answers the live tail's poll with the events newer than the newest shown.
 func (h *WebhookLog) Tail(c *fiber.Ctx) error {
-	scope := CurrentScope(c)
-	_, f, query := parseLogFilter(c)
+	ctx, scope := c.UserContext(), CurrentScope(c)
+	pf, f, query := parseLogFilter(func(k string) string { return c.Query(k) })
+	if len(pf.Errors) > 0 {
+		return &models.ValidationError{Fields: pf.Errors}
+	}
 	after := c.Query("after")
 	since := decodeCursor(after)
 	if since == nil {
 		since = &webhook.Cursor{At: h.now()}
 		after = encodeCursor(*since)
 	}
-	evs, err := h.Events.Newer(c.UserContext(), scope, f, *since)
+	evs, err := h.Events.Newer(ctx, scope, f, *since)
 	if err != nil {
 		return err
 	}
-	rows, err := h.rowsOf(c.UserContext(), scope, evs)
+	names, err := h.Events.Options(ctx, scope)
+	if err != nil {
+		return err
+	}
+	rows, err := h.rowsOf(ctx, scope, evs, names)
 	if err != nil {
 		return err
 	}
@@ -228,7 +432,7 @@ func (h *WebhookLog) now() time.Time {
 
 func (h *WebhookLog) timeline(st webhook.MessageStory) pages.MessageTimeline {
 	m := st.Message
-	t := pages.MessageTimeline{WAMID: m.WAMID, Message: m, Events: logRows(st.Events, map[string]bool{m.WAMID: m.SendRequest != nil}),
+	t := pages.MessageTimeline{WAMID: m.WAMID, Message: m, Events: logRows(st.Events, map[string]bool{m.WAMID: m.SendRequest != nil}, webhook.FilterOptions{}),
 		Error: explainCode(m.ErrorCode, m.ErrorTitle), Expired: m.Expired(h.now()), Preference: st.Preference}
 	var clickNote string
 	if m.ClickedAt != nil {

@@ -5,6 +5,7 @@ import (
 	"github.com/gofiber/fiber/v2/middleware/adaptor"
 	"github.com/gofiber/fiber/v2/middleware/filesystem"
 
+	"mmconsole/internal/audit"
 	"mmconsole/internal/metrics"
 	"mmconsole/static"
 )
@@ -45,6 +46,11 @@ func Register(app *fiber.App, r Routes) {
 	// refuse unsafe methods without the CSRF token. Both skip /healthz, /metrics, /static and
 	// /webhooks/ (signature-authenticated).
 	app.Use(r.Sessions.Load, CSRF)
+	// Entries recorded below the HTTP layer (test sends, optimization changes) name the client.
+	app.Use(func(c *fiber.Ctx) error {
+		c.SetUserContext(audit.WithClientIP(c.UserContext(), c.IP()))
+		return c.Next()
+	})
 
 	// Public: operations, assets, sign-in, first-run setup, invitations.
 	app.Get("/healthz", r.Health.Get)
@@ -159,11 +165,15 @@ func RegisterSandbox(r fiber.Router, h *SandboxPage) {
 	r.Post("/sandbox/trigger", RequireAdmin, h.Trigger)
 }
 
-// RegisterLog mounts the webhook log and message stories: every role reads them, scoped to its
-// account.
+// RegisterLog mounts the webhook log, message stories and the header's search: every role reads
+// them, scoped to its account; saved filters are each user's own.
 func RegisterLog(r fiber.Router, h *WebhookLog) {
 	r.Get("/log", h.Get)
 	r.Get("/log/tail", h.Tail)
+	r.Get("/log/export.csv", h.Export)
+	r.Post("/log/filters", h.SaveFilter)
+	r.Post("/log/filters/:id/delete", h.DeleteFilter)
+	r.Get("/search", h.Search)
 	r.Get("/log/events/:id", h.Raw)
 	r.Get("/messages/:wamid", h.Message)
 	r.Get("/messages/:wamid/timeline", h.Timeline)

@@ -359,7 +359,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, now func() 
 			Guard:       bodies,
 			Count:       func(reason string) { reg.BodyRefused("webhook", reason) },
 		},
-		Log:     &handlers.WebhookLog{Shells: shells, Events: hooks},
+		Log:     &handlers.WebhookLog{Shells: shells, Events: hooks, ExportMaxRows: cfg.LogExportMaxRows},
 		Send:    &handlers.Send{Shells: shells, Service: sender, Accounts: acc},
 		Sandbox: &handlers.SandboxPage{Shells: shells, Sandbox: sandboxTriggers(a.sandbox), Connections: acc, Audit: auditLog},
 		Body: handlers.BodyLimit{Max: cfg.MaxBody, Guard: bodies,

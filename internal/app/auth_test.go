@@ -314,6 +314,18 @@ func expectations() map[string]routeRule {
 	user := func(suffix string) func(*fixture) string {
 		return func(f *fixture) string { return fmt.Sprintf("/settings/users/%d%s", f.target.ID, suffix) }
 	}
+	// A saved filter is its owner's alone: the matrix asks for each role in the order of roles,
+	// so each call makes a filter of the role it is for (anonymous: of nobody).
+	calls := 0
+	ownFilter := func(f *fixture) string {
+		role := roles[calls%len(roles)]
+		calls++
+		var u models.User
+		f.a.DB().Where("email = ?", emailOf(role)).Limit(1).Find(&u)
+		sf := models.SavedFilter{UserID: u.ID, Name: "Mine " + f.unique(), Query: "status=failed"}
+		f.a.DB().Create(&sf)
+		return fmt.Sprintf("/log/filters/%d/delete", sf.ID)
+	}
 	return map[string]routeRule{
 		"GET /healthz": {access: public, path: fixed("/healthz")},
 		"GET /metrics": {access: public, path: fixed("/metrics")},
@@ -388,6 +400,10 @@ func expectations() map[string]routeRule {
 
 		"GET /log":                      {access: signedIn, path: fixed("/log")},
 		"GET /log/tail":                 {access: signedIn, path: fixed("/log/tail")},
+		"GET /log/export.csv":           {access: signedIn, path: fixed("/log/export.csv?status=failed")},
+		"POST /log/filters":             {access: signedIn, path: fixed("/log/filters"), form: values("name", "Failed", "query", "status=failed")},
+		"POST /log/filters/:id/delete":  {access: signedIn, path: ownFilter},
+		"GET /search":                   {access: signedIn, path: fixed("/search?q=" + stubWAMID)},
 		"GET /log/events/:id":           {access: signedIn, path: func(f *fixture) string { return fmt.Sprintf("/log/events/%d", f.eventA.ID) }, object: true},
 		"GET /messages/:wamid":          {access: signedIn, path: fixed("/messages/" + stubWAMID), object: true},
 		"GET /messages/:wamid/timeline": {access: signedIn, path: fixed("/messages/" + stubWAMID + "/timeline"), object: true},

@@ -120,6 +120,9 @@ func (l *Log) Record(ctx context.Context, e Entry) error {
 	if e.At.IsZero() {
 		e.At = l.now()
 	}
+	if e.IP == "" {
+		e.IP = clientIP(ctx)
+	}
 	row := models.AuditEntry{
 		AccountID: e.AccountID, ActorID: e.ActorID, ActorEmail: e.ActorEmail, Action: e.Action,
 		Target: e.Target, IP: e.IP, At: e.At.UTC(),

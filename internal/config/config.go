@@ -80,6 +80,10 @@ type Config struct {
 	WebhookRejectionsPerMinute int `env:"MMC_WEBHOOK_REJECTIONS_PER_MINUTE" default:"60" help:"refused webhook posts stored per minute as a sample (every one is counted in /metrics)"`
 	WebhookRejectionsKeep      int `env:"MMC_WEBHOOK_REJECTIONS_KEEP" default:"10000" help:"most refused webhook posts kept in the database (the oldest are pruned)"`
 
+	// A CSV export streams in batches, so memory stays flat; the bound is on how long one
+	// request may keep a database connection and the network busy.
+	LogExportMaxRows int `env:"MMC_LOG_EXPORT_MAX_ROWS" default:"1000000" help:"most rows one CSV export of the webhook log writes (the file says when it stopped there)"`
+
 	Retention    time.Duration `env:"MMC_RETENTION" default:"2160h" help:"webhook events, deliveries and rejected deliveries older than this are deleted, in small batches (0 = keep everything)"`
 	WALSizeLimit int           `env:"MMC_WAL_SIZE_LIMIT" default:"67108864" help:"size in bytes the SQLite WAL is checkpointed and truncated back to under load"`
 	WALAlertSize int           `env:"MMC_WAL_ALERT_SIZE" default:"268435456" help:"a WAL larger than this many bytes is reported (mmconsole_database_wal_over_limit) and logged"`
@@ -313,6 +317,9 @@ func (c Config) Validate() error {
 	}
 	if c.WebhookRejectionsKeep < 1 || c.WebhookRejectionsKeep > 10000000 {
 		return &FieldError{"MMC_WEBHOOK_REJECTIONS_KEEP", strconv.Itoa(c.WebhookRejectionsKeep), "between 1 and 10000000 rows"}
+	}
+	if c.LogExportMaxRows < 1 || c.LogExportMaxRows > 100000000 {
+		return &FieldError{"MMC_LOG_EXPORT_MAX_ROWS", strconv.Itoa(c.LogExportMaxRows), "between 1 and 100000000 rows"}
 	}
 	if c.Retention != 0 && c.Retention < time.Hour {
 		// Retention is about days; anything shorter is a typo that would delete the log.

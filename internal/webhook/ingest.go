@@ -21,7 +21,7 @@ import (
 // The templates table is auto-migrated here too (idempotently; the templates area owns it) so
 // that template webhooks always find it.
 func Migrations() []database.Migration {
-	return []database.Migration{{ID: "0006_webhooks", Up: func(tx *gorm.DB) error {
+	return append([]database.Migration{{ID: "0006_webhooks", Up: func(tx *gorm.DB) error {
 		if err := tx.AutoMigrate(&models.Template{}, &models.Message{}, &models.WebhookDelivery{},
 			&models.WebhookEvent{}, &models.WebhookRejection{}); err != nil {
 			return err
@@ -58,7 +58,7 @@ func Migrations() []database.Migration {
 				AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.wamid = webhook_events.wamid AND m.send_request IS NOT NULL)`,
 				models.RouteCloudAPI, models.RouteFallback).Error
 		}},
-	}
+	}, logMigrations()...)
 }
 
 // Options tune the group-commit writer.

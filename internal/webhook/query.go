@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -18,12 +19,15 @@ type Filter struct {
 	PhoneNumberID string
 	Kind          string
 	Status        string
-	Route         string // models.RouteMMAPI, RouteFallback, RouteCloudAPI, RouteUnknown
-	ErrorCode     *int
-	Template      string // template name or Meta template id
-	Recipient     string
-	WAMID         string
-	From, To      *time.Time // received_at range, To exclusive
+	// Route is the route of the message an event is about (models.RouteMMAPI, RouteFallback,
+	// RouteCloudAPI, RouteUnknown), not the event's own: only sent and delivered statuses carry
+	// pricing, so "fallback and read" must ask the message.
+	Route     string
+	ErrorCode *int
+	Template  string // template name or Meta template id
+	Recipient string
+	WAMID     string
+	From, To  *time.Time // received_at range, To exclusive
 }
 
 // Cursor is a position in the log's order, newest first. The log is in the order events were
@@ -45,6 +49,17 @@ type Page struct {
 // CountCap bounds the "total matching" count, so a count never scans millions of rows.
 const CountCap = 10000
 
+// RouteCountCap is CountCap for a filter by the message's route, which costs one probe of the
+// messages table per event counted.
+const RouteCountCap = 1000
+
+func countCap(f Filter) int {
+	if f.Route != "" {
+		return RouteCountCap
+	}
+	return CountCap
+}
+
 // Event kinds the log offers, in the order its filter lists them.
 var Kinds = []string{models.KindStatus, models.KindMessage, models.KindClick, models.KindTemplateStatus,
 	models.KindTemplateCategory, models.KindTemplateQuality, models.KindUserPreference,
@@ -62,7 +77,6 @@ func (s *Service) filtered(ctx context.Context, scope models.Scope, f Filter) *g
 	eq("phone_number_id", f.PhoneNumberID)
 	eq("kind", f.Kind)
 	eq("status", f.Status)
-	eq("route", f.Route)
 	eq("recipient", f.Recipient)
 	eq("wamid", f.WAMID)
 	if f.ErrorCode != nil {
@@ -74,6 +88,11 @@ func (s *Service) filtered(ctx context.Context, scope models.Scope, f Filter) *g
 		q = q.Where("((template_name = ? AND template_name <> '') OR (template_id = ? AND template_id <> '') OR "+
 			s.dia.inSubquery("wamid", "SELECT wamid FROM messages WHERE template_name = ?")+")",
 			f.Template, f.Template, f.Template)
+	}
+	if f.Route != "" {
+		// Correlated, so the log still walks its own id order and stops at a page: each event
+		// costs one primary-key probe of messages.
+		q = q.Where("wamid <> '' AND EXISTS (SELECT 1 FROM messages m WHERE m.wamid = webhook_events.wamid AND m.route = ?)", f.Route)
 	}
 	if f.From != nil {
 		q = q.Where("received_at >= ?", f.From.UTC())
@@ -91,6 +110,24 @@ func (s *Service) List(ctx context.Context, scope models.Scope, f Filter, after 
 		limit = 50
 	}
 	var p Page
+	var err error
+	if p.Events, p.Next, err = s.eventsAfter(ctx, scope, f, after, limit); err != nil {
+		return p, err
+	}
+	limit = countCap(f)
+	sub := s.filtered(ctx, scope, f).Select("1").Limit(limit + 1)
+	if err := s.db.WithContext(ctx).Table("(?) AS matching", sub).Count(&p.Total).Error; err != nil {
+		return p, fmt.Errorf("webhook: count events: %w", err)
+	}
+	if p.Total > int64(limit) {
+		p.Total, p.TotalCapped = int64(limit), true
+	}
+	return p, nil
+}
+
+// eventsAfter reads up to limit events matching f after cursor, and the cursor of the next
+// batch (nil when there is none). The list's pages and the export's batches both walk it.
+func (s *Service) eventsAfter(ctx context.Context, scope models.Scope, f Filter, after *Cursor, limit int) ([]models.WebhookEvent, *Cursor, error) {
 	q := s.filtered(ctx, scope, f).Omit("raw")
 	// Every filter's index ends in the rowid, so id order costs nothing; a time range instead
 	// walks the received_at index in its own order (the same order, as events are stored when
@@ -104,22 +141,16 @@ func (s *Service) List(ctx context.Context, scope models.Scope, f Filter, after 
 	} else if after != nil {
 		q = q.Where("id < ?", storedID(after.ID))
 	}
-	if err := q.Order(order).Limit(limit + 1).Find(&p.Events).Error; err != nil {
-		return p, fmt.Errorf("webhook: list events: %w", err)
+	var evs []models.WebhookEvent
+	if err := q.Order(order).Limit(limit + 1).Find(&evs).Error; err != nil {
+		return nil, nil, fmt.Errorf("webhook: list events: %w", err)
 	}
-	if len(p.Events) > limit {
-		p.Events = p.Events[:limit]
-		last := p.Events[limit-1]
-		p.Next = &Cursor{At: last.ReceivedAt, ID: last.ID}
+	if len(evs) <= limit {
+		return evs, nil, nil
 	}
-	sub := s.filtered(ctx, scope, f).Select("1").Limit(CountCap + 1)
-	if err := s.db.WithContext(ctx).Table("(?) AS matching", sub).Count(&p.Total).Error; err != nil {
-		return p, fmt.Errorf("webhook: count events: %w", err)
-	}
-	if p.Total > CountCap {
-		p.Total, p.TotalCapped = CountCap, true
-	}
-	return p, nil
+	evs = evs[:limit]
+	last := evs[limit-1]
+	return evs, &Cursor{At: last.ReceivedAt, ID: last.ID}, nil
 }
 
 // Newer returns the events matching f that are newer than since (oldest first is not needed:
@@ -294,22 +325,63 @@ func (s *Service) TemplateHistory(ctx context.Context, scope models.Scope, templ
 	return out, nil
 }
 
-// FilterOptions are the values the log's filter menus offer in scope.
-type FilterOptions struct {
-	WABAs  []string
-	Phones []string
+// Choice is one value of a filter menu and what a person reads for it.
+type Choice struct {
+	Value string // the id the filter matches
+	Label string // the name and number a person knows it by
 }
 
-// Options lists the WABAs and phone numbers the scope can filter by.
+// FilterOptions are the values the log's filter menus offer in scope.
+type FilterOptions struct {
+	WABAs  []Choice
+	Phones []Choice
+}
+
+// WABAName is the label of a WABA id (the id itself when no connection names it).
+func (o FilterOptions) WABAName(id string) string { return labelOf(o.WABAs, id) }
+
+// PhoneName is the label of a phone number id (the id itself when it is not known).
+func (o FilterOptions) PhoneName(id string) string { return labelOf(o.Phones, id) }
+
+func labelOf(cs []Choice, id string) string {
+	for _, c := range cs {
+		if c.Value == id {
+			return c.Label
+		}
+	}
+	return id
+}
+
+// Options lists the WABAs and phone numbers the scope can filter by, with their names: a WABA by
+// its connection's name, a number by its display number and verified name.
 func (s *Service) Options(ctx context.Context, scope models.Scope) (FilterOptions, error) {
 	var o FilterOptions
-	if err := database.Scoped(s.db.WithContext(ctx).Table("waba_connections"), scope, "account_id").
-		Order("waba_id").Pluck("waba_id", &o.WABAs).Error; err != nil {
-		return o, err
+	var wabas []models.WABAConnection
+	if err := database.Scoped(s.db.WithContext(ctx).Model(&models.WABAConnection{}), scope, "account_id").
+		Select("waba_id", "name").Order("name, waba_id").Find(&wabas).Error; err != nil {
+		return o, fmt.Errorf("webhook: filter wabas: %w", err)
 	}
-	err := database.Scoped(s.db.WithContext(ctx).Table("phone_numbers"), scope, "account_id").
-		Order("phone_number_id").Pluck("phone_number_id", &o.Phones).Error
-	return o, err
+	for _, w := range wabas {
+		label := w.Name
+		if label == "" {
+			label = "WABA " + w.WABAID
+		}
+		o.WABAs = append(o.WABAs, Choice{Value: w.WABAID, Label: label})
+	}
+	var phones []models.PhoneNumber
+	if err := database.Scoped(s.db.WithContext(ctx).Model(&models.PhoneNumber{}), scope, "account_id").
+		Select("phone_number_id", "display_phone_number", "verified_name").Order("verified_name, display_phone_number, phone_number_id").
+		Find(&phones).Error; err != nil {
+		return o, fmt.Errorf("webhook: filter phones: %w", err)
+	}
+	for _, p := range phones {
+		label := strings.TrimSpace(p.VerifiedName + " " + p.DisplayPhoneNumber)
+		if label == "" {
+			label = "Phone " + p.PhoneNumberID
+		}
+		o.Phones = append(o.Phones, Choice{Value: p.PhoneNumberID, Label: label})
+	}
+	return o, nil
 }
 
 // ConsoleSent reports which of wamids (visible in scope) the dashboard itself sent to

@@ -156,3 +156,23 @@ func graphFailedLast(c models.WABAConnection) bool {
 	// Equal times: Meta answered that call with an error (see accounts.GraphContacts).
 	return c.GraphFailedAt != nil && (c.GraphOKAt == nil || !c.GraphFailedAt.Before(*c.GraphOKAt))
 }
+
+// unitWord names what a log view lists: "event"/"events" or "message"/"messages".
+func unitWord(view string, n int) string {
+	w := "event"
+	if view == "messages" {
+		w = "message"
+	}
+	if n != 1 {
+		w += "s"
+	}
+	return w
+}
+
+// fieldsWord is "its field" or "their fields".
+func fieldsWord(n int) string {
+	if n == 1 {
+		return "its field"
+	}
+	return "their fields"
+}
