@@ -225,7 +225,15 @@ func (h *WebhookLog) rowsOf(ctx context.Context, scope models.Scope, evs []model
 	if err != nil {
 		return nil, err
 	}
-	return logRows(evs, sent, names), nil
+	routes, err := h.Events.MessageRoutes(ctx, scope, evs)
+	if err != nil {
+		return nil, err
+	}
+	rows := logRows(evs, sent, names)
+	for i := range rows {
+		rows[i].MessageRoute = routes[rows[i].Event.WAMID]
+	}
+	return rows, nil
 }
 
 // messageRows maps messages to the per-message view's rows.

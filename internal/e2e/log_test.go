@@ -58,6 +58,34 @@ func TestWebhookLogJourney(t *testing.T) {
 		t.Errorf("raw event is not a JSON object: %.80q", raw)
 	}
 	screenshot(t, ctx, "log-raw-json")
+
+	// Route by the message: the read status of the fallback message carries no pricing, yet
+	// "Cloud API fallback" and "read" finds it.
+	open(t, ctx, srv, "/log?route=fallback&status=read")
+	waitFor(t, ctx, "the fallback message's read status", onlyRows(2, "read")+` && `+onlyRows(4, "Cloud API fallback"), 10*time.Second)
+	see(t, ctx, "#log-rows", time.Second, pharmaRecipient)
+	checkBothThemes(t, ctx, "log-events", 1280)
+
+	// Save it, clear the filter, and apply it again in one click.
+	do(t, ctx,
+		chromedp.Click(chromedp.CSS(`details.saved-filters > summary`)),
+		chromedp.SendKeys(chromedp.CSS(`form.save-filter input[name="name"]`), "Fallback reads"),
+		chromedp.Click(chromedp.CSS(`form.save-filter button[type="submit"]`)),
+	)
+	see(t, ctx, "#toasts", 5*time.Second, "Saved the filter")
+	open(t, ctx, srv, "/log")
+	do(t, ctx, chromedp.Click(chromedp.CSS(`details.saved-filters > summary`)))
+	do(t, ctx, chromedp.Click(chromedp.CSS(`details.saved-filters .saved-list a`)))
+	waitFor(t, ctx, "the saved filter to apply", `location.search.includes("route=fallback") && location.search.includes("status=read")`, 10*time.Second)
+	waitFor(t, ctx, "the saved filter's rows", onlyRows(2, "read")+` && `+onlyRows(4, "Cloud API fallback"), 10*time.Second)
+	screenshot(t, ctx, "log-saved-filter")
+
+	// One row per message, kept in the URL: each message once, in its latest state.
+	open(t, ctx, srv, "/log")
+	do(t, ctx, chromedp.Click(chromedp.CSS(`input[name="view"][value="messages"]`)))
+	waitFor(t, ctx, "the per-message view", `location.search.includes("view=messages") && document.querySelector("#log-results th") && document.querySelector("#log-results th").innerText.includes("First seen")`, 10*time.Second)
+	see(t, ctx, "#log-results", 5*time.Second, "messages match", "✓ clicked", storeRecipient, pharmaRecipient, "MM API", "Cloud API fallback")
+	checkBothThemes(t, ctx, "log-messages", 1280)
 }
 
 // chooseOption picks an option as a person would: the select changes and says so.
