@@ -86,6 +86,14 @@ func TestWebhookLogJourney(t *testing.T) {
 	waitFor(t, ctx, "the per-message view", `location.search.includes("view=messages") && document.querySelector("#log-results th") && document.querySelector("#log-results th").innerText.includes("First seen")`, 10*time.Second)
 	see(t, ctx, "#log-results", 5*time.Second, "messages match", "✓ clicked", storeRecipient, pharmaRecipient, "MM API", "Cloud API fallback")
 	checkBothThemes(t, ctx, "log-messages", 1280)
+
+	// The header's search takes the number as a person writes it and opens its log.
+	do(t, ctx,
+		chromedp.Click(chromedp.CSS(`.search-menu > summary`)),
+		chromedp.SendKeys(chromedp.CSS(`#site-search`), "+52 1 55 1234 5679\n"),
+	)
+	waitFor(t, ctx, "the search to open the number's log", `location.pathname === "/log" && location.search.includes("recipient=`+storeRecipient+`")`, 10*time.Second)
+	see(t, ctx, "#log-rows", 5*time.Second, storeRecipient)
 }
 
 // chooseOption picks an option as a person would: the select changes and says so.
