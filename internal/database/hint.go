@@ -7,8 +7,8 @@ import "gorm.io/gorm"
 // otherwise prefers any equality index and then sorts every match. PostgreSQL plans by its
 // statistics and takes the column as it is.
 func Unindexed(db *gorm.DB, col string) string {
-	if db.Dialector.Name() == "sqlite" {
-		return "+" + col
+	if IsPostgres(db) {
+		return col
 	}
-	return col
+	return "+" + col
 }

@@ -249,7 +249,7 @@ func Page(s Shell) templ.Component {
 			}
 		}
 		if s.UserName != "" {
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 21, "  <li><details class=\"search-menu\"><summary title=\"Search a wamid, phone number or template\"><span aria-hidden=\"true\">⌕</span><span class=\"visually-hidden\">Search</span></summary><form class=\"header-search\" role=\"search\" method=\"get\" action=\"/search\"><label for=\"site-search\">Search a wamid, phone number or template name</label> <input id=\"site-search\" type=\"search\" name=\"q\" maxlength=\"512\" placeholder=\"wamid, +52 55 1234 5678, summer_sale\" autocomplete=\"off\"></form></details></li>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 21, "  <li><details class=\"search-menu\"><summary title=\"Search a wamid, phone number or template\"><span aria-hidden=\"true\">⌕</span><span class=\"visually-hidden\">Search</span></summary><form class=\"header-search\" role=\"search\" method=\"get\" action=\"/search\"><label for=\"site-search\">Search a wamid, phone number or template name</label> <input id=\"site-search\" type=\"search\" name=\"q\" maxlength=\"512\" placeholder=\"wamid, +52 55 1234 5678 or a template\" autocomplete=\"off\"></form></details></li>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
