@@ -50,6 +50,7 @@ func (p messagePlan) selective() bool {
 // decides, by an index-only count, whether the phone and template filters are selective.
 func (s *Service) planMessages(ctx context.Context, scope models.Scope, f Filter) (messagePlan, error) {
 	var p messagePlan
+	f = f.storable()
 	db := s.db.WithContext(ctx)
 	dense := func(col string, v any) (bool, error) {
 		var n int64
@@ -84,6 +85,7 @@ func (s *Service) planMessages(ctx context.Context, scope models.Scope, f Filter
 // messagesFiltered applies f to the messages table. Kind has no meaning for a message and is
 // left out; Status is the message's latest status and From/To bound when it was first seen.
 func (s *Service) messagesFiltered(ctx context.Context, scope models.Scope, f Filter, p messagePlan) *gorm.DB {
+	f = f.storable()
 	q := database.Scoped(s.db.WithContext(ctx).Model(&models.Message{}), scope, "account_id")
 	eq := func(col, v string) {
 		if v != "" {
@@ -169,7 +171,7 @@ func (s *Service) messagesAfter(ctx context.Context, scope models.Scope, f Filte
 		q := s.messagesFiltered(ctx, scope, f, plan).Omit("send_request")
 		if after != nil {
 			at := after.At.UTC()
-			q = q.Where("created_at <= ? AND NOT (created_at = ? AND wamid >= ?)", at, at, after.WAMID)
+			q = q.Where("created_at <= ? AND NOT (created_at = ? AND wamid >= ?)", at, at, cleanText(after.WAMID))
 		}
 		return q
 	}

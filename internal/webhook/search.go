@@ -45,6 +45,8 @@ func (s *Service) Search(ctx context.Context, scope models.Scope, q string) ([]S
 		ve.Add("q", fmt.Sprintf("Search for at most %d characters: a wamid, a phone number or a template name.", MaxSearchQuery))
 		return nil, ve
 	}
+	// Typed into a URL, q may hold what PostgreSQL refuses as text; stored text was cleaned alike.
+	q = cleanText(q)
 	db := s.db.WithContext(ctx)
 	var hits []SearchHit
 
