@@ -21,10 +21,12 @@ type SandboxTriggers interface {
 	SignTerms(wabaID string) error
 	SetTemplateQuality(wabaID, templateID, score string) error
 	ChangeTemplateCategory(wabaID, templateID, category string) error
+	RejectTemplate(wabaID, templateID, reason string) error
 }
 
 // SandboxPage is /sandbox: in sandbox mode, admins trigger the webhooks Meta would send on its
-// own (a recipient stops marketing, terms signed, quality drops, category changes) for the
+// own (a recipient stops marketing, terms signed, quality drops, category changes, a pending
+// template's review rejects it with a chosen reason) for the
 // sandbox WABAs of their account. The webhooks go the way every sandbox webhook goes: signed,
 // to this dashboard's /webhooks/whatsapp.
 type SandboxPage struct {
@@ -41,6 +43,7 @@ const (
 	triggerTerms    = "terms"
 	triggerQuality  = "quality"
 	triggerCategory = "category"
+	triggerReject   = "reject"
 )
 
 // wabas are the sandbox WABAs the user's account has connected, with the account of each.
@@ -89,11 +92,11 @@ func (h *SandboxPage) render(c *fiber.Ctx, status int, p pages.SandboxProps) err
 		return err
 	}
 	p.WABAs, p.CSRF = ws, CSRFToken(c)
-	p.Scores, p.Categories = sandbox.QualityScores, sandbox.Categories
+	p.Scores, p.Categories, p.Reasons = sandbox.QualityScores, sandbox.Categories, sandbox.RejectionReasons
 	return Render(c, status, pages.Sandbox(h.Shells.Shell(c, "Sandbox", "sandbox"), p))
 }
 
-// Trigger is POST /sandbox/trigger with kind (stop, resume, terms, quality, category), waba and
+// Trigger is POST /sandbox/trigger with kind (stop, resume, terms, quality, category, reject), waba and
 // what the kind needs: number, or template and value.
 func (h *SandboxPage) Trigger(c *fiber.Ctx) error {
 	u, err := h.admin(c)
@@ -105,9 +108,9 @@ func (h *SandboxPage) Trigger(c *fiber.Ctx) error {
 	value := strings.TrimSpace(c.FormValue("value"))
 	p := pages.SandboxProps{Kind: kind, Number: number}
 	switch kind {
-	case triggerStop, triggerResume, triggerTerms, triggerQuality, triggerCategory:
+	case triggerStop, triggerResume, triggerTerms, triggerQuality, triggerCategory, triggerReject:
 	default:
-		p.Error = "Choose what Meta should report: stop, resume, terms, quality or category."
+		p.Error = "Choose what Meta should report: stop, resume, terms, quality, category or reject."
 		return h.render(c, fiber.StatusUnprocessableEntity, p)
 	}
 	ws, accountOf, err := h.wabas(c)
@@ -138,6 +141,9 @@ func (h *SandboxPage) Trigger(c *fiber.Ctx) error {
 	case triggerCategory:
 		err = h.Sandbox.ChangeTemplateCategory(w.ID, templateID, value)
 		what = fmt.Sprintf("template_category_update: template %s is now %s", templateID, strings.ToUpper(value))
+	case triggerReject:
+		err = h.Sandbox.RejectTemplate(w.ID, templateID, value)
+		what = fmt.Sprintf("message_template_status_update: template %s is REJECTED (%s)", templateID, strings.ToUpper(value))
 	}
 	if errors.Is(err, sandbox.ErrTrigger) {
 		p.Error = strings.TrimPrefix(err.Error(), sandbox.ErrTrigger.Error()+": ")

@@ -2,6 +2,7 @@ package handlers_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -12,11 +13,19 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"mmconsole/handlers"
+	"mmconsole/internal/audit"
 	"mmconsole/internal/sandbox"
 	"mmconsole/models"
 )
 
 type sandboxConns []models.WABAConnection
+
+type sandboxAuditor struct{ events []audit.Entry }
+
+func (r *sandboxAuditor) Record(_ context.Context, e audit.Entry) error {
+	r.events = append(r.events, e)
+	return nil
+}
 
 func (s sandboxConns) Connections(_ context.Context, scope models.Scope) ([]models.WABAConnection, error) {
 	var out []models.WABAConnection
@@ -28,7 +37,7 @@ func (s sandboxConns) Connections(_ context.Context, scope models.Scope) ([]mode
 	return out, nil
 }
 
-func sandboxApp(t *testing.T, sb handlers.SandboxTriggers) (func(user string, form url.Values) (int, string), *sandbox.Sandbox) {
+func sandboxApp(t *testing.T, sb handlers.SandboxTriggers) (func(user string, form url.Values) (int, string), *sandbox.Sandbox, *sandboxAuditor) {
 	t.Helper()
 	real := sandbox.New(sandbox.Options{EventDelay: -1})
 	t.Cleanup(func() { real.Close() })
@@ -54,7 +63,8 @@ func sandboxApp(t *testing.T, sb handlers.SandboxTriggers) (func(user string, fo
 		}
 		return c.Next()
 	})
-	handlers.RegisterSandbox(app, &handlers.SandboxPage{Shells: shells, Sandbox: sb, Connections: conns})
+	aud := &sandboxAuditor{}
+	handlers.RegisterSandbox(app, &handlers.SandboxPage{Shells: shells, Sandbox: sb, Connections: conns, Audit: aud})
 	do := func(user string, form url.Values) (int, string) {
 		method, path := "GET", "/sandbox"
 		var body io.Reader
@@ -73,14 +83,14 @@ func sandboxApp(t *testing.T, sb handlers.SandboxTriggers) (func(user string, fo
 		b, _ := io.ReadAll(resp.Body)
 		return resp.StatusCode, string(b)
 	}
-	return do, real
+	return do, real, aud
 }
 
 // TestSandboxPageTriggersOnlyTheAccountsSandboxWABAs: an admin sees and triggers the sandbox
 // WABAs of their account; another account's admin sees none and gets 404 for them; bad input
 // answers 422 with the reason and sends nothing.
 func TestSandboxPageTriggersOnlyTheAccountsSandboxWABAs(t *testing.T) {
-	do, sb := sandboxApp(t, nil)
+	do, sb, _ := sandboxApp(t, nil)
 	st, body := do("admin", nil)
 	if st != 200 || !strings.Contains(body, "Hibot Demo Store") || !strings.Contains(body, `value="terms"`) {
 		t.Fatalf("admin page = %d", st)
@@ -120,6 +130,51 @@ func TestSandboxPageTriggersOnlyTheAccountsSandboxWABAs(t *testing.T) {
 		if w.ID == sandbox.PharmaWABAID && w.Onboarding != "ONBOARDED" {
 			t.Errorf("Pharma after terms signed: %s", w.Onboarding)
 		}
+	}
+}
+
+// TestSandboxPageRejectsAPendingTemplate: an admin picks a template in review and a reason; the
+// sandbox sends REJECTED with that reason, and the trigger is audited. A template not in review,
+// an unknown reason, a marketer or another account's admin change nothing.
+func TestSandboxPageRejectsAPendingTemplate(t *testing.T) {
+	do, sb, aud := sandboxApp(t, nil)
+	const pending, approved = "572279198452406", "572279198452401" // spring_preview, summer_sale
+	st, body := do("admin", nil)
+	if st != 200 || !strings.Contains(body, `value="reject"`) || !strings.Contains(body, "spring_preview") || !strings.Contains(body, "TAG_CONTENT_MISMATCH") {
+		t.Fatalf("admin page = %d; want the reject form with the pending template and Meta's reasons", st)
+	}
+	for name, form := range map[string]url.Values{
+		"unknown reason": {"kind": {"reject"}, "waba": {sandbox.StoreWABAID}, "template": {pending}, "value": {"BORING"}},
+		"not in review":  {"kind": {"reject"}, "waba": {sandbox.StoreWABAID}, "template": {approved}, "value": {"SCAM"}},
+		"other WABA":     {"kind": {"reject"}, "waba": {sandbox.PharmaWABAID}, "template": {pending}, "value": {"SCAM"}},
+	} {
+		if st, body := do("admin", form); st != http.StatusUnprocessableEntity || !strings.Contains(body, "Not sent:") {
+			t.Errorf("%s: %d, want 422 with the reason", name, st)
+		}
+	}
+	reject := url.Values{"kind": {"reject"}, "waba": {sandbox.StoreWABAID}, "template": {pending}, "value": {"PROMOTIONAL"}}
+	if st, _ := do("marketer", reject); st != http.StatusForbidden {
+		t.Errorf("marketer reject = %d, want 403", st)
+	}
+	if st, _ := do("other-admin", reject); st != http.StatusNotFound {
+		t.Errorf("other account's admin reject = %d, want 404", st)
+	}
+	if n := len(sb.Deliveries()); n != 0 || len(aud.events) != 0 {
+		t.Fatalf("refused rejects sent %d webhooks and wrote %d audit entries", n, len(aud.events))
+	}
+	if st, _ := do("admin", reject); st != http.StatusSeeOther {
+		t.Fatalf("reject = %d, want 303", st)
+	}
+	for _, w := range sb.Triggers() {
+		for _, tp := range w.Templates {
+			if tp.ID == pending && tp.Status != "REJECTED" {
+				t.Errorf("spring_preview after the reject: %s", tp.Status)
+			}
+		}
+	}
+	if len(aud.events) != 1 || aud.events[0].Action != "sandbox.trigger" || aud.events[0].Target != "waba:"+sandbox.StoreWABAID ||
+		!strings.Contains(fmt.Sprint(aud.events[0].After), "PROMOTIONAL") {
+		t.Errorf("audit = %+v, want one sandbox.trigger naming the reason", aud.events)
 	}
 }
 

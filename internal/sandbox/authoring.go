@@ -215,12 +215,15 @@ func (s *Sandbox) deleteTemplates(w http.ResponseWriter, r *http.Request, tokenW
 	writeJSON(w, 200, map[string]any{"success": true})
 }
 
-// rejectChange builds the REJECTED status webhook with Meta's reason and its rejection_info.
-func rejectChange(t *tmpl) *change {
+// rejectChange builds the REJECTED status webhook with Meta's reason and its rejection_info;
+// recommendation says why the sandbox's review rejected it.
+func rejectChange(t *tmpl, recommendation string) *change {
 	c := templateStatusChange(t, "REJECTED")
 	v := c.Value.(map[string]any)
 	v["reason"] = t.RejectedReason
-	v["rejection_info"] = map[string]any{"reason": t.RejectedReason,
-		"recommendation": "Sandbox review: the name starts with " + RejectPrefix + "; create it under another name to have it approved."}
+	v["rejection_info"] = map[string]any{"reason": t.RejectedReason, "recommendation": recommendation}
 	return c
 }
+
+// prefixRecommendation is the rejection_info of a template rejected for its name's prefix.
+const prefixRecommendation = "Sandbox review: the name starts with " + RejectPrefix + "; create it under another name to have it approved."

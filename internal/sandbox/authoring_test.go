@@ -3,8 +3,10 @@ package sandbox_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"mmconsole/internal/graph"
 	"mmconsole/internal/metarules"
@@ -122,5 +124,51 @@ func TestOffsetClockMovesForward(t *testing.T) {
 	c.Advance(10 * 60 * 1e9)
 	if d := c.Now().Sub(before); d < 10*60*1e9 {
 		t.Errorf("advanced clock moved %s", d)
+	}
+}
+
+// TestRejectPendingTemplateWithAChosenReason: the trigger ends a pending review with the reason
+// chosen, in the status webhook and on the template; the scheduled approval then does nothing;
+// a template not in review, an unknown reason or another WABA's template is refused.
+func TestRejectPendingTemplateWithAChosenReason(t *testing.T) {
+	e := newEnv(t, func(o *sandbox.Options) { o.ApproveAfter = 300 * time.Millisecond })
+	ctx := context.Background()
+	created, err := e.c.CreateTemplate(ctx, e.store.Token, e.store.ID, graph.TemplateCreate{
+		Name: "flash_sale", Language: "en_US", Category: "MARKETING", Components: []graph.TemplateComponent{body("Hello there")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, err := range map[string]error{
+		"unknown reason":   e.sb.RejectTemplate(e.store.ID, created.ID, "TOO_LOUD"),
+		"other WABA":       e.sb.RejectTemplate(e.pharm.ID, created.ID, "SCAM"),
+		"approved already": e.sb.RejectTemplate(e.store.ID, e.tmplID(t, e.store, "summer_sale", "en_US"), "SCAM"),
+	} {
+		if !errors.Is(err, sandbox.ErrTrigger) {
+			t.Errorf("%s: %v, want ErrTrigger", name, err)
+		}
+	}
+	if err := e.sb.RejectTemplate(e.store.ID, created.ID, "tag_content_mismatch"); err != nil {
+		t.Fatal(err)
+	}
+	ev := e.waitFor(t, func(ev []map[string]any) bool { return len(ev) >= 2 })
+	if ev[1]["status"] != "template:REJECTED" || ev[1]["reason"] != "TAG_CONTENT_MISMATCH" {
+		t.Fatalf("review webhook %v, want REJECTED TAG_CONTENT_MISMATCH", ev[1])
+	}
+	if ri, _ := ev[1]["rejection_info"].(map[string]any); ri["reason"] != "TAG_CONTENT_MISMATCH" {
+		t.Errorf("rejection_info %v", ev[1]["rejection_info"])
+	}
+	// Past the approval delay the template is still rejected and no APPROVED webhook came.
+	time.Sleep(600 * time.Millisecond)
+	tp, err := e.c.GetTemplate(ctx, e.store.Token, created.ID)
+	if err != nil || tp.Status != "REJECTED" || tp.RejectedReason != "TAG_CONTENT_MISMATCH" {
+		t.Fatalf("template after the rejection %+v %v", tp, err)
+	}
+	for _, x := range e.hook.events() {
+		if x["status"] == "template:APPROVED" {
+			t.Errorf("approved after it was rejected: %v", x)
+		}
+	}
+	if err := e.sb.RejectTemplate(e.store.ID, created.ID, "SCAM"); !errors.Is(err, sandbox.ErrTrigger) {
+		t.Errorf("rejecting twice: %v, want ErrTrigger", err)
 	}
 }

@@ -703,7 +703,7 @@ func (s *Sandbox) scheduleReview(t *tmpl) {
 		}
 		if reason := reviewRejection(cur.Name); reason != "" {
 			cur.Status, cur.RejectedReason = "REJECTED", reason
-			return rejectChange(cur)
+			return rejectChange(cur, prefixRecommendation)
 		}
 		now := s.clock.Now()
 		cur.Status = "APPROVED"

@@ -190,9 +190,33 @@ func (s *Sandbox) ChangeTemplateCategory(wabaID, templateID, category string) er
 	return nil
 }
 
+// RejectTemplate ends a PENDING template's review now with Meta's rejection reason (one of
+// RejectionReasons) and sends the REJECTED message_template_status_update, as Meta's review
+// does; the approval scheduled at creation then finds it no longer pending and does nothing.
+func (s *Sandbox) RejectTemplate(wabaID, templateID, reason string) error {
+	reason = strings.ToUpper(strings.TrimSpace(reason))
+	if !oneOf(reason, RejectionReasons) {
+		return triggerErr("rejection reason %q is not one of %s", reason, strings.Join(RejectionReasons, ", "))
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t, err := s.templateLocked(wabaID, templateID)
+	if err != nil {
+		return err
+	}
+	if t.Status != "PENDING" {
+		return triggerErr("template %s is %s: only a template in review (PENDING) can be rejected", t.Name, t.Status)
+	}
+	t.Status, t.RejectedReason = "REJECTED", reason
+	// Built now, under the lock, so the webhook says what this trigger did.
+	c := rejectChange(t, "Sandbox review: rejected from the sandbox page with reason "+reason+".")
+	s.enqueueLocked(0, wabaID, func() *change { return c })
+	return nil
+}
+
 // TriggerTemplate is a template the trigger page offers.
 type TriggerTemplate struct {
-	ID, Name, Language, Category, Quality string
+	ID, Name, Language, Category, Quality, Status string
 }
 
 // TriggerWABA is a sandbox WABA with what the trigger page offers for it.
@@ -214,7 +238,7 @@ func (s *Sandbox) Triggers() []TriggerWABA {
 		tw := TriggerWABA{ID: w.ID, Name: w.Name, Onboarding: w.Onboarding}
 		for _, id := range w.TemplateIDs {
 			t := s.templates[id]
-			tw.Templates = append(tw.Templates, TriggerTemplate{ID: t.ID, Name: t.Name, Language: t.Language, Category: t.Category, Quality: t.Quality})
+			tw.Templates = append(tw.Templates, TriggerTemplate{ID: t.ID, Name: t.Name, Language: t.Language, Category: t.Category, Quality: t.Quality, Status: t.Status})
 		}
 		for n := range s.optedOut {
 			if s.prefs[w.ID+"|"+n] != "resume" {
