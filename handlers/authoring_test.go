@@ -178,3 +178,114 @@ func TestCloneEditDeletePages(t *testing.T) {
 		t.Errorf("another account's edit page = %d", st)
 	}
 }
+
+// TestAuthoringRefusesViewersAndOtherAccounts: a viewer reaches none of clone, edit, delete or the
+// live check, and a writer gets 404 for another account's template, connection or clone source,
+// by URL or by form; nothing reaches Meta and nothing changes.
+func TestAuthoringRefusesViewersAndOtherAccounts(t *testing.T) {
+	e := newTplEnv(t)
+	own := e.row(t, "summer_sale", "en_US")
+	id, other := strconv.FormatUint(uint64(own.ID), 10), strconv.FormatUint(uint64(e.other.ID), 10)
+	before := e.posts.Load()
+	edit := newTemplateForm(e, t, "summer_sale")
+	for _, c := range []struct {
+		user, method, path string
+		form               url.Values
+		want               int
+	}{
+		{"viewer", "GET", "/templates/" + id + "/clone", nil, 403},
+		{"viewer", "GET", "/templates/" + id + "/edit", nil, 403},
+		{"viewer", "POST", "/templates/" + id + "/edit", edit, 403},
+		{"viewer", "GET", "/templates/" + id + "/delete", nil, 403},
+		{"viewer", "POST", "/templates/" + id + "/delete", url.Values{"scope": {"name"}, "confirm": {"yes"}}, 403},
+		{"viewer", "POST", "/templates/check", edit, 403},
+		{"marketer", "GET", "/templates/" + other + "/clone", nil, 404},
+		{"marketer", "POST", "/templates/" + other + "/edit", edit, 404},
+		{"marketer", "GET", "/templates/" + other + "/delete", nil, 404},
+		{"marketer", "POST", "/templates/" + other + "/delete", url.Values{"scope": {"name"}, "confirm": {"yes"}}, 404},
+		{"marketer", "POST", "/templates/" + other + "/delete", url.Values{"scope": {"one"}, "confirm": {"yes"}}, 404},
+	} {
+		if st, _ := e.do(t, c.user, c.method, c.path, c.form, false); st != c.want {
+			t.Errorf("%s %s %s = %d, want %d", c.user, c.method, c.path, st, c.want)
+		}
+	}
+	// Another account's connection in the form's waba field.
+	f := newTemplateForm(e, t, "foreign_waba")
+	f.Set("waba", strconv.FormatUint(uint64(e.other.ConnectionID), 10))
+	if st, body := e.do(t, "marketer", "POST", "/templates/new", f, false); st != 422 || !strings.Contains(body, "Choose one of your WABAs") {
+		t.Errorf("create in another account's WABA = %d", st)
+	}
+	// Another account's template as the clone source.
+	f = newTemplateForm(e, t, "foreign_clone")
+	f.Set("clone_of", e.other.TemplateID)
+	if st, _ := e.do(t, "marketer", "POST", "/templates/new", f, false); st != 404 {
+		t.Errorf("clone of another account's template = %d, want 404", st)
+	}
+	if e.posts.Load() != before {
+		t.Errorf("%d refused requests reached Meta", e.posts.Load()-before)
+	}
+	if r := e.row(t, "summer_sale", "en_US"); r.Status != own.Status || r.Components != own.Components {
+		t.Errorf("a refused request changed the template: %s", r.Status)
+	}
+	var o models.Template
+	mustT(t, e.db.Take(&o, e.other.ID).Error)
+	if o.Status != "APPROVED" || o.GoneAt != nil {
+		t.Errorf("another account's template changed: %s", o.Status)
+	}
+	if len(e.audit.events) != 0 {
+		t.Errorf("refused requests were audited as changes: %+v", e.audit.events)
+	}
+}
+
+// TestAuthoringInputsAreBounded: every text the form sends has a limit on the server, said next to
+// its field, and the form's maxlength says the same; nothing reaches Meta.
+func TestAuthoringInputsAreBounded(t *testing.T) {
+	e := newTplEnv(t)
+	long := func(n int) string { return strings.Repeat("x", n) }
+	cases := []struct{ field, value, errField, words string }{
+		{"name", strings.Repeat("a", 513), "name", "at most 512"},
+		{"header_sample", "https://cdn.example/" + long(2100), "header_sample", "at most 2048"},
+		{"body", "Hi {{1}} " + long(1100), "body", "at most 1024"},
+		{"ex_1", long(1025), "body_examples", "at most 1024"},
+		{"footer", long(61), "footer", "at most 60"},
+		{"button_text_0", long(26), "button_text_0", "at most 25"},
+		{"button_url_0", "https://shop.example/" + long(2000), "button_url_0", "at most 2000"},
+		{"button_example_0", "https://shop.example/p/" + long(2000), "button_example_0", "at most 2000"},
+		{"ttl_value", strings.Repeat("9", 40), "ttl", "TTL"},
+	}
+	before := e.posts.Load()
+	for _, c := range cases {
+		f := newTemplateForm(e, t, "bounded_input")
+		f.Set(c.field, c.value)
+		st, body := e.do(t, "marketer", "POST", "/templates/new", f, false)
+		slot := `id="err-` + c.errField + `" class="field-error">`
+		if c.errField == "ttl" {
+			slot = `class="field-error" id="a-ttl-help">`
+		}
+		if st != 422 || !strings.Contains(body, slot) || !strings.Contains(body, c.words) {
+			t.Errorf("%s of %d characters = %d, want 422 with %q next to the field", c.field, len(c.value), st, c.words)
+		}
+	}
+	// A text header's example: bounded like the header it fills.
+	f := newTemplateForm(e, t, "bounded_input")
+	f.Set("header_format", "TEXT")
+	f.Set("header_text", "Hello {{1}}")
+	f.Set("body", "Our sale is on, see you.")
+	f.Set("ex_1", long(61))
+	if st, body := e.do(t, "marketer", "POST", "/templates/new", f, false); st != 422 || !strings.Contains(body, `id="err-header_example" class="field-error">The example of {{1}} has at most 60`) {
+		t.Errorf("header example of 61 characters = %d, want 422 next to the header's example", st)
+	}
+	if e.posts.Load() != before {
+		t.Error("an over-long input reached Meta")
+	}
+	// The form's maxlength says the same limits.
+	f.Set("ex_1", "Ana")
+	_, body := e.do(t, "marketer", "POST", "/templates/new", url.Values{"action": {"refresh"}, "waba": f["waba"], "header_format": {"IMAGE"},
+		"body": {"Hi {{1}}, bye."}, "button_count": {"1"}, "button_type_0": {"URL"}}, false)
+	for _, want := range []string{`name="name" value="" maxlength="512"`, `name="header_sample" value="" maxlength="2048"`, `name="ex_1" value="" maxlength="1024"`,
+		`name="button_example_0" value="" maxlength="2000"`, `name="button_url_0" value="" maxlength="2000"`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("form lacks %s", want)
+		}
+	}
+}

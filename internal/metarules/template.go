@@ -189,8 +189,35 @@ func checkExamples(field, where string, vars []string, def TextDef, format strin
 		if p := CheckTextParam(section, ex); p != nil {
 			return &Problem{field, "The example of " + label + ": " + p.Message + ".", SubcodeMissingExample}
 		}
+		// An example longer than the text it fills may hold could never be sent, and without a
+		// bound a header example (no parameter limit of its own) would take any length. [I]
+		if p := tooLong(field, "The example of "+label, ex, exampleMax(section)); p != nil {
+			p.Message = strings.TrimSuffix(p.Message, ".") + " (the " + where + "'s own limit; inferred)."
+			return p
+		}
 	}
 	return nil
+}
+
+// exampleMax is the longest example a variable of section may have: the length of the text it
+// fills once filled in. [I]
+func exampleMax(section string) int {
+	if section == SectionHeader {
+		return MaxHeaderHydrate
+	}
+	return MaxBodyHydrated
+}
+
+// ExampleMax is the longest example of variable v of a template whose header has headerVars:
+// the header's bound when v is in the header (checked first), else the body's. The form's
+// maxlength uses it so the browser and the server agree.
+func ExampleMax(v string, headerVars []string) int {
+	for _, h := range headerVars {
+		if h == v {
+			return MaxHeaderHydrate
+		}
+	}
+	return MaxBodyHydrated
 }
 
 func tooLong(field, what, text string, max int) *Problem {

@@ -56,6 +56,8 @@ func TestCheckTemplateEveryRule(t *testing.T) {
 			d.Header.Text, d.Header.Examples = "{{1}} and {{2}}", []string{"a", "b"}
 		}, FieldHeader, SubcodeHeaderFormat},
 		{"header variable without example", func(d *TemplateDef) { d.Header.Examples = nil }, FieldHeaderExample, SubcodeMissingExample},
+		{"header example longer than a header", func(d *TemplateDef) { d.Header.Examples = []string{strings.Repeat("x", 61)} }, FieldHeaderExample, SubcodeTooLong},
+		{"body example longer than a body", func(d *TemplateDef) { d.Body.Examples[0] = strings.Repeat("x", 1025) }, FieldBodyExamples, SubcodeTooLong},
 		{"header with a new line", func(d *TemplateDef) { d.Header.Text = "Hi\nthere" }, FieldHeader, SubcodeHeaderFormat},
 		{"image header without sample", func(d *TemplateDef) { d.Header = &HeaderDef{Format: "IMAGE"} }, FieldHeaderSample, SubcodeMissingExample},
 		{"image sample over http", func(d *TemplateDef) { d.Header = &HeaderDef{Format: "IMAGE", Sample: "http://cdn.example/a.jpg"} }, FieldHeaderSample, SubcodeHeaderFormat},
