@@ -280,7 +280,7 @@ func (h *Authoring) refusedForm(c *fiber.Ctx, f pages.AuthoringForm, err error) 
 		}
 	case errors.As(err, &re):
 		status = fiber.StatusBadGateway
-		if re.Field != "" {
+		if re.Field != "" && f.ShowsField(re.Field) {
 			f.Errors[re.Field] = re.Explain()
 		} else {
 			x := re.Graph.Explain()

@@ -1,12 +1,19 @@
 package handlers
 
 import (
+	"context"
+	"io"
+	"net/http/httptest"
 	"net/url"
 	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/gofiber/fiber/v2"
+
 	"mmconsole/internal/authoring"
+	"mmconsole/internal/graph"
+	"mmconsole/internal/templates"
 	"mmconsole/models"
 )
 
@@ -286,6 +293,46 @@ func TestAuthoringInputsAreBounded(t *testing.T) {
 		`name="button_example_0" value="" maxlength="2000"`, `name="button_url_0" value="" maxlength="2000"`} {
 		if !strings.Contains(body, want) {
 			t.Errorf("form lacks %s", want)
+		}
+	}
+}
+
+// refusingEdits is the authoring service with Meta refusing every edit with one error.
+type refusingEdits struct {
+	AuthoringService
+	ge graph.GraphError
+}
+
+func (r refusingEdits) Edit(context.Context, models.Scope, authoring.Actor, uint, authoring.Draft) (models.Template, error) {
+	ge := r.ge
+	return models.Template{}, authoring.AsRefused(&ge)
+}
+
+// TestRefusalOfAFieldTheEditDoesNotShow: Meta's refusal of an edit that names a field the edit
+// form has no input for (the name, the TTL) is said above the form, as an alert with Meta's
+// code and words, not only in the summary of a slot that is not rendered.
+func TestRefusalOfAFieldTheEditDoesNotShow(t *testing.T) {
+	e := newTplEnv(t)
+	src := e.row(t, "summer_sale", "en_US")
+	catalog := templates.New(e.db, e.graph, e.tokens, templates.Options{MinManualGap: -1})
+	real := authoring.New(e.db, e.graph, e.tokens, authoring.Options{})
+	for _, ge := range []graph.GraphError{
+		{Code: 100, Subcode: 2388023, Message: "Invalid parameter", Details: "The template name is being deleted"},
+		{Code: 100, Message: "Invalid parameter", Details: "message_send_ttl_seconds for MARKETING templates must be between 43200 and 2592000"},
+	} {
+		shells := &Shells{}
+		app := fiber.New(fiber.Config{ErrorHandler: ErrorHandler(shells)})
+		app.Use(func(c *fiber.Ctx) error { SetCurrentUser(c, e.users["marketer"], "Shop"); return c.Next() })
+		RegisterAuthoring(app, &Authoring{Shells: shells, Catalog: catalog, Service: refusingEdits{AuthoringService: real, ge: ge}})
+		form := newTemplateForm(e, t, "summer_sale")
+		form.Set("header_format", "NONE")
+		req := httptest.NewRequest("POST", "/templates/"+strconv.FormatUint(uint64(src.ID), 10)+"/edit", strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		resp, err := app.Test(req, -1)
+		mustT(t, err)
+		b, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != 502 || !strings.Contains(string(b), `class="graph-error" role="alert"`) || !strings.Contains(string(b), ge.Details) {
+			t.Errorf("refusal %q: %d, and Meta's words must be on the page:\n%.3000s", ge.Details, resp.StatusCode, b)
 		}
 	}
 }

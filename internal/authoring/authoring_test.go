@@ -452,12 +452,50 @@ func TestMetaRefusalFieldMapping(t *testing.T) {
 		{graph.GraphError{Code: 100, Details: "message_send_ttl_seconds for MARKETING templates must be between"}, "ttl"},
 		{graph.GraphError{Code: 100, Details: "Error: something else"}, ""},
 		{graph.GraphError{Code: 190, Message: "Invalid OAuth access token"}, ""},
+		// The field the details name wins over a subcode several fields share.
+		{graph.GraphError{Code: 100, Subcode: metarules.SubcodeMissingExample, Details: "header_sample: A image header needs a sample for review"}, metarules.FieldHeaderSample},
+		{graph.GraphError{Code: 100, Subcode: metarules.SubcodeButtons, Details: "button_example_0: Button 1: give an example offer code"}, "button_example_0"},
 	}
 	for _, c := range cases {
 		ge := c.ge
 		re := authoring.AsRefused(&ge)
 		if re.Field != c.field {
 			t.Errorf("%+v: field %q, want %q", c.ge, re.Field, c.field)
+		}
+	}
+}
+
+// TestRefusalLandsOnAFieldTheDraftHas: a subcode that names the header or the examples lands on
+// the media header's sample, the text header's example, or above the form when the draft has no
+// such field, never on an input the form does not show.
+func TestRefusalLandsOnAFieldTheDraftHas(t *testing.T) {
+	header := graph.GraphError{Code: 100, Subcode: metarules.SubcodeHeaderFormat}
+	example := graph.GraphError{Code: 100, Subcode: metarules.SubcodeMissingExample}
+	image := draft(1, "x") // image header, body with {{1}} {{2}}
+	noVarsImage := image
+	noVarsImage.Body = "Our summer sale is on."
+	textHeader := image
+	textHeader.HeaderFormat, textHeader.HeaderText, textHeader.Body = authoring.HeaderText, "Hi {{1}}", "Our sale is on."
+	none := noVarsImage
+	none.HeaderFormat = authoring.HeaderNone
+	cases := []struct {
+		name  string
+		ge    graph.GraphError
+		d     authoring.Draft
+		field string
+	}{
+		{"header subcode, image header", header, image, metarules.FieldHeaderSample},
+		{"header subcode, text header", header, textHeader, metarules.FieldHeader},
+		{"header subcode, no header", header, none, ""},
+		{"example subcode, body has variables", example, image, metarules.FieldBodyExamples},
+		{"example subcode, only the image header needs one", example, noVarsImage, metarules.FieldHeaderSample},
+		{"example subcode, only the text header has a variable", example, textHeader, metarules.FieldHeaderExample},
+		{"example subcode, nothing needs one", example, none, ""},
+	}
+	for _, c := range cases {
+		ge := c.ge
+		if got := authoring.AsRefusedFor(&ge, c.d).Field; got != c.field {
+			t.Errorf("%s: field %q, want %q", c.name, got, c.field)
 		}
 	}
 }

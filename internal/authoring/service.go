@@ -108,10 +108,13 @@ func (e *RefusedError) Explain() string {
 	return msg
 }
 
-// fieldOf names the form field a Graph refusal concerns: the subcode when Meta gives one of its
-// template subcodes, else the field the details begin with (the sandbox names it), else the
-// words of the details.
+// fieldOf names the form field a Graph refusal concerns: the field the details begin with (the
+// sandbox names it, and it is more precise than a subcode shared by several fields), else the
+// subcode when Meta gives one of its template subcodes, else the words of the details.
 func fieldOf(ge *graph.GraphError) string {
+	if f, _, ok := strings.Cut(ge.Details, ": "); ok && formField(f) {
+		return f
+	}
 	switch ge.Subcode {
 	case metarules.SubcodeDuplicate, 2388023:
 		return metarules.FieldName
@@ -126,11 +129,7 @@ func fieldOf(ge *graph.GraphError) string {
 	case metarules.SubcodeMissingExample:
 		return metarules.FieldBodyExamples
 	}
-	details := ge.Details
-	if f, _, ok := strings.Cut(details, ": "); ok && formField(f) {
-		return f
-	}
-	lower := strings.ToLower(details + " " + ge.UserTitle + " " + ge.Title())
+	lower := strings.ToLower(ge.Details + " " + ge.UserTitle + " " + ge.Title())
 	switch {
 	case strings.Contains(lower, "template name") || strings.Contains(lower, "parameter name"):
 		return metarules.FieldName
@@ -174,10 +173,42 @@ func AsRefused(ge *graph.GraphError) *RefusedError {
 	return &RefusedError{Field: fieldOf(ge), Graph: ge}
 }
 
-// refused wraps a Graph error as a RefusedError (other errors pass through).
-func refused(err error) error {
+// AsRefusedFor is Meta's refusal of draft d, with the field moved to the one d actually has: a
+// subcode names the header or the examples whatever the header's kind, but a media header's
+// problem belongs to its sample, a text header's to its text or example, and a header that is
+// not there has no field (the refusal is then said above the form).
+func AsRefusedFor(ge *graph.GraphError, d Draft) *RefusedError {
+	re := AsRefused(ge)
+	media := d.HeaderFormat == HeaderImage || d.HeaderFormat == HeaderVideo || d.HeaderFormat == HeaderDocument
+	switch re.Field {
+	case metarules.FieldHeader, metarules.FieldHeaderExample, metarules.FieldHeaderSample:
+		switch {
+		case media:
+			re.Field = metarules.FieldHeaderSample
+		case d.HeaderFormat == HeaderText && re.Field == metarules.FieldHeaderSample:
+			re.Field = metarules.FieldHeader
+		case d.HeaderFormat != HeaderText:
+			re.Field = ""
+		}
+	case metarules.FieldBodyExamples:
+		if len(d.BodyVars()) == 0 {
+			switch {
+			case media:
+				re.Field = metarules.FieldHeaderSample
+			case len(d.HeaderVars()) > 0:
+				re.Field = metarules.FieldHeaderExample
+			default:
+				re.Field = ""
+			}
+		}
+	}
+	return re
+}
+
+// refused wraps a Graph error as a RefusedError for draft d (other errors pass through).
+func refused(err error, d Draft) error {
 	if ge, ok := graph.AsGraphError(err); ok {
-		return AsRefused(ge)
+		return AsRefusedFor(ge, d)
 	}
 	return err
 }
@@ -263,7 +294,7 @@ func (s *Service) Create(ctx context.Context, scope models.Scope, actor Actor, d
 	created, err := s.graph.CreateTemplate(ctx, token, conn.WABAID, req)
 	if err != nil {
 		s.record(ctx, actor, conn.AccountID, action, d.Name+"/"+d.Language, d.CloneOf, req, "refused: "+err.Error())
-		return models.Template{}, fmt.Errorf("authoring: create %s/%s: %w", d.Name, d.Language, refused(err))
+		return models.Template{}, fmt.Errorf("authoring: create %s/%s: %w", d.Name, d.Language, refused(err, d))
 	}
 	now := s.now()
 	comps, _ := json.Marshal(req.Components)
@@ -376,7 +407,7 @@ func (s *Service) Edit(ctx context.Context, scope models.Scope, actor Actor, id 
 	edit := graph.TemplateEdit{Components: comps}
 	if err := s.graph.EditTemplate(ctx, token, t.TemplateID, edit); err != nil {
 		s.record(ctx, actor, t.AccountID, ActionEdit, target, "", json.RawMessage(comps), "refused: "+err.Error())
-		return t, fmt.Errorf("authoring: edit %s: %w", t.TemplateID, refused(err))
+		return t, fmt.Errorf("authoring: edit %s: %w", t.TemplateID, refused(err, d))
 	}
 	if err := s.opts.Edits.Record(ctx, editbudget.Edit{Template: t, Kind: models.EditKindComponents, Via: "authoring_form",
 		Detail: "components replaced", Actor: actor.User}); err != nil {
@@ -462,7 +493,7 @@ func (s *Service) Delete(ctx context.Context, scope models.Scope, actor Actor, i
 	}
 	if err := s.graph.DeleteTemplate(ctx, token, conn.WABAID, t.Name, hsm); err != nil {
 		s.record(ctx, actor, t.AccountID, ActionDelete, target, "", request, "refused: "+err.Error())
-		return imp, fmt.Errorf("authoring: delete %s: %w", target, refused(err))
+		return imp, fmt.Errorf("authoring: delete %s: %w", target, refused(err, Draft{}))
 	}
 	ids := make([]uint, 0, len(imp.Removed))
 	for _, r := range imp.Removed {
