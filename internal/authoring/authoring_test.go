@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -408,6 +409,41 @@ func TestDeleteOneOrAllLanguages(t *testing.T) {
 	// Another account cannot delete it.
 	if _, err := e.svc.Delete(ctx, models.Scope{AccountID: 999}, e.actor, rows[0].ID, true); !errors.Is(err, models.ErrNotFound) {
 		t.Errorf("another account's delete: %v", err)
+	}
+}
+
+// TestDeleteNamesOnlyWhatGoes: the confirmation counts the sends of this WABA's template only
+// (another WABA of the account with the same name keeps sending), and a template already deleted
+// cannot be deleted again, by id or by name, without a call to Meta.
+func TestDeleteNamesOnlyWhatGoes(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	var en models.Template
+	if err := e.db.Where("name = ? AND language = ?", "summer_sale", "en_US").Take(&en).Error; err != nil {
+		t.Fatal(err)
+	}
+	name, lang, acc, now := "summer_sale", "en_US", en.AccountID, time.Now().UTC()
+	for i, waba := range []string{en.WABAID, en.WABAID, "another_waba"} {
+		m := models.Message{WAMID: fmt.Sprintf("wamid.del%d", i), AccountID: &acc, WABAID: waba, TemplateName: &name, TemplateLanguage: &lang, AcceptedAt: &now}
+		if err := e.db.Create(&m).Error; err != nil {
+			t.Fatal(err)
+		}
+	}
+	imp, err := e.svc.Impact(ctx, e.scope, en.ID, false)
+	if err != nil || imp.RecentSends != 2 {
+		t.Fatalf("recent sends = %d (%v), want this WABA's 2", imp.RecentSends, err)
+	}
+	if _, err := e.svc.Delete(ctx, e.scope, e.actor, en.ID, false); err != nil {
+		t.Fatal(err)
+	}
+	before := e.posts.Load()
+	for _, all := range []bool{false, true} {
+		if _, err := e.svc.Delete(ctx, e.scope, e.actor, en.ID, all); !errors.Is(err, models.ErrNotFound) {
+			t.Errorf("deleting a deleted template again (all=%v): %v, want not found", all, err)
+		}
+	}
+	if e.posts.Load() != before {
+		t.Error("a second delete reached Meta")
 	}
 }
 

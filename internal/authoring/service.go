@@ -438,6 +438,11 @@ func (s *Service) Impact(ctx context.Context, scope models.Scope, id uint, all b
 	if err != nil {
 		return DeleteImpact{}, err
 	}
+	if t.GoneAt != nil {
+		// Already gone at Meta: a second DELETE would name nothing, or, by name, a template
+		// re-created since under the same name.
+		return DeleteImpact{}, fmt.Errorf("authoring: template %d is already deleted: %w", id, models.ErrNotFound)
+	}
 	imp := DeleteImpact{Template: t, All: all}
 	q := s.db.WithContext(ctx).Where("connection_id = ? AND account_id = ? AND name = ? AND gone_at IS NULL", t.ConnectionID, t.AccountID, t.Name)
 	if !all {
@@ -452,7 +457,9 @@ func (s *Service) Impact(ctx context.Context, scope models.Scope, id uint, all b
 	}
 	if len(langs) > 0 {
 		err = s.db.WithContext(ctx).Model(&models.Message{}).
-			Where("account_id = ? AND template_name = ? AND template_language IN ? AND accepted_at >= ?", t.AccountID, t.Name, langs, s.now().Add(-7*24*time.Hour)).
+			// The WABA too: another WABA of the account may have a template of the same name,
+			// and its sends do not stop.
+			Where("account_id = ? AND waba_id = ? AND template_name = ? AND template_language IN ? AND accepted_at >= ?", t.AccountID, t.WABAID, t.Name, langs, s.now().Add(-7*24*time.Hour)).
 			Count(&imp.RecentSends).Error
 		if err != nil {
 			return imp, fmt.Errorf("authoring: recent sends of %s: %w", t.Name, err)
