@@ -170,7 +170,10 @@ func (d Draft) TTL() (*int, error) {
 }
 
 // Components builds Meta's components list, with the examples in the shape each component
-// takes (header_text / body_text, or their *_named_params; header_handle for media).
+// takes (header_text / body_text, or their *_named_params; header_handle for media). These
+// shapes follow Meta's template-components page, which mm-api-reference does not mirror, so
+// for this project they are [I]; so is a sample URL in header_handle, where Meta documents
+// only an upload handle from the Resumable Upload API (the form says so next to the input).
 func (d Draft) Components() []graph.TemplateComponent {
 	named := d.format() == "NAMED"
 	examples := func(key string, vars []string) json.RawMessage {

@@ -846,7 +846,7 @@ func AuthoringFormRegion(f AuthoringForm) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 62, "\"> <small id=\"sample-help\" class=\"muted\">Meta reviews the template with this sample; each send gives its own media. An upload handle comes from Meta's Resumable Upload API.</small>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 62, "\"> <small id=\"sample-help\" class=\"muted\">Meta reviews the template with this sample; each send gives its own media. It is sent as <code>header_handle</code>: Meta documents an upload handle from its Resumable Upload API there; a sample URL in its place is not documented (inferred), so use a handle if Meta refuses the URL.</small>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
