@@ -116,6 +116,11 @@ func TestTemplateAuthoringJourney(t *testing.T) {
 	}
 	open(t, phone, srv, "/templates/"+u(tpl.ID)+"/clone")
 	checkBothThemes(t, phone, "authoring-clone", 375)
+	// The edit form (with its budget notice) and the delete confirmation pass axe too.
+	open(t, phone, srv, "/templates/"+u(tpl.ID)+"/edit")
+	checkBothThemes(t, phone, "authoring-edit", 375)
+	open(t, phone, srv, "/templates/"+u(tpl.ID)+"/delete?scope=name")
+	checkBothThemes(t, phone, "authoring-delete", 375)
 }
 
 // pick chooses an option as a person would: the select changes and says so (input and change).

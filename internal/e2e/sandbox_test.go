@@ -55,6 +55,17 @@ func TestSandboxTriggersJourney(t *testing.T) {
 	see(t, ctx, "#toasts", 5*time.Second, "template_category_update")
 	stored(t, srv, models.KindTemplateCategory, "CHANGED", "")
 
+	// The seeded template in review is rejected with a reason chosen on the page.
+	pending := templateRow(t, srv, "spring_preview", "en_US")
+	do(t, ctx,
+		chromedp.SetValue(chromedp.CSS(`section:has(`+storeSec+`) form:has(button[value="reject"]) select[name="template"]`), pending.TemplateID),
+		chromedp.SetValue(chromedp.CSS(`section:has(`+storeSec+`) form:has(button[value="reject"]) select[name="value"]`), "SCAM"),
+		chromedp.Click(chromedp.CSS(`section:has(`+storeSec+`) button[value="reject"]`)),
+	)
+	see(t, ctx, "#toasts", 5*time.Second, "REJECTED (SCAM)")
+	stored(t, srv, models.KindTemplateStatus, "REJECTED", "")
+	screenshot(t, ctx, "sandbox-rejected")
+
 	// Every delivery was answered 200 by the dashboard's receiver (it refuses a bad signature).
 	for _, d := range srv.App.Sandbox().Deliveries() {
 		if !d.Delivered || !strings.HasPrefix(d.Signature, "sha256=") {
