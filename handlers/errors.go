@@ -35,7 +35,7 @@ func Classify(err error) ErrorView {
 	case errors.Is(err, models.ErrForbidden):
 		return ErrorView{http.StatusForbidden, "Not allowed", "Your role does not allow this. Ask an admin of your account."}
 	case errors.As(err, &ve):
-		return ErrorView{http.StatusUnprocessableEntity, "Check the form", ve.Error()}
+		return ErrorView{http.StatusUnprocessableEntity, "Check the form", ve.Messages()}
 	case errors.As(err, &explained):
 		st, title, msg := explained.UserFacing()
 		return ErrorView{st, title, msg}

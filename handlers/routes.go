@@ -44,8 +44,9 @@ func Register(app *fiber.App, r Routes) {
 
 	// Every request: load the session (or send everyone to /setup while no user exists), then
 	// refuse unsafe methods without the CSRF token. Both skip /healthz, /metrics, /static and
-	// /webhooks/ (signature-authenticated).
-	app.Use(r.Sessions.Load, CSRF)
+	// /webhooks/ (signature-authenticated). Then refuse any form field longer than its limit
+	// (FieldLimits), before a handler can act on it.
+	app.Use(r.Sessions.Load, CSRF, FieldLimits)
 	// Entries recorded below the HTTP layer (test sends, optimization changes) name the client.
 	app.Use(func(c *fiber.Ctx) error {
 		c.SetUserContext(audit.WithClientIP(c.UserContext(), c.IP()))

@@ -31,6 +31,21 @@ func (e *ValidationError) Error() string {
 	return "invalid input: " + strings.Join(parts, "; ")
 }
 
+// Messages are the field messages in field order, for a person to read (Error adds the field
+// names, for logs).
+func (e *ValidationError) Messages() string {
+	keys := make([]string, 0, len(e.Fields))
+	for k := range e.Fields {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, 0, len(keys))
+	for _, k := range keys {
+		parts = append(parts, e.Fields[k])
+	}
+	return strings.Join(parts, " ")
+}
+
 // Add records a message for field (the first message for a field wins).
 func (e *ValidationError) Add(field, msg string) {
 	if e.Fields == nil {

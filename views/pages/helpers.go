@@ -176,3 +176,7 @@ func fieldsWord(n int) string {
 	}
 	return "their fields"
 }
+
+// maxLen is the maxlength of an input named name: the limit the server enforces on that field
+// (models.FieldMax), so the page and the server stop a person at the same length.
+func maxLen(name string) string { return strconv.Itoa(models.FieldMax(name)) }
