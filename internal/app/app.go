@@ -16,6 +16,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/compress"
@@ -62,6 +63,8 @@ type App struct {
 	sched *jobs.Scheduler
 	jobs  []jobs.Job
 	demo  []auth.DemoUser // created at this start; printed once by Run
+	// demoSaved is the credentials file of demo users an earlier start created (a restart).
+	demoSaved string
 	// hashing bounds concurrent password hashing (MMC_HASH_WORKERS).
 	hashing *auth.HashPool
 }
@@ -460,6 +463,10 @@ func (a *App) firstRun(ctx context.Context, acc *accounts.Service, users *auth.S
 		return err
 	}
 	if len(demo) == 0 {
+		// A restart: the password was printed at the first start only; say where it is kept.
+		if _, err := os.Stat(demoFile(a.cfg)); err == nil {
+			a.demoSaved = demoFile(a.cfg)
+		}
 		return nil
 	}
 	a.demo = demo
@@ -476,14 +483,42 @@ func (a *App) firstRun(ctx context.Context, acc *accounts.Service, users *auth.S
 	return nil
 }
 
-// DemoNotice is the one line telling how to sign in to the sandbox demo, when this start
-// created the demo users (empty otherwise).
+// DemoNotice tells how to sign in to the sandbox demo. On the start that created the demo users
+// it is a framed block with the password, so that it stands out from the log lines around it;
+// on a later start it is one line saying which file keeps the password; otherwise empty.
 func (a *App) DemoNotice() string {
 	if len(a.demo) == 0 {
-		return ""
+		if a.demoSaved == "" {
+			return ""
+		}
+		return "Sandbox demo sign-in: the demo users' password is in " + a.demoSaved + " (printed at the first start only)\n"
 	}
-	return fmt.Sprintf("Sandbox demo sign-in: %s / %s (also demo-marketer@, demo-viewer@; saved in %s)",
-		a.demo[0].Email, a.demo[0].Password, demoFile(a.cfg))
+	lines := []string{
+		"MM Console sandbox demo: sign in at " + a.cfg.PublicURL() + "/login",
+		"",
+		"Password (the same for all three):  " + a.demo[0].Password,
+	}
+	for _, d := range a.demo {
+		lines = append(lines, fmt.Sprintf("  %-28s %s", d.Email, d.Role.Label()))
+	}
+	lines = append(lines, "", "Printed this once; also saved in", demoFile(a.cfg))
+	return frame(lines)
+}
+
+// frame draws an ASCII box around lines (ASCII, so every terminal and log viewer shows it).
+func frame(lines []string) string {
+	width := 0
+	for _, l := range lines {
+		width = max(width, utf8.RuneCountInString(l))
+	}
+	rule := "+" + strings.Repeat("-", width+4) + "+\n"
+	var b strings.Builder
+	b.WriteString(rule)
+	for _, l := range lines {
+		b.WriteString("|  " + l + strings.Repeat(" ", width-utf8.RuneCountInString(l)) + "  |\n")
+	}
+	b.WriteString(rule)
+	return b.String()
 }
 
 // DemoPassword is the sandbox demo users' password when this start created them (for the
@@ -585,7 +620,7 @@ func Run(ctx context.Context, cfg config.Config, stdout io.Writer) error {
 	fmt.Fprintf(stdout, "MM Console: open %s in your browser\n", cfg.PublicURL())
 	// Printed, not logged: the password must not end up in log storage.
 	if msg := a.DemoNotice(); msg != "" {
-		fmt.Fprintln(stdout, msg)
+		fmt.Fprint(stdout, msg)
 	}
 	return a.Serve(ctx, ln)
 }

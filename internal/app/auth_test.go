@@ -929,8 +929,19 @@ func TestSandboxDemoUsersPrintedOnceAndSaved(t *testing.T) {
 	}
 	notice := a.DemoNotice()
 	a.Close()
-	m := regexp.MustCompile(`demo-admin@example.com / (\S+) `).FindStringSubmatch(notice)
-	if m == nil {
+	// A framed block, so the password stands out among the log lines: every line of it is
+	// inside the frame and as wide as the others.
+	lines := strings.Split(strings.TrimSuffix(notice, "\n"), "\n")
+	if len(lines) < 5 || !strings.HasPrefix(lines[0], "+---") || lines[0] != lines[len(lines)-1] {
+		t.Fatalf("notice is not framed:\n%s", notice)
+	}
+	for _, l := range lines[1 : len(lines)-1] {
+		if !strings.HasPrefix(l, "|  ") || !strings.HasSuffix(l, "  |") || len(l) != len(lines[0]) {
+			t.Errorf("line outside the frame: %q", l)
+		}
+	}
+	m := regexp.MustCompile(`Password \(the same for all three\):\s+(\S+)`).FindStringSubmatch(notice)
+	if m == nil || !strings.Contains(notice, "demo-admin@example.com") || !strings.Contains(notice, cfg.Database+".demo-credentials.txt") {
 		t.Fatalf("notice = %q", notice)
 	}
 	st, err := os.Stat(demoFile(cfg))
@@ -946,14 +957,45 @@ func TestSandboxDemoUsersPrintedOnceAndSaved(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer a2.Close()
-	if a2.DemoNotice() != "" {
-		t.Error("demo notice printed again on the second start")
+	// A restart prints no password, but one line saying where it is kept.
+	want := "Sandbox demo sign-in: the demo users' password is in " + cfg.Database + ".demo-credentials.txt (printed at the first start only)\n"
+	if got := a2.DemoNotice(); got != want {
+		t.Errorf("restart notice = %q, want %q", got, want)
 	}
 	f := &fixture{t: t, a: a2, sessions: map[string]*http.Cookie{}}
 	pre := f.preSession()
 	resp, _ := f.post("", "/login", url.Values{"email": {"demo-viewer@example.com"}, "password": {m[1]}, "_csrf": {pre.Value}}, pre)
 	if resp.StatusCode != 303 {
 		t.Fatalf("demo sign-in: %d", resp.StatusCode)
+	}
+}
+
+func TestSandboxOnlyFirstStartSaysWhatToDoAboutTheKeyWithoutAWarning(t *testing.T) {
+	cfg := testConfig(t)
+	var logs bytes.Buffer
+	a, err := New(context.Background(), cfg, NewLogger(cfg, &logs))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.Close()
+	var keyLine string
+	for _, l := range strings.Split(logs.String(), "\n") {
+		if strings.Contains(l, "MMC_SECRET_KEY") {
+			keyLine = l
+		}
+	}
+	if !strings.Contains(keyLine, "level=INFO") || !strings.Contains(keyLine, "Before connecting a real WABA") ||
+		!strings.Contains(keyLine, "MMC_SECRET_KEY_FILE") || !strings.Contains(keyLine, cfg.Database+".key") {
+		t.Errorf("sandbox-only key line = %q, want an INFO saying what to do before connecting a real WABA", keyLine)
+	}
+	if strings.Contains(logs.String(), "level=WARN") {
+		t.Errorf("a sandbox-only first start logged a warning:\n%s", logs.String())
+	}
+	// With real connections possible (the sandbox beside them), a missing key is an error.
+	cfg2 := testConfig(t)
+	cfg2.Sandbox = config.SandboxOn
+	if _, err := New(context.Background(), cfg2, NewLogger(cfg2, &bytes.Buffer{})); err == nil || !strings.Contains(err.Error(), "MMC_SECRET_KEY") {
+		t.Errorf("sandbox on without a key: %v, want the MMC_SECRET_KEY error", err)
 	}
 }
 

@@ -117,7 +117,9 @@ func loadSecretsBox(cfg config.Config, sandboxOnly bool, log *slog.Logger) (*sec
 		if err := writeNew(path, []byte(hex.EncodeToString(key))); err != nil {
 			return nil, "", fmt.Errorf("app: write %s: %w", path, err)
 		}
-		log.Warn("MMC_SECRET_KEY is not set: sandbox tokens are sealed with a key kept in a file; real connections need MMC_SECRET_KEY or MMC_SECRET_KEY_FILE", "file", path)
+		// Info, not a warning: nothing is wrong with a sandbox-only demo, and a WARN on the very
+		// first start alarmed people trying it. The line says what to do before it matters.
+		log.Info("sandbox only: the sandbox's made-up tokens are sealed with a key generated in a file next to the database. Before connecting a real WABA, set MMC_SECRET_KEY_FILE to a key file you keep (create one with: openssl rand -hex 32), or MMC_SECRET_KEY to its contents", "file", path)
 		box, err := secrets.NewBox(key)
 		return box, path, err
 	}
