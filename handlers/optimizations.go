@@ -18,6 +18,7 @@ import (
 // OptimizationsService is what the optimizations pages need; *optimize.Service satisfies it.
 type OptimizationsService interface {
 	Connections(ctx context.Context, scope models.Scope) ([]models.WABAConnection, error)
+	ChooseConnection(ctx context.Context, u models.User, conns []models.WABAConnection, requested uint) (uint, error)
 	WABA(ctx context.Context, scope models.Scope, connID uint) (optimize.WABAView, error)
 	RereadWABA(ctx context.Context, scope models.Scope, connID uint) (optimize.WABAView, error)
 	SetWABA(ctx context.Context, a optimize.Actor, connID uint, feature, value string) (optimize.WABARow, error)
@@ -66,21 +67,22 @@ func idParam(c *fiber.Ctx, name string) (uint, error) {
 	return uint(n), nil
 }
 
-// chosenConnection is ?conn= (or the form's conn), defaulting to the first visible connection.
-func (h *Optimizations) chosenConnection(c *fiber.Ctx, conns []models.WABAConnection) (uint, error) {
+// requestedConnection is ?conn= (0 when absent). A malformed value is as unknown as another
+// account's connection.
+func requestedConnection(c *fiber.Ctx) (uint, error) {
 	raw := c.Query("conn")
 	if raw == "" {
-		return conns[0].ID, nil
+		return 0, nil
 	}
 	n, err := strconv.ParseUint(raw, 10, 64)
-	if err != nil {
+	if err != nil || n == 0 {
 		return 0, models.ErrNotFound
 	}
 	return uint(n), nil
 }
 
 // wabaChoice is what the WABA-scoped pages start from: the user, the connections they may see,
-// the chosen one (?conn=, else the first) and the page shell.
+// the chosen one (?conn=, else the user's last choice, else an onboarded one) and the page shell.
 type wabaChoice struct {
 	user   models.User
 	conns  []models.WABAConnection
@@ -103,7 +105,11 @@ func (h *Optimizations) chooseWABA(c *fiber.Ctx, title string) (*wabaChoice, err
 	if len(conns) == 0 {
 		return nil, Render(c, fiber.StatusOK, pages.OptNoConnections(shell))
 	}
-	connID, err := h.chosenConnection(c, conns)
+	requested, err := requestedConnection(c)
+	if err != nil {
+		return nil, err
+	}
+	connID, err := h.Service.ChooseConnection(c.UserContext(), u, conns, requested)
 	if err != nil {
 		return nil, err
 	}
@@ -381,7 +387,7 @@ func (h *Optimizations) Matrix(c *fiber.Ctx) error {
 		return err
 	}
 	return Render(c, fiber.StatusOK, pages.OptMatrixPageView(shell, pages.OptMatrixPage{
-		Conns: conns, Matrix: m, CanWrite: u.CanWrite(), CSRF: CSRFToken(c),
+		Conns: conns, Matrix: m, CanWrite: u.CanWrite(), CSRF: CSRFToken(c), SelectAll: c.Query("select") == "all",
 	}))
 }
 

@@ -287,3 +287,111 @@ func TestBulkPreviewThenApply(t *testing.T) {
 		t.Errorf("empty bulk = %d %s", st, body)
 	}
 }
+
+func TestWABAChoiceAppliesAtOnceAndIsRememberedPerUser(t *testing.T) {
+	f := newOptApp(t, sandbox.StoreToken)
+	// "Aardvark" sorts first but is not onboarded; Store is.
+	aard := models.WABAConnection{AccountID: f.conn.AccountID, WABAID: "100200300", Name: "Aardvark", TokenSealed: []byte("x")}
+	if err := f.db.Create(&aard).Error; err != nil {
+		t.Fatal(err)
+	}
+	f.db.Model(&models.WABAConnection{}).Where("id = ?", f.conn.ID).Update("onboarding_status", "ONBOARDED")
+	shows := func(user, query string) string {
+		t.Helper()
+		st, body := f.do(t, user, "GET", "/optimizations/matrix"+query, nil, false)
+		if st != 200 {
+			t.Fatalf("matrix%s as %s: %d %.300s", query, user, st, body)
+		}
+		// The chooser (shown while there is a choice) submits on change, with a button only
+		// without JavaScript.
+		if strings.Contains(body, `<select name="conn"`) && (!strings.Contains(body, `<select name="conn" data-submit-on-change>`) ||
+			!strings.Contains(body, `<noscript><div class="filter-actions"><button`)) {
+			t.Errorf("the WABA chooser does not apply at once")
+		}
+		for _, c := range []models.WABAConnection{f.conn, aard} {
+			if strings.Contains(body, `href="/optimizations?conn=`+id(c.ID)+`"`) {
+				return c.Name
+			}
+		}
+		return "none"
+	}
+	if got := shows("marketer", ""); got != "Store" {
+		t.Errorf("first visit shows %s, want the onboarded Store", got)
+	}
+	if _, body := f.do(t, "marketer", "GET", "/optimizations/matrix", nil, false); !strings.Contains(body, `<select name="conn" data-submit-on-change>`) {
+		t.Error("no WABA chooser with two WABAs")
+	}
+	if got := shows("marketer", "?conn="+id(aard.ID)); got != "Aardvark" {
+		t.Errorf("?conn=Aardvark shows %s", got)
+	}
+	if got := shows("marketer", ""); got != "Aardvark" {
+		t.Errorf("next visit shows %s, want the last choice, Aardvark", got)
+	}
+	if got := shows("viewer", ""); got != "Store" {
+		t.Errorf("another user sees %s: the choice is per user", got)
+	}
+	var n int64
+	f.db.Model(&models.WABAChoice{}).Count(&n)
+	if n != 1 {
+		t.Errorf("stored choices = %d, want 1 (only the marketer chose)", n)
+	}
+	// A connection the user may not see is refused and not remembered.
+	if st, _ := f.do(t, "stranger", "GET", "/optimizations/matrix?conn="+id(aard.ID), nil, false); st != 404 {
+		t.Errorf("another account's WABA: %d", st)
+	}
+	// A remembered connection that was deleted falls back to the onboarded one.
+	f.db.Delete(&aard)
+	if got := shows("marketer", ""); got != "Store" {
+		t.Errorf("after the chosen WABA was deleted: %s", got)
+	}
+}
+
+func TestFeaturesThatDoNotActTodayAreGroupedBelowAndBulkPreviewFollowsTheCatalog(t *testing.T) {
+	f := newOptApp(t, sandbox.StoreToken)
+	for _, path := range []string{"/optimizations", "/optimizations/matrix", "/optimizations/template/" + id(f.tpl["summer_sale/en_US"].ID)} {
+		st, body := f.do(t, "marketer", "GET", path, nil, false)
+		if st != 200 {
+			t.Fatalf("%s: %d %.300s", path, st, body)
+		}
+		more := strings.Index(body, `<details class="opt-more">`)
+		if more < 0 || !strings.Contains(body, "9 more not acting today") {
+			t.Fatalf("%s: no collapsed group of the 9 features that do not act today", path)
+		}
+		for _, feat := range optimize.Catalog() {
+			// The feature's own name as a row heading or a bulk choice label.
+			at := strings.Index(body, "<strong>"+feat.Name+"</strong>")
+			if strings.HasSuffix(path, "/matrix") {
+				at = strings.Index(body, `name="set_`+feat.Key+`"`)
+			}
+			if at < 0 {
+				t.Errorf("%s: %s missing", path, feat.Key)
+			} else if (at > more) != feat.Secondary() {
+				t.Errorf("%s: %s (state %s, YCloud key %v) is on the wrong side of the collapsed group", path, feat.Key, feat.State, feat.ThirdPartyKey)
+			}
+		}
+		if path == "/optimizations" && strings.Count(body, "21 Apr 2026") > 2 {
+			t.Errorf("the WABA defaults repeat the 21 Apr 2026 sentence %d times", strings.Count(body, "21 Apr 2026"))
+		}
+	}
+	if got := len(optimize.Catalog()) - 5; got != 9 {
+		t.Fatalf("catalog changed: %d secondary features", got)
+	}
+
+	form := url.Values{"conn": {id(f.conn.ID)}, "template": {id(f.tpl["summer_sale/en_US"].ID)},
+		"set_add_text_overlay": {"OPT_IN"}, "set_text_formatting_optimization": {"OPT_OUT"},
+		"set_image_touchups": {"OPT_OUT"}, "set_image_brightness_and_contrast": {"OPT_OUT"}}
+	for range 5 { // map order changes run to run: the preview's must not
+		st, body := f.do(t, "marketer", "POST", "/optimizations/bulk/preview", form, true)
+		if st != 200 {
+			t.Fatalf("preview: %d %.300s", st, body)
+		}
+		last := -1
+		for _, name := range []string{"Image filtering", "Image touch-ups", "Text formatting", "Text overlay"} {
+			at := strings.Index(body, "</span> "+name+":")
+			if at < last {
+				t.Fatalf("preview lists %s out of the catalog order: %s", name, body)
+			}
+			last = at
+		}
+	}
+}

@@ -64,3 +64,13 @@ type OptimizationChange struct {
 	CreatedAt         time.Time `gorm:"index:idx_opt_changes_target,priority:3"`
 	ConfirmedAt       *time.Time
 }
+
+// WABAChoice is the WABA a user last chose on the WABA-scoped pages (optimizations and the
+// matrix), so the next visit opens on it instead of the first WABA in alphabetical order. A row
+// per user; ConnectionID is not a foreign key, so deleting a connection never fails on it: a
+// choice that names a connection the user no longer sees is ignored.
+type WABAChoice struct {
+	UserID       uint `gorm:"primaryKey;autoIncrement:false"`
+	ConnectionID uint `gorm:"not null"`
+	UpdatedAt    time.Time
+}

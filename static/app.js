@@ -102,6 +102,34 @@
     if (summary) summary.focus();
   });
 
+  // <select data-submit-on-change> submits its form as soon as a choice is made (the WABA
+  // chooser of the optimization pages); without JavaScript a <noscript> button does it.
+  document.addEventListener("change", function (ev) {
+    var el = ev.target.closest && ev.target.closest("[data-submit-on-change]");
+    if (!el || !el.form) return;
+    if (el.form.requestSubmit) el.form.requestSubmit(); else el.form.submit();
+  });
+
+  // <input type="checkbox" data-select-all="<name>"> ticks or clears every checkbox of that
+  // name in its form (the matrix's templates); the boxes ticked by hand keep it in step.
+  document.addEventListener("change", function (ev) {
+    var all = ev.target.closest && ev.target.closest("[data-select-all]");
+    var form = ev.target.form;
+    if (!form) return;
+    if (all) {
+      form.querySelectorAll('input[type="checkbox"][name="' + all.getAttribute("data-select-all") + '"]').forEach(function (b) {
+        b.checked = all.checked;
+      });
+      return;
+    }
+    var head = form.querySelector('[data-select-all="' + ev.target.name + '"]');
+    if (!head) return;
+    var boxes = form.querySelectorAll('input[type="checkbox"][name="' + ev.target.name + '"]');
+    var ticked = Array.prototype.filter.call(boxes, function (b) { return b.checked; }).length;
+    head.checked = ticked === boxes.length;
+    head.indeterminate = ticked > 0 && ticked < boxes.length;
+  });
+
   // [data-copy="<id>"] copies the text of that element (the test send's curl command).
   document.addEventListener("click", function (ev) {
     var btn = ev.target.closest("[data-copy]");

@@ -235,7 +235,12 @@ func (s *Service) BulkPreview(ctx context.Context, scope models.Scope, connID ui
 	for _, t := range ts {
 		it := BulkItem{Template: t}
 		tv := TemplateValues(t)
-		for _, k := range sortedKeys(clean) {
+		// In catalog order, the order of the matrix's columns and of every page listing features.
+		for _, f := range FeaturesFor(clean) {
+			k := f.Key
+			if _, ok := clean[k]; !ok {
+				continue
+			}
 			eff, src := Effective(tv[k], waba[k], s.opts.MetaDefault)
 			d := FeatureDiff{Feature: Lookup(k), From: tv[k], FromEff: eff, FromSource: src, To: clean[k], ChangesThis: tv[k] != clean[k]}
 			if d.ChangesThis {

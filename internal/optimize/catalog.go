@@ -60,6 +60,14 @@ func (f Feature) InAll(metaValue string) bool {
 	return (f.Known && !f.ThirdPartyKey) || metaValue != ""
 }
 
+// Secondary reports whether the feature is one a setting does not change today: coming soon,
+// paused by Meta, or a key known only from a BSP. The pages list these below the active ones,
+// collapsed, so the few switches that act now are not lost among the many that do not.
+// Unknown keys Meta reports stay with the active ones: Meta applies something under them.
+func (f Feature) Secondary() bool {
+	return f.Known && (f.State != StateActive || f.ThirdPartyKey)
+}
+
 // Note is the warning shown next to a feature whose setting may not take effect.
 func (f Feature) Note() string {
 	switch {

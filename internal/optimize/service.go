@@ -112,6 +112,7 @@ func New(db *gorm.DB, g Graph, tokens TokenSource, auditor Auditor, o Options) *
 func Migrations() []database.Migration {
 	return []database.Migration{
 		database.AutoMigrateStep("0005_optimize", &models.OptimizationSetting{}, &models.OptimizationChange{}),
+		database.AutoMigrateStep("0200_waba_choices", &models.WABAChoice{}),
 	}
 }
 

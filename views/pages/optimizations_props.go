@@ -62,6 +62,21 @@ type OptMatrixPage struct {
 	Matrix   optimize.Matrix
 	CanWrite bool
 	CSRF     string
+	// SelectAll renders every template ticked (?select=all: select-all without JavaScript).
+	SelectAll bool
+}
+
+// connOptionLabel names a WABA in the chooser: its name, whether MM API is on, and its id.
+func connOptionLabel(c models.WABAConnection) string {
+	name := c.Name
+	if name == "" {
+		name = "WABA"
+	}
+	state := "not onboarded to MM API"
+	if c.Onboarded() {
+		state = "onboarded"
+	}
+	return name + " · " + state + " (" + c.WABAID + ")"
 }
 
 // OptBulkPreviewProps is the preview step of a bulk change (nothing sent yet).
@@ -248,4 +263,58 @@ func sortedSettingKeys(m map[string]string) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// splitFeatures separates items whose feature acts today from the secondary ones (coming soon,
+// paused, known only from a BSP; optimize.Feature.Secondary), keeping each group's order.
+func splitFeatures[T any](items []T, feature func(T) optimize.Feature) (main, rest []T) {
+	for _, it := range items {
+		if feature(it).Secondary() {
+			rest = append(rest, it)
+		} else {
+			main = append(main, it)
+		}
+	}
+	return main, rest
+}
+
+func wabaRowFeature(r optimize.WABARow) optimize.Feature         { return r.Feature }
+func templateRowFeature(r optimize.TemplateRow) optimize.Feature { return r.Feature }
+func sameFeature(f optimize.Feature) optimize.Feature            { return f }
+
+// secondaryWABARows and the like split a page's rows for the templates (a templ loop cannot
+// destructure two results).
+func mainWABARows(rows []optimize.WABARow) []optimize.WABARow {
+	m, _ := splitFeatures(rows, wabaRowFeature)
+	return m
+}
+
+func secondaryWABARows(rows []optimize.WABARow) []optimize.WABARow {
+	_, r := splitFeatures(rows, wabaRowFeature)
+	return r
+}
+
+func mainTemplateRows(rows []optimize.TemplateRow) []optimize.TemplateRow {
+	m, _ := splitFeatures(rows, templateRowFeature)
+	return m
+}
+
+func secondaryTemplateRows(rows []optimize.TemplateRow) []optimize.TemplateRow {
+	_, r := splitFeatures(rows, templateRowFeature)
+	return r
+}
+
+func mainFeatures(fs []optimize.Feature) []optimize.Feature {
+	m, _ := splitFeatures(fs, sameFeature)
+	return m
+}
+
+func secondaryFeatures(fs []optimize.Feature) []optimize.Feature {
+	_, r := splitFeatures(fs, sameFeature)
+	return r
+}
+
+// secondarySummary is the summary line of the collapsed group: how many, and why they wait.
+func secondarySummary(n int) string {
+	return fmt.Sprintf("%d more not acting today: coming soon, paused by Meta, or keys Meta does not document", n)
 }
