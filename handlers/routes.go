@@ -26,6 +26,7 @@ type Routes struct {
 	Audit         *AuditLog
 	Send          *Send
 	Sandbox       *SandboxPage
+	Glossary      *Glossary
 	// Body is how every route but the webhook reads its body (ReadBody; the webhook's group
 	// reads with its own limit).
 	Body BodyLimit
@@ -77,6 +78,7 @@ func Register(app *fiber.App, r Routes) {
 	signed.Get("/", r.Overview.Get)
 	signed.Get("/account/password", r.SignIn.PasswordPage)
 	signed.Post("/account/password", r.SignIn.ChangePassword)
+	signed.Get("/glossary", r.Glossary.Get)
 
 	RegisterAuthoring(signed, r.Authoring) // before the catalog: /templates/new is not a template id
 	RegisterTemplates(signed, r.Templates)

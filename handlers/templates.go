@@ -276,16 +276,32 @@ func (h *Templates) Sync(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	var okParts, badParts []string
+	kind, msg := syncFlash(outs)
+	Flash(c, kind, msg)
+	return Redirect(c, "/templates"+backQuery(c.FormValue("back")))
+}
+
+// syncFlash says what "Sync now" / "Sync all" did for each WABA. A WABA refreshed moments ago
+// (by Sync all, the background refresh or another person) is not a failure: its data is fresh,
+// so it is said plainly, with when a refresh may run again; only real failures make the message
+// an error.
+func syncFlash(outs []templates.Outcome) (kind, msg string) {
+	var okParts, freshParts, badParts []string
 	for _, o := range outs {
 		name := o.Conn.Name
 		if name == "" {
 			name = o.Conn.WABAID
 		}
+		var soon *templates.TooSoonError
+		var busy *templates.BusyError
 		var uf interface{ UserFacing() (int, string, string) }
 		switch {
 		case o.Err == nil:
 			okParts = append(okParts, fmt.Sprintf("%s: %d templates", name, o.Refresh.Seen))
+		case errors.As(o.Err, &soon):
+			freshParts = append(freshParts, fmt.Sprintf("%s was just refreshed; try again in %d s", name, int(soon.Wait.Seconds())+1))
+		case errors.As(o.Err, &busy):
+			freshParts = append(freshParts, name+" is being refreshed right now; the page shows the result when it ends")
 		case errors.As(o.Err, &uf):
 			_, title, _ := uf.UserFacing()
 			badParts = append(badParts, name+": "+title)
@@ -293,22 +309,27 @@ func (h *Templates) Sync(c *fiber.Ctx) error {
 			badParts = append(badParts, name+": "+templates.Explain(o.Refresh).Title+" (last good data kept)")
 		}
 	}
+	var sentences []string
+	if len(badParts) > 0 {
+		sentences = append(sentences, "Refresh failed for "+strings.Join(badParts, "; ")+".")
+	}
+	if len(okParts) > 0 {
+		sentences = append(sentences, "Refreshed "+strings.Join(okParts, "; ")+".")
+	}
+	if len(freshParts) > 0 {
+		sentences = append(sentences, strings.Join(freshParts, "; ")+".")
+	}
 	switch {
 	case len(badParts) > 0:
-		Flash(c, "error", "Refresh failed for "+strings.Join(badParts, "; ")+joinOK(okParts))
+		kind = "error"
 	case len(okParts) > 0:
-		Flash(c, "success", "Refreshed "+strings.Join(okParts, "; ")+".")
+		kind = "success"
+	case len(freshParts) > 0:
+		kind = "info"
 	default:
-		Flash(c, "info", "No WABA to refresh.")
+		return "info", "No WABA to refresh."
 	}
-	return Redirect(c, "/templates"+backQuery(c.FormValue("back")))
-}
-
-func joinOK(ok []string) string {
-	if len(ok) == 0 {
-		return "."
-	}
-	return ". Refreshed " + strings.Join(ok, "; ") + "."
+	return kind, strings.Join(sentences, " ")
 }
 
 // backQuery re-encodes the catalog query the form came from, so the redirect can only go back to

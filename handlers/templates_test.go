@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -163,7 +164,7 @@ func TestCatalogShowsSyncCountdownAndSearchAcrossWABAs(t *testing.T) {
 	if !strings.Contains(body, `data-countdown="`+readyAt+`"`) || !strings.Contains(body, `data-done="Ready"`) {
 		t.Errorf("the badge must count down to %s in the browser", readyAt)
 	}
-	if !strings.Contains(body, "Meta exposes no sync flag") {
+	if !strings.Contains(body, "Worked out by the dashboard (inferred)") || !strings.Contains(body, `href="/glossary#sync"`) {
 		t.Error("the page must say what the state is based on")
 	}
 	e.clock.Advance(10 * time.Minute)
@@ -315,5 +316,35 @@ func TestTemplateHistoryIsReadInTheTemplatesAccount(t *testing.T) {
 		if len(e.hist.scopes) != 1 || e.hist.scopes[0] != want {
 			t.Errorf("%s: history read in %+v, want %+v", user, e.hist.scopes, want)
 		}
+	}
+}
+
+func TestSyncRightAfterAnotherSaysItWasJustRefreshed(t *testing.T) {
+	store := models.WABAConnection{WABAID: "1", Name: "Demo Store"}
+	pharma := models.WABAConnection{WABAID: "2", Name: "Demo Pharma"}
+	soon := &templates.TooSoonError{WABA: "1", Wait: 41500 * time.Millisecond}
+	cases := []struct {
+		name    string
+		outs    []templates.Outcome
+		kind    string
+		want    string
+		mustNot string
+	}{
+		{"sync now after sync all", []templates.Outcome{{Conn: store, Err: soon}}, "info",
+			"Demo Store was just refreshed; try again in 42 s.", "failed"},
+		{"one fresh, one refreshed", []templates.Outcome{{Conn: store, Err: soon}, {Conn: pharma, Refresh: models.TemplateRefresh{Seen: 4}}}, "success",
+			"Refreshed Demo Pharma: 4 templates. Demo Store was just refreshed; try again in 42 s.", "failed"},
+		{"busy", []templates.Outcome{{Conn: store, Err: &templates.BusyError{WABA: "1"}}}, "info",
+			"Demo Store is being refreshed right now", "failed"},
+		{"a real failure stays an error", []templates.Outcome{{Conn: pharma, Err: errors.New("boom"), Refresh: models.TemplateRefresh{ErrorCode: 190}}, {Conn: store, Err: soon}}, "error",
+			"Refresh failed for Demo Pharma", "moments ago"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			kind, msg := syncFlash(tc.outs)
+			if kind != tc.kind || !strings.Contains(msg, tc.want) || strings.Contains(strings.ToLower(msg), tc.mustNot) {
+				t.Errorf("syncFlash = %s %q, want %s containing %q and not %q", kind, msg, tc.kind, tc.want, tc.mustNot)
+			}
+		})
 	}
 }

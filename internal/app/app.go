@@ -347,6 +347,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, now func() 
 		Sessions: sessions,
 		SignIn:   &handlers.SignIn{Shells: shells, Auth: users, Sessions: sessions, Audit: auditLog, DemoHint: demoHint},
 		Overview: overview,
+		Glossary: &handlers.Glossary{Shells: shells},
 		Settings: &handlers.Settings{Shells: shells, Users: users, Accounts: acc, Audit: auditLog, PublicURL: cfg.PublicURL(), KeyNotice: accounts.UnkeptKeyNotice(unkeptKey)},
 		Audit:    &handlers.AuditLog{Shells: shells, Log: auditLog, Accounts: acc},
 		Templates: &handlers.Templates{Shells: shells, Catalog: catalog, History: templateHistory{hooks}, Audit: auditLog, Optimizations: optHandlers.TemplateSection,

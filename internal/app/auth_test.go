@@ -342,6 +342,7 @@ func expectations() map[string]routeRule {
 		"GET /account/password":   {access: signedIn, path: fixed("/account/password")},
 		"POST /account/password":  {access: signedIn, path: fixed("/account/password"), form: func(*fixture) url.Values { return url.Values{"current": {"wrong"}} }},
 		"GET /audit":              {access: auditor, path: fixed("/audit")},
+		"GET /glossary":           {access: signedIn, path: fixed("/glossary")},
 		"GET /insights/daily.csv": {access: signedIn, path: fixed("/insights/daily.csv")},
 		"POST /insights/connections/:id/enable": {access: admin, object: true, path: func(f *fixture) string {
 			return fmt.Sprintf("/insights/connections/%d/enable", f.connA.ID)

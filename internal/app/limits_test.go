@@ -189,3 +189,40 @@ func TestEveryTextInputRendersTheServerLimit(t *testing.T) {
 		t.Errorf("checked only %d text inputs: the pages did not render their forms", checked)
 	}
 }
+
+func TestGlossaryIsLinkedWhereTheTermsAppear(t *testing.T) {
+	f := newFixture(t)
+	_, glossary := f.get("viewer", "/glossary")
+	link := regexp.MustCompile(`href="/glossary#([a-z0-9-]+)"`)
+	for path, want := range map[string]string{
+		"/templates":                                          "sync",
+		fmt.Sprintf("/templates/%d", f.tmplA.ID):              "template-ttl",
+		fmt.Sprintf("/optimizations/template/%d", f.tmplA.ID): "ycloud-key",
+		fmt.Sprintf("/settings/connections/%d", f.connA.ID):   "send-ttl",
+	} {
+		resp, body := f.get("admin", path)
+		if resp.StatusCode != 200 {
+			t.Errorf("GET %s: %d", path, resp.StatusCode)
+			continue
+		}
+		found := map[string]bool{}
+		for _, m := range link.FindAllStringSubmatch(body, -1) {
+			found[m[1]] = true
+			if !strings.Contains(glossary, `id="`+m[1]+`"`) {
+				t.Errorf("%s links /glossary#%s, which the glossary does not have", path, m[1])
+			}
+		}
+		if !found[want] {
+			t.Errorf("%s does not link its term to /glossary#%s (links: %v)", path, want, found)
+		}
+	}
+	// Every entry leads with plain words and names Meta's term; the inferred ones say so.
+	for _, term := range []string{"134101", "ad_id", "first sighting", "time_to_live", "message_send_ttl_seconds", "YCloud key"} {
+		if !regexp.MustCompile(`<code>[^<]*` + regexp.QuoteMeta(term)).MatchString(glossary) {
+			t.Errorf("the glossary does not explain %q", term)
+		}
+	}
+	if strings.Count(glossary, "worked out by the dashboard") < 3 {
+		t.Error("the glossary does not mark the inferred terms as worked out by the dashboard")
+	}
+}

@@ -112,13 +112,13 @@ func (s State) DormantSource() string {
 func (s State) Explain() string {
 	switch s.Kind {
 	case KindSyncing:
-		return "MM API is syncing this template (" + s.Reason + "); sends answer 134101 until the window ends."
+		return "MM API is getting this template ready (" + PlainReason(s.Reason) + "); until the window ends Meta refuses its sends as “template still syncing” (error 134101)."
 	case KindReady:
-		return "Approved marketing template, used or synced within the last 7 days: MM API sends should go through (" + s.Reason + ")."
+		return "Approved marketing template, used or synced within the last 7 days: MM API sends should go through (" + PlainReason(s.Reason) + ")."
 	case KindFallback:
 		return "Ready, but this WABA is not onboarded to MM API: sends with CLOUD_API_FALLBACK go through Cloud API (no MM API sync to wait for); STRICT sends fail. " + s.Reason
 	case KindDormant:
-		return "Unused 7+ days (" + s.Reason + "): the first send starts a 10-minute sync (it may answer 134101); send one message, then wait 10 minutes before campaign traffic."
+		return "Unused 7+ days (" + PlainReason(s.Reason) + "): the first send starts a 10-minute sync (sends in it may be refused as “template still syncing”, error 134101); send one message, then wait 10 minutes before campaign traffic."
 	}
 	return s.Reason
 }
@@ -138,8 +138,23 @@ const (
 	ReasonAdSynced    = "first seen with its MM API ad already created (ad_id), so already synced"
 )
 
-// Basis says what every sync state is derived from, shown beside the badges.
-const Basis = "Based on the dashboard's own sends and Meta's answers (approval, first sighting, ad_id, 134101); Meta exposes no sync flag."
+// Basis says what every sync state is derived from, shown beside the badges: plain words first,
+// the precise terms in brackets, and marked as inferred (Meta reports no such state).
+const Basis = "Worked out by the dashboard (inferred): Meta has no “ready” flag to read, so the state comes from the approval, the dashboard's own sends and Meta's answers (first sighting, ad_id, error 134101)."
+
+// PlainReason is a stored sync reason in plain words. The stored strings stay as they are (rows
+// keep them); the pages lead with what they mean and keep Meta's term in brackets.
+func PlainReason(r string) string {
+	switch r {
+	case ReasonFirstSeen:
+		return "already approved when the dashboard first saw it (first sighting), so the exact approval time is unknown"
+	case ReasonMeta134101:
+		return "Meta answered “template still syncing” (error 134101)"
+	case ReasonAdSynced:
+		return "its MM API ad already existed when the dashboard first saw it (ad_id), so it had already synced"
+	}
+	return r
+}
 
 // SyncState derives a template's MM API state at now, for a WABA whose
 // marketing_messages_onboarding_status (as last read) is onboarding. It is pure: the catalog, the
