@@ -942,7 +942,7 @@ func TestSandboxDemoUsersPrintedOnceAndSaved(t *testing.T) {
 		}
 	}
 	m := regexp.MustCompile(`Password \(the same for all three\):\s+(\S+)`).FindStringSubmatch(notice)
-	if m == nil || !strings.Contains(notice, "demo-admin@example.com") || !strings.Contains(notice, cfg.Database+".demo-credentials.txt") {
+	if m == nil || !strings.Contains(notice, "demo-admin@example.com") || !strings.Contains(notice, demoFile(cfg)) {
 		t.Fatalf("notice = %q", notice)
 	}
 	st, err := os.Stat(demoFile(cfg))
@@ -959,7 +959,7 @@ func TestSandboxDemoUsersPrintedOnceAndSaved(t *testing.T) {
 	}
 	defer a2.Close()
 	// A restart prints no password, but one line saying where it is kept.
-	want := "Sandbox demo sign-in: the demo users' password is in " + cfg.Database + ".demo-credentials.txt (printed at the first start only)\n"
+	want := "Sandbox demo sign-in: the demo users' password is in " + demoFile(cfg) + " (printed at the first start only)\n"
 	if got := a2.DemoNotice(); got != want {
 		t.Errorf("restart notice = %q, want %q", got, want)
 	}
@@ -986,7 +986,7 @@ func TestSandboxOnlyFirstStartSaysWhatToDoAboutTheKeyWithoutAWarning(t *testing.
 		}
 	}
 	if !strings.Contains(keyLine, "level=INFO") || !strings.Contains(keyLine, "Before connecting a real WABA") ||
-		!strings.Contains(keyLine, "MMC_SECRET_KEY_FILE") || !strings.Contains(keyLine, cfg.Database+".key") {
+		!strings.Contains(keyLine, "MMC_SECRET_KEY_FILE") || !strings.Contains(keyLine, cfg.StateFile(".key")) {
 		t.Errorf("sandbox-only key line = %q, want an INFO saying what to do before connecting a real WABA", keyLine)
 	}
 	if strings.Contains(logs.String(), "level=WARN") {

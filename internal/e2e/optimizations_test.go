@@ -23,6 +23,8 @@ func TestOptimizationsJourney(t *testing.T) {
 
 	// WABA level: product_extensions is off at Meta; switch it on.
 	open(t, ctx, srv, "/optimizations?conn="+u(store.ID))
+	// product_extensions is "coming soon": it sits in the collapsed group below the active ones.
+	showMore(t, ctx)
 	row := "#opt-waba-" + u(store.ID) + "-product_extensions"
 	see(t, ctx, row, 5*time.Second, "Product extensions", "Off (OPT_OUT)")
 	if !pressedIs(t, ctx, row, "OPT_OUT") {
@@ -33,6 +35,7 @@ func TestOptimizationsJourney(t *testing.T) {
 	waitFor(t, ctx, "the WABA switch to show On", pressedJS(row, "OPT_IN"), 10*time.Second)
 	see(t, ctx, row, 5*time.Second, "On (OPT_IN)")
 	open(t, ctx, srv, "/optimizations?conn="+u(store.ID))
+	showMore(t, ctx)
 	if !pressedIs(t, ctx, row, "OPT_IN") {
 		t.Fatalf("after a reload the WABA switch is not On: %s", textOf(t, ctx, row))
 	}
@@ -41,6 +44,7 @@ func TestOptimizationsJourney(t *testing.T) {
 
 	// Template level, on the template page: the sources before the change.
 	open(t, ctx, srv, "/templates/"+u(sale.ID))
+	showMore(t, ctx)
 	sec := "#tpl-opt-" + u(sale.ID)
 	see(t, ctx, sec, 5*time.Second, "Creative optimizations", "How we decide the effective value")
 	for key, want := range map[string][]string{
@@ -93,6 +97,17 @@ func TestOptimizationsJourney(t *testing.T) {
 		t.Errorf("matrix cell of summer_sale en_US × Image touch-ups: %q", cell)
 	}
 	screenshot(t, ctx, "optimizations-matrix")
+}
+
+// showMore opens the collapsed groups of features that do not act today, as a person clicks
+// their summary to see them.
+func showMore(t *testing.T, ctx context.Context) {
+	t.Helper()
+	if n := count(t, ctx, "details.opt-more > summary"); n == 0 {
+		t.Fatal("no collapsed group of features that do not act today")
+	}
+	do(t, ctx, chromedp.Click(chromedp.CSS("details.opt-more > summary")))
+	waitFor(t, ctx, "the collapsed features to open", `document.querySelector("details.opt-more").open`, 5*time.Second)
 }
 
 func pressedJS(row, value string) string {
