@@ -718,7 +718,7 @@ func optApplyBar(p TemplateOptProps) templ.Component {
 				return templ_7745c5c3_Err
 			}
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 54, "<button type=\"submit\">Apply changes (one edit)</button> <button type=\"submit\" name=\"all\" value=\"all_on\" class=\"secondary\">All on</button> <button type=\"submit\" name=\"all\" value=\"all_off\" class=\"secondary\">All off</button> <small class=\"muted\">All on / All off leave out keys known only from YCloud that Meta does not report for this template: one key Meta refuses would fail the whole edit.</small></div>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 54, "<button type=\"submit\">Apply changes (one edit)</button> <button type=\"submit\" name=\"all\" value=\"all_on\" class=\"secondary\">All on</button> <button type=\"submit\" name=\"all\" value=\"all_off\" class=\"secondary\">All off</button> <small class=\"muted\">All on / All off leave out keys Meta does not document (YCloud keys) unless Meta reports them for this template: one key Meta refuses would fail the whole edit.</small></div>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -1304,7 +1304,7 @@ func OptWABATable(p OptWABAPage) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 103, "\" class=\"secondary\">All off</button> <small class=\"muted\">Sets every WABA default below in one request, except keys known only from YCloud that Meta does not report yet (set those one at a time). WABA defaults do not spend a template's edits.</small></form>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 103, "\" class=\"secondary\">All off</button> <small class=\"muted\">Sets every WABA default below in one request, except keys Meta does not document (YCloud keys) and does not report yet: set those one at a time. WABA defaults do not spend a template's edits.</small></form>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
