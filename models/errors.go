@@ -19,13 +19,8 @@ type ValidationError struct {
 }
 
 func (e *ValidationError) Error() string {
-	keys := make([]string, 0, len(e.Fields))
-	for k := range e.Fields {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	parts := make([]string, 0, len(keys))
-	for _, k := range keys {
+	parts := make([]string, 0, len(e.Fields))
+	for _, k := range e.fieldNames() {
 		parts = append(parts, k+": "+e.Fields[k])
 	}
 	return "invalid input: " + strings.Join(parts, "; ")
@@ -34,16 +29,21 @@ func (e *ValidationError) Error() string {
 // Messages are the field messages in field order, for a person to read (Error adds the field
 // names, for logs).
 func (e *ValidationError) Messages() string {
+	parts := make([]string, 0, len(e.Fields))
+	for _, k := range e.fieldNames() {
+		parts = append(parts, e.Fields[k])
+	}
+	return strings.Join(parts, " ")
+}
+
+// fieldNames are the fields with a message, sorted, so every rendering has one order.
+func (e *ValidationError) fieldNames() []string {
 	keys := make([]string, 0, len(e.Fields))
 	for k := range e.Fields {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
-	parts := make([]string, 0, len(keys))
-	for _, k := range keys {
-		parts = append(parts, e.Fields[k])
-	}
-	return strings.Join(parts, " ")
+	return keys
 }
 
 // Add records a message for field (the first message for a field wins).
