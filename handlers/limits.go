@@ -27,7 +27,7 @@ func FieldLimits(c *fiber.Ctx) error {
 	if noSession(c.Path()) {
 		return c.Next()
 	}
-	if err := CheckFieldLengths(formValues(c)); err != nil {
+	if err := CheckFieldLengths(c.Path(), formValues(c)); err != nil {
 		return err
 	}
 	return c.Next()
@@ -37,7 +37,7 @@ func FieldLimits(c *fiber.Ctx) error {
 // with the limit and the length received, or nil. Lengths are counted in characters (runes),
 // never more than a browser's maxlength counts (UTF-16 units), so nothing a page let through is
 // refused.
-func CheckFieldLengths(values map[string][]string) error {
+func CheckFieldLengths(path string, values map[string][]string) error {
 	ve := &models.ValidationError{}
 	keys := make([]string, 0, len(values))
 	for k := range values {
@@ -45,7 +45,7 @@ func CheckFieldLengths(values map[string][]string) error {
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		limit := models.FieldMax(k)
+		limit := models.FormFieldMax(path, k)
 		for _, v := range values[k] {
 			if n := utf8.RuneCountInString(v); n > limit {
 				ve.Add(k, fmt.Sprintf("%s is too long: at most %d characters, this one has %d.", FieldLabel(k), limit, n))

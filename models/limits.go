@@ -36,16 +36,42 @@ func FieldMax(field string) int {
 		return 128
 	case "q", "template", "status", "error_code", "wamid", "target", "action", "language":
 		return 200 // search boxes and references: a name, an id or a wamid
-	case "var.header_media":
-		return 2048 // a media URL
+	case "var.header_media", "header_sample":
+		return 2048 // a media URL or upload handle (Meta's media reference limit)
+	// Template authoring: Meta's own limits (internal/metarules), which the form checks with
+	// its own messages; this only bounds what a request outside the page could send.
+	case "body":
+		return 1024
+	case "header_text", "footer":
+		return 60
+	case "vars_key":
+		return 1024
 	}
 	switch {
+	case strings.HasPrefix(field, "button_text_"):
+		return 25
+	case strings.HasPrefix(field, "button_url_"), strings.HasPrefix(field, "button_example_"):
+		return 2000
+	case strings.HasPrefix(field, "button_phone_"):
+		return 20
+	case strings.HasPrefix(field, "ex_"):
+		return 1024 // a body example: at most the whole body
 	case strings.HasPrefix(field, "var.button."):
 		return 2000 // the dynamic end of a URL button
 	case strings.HasPrefix(field, "var."):
 		return 1024 // a body or header variable: at most the whole body Meta allows
 	}
 	return DefaultFieldMax
+}
+
+// FormFieldMax is FieldMax for a form posted to path: the one name that means two things is
+// "name", a person's or an account's name everywhere but a template's under /templates/, where
+// Meta allows 512 characters.
+func FormFieldMax(path, field string) int {
+	if field == "name" && strings.HasPrefix(path, "/templates/") {
+		return 512
+	}
+	return FieldMax(field)
 }
 
 // DefaultFieldMax bounds every field the table does not name: choices (role, api, unit, policy,
