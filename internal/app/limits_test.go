@@ -47,6 +47,8 @@ func formFields() map[string][]string {
 		"POST /optimizations/bulk/preview":                {"conn", "template", "set_image_touchups"},
 		"POST /optimizations/bulk/apply":                  {"conn", "template", "set_image_touchups"},
 		"POST /sandbox/trigger":                           {"kind", "waba", "number", "template", "value"},
+		"POST /send/recipients":                           {"name", "number", "account"},
+		"POST /send/recipients/:id/delete":                {},
 		"POST /send/preview":                              {"connection", "phone", "template", "recipient", "ttl_value", "var.body.1", "var.button.0", "var.header_media", "key"},
 		"POST /send":                                      {"connection", "phone", "template", "recipient", "ttl_value", "var.body.1", "var.button.0", "var.header_media", "key"},
 	}
@@ -167,7 +169,7 @@ func TestEveryTextInputRendersTheServerLimit(t *testing.T) {
 		"/send": "admin", "/sends": "admin", "/log": "admin", "/audit": "admin", "/optimizations": "admin",
 		"/optimizations/matrix": "admin", fmt.Sprintf("/optimizations/template/%d", f.tmplA.ID): "admin", "/": "admin",
 		"/templates/new": "admin", fmt.Sprintf("/templates/%d/edit", f.tmplA.ID): "admin",
-		fmt.Sprintf("/templates/%d/clone", f.tmplA.ID): "admin", "/glossary": "admin",
+		fmt.Sprintf("/templates/%d/clone", f.tmplA.ID): "admin", "/glossary": "admin", "/send/recipients": "admin",
 	}
 	checked := 0
 	for path, role := range pages {
