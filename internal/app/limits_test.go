@@ -47,6 +47,7 @@ func formFields() map[string][]string {
 		"POST /optimizations/bulk/preview":                {"conn", "template", "set_image_touchups"},
 		"POST /optimizations/bulk/apply":                  {"conn", "template", "set_image_touchups"},
 		"POST /sandbox/trigger":                           {"kind", "waba", "number", "template", "value"},
+		"POST /insights/connections/:id/enable":           {"confirm"},
 		"POST /send/recipients":                           {"name", "number", "account"},
 		"POST /send/recipients/:id/delete":                {},
 		"POST /send/preview":                              {"connection", "phone", "template", "recipient", "ttl_value", "var.body.1", "var.button.0", "var.header_media", "key"},
