@@ -29,13 +29,15 @@ func FieldMax(field string) int {
 	case "ttl_value":
 		return 16 // "2592000" or "12.5": a number, never prose
 	case "recipient", "number":
-		return 32 // 15 digits of E.164 with spaces, dashes and a plus
+		return 40 // 15 digits of E.164 with spaces, dashes, brackets and a plus
 	case "next", "back":
 		return 2048 // a path and query of this site
 	case "key", "_csrf":
 		return 128
 	case "q", "template", "status", "error_code", "wamid", "target", "action", "language":
-		return 200 // search boxes and references: a name, an id or a wamid
+		return 512 // search boxes and references: a name (Meta allows 512), an id or a wamid
+	case "query":
+		return 4096 // a saved log filter: the query string of several of the fields above
 	case "var.header_media", "header_sample":
 		return 2048 // a media URL or upload handle (Meta's media reference limit)
 	// Template authoring: Meta's own limits (internal/metarules), which the form checks with

@@ -47,6 +47,8 @@ func formFields() map[string][]string {
 		"POST /optimizations/bulk/preview":                {"conn", "template", "set_image_touchups"},
 		"POST /optimizations/bulk/apply":                  {"conn", "template", "set_image_touchups"},
 		"POST /sandbox/trigger":                           {"kind", "waba", "number", "template", "value"},
+		"POST /log/filters":                               {"name", "query"},
+		"POST /log/filters/:id/delete":                    {},
 		"POST /insights/connections/:id/enable":           {"confirm"},
 		"POST /send/recipients":                           {"name", "number", "account"},
 		"POST /send/recipients/:id/delete":                {},
