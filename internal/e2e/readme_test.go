@@ -11,13 +11,13 @@ import (
 	"mmconsole/internal/sandbox"
 )
 
-// readmeShots is where the README's screenshots live, from this package's folder. A dot-folder,
-// since the repository's top level is fixed (see the README's "Where things live").
-const readmeShots = "../../.github/screenshots"
+// readmeShots is where the README's screenshots live, from this package's folder: beside the test
+// that takes them, since the repository's top level is fixed (see the README's "Where things live").
+const readmeShots = "screenshots"
 
 // TestREADMEScreenshots refreshes the README's tour screenshots: with MMC_README_SHOTS=1 it
 // walks the sandbox's main pages as the demo admin, at 1280 × 800 in the light theme, and writes
-// one viewport PNG per page into .github/screenshots/. Without the variable it does nothing, so
+// one viewport PNG per page into internal/e2e/screenshots/. Without the variable it does nothing, so
 // the ordinary test run never rewrites committed files.
 //
 //	MMC_README_SHOTS=1 go test ./internal/e2e/ -run TestREADMEScreenshots
