@@ -62,8 +62,13 @@ type Options struct {
 	BackoffBase, BackoffMax time.Duration
 	// FoldBatch is how many events one fold transaction reads. Default 2000.
 	FoldBatch int
-	Now       func() time.Time
-	Logger    *slog.Logger
+	// Settle is how old an event must be before it is folded: longer than any webhook writer
+	// takes from receiving a delivery to committing it (queue wait plus one group commit), so
+	// no lower id can still commit after it (see rollup.go). Default 2 minutes: the numbers
+	// are daily, and a commit that slow has long since failed Meta's request.
+	Settle time.Duration
+	Now    func() time.Time
+	Logger *slog.Logger
 }
 
 // Service fetches, folds and answers the insight queries.
@@ -92,6 +97,9 @@ func New(db *gorm.DB, g GraphAPI, tokens TokenSource, o Options) *Service {
 	}
 	if o.FoldBatch <= 0 {
 		o.FoldBatch = 2000
+	}
+	if o.Settle <= 0 {
+		o.Settle = 2 * time.Minute
 	}
 	if o.Now == nil {
 		o.Now = time.Now

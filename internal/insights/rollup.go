@@ -15,6 +15,13 @@ import (
 // events, with failures per error code. Fold reads the events after the last one it folded, in
 // id order, a batch per transaction, and moves its cursor in the same transaction, guarded by
 // the value it read: two instances folding at once cannot count an event twice.
+//
+// Ids are handed out when a row is inserted, not when its transaction commits: on PostgreSQL
+// (a sequence, several instances' writers) an event can become visible after one with a higher
+// id, and a cursor that had passed it would skip it forever. So a fold stops, in id order, at the
+// first event received less than Settle ago: an event's received_at is taken before its id, and
+// its writer commits within Settle of that, so any lower id still uncommitted when a settled
+// event is read would have to belong to a transaction older than Settle.
 
 const rollupCursor = "webhook_events"
 
@@ -62,40 +69,49 @@ type errorKey struct {
 func (s *Service) Fold(ctx context.Context) (int, error) {
 	total := 0
 	for ctx.Err() == nil {
-		n, err := s.foldBatch(ctx)
+		n, full, err := s.foldBatch(ctx)
 		total += n
 		if err != nil {
 			return total, err
 		}
-		if n < s.opts.FoldBatch {
+		if !full {
 			break
 		}
 	}
 	return total, ctx.Err()
 }
 
-func (s *Service) foldBatch(ctx context.Context) (int, error) {
+// foldBatch folds one batch; full says a whole batch was folded, so more may be waiting.
+func (s *Service) foldBatch(ctx context.Context) (int, bool, error) {
 	db := s.db.WithContext(ctx)
 	if err := db.Clauses(clause.OnConflict{DoNothing: true}).Create(&models.RollupCursor{Name: rollupCursor, UpdatedAt: s.now()}).Error; err != nil {
-		return 0, fmt.Errorf("insights: rollup cursor: %w", err)
+		return 0, false, fmt.Errorf("insights: rollup cursor: %w", err)
 	}
 	var cur models.RollupCursor
 	if err := db.Where("name = ?", rollupCursor).Take(&cur).Error; err != nil {
-		return 0, fmt.Errorf("insights: rollup cursor: %w", err)
+		return 0, false, fmt.Errorf("insights: rollup cursor: %w", err)
 	}
 	var evs []foldEvent
 	err := db.Model(&models.WebhookEvent{}).
 		Select("id", "received_at", "occurred_at", "account_id", "waba_id", "kind", "status", "wamid", "route", "error_code", "error_title", "template_name").
 		Where("id > ?", cur.LastEventID).Order("id").Limit(s.opts.FoldBatch).Find(&evs).Error
 	if err != nil {
-		return 0, fmt.Errorf("insights: read events: %w", err)
+		return 0, false, fmt.Errorf("insights: read events: %w", err)
+	}
+	full := len(evs) == s.opts.FoldBatch
+	cutoff := s.now().Add(-s.opts.Settle)
+	for i, e := range evs {
+		if e.ReceivedAt.After(cutoff) {
+			evs, full = evs[:i], false
+			break
+		}
 	}
 	if len(evs) == 0 {
-		return 0, nil
+		return 0, false, nil
 	}
 	msgs, err := s.messagesOf(ctx, evs)
 	if err != nil {
-		return 0, err
+		return 0, false, err
 	}
 	rows, errs := aggregate(evs, msgs)
 	days := byDay(rows)
@@ -112,12 +128,12 @@ func (s *Service) foldBatch(ctx context.Context) (int, error) {
 		return upsertRollups(tx, rows, days, errs)
 	})
 	if err == errFoldRace {
-		return 0, nil // another instance folded these events
+		return 0, false, nil // another instance folded these events
 	}
 	if err != nil {
-		return 0, fmt.Errorf("insights: fold events %d–%d: %w", evs[0].ID, last, err)
+		return 0, false, fmt.Errorf("insights: fold events %d–%d: %w", evs[0].ID, last, err)
 	}
-	return len(evs), nil
+	return len(evs), full, nil
 }
 
 var errFoldRace = fmt.Errorf("insights: rollup cursor moved")

@@ -135,6 +135,7 @@ func TestRollupsEqualDirectCount(t *testing.T) {
 	e.svc = insights.New(e.db, nil, nil, insights.Options{FoldBatch: 37, Now: func() time.Time { return e.now }})
 	ctx := context.Background()
 	base := time.Date(2026, 11, 20, 20, 0, 0, 0, time.UTC)
+	e.now = time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC) // after every seeded event has settled
 	seedEvents(t, e, 0, 500, base)
 	n, err := e.svc.Fold(ctx)
 	must(t, err)
@@ -166,6 +167,39 @@ func TestRollupsEqualDirectCount(t *testing.T) {
 			t.Errorf("rollup %s %s: %d s over %d delivered, want 18 min each", r.Day, r.Route, r.DeliverSecs, r.DeliverN)
 		}
 	}
+}
+
+// An event that commits after one with a higher id (another writer's transaction still open
+// when the higher id committed) is folded all the same: a fold does not pass events younger
+// than the settle horizon, so the lower id is visible before the cursor moves beyond it.
+func TestLateCommittedLowerIDFolded(t *testing.T) {
+	e := newFetchEnv(t, 0, nil)
+	e.now = time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+	e.svc = insights.New(e.db, nil, nil, insights.Options{FoldBatch: 50, Settle: time.Minute, Now: func() time.Time { return e.now }})
+	ctx := context.Background()
+	seedEvents(t, e, 0, 100, time.Date(2026, 11, 20, 20, 0, 0, 0, time.UTC))
+	var maxID uint
+	must(t, e.db.Model(&models.WebhookEvent{}).Select("MAX(id)").Scan(&maxID).Error)
+	acc := e.conn.AccountID
+	ev := func(id uint, hash string) *models.WebhookEvent {
+		at := e.now.Add(-10 * time.Second)
+		return &models.WebhookEvent{ID: id, DeliveryID: 1, ReceivedAt: at, OccurredAt: &at, AccountID: &acc, WABAID: e.conn.WABAID,
+			Kind: models.KindStatus, Status: models.MessageDelivered, WAMID: "wamid.late", Route: models.RouteMMAPI, DedupeHash: []byte(hash)}
+	}
+	// The higher id commits first; the lower one is still in its writer's transaction.
+	must(t, e.db.Create(ev(maxID+20, "late-high-000000")).Error)
+	if _, err := e.svc.Fold(ctx); err != nil {
+		t.Fatal(err)
+	}
+	must(t, e.db.Create(ev(maxID+10, "late-low-0000000")).Error)
+	e.now = e.now.Add(2 * time.Minute)
+	if _, err := e.svc.Fold(ctx); err != nil {
+		t.Fatal(err)
+	}
+	got, gotCodes := rolled(t, e)
+	want, wantCodes := direct(t, e)
+	sameCounts(t, "rollup", got, want)
+	sameCounts(t, "error code", gotCodes, wantCodes)
 }
 
 // Two services folding the same events at once count each event once.
