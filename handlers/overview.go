@@ -75,6 +75,9 @@ func (h *Overview) Get(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	if f.ConnectionID != 0 && len(o.Fetches) == 0 {
+		return models.ErrNotFound // another account's connection, or none: not an empty chart
+	}
 	u, _ := CurrentUser(c)
 	sh := h.Shells.Shell(c, "Overview", "overview")
 	return Render(c, fiber.StatusOK, pages.Overview(sh, pages.OverviewPage{
@@ -105,6 +108,9 @@ func (h *Overview) DailyCSV(c *fiber.Ctx) error {
 	o, err := h.Insights.Overview(c.UserContext(), f, p)
 	if err != nil {
 		return err
+	}
+	if f.ConnectionID != 0 && len(o.Fetches) == 0 {
+		return models.ErrNotFound // another account's connection, or none: not an empty chart
 	}
 	return writeDailyCSV(c, "insights-"+p.From.Format(time.DateOnly)+"-"+p.Last().Format(time.DateOnly)+".csv", o.Daily)
 }

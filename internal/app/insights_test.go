@@ -113,6 +113,15 @@ func TestOverviewScopedWithCSVMatchingTheChart(t *testing.T) {
 	if resp, _ := f.get("other-admin", "/templates/"+stubTemplateID+"/insights.csv"); resp.StatusCode != 404 {
 		t.Errorf("another account's template CSV answered %d, want 404", resp.StatusCode)
 	}
+	connA := strconv.FormatUint(uint64(f.connA.ID), 10)
+	for _, path := range []string{"/?conn=" + connA, "/insights/daily.csv?conn=" + connA, "/?conn=999999"} {
+		if resp, _ := f.get("other-admin", path); resp.StatusCode != 404 {
+			t.Errorf("another account's %s answered %d, want 404", path, resp.StatusCode)
+		}
+	}
+	if resp, _ := f.get("viewer", "/?conn="+connA); resp.StatusCode != 200 {
+		t.Errorf("the account's own connection answered %d, want 200", resp.StatusCode)
+	}
 }
 
 // Enabling insights is an admin action that needs the "irreversible" confirmation; a viewer is
