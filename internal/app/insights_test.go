@@ -46,7 +46,7 @@ func TestOverviewScopedWithCSVMatchingTheChart(t *testing.T) {
 		i := strings.Index(body, "rank-h")
 		t.Errorf("overview does not rank acme_sale with its 4.4%% click rate: %s", body[i:min(len(body), i+1500)])
 	}
-	if !strings.Contains(body, "uplot-1.6.32.iife.min.js") {
+	if !strings.Contains(body, "/static/charts.js?v=") {
 		t.Error("overview does not load the chart library")
 	}
 	_, staff := f.get("staff-viewer", "/?period=7")

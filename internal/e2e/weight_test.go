@@ -16,10 +16,6 @@ import (
 // firstLoadBudget is the most a page's first load may transfer, compressed, its assets included.
 const firstLoadBudget = 60 * 1024
 
-// chartLibraryBudget is what a page with a chart may add: the vendored uPlot (about 21 KB
-// compressed), its CSS and static/charts.js, loaded on those pages only.
-const chartLibraryBudget = 30 * 1024
-
 // TestFirstLoadWeightAndRelativeTimes loads each main page, with data in it, as a first visit
 // (the browser cache off, so every asset comes over the wire) and sums the bytes the DevTools
 // protocol reports as received (Network.loadingFinished encodedDataLength: headers and
@@ -61,18 +57,17 @@ func TestFirstLoadWeightAndRelativeTimes(t *testing.T) {
 
 	pages := []struct {
 		name, path, shows string
-		charts            bool
 	}{
-		{"overview", "/", "Hibot Demo Store", true},
-		{"templates", "/templates", "summer_sale", false},
-		{"template", "/templates/" + u(sale.ID), "Creative optimizations", true},
-		{"optimizations", "/optimizations?conn=" + u(store.ID), "WABA defaults", false},
-		{"send", "/send?template=" + u(sale.ID), "Checks before sending", false},
-		{"sends", "/sends", "summer_sale", false},
-		{"log", "/log", "match", false},
-		{"message", "/messages/" + url.PathEscape(wamid), "Timeline", false},
-		{"settings", "/settings", "Hibot Demo Store", false},
-		{"audit", "/audit", demoAdmin, false},
+		{"overview", "/", "Hibot Demo Store"},
+		{"templates", "/templates", "summer_sale"},
+		{"template", "/templates/" + u(sale.ID), "Creative optimizations"},
+		{"optimizations", "/optimizations?conn=" + u(store.ID), "WABA defaults"},
+		{"send", "/send?template=" + u(sale.ID), "Checks before sending"},
+		{"sends", "/sends", "summer_sale"},
+		{"log", "/log", "match"},
+		{"message", "/messages/" + url.PathEscape(wamid), "Timeline"},
+		{"settings", "/settings", "Hibot Demo Store"},
+		{"audit", "/audit", demoAdmin},
 	}
 	for _, p := range pages {
 		mu.Lock()
@@ -85,12 +80,8 @@ func TestFirstLoadWeightAndRelativeTimes(t *testing.T) {
 		got, n := received, requests
 		mu.Unlock()
 		t.Logf("%s: first load %.1f KB in %d requests", p.name, got/1024, n)
-		budget := float64(firstLoadBudget)
-		if p.charts {
-			budget += chartLibraryBudget
-		}
-		if got > budget {
-			t.Errorf("%s: first load transferred %.1f KB in %d requests, over the %.0f KB budget", p.name, got/1024, n, budget/1024)
+		if got > firstLoadBudget {
+			t.Errorf("%s: first load transferred %.1f KB in %d requests, over the %d KB budget", p.name, got/1024, n, firstLoadBudget/1024)
 		}
 		if n < 4 {
 			t.Errorf("%s: only %d requests seen: the assets were not fetched, so the sum says nothing", p.name, n)
