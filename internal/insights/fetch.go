@@ -215,15 +215,16 @@ func (s *Service) templateIDs(ctx context.Context, conn models.WABAConnection) (
 
 // call asks for one batch. For MM API it uses the product_type spelling that worked for the
 // connection before; not known yet, it tries the SDK's and, when Meta refuses the parameter,
-// the analytics page's, and remembers the one Meta took.
+// the analytics page's, and remembers the one Meta took. A remembered spelling that Meta
+// refuses later is followed by the other, so a rename at Meta does not stop the fetches.
 func (s *Service) call(ctx context.Context, token string, conn models.WABAConnection, st *models.InsightFetch, product string, q graph.AnalyticsQuery, res *FetchResult) ([]graph.AnalyticsPoint, error) {
 	if product != models.ProductMMAPI {
 		res.Calls++
 		return s.graph.TemplateAnalytics(ctx, token, conn.WABAID, q)
 	}
 	tries := []string{graph.ProductTypeMMAPI, graph.ProductTypeMMAPIRenamed}
-	if st.ProductType != "" {
-		tries = []string{st.ProductType}
+	if st.ProductType == tries[1] {
+		tries[0], tries[1] = tries[1], tries[0]
 	}
 	var err error
 	for _, pt := range tries {

@@ -216,6 +216,24 @@ func TestFetchPagesAndProductTypeFallback(t *testing.T) {
 	if n != 46 {
 		t.Errorf("%d points re-fetched, want 46", n)
 	}
+
+	// Meta renames again and refuses the remembered spelling: the other one is tried and
+	// remembered instead, rather than every later fetch failing.
+	e.meta.answer = func(u url) (int, string) {
+		if u.ProductType == graph.ProductTypeMMAPIRenamed {
+			return 400, `{"error":{"message":"(#100) Param product_type must be one of {CLOUD_API, MARKETING_MESSAGE_LITE_API}","type":"OAuthException","code":100}}`
+		}
+		return 200, points(u, 30)
+	}
+	e.now = e.now.Add(time.Hour)
+	res, err = e.svc.FetchConnection(ctx, e.conn, false)
+	must(t, err)
+	if res.Failed != 0 || res.Points != 46 {
+		t.Errorf("fetch after Meta's rename = %+v, want 46 points and none failed", res)
+	}
+	if st := e.state(t); st.ProductType != graph.ProductTypeMMAPI {
+		t.Errorf("remembered product type %q after the rename, want %q", st.ProductType, graph.ProductTypeMMAPI)
+	}
 }
 
 // A batch that fails is counted and the others are stored; Meta's refusals (insights off, region)
