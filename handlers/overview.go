@@ -46,6 +46,23 @@ func RegisterInsights(r fiber.Router, h *Overview) {
 	r.Post("/insights/connections/:id/enable", RequireAdmin, h.Enable)
 }
 
+// overview reads the overview the URL asks for, as the page and its CSV both show it. A
+// connection the user cannot see (another account's, or none) is not found, not an empty chart.
+func (h *Overview) overview(c *fiber.Ctx) (insights.Filter, insights.Period, insights.Overview, error) {
+	f, p, err := h.overviewQuery(c)
+	if err != nil {
+		return f, p, insights.Overview{}, err
+	}
+	o, err := h.Insights.Overview(c.UserContext(), f, p)
+	if err != nil {
+		return f, p, o, err
+	}
+	if f.ConnectionID != 0 && len(o.Fetches) == 0 {
+		return f, p, o, models.ErrNotFound
+	}
+	return f, p, o, nil
+}
+
 // overviewQuery reads the period and connection filter of the URL.
 func (h *Overview) overviewQuery(c *fiber.Ctx) (insights.Filter, insights.Period, error) {
 	f := insights.Filter{Scope: CurrentScope(c)}
@@ -67,16 +84,9 @@ func (h *Overview) Get(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	f, p, err := h.overviewQuery(c)
+	f, p, o, err := h.overview(c)
 	if err != nil {
 		return err
-	}
-	o, err := h.Insights.Overview(c.UserContext(), f, p)
-	if err != nil {
-		return err
-	}
-	if f.ConnectionID != 0 && len(o.Fetches) == 0 {
-		return models.ErrNotFound // another account's connection, or none: not an empty chart
 	}
 	u, _ := CurrentUser(c)
 	sh := h.Shells.Shell(c, "Overview", "overview")
@@ -101,16 +111,9 @@ func periodQuery(p insights.Period, conn uint) string {
 
 // DailyCSV exports the overview's daily chart, the same rows and columns.
 func (h *Overview) DailyCSV(c *fiber.Ctx) error {
-	f, p, err := h.overviewQuery(c)
+	_, p, o, err := h.overview(c)
 	if err != nil {
 		return err
-	}
-	o, err := h.Insights.Overview(c.UserContext(), f, p)
-	if err != nil {
-		return err
-	}
-	if f.ConnectionID != 0 && len(o.Fetches) == 0 {
-		return models.ErrNotFound // another account's connection, or none: not an empty chart
 	}
 	return writeDailyCSV(c, "insights-"+p.From.Format(time.DateOnly)+"-"+p.Last().Format(time.DateOnly)+".csv", o.Daily)
 }
