@@ -19,6 +19,7 @@ import (
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx", which openPostgres opens
+	"github.com/mattn/go-sqlite3"
 	"gorm.io/driver/postgres"
 	"gorm.io/driver/sqlite"
 	"gorm.io/gorm"
@@ -44,6 +45,30 @@ func DefaultMaxConns(d Dialect) int {
 		return 24
 	}
 	return 8
+}
+
+// retryBusy runs open until it succeeds, fails for another reason, or busyTimeout has passed.
+// A SQLite connection switches the file to WAL as it opens, and two processes opening one new
+// file at the same moment can get SQLITE_BUSY from that switch at once, without the busy handler
+// waiting (seen with two instances starting together): so a busy answer is tried again, for as
+// long as a writer would wait for the lock.
+func retryBusy(ctx context.Context, busyTimeout time.Duration, open func() error) error {
+	if busyTimeout <= 0 {
+		busyTimeout = 5 * time.Second
+	}
+	deadline := time.Now().Add(busyTimeout)
+	for {
+		err := open()
+		var se sqlite3.Error
+		if err == nil || !errors.As(err, &se) || (se.Code != sqlite3.ErrBusy && se.Code != sqlite3.ErrLocked) || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
 }
 
 // Open opens the database dsn names and runs the migrations: a postgres:// or postgresql:// URL
@@ -73,7 +98,7 @@ func Open(ctx context.Context, dsn string, migrations []Migration, o Options) (*
 	sqlDB.SetMaxOpenConns(n)
 	sqlDB.SetMaxIdleConns(n)
 	sqlDB.SetConnMaxIdleTime(5 * time.Minute)
-	if err := sqlDB.PingContext(ctx); err != nil {
+	if err := retryBusy(ctx, o.BusyTimeout, func() error { return sqlDB.PingContext(ctx) }); err != nil {
 		sqlDB.Close()
 		return nil, fmt.Errorf("database: open %s: %w", Redact(dsn), err)
 	}
@@ -117,7 +142,11 @@ func openSQLite(path string, o Options) (*gorm.DB, error) {
 	q.Set("_busy_timeout", fmt.Sprint(o.BusyTimeout.Milliseconds()))
 	q.Set("_synchronous", "NORMAL") // durable in WAL mode across process crashes; fsync at checkpoints
 	q.Set("_txlock", "immediate")   // writers take the lock up front instead of failing mid-transaction
-	db, err := gorm.Open(sqlite.Open("file:"+path+"?"+q.Encode()), gormConfig())
+	var db *gorm.DB
+	err := retryBusy(context.Background(), o.BusyTimeout, func() (err error) {
+		db, err = gorm.Open(sqlite.Open("file:"+path+"?"+q.Encode()), gormConfig())
+		return err
+	})
 	if err != nil {
 		return nil, fmt.Errorf("database: open %s: %w", path, err)
 	}
