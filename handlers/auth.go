@@ -126,7 +126,7 @@ func SessionID(c *fiber.Ctx) uint {
 type csrfError struct{}
 
 func (csrfError) Error() string { return "csrf token missing or wrong" }
-func (csrfError) UserFacing() (int, string, string) {
+func (csrfError) UserFacing(ctx context.Context) (int, string, string) {
 	return fiber.StatusForbidden, "Form expired",
 		"This request did not carry a valid security token (the page may be old, or the request came from another site). Reload the page and try again."
 }

@@ -184,7 +184,9 @@ type bodyRefusal struct {
 func (e *bodyRefusal) Error() string { return e.title + ": " + e.message }
 
 // UserFacing lets Classify show the refusal as it is.
-func (e *bodyRefusal) UserFacing() (int, string, string) { return e.status, e.title, e.message }
+func (e *bodyRefusal) UserFacing(ctx context.Context) (int, string, string) {
+	return e.status, e.title, e.message
+}
 
 var (
 	errBodyTooLarge = errors.New("body over the limit")

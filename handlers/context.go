@@ -5,6 +5,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"mmconsole/internal/i18n"
 	"mmconsole/models"
 )
 
@@ -59,4 +60,22 @@ func Log(c *fiber.Ctx) *slog.Logger {
 		return l
 	}
 	return slog.Default()
+}
+
+// Localize is middleware that puts the request's locale in its context: the signed-in user's
+// language when they chose one, else the best match of the browser's Accept-Language, else
+// English. A nil catalog (tests that build a bare app) leaves English.
+func Localize(cat *i18n.Catalog) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		if cat == nil {
+			return c.Next()
+		}
+		loc := cat.Match(c.Get(fiber.HeaderAcceptLanguage))
+		if u, ok := CurrentUser(c); ok && u.Language != "" {
+			loc = cat.Locale(u.Language)
+		}
+		c.SetUserContext(i18n.WithLocale(c.UserContext(), loc))
+		c.Vary(fiber.HeaderAcceptLanguage)
+		return c.Next()
+	}
 }

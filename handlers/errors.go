@@ -1,13 +1,14 @@
 package handlers
 
 import (
+	"context"
 	"errors"
-	"fmt"
 	"net/http"
 
 	"github.com/gofiber/fiber/v2"
 
 	"mmconsole/internal/graph"
+	"mmconsole/internal/i18n"
 	"mmconsole/models"
 	"mmconsole/views/layout"
 	"mmconsole/views/pages"
@@ -22,39 +23,41 @@ type ErrorView struct {
 
 // Classify maps the typed errors every layer returns to a status and words. Unknown errors are
 // 500s whose detail goes to the log, not the page.
-func Classify(err error) ErrorView {
+func Classify(ctx context.Context, err error) ErrorView {
 	var fe *fiber.Error
 	var ve *models.ValidationError
-	var explained interface{ UserFacing() (int, string, string) }
+	var explained interface {
+		UserFacing(ctx context.Context) (int, string, string)
+	}
 	if ge, ok := graph.AsGraphError(err); ok {
-		return graphErrorView(ge)
+		return graphErrorView(ctx, ge)
 	}
 	switch {
 	case errors.Is(err, models.ErrNotFound):
-		return ErrorView{http.StatusNotFound, "Not found", "There is nothing here, or you do not have access to it."}
+		return ErrorView{http.StatusNotFound, i18n.T(ctx, "errors.not_found.title"), i18n.T(ctx, "errors.not_found.message")}
 	case errors.Is(err, models.ErrForbidden):
-		return ErrorView{http.StatusForbidden, "Not allowed", "Your role does not allow this. Ask an admin of your account."}
+		return ErrorView{http.StatusForbidden, i18n.T(ctx, "errors.forbidden.title"), i18n.T(ctx, "errors.forbidden.message")}
 	case errors.As(err, &ve):
-		return ErrorView{http.StatusUnprocessableEntity, "Check the form", ve.Messages()}
+		return ErrorView{http.StatusUnprocessableEntity, i18n.T(ctx, "errors.invalid.title"), ve.Messages()}
 	case errors.As(err, &explained):
-		st, title, msg := explained.UserFacing()
+		st, title, msg := explained.UserFacing(ctx)
 		return ErrorView{st, title, msg}
 	case errors.As(err, &fe):
 		switch fe.Code {
 		case http.StatusNotFound:
-			return ErrorView{fe.Code, "Page not found", "There is no page at this address."}
+			return ErrorView{fe.Code, i18n.T(ctx, "errors.no_page.title"), i18n.T(ctx, "errors.no_page.message")}
 		case http.StatusMethodNotAllowed:
-			return ErrorView{fe.Code, "Method not allowed", "This address does not accept that kind of request."}
+			return ErrorView{fe.Code, i18n.T(ctx, "errors.method.title"), i18n.T(ctx, "errors.method.message")}
 		case http.StatusRequestEntityTooLarge:
-			return ErrorView{fe.Code, "Too large", "The request body is larger than allowed."}
+			return ErrorView{fe.Code, i18n.T(ctx, "errors.too_large.title"), i18n.T(ctx, "errors.too_large.message")}
 		case http.StatusForbidden:
-			return ErrorView{fe.Code, "Not allowed", fe.Message}
+			return ErrorView{fe.Code, i18n.T(ctx, "errors.forbidden.title"), fe.Message}
 		}
 		if fe.Code < 500 {
 			return ErrorView{fe.Code, http.StatusText(fe.Code), fe.Message}
 		}
 	}
-	return ErrorView{http.StatusInternalServerError, "Something went wrong on our side", "The error was logged. Try again; if it persists, give support the request ID below."}
+	return ErrorView{http.StatusInternalServerError, i18n.T(ctx, "errors.internal.title"), i18n.T(ctx, "errors.internal.message")}
 }
 
 // ErrorHandler is the one place errors become responses: a full page for normal requests, a
@@ -62,7 +65,7 @@ func Classify(err error) ErrorView {
 // clients such as Meta's webhook deliveries.
 func ErrorHandler(shells *Shells) fiber.ErrorHandler {
 	return func(c *fiber.Ctx, err error) error {
-		v := Classify(err)
+		v := Classify(c.UserContext(), err)
 		if v.Status >= 500 {
 			Log(c).Error("request failed", "err", err, "status", v.Status)
 		}
@@ -71,7 +74,7 @@ func ErrorHandler(shells *Shells) fiber.ErrorHandler {
 			c.Set("HX-Reswap", "beforeend")
 			msg := v.Title + ": " + v.Message
 			if v.Status >= 500 && RequestID(c) != "" {
-				msg += " (request " + RequestID(c) + ")"
+				msg += " " + i18n.T(c.UserContext(), "errors.request_suffix", "ID", RequestID(c))
 			}
 			return Render(c, v.Status, layout.Toast(layout.Flash{Kind: "error", Message: msg}))
 		}
@@ -92,11 +95,11 @@ func acceptsHTML(c *fiber.Ctx) bool {
 
 // graphErrorView shows a Graph API error as Meta's code with its meaning and what to do, never
 // as a bare "something went wrong". It answers 502: the dashboard is fine, Meta said no.
-func graphErrorView(ge *graph.GraphError) ErrorView {
+func graphErrorView(ctx context.Context, ge *graph.GraphError) ErrorView {
 	x := ge.Explain()
-	title := "Meta answered with an error"
+	title := i18n.T(ctx, "errors.meta.title")
 	if ge.Code != 0 {
-		title = fmt.Sprintf("Meta error %d: %s", ge.Code, x.Title)
+		title = i18n.T(ctx, "errors.meta.code_title", "Code", ge.Code, "Title", x.Title)
 	}
 	msg := x.Meaning + " " + x.Action
 	if ge.Code == 0 {
@@ -105,7 +108,7 @@ func graphErrorView(ge *graph.GraphError) ErrorView {
 		msg = "“" + ge.Details + "” " + msg
 	}
 	if ge.FBTraceID != "" {
-		msg += " (fbtrace_id " + ge.FBTraceID + ")"
+		msg += " (fbtrace_id " + ge.FBTraceID + ")" // Meta's token, as support quotes it
 	}
 	return ErrorView{http.StatusBadGateway, title, msg}
 }

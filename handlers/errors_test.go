@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -30,15 +31,15 @@ func TestClassify(t *testing.T) {
 		{"unknown", errors.New("disk on fire"), 500, "Something went wrong"},
 	}
 	for _, tc := range cases {
-		v := Classify(tc.err)
+		v := Classify(context.Background(), tc.err)
 		if v.Status != tc.status || !strings.Contains(v.Title+" "+v.Message, tc.words) {
 			t.Errorf("%s: got %d %q %q", tc.name, v.Status, v.Title, v.Message)
 		}
 	}
-	if v := Classify(errors.New("secret detail")); strings.Contains(v.Message, "secret detail") {
+	if v := Classify(context.Background(), errors.New("secret detail")); strings.Contains(v.Message, "secret detail") {
 		t.Error("an unknown error's detail must not reach the page")
 	}
-	if v := Classify(&graph.GraphError{Code: 134101, FBTraceID: "Ab1"}); !strings.Contains(v.Title, "134101") || !strings.Contains(v.Message, "Ab1") || v.Status != http.StatusBadGateway {
+	if v := Classify(context.Background(), &graph.GraphError{Code: 134101, FBTraceID: "Ab1"}); !strings.Contains(v.Title, "134101") || !strings.Contains(v.Message, "Ab1") || v.Status != http.StatusBadGateway {
 		t.Errorf("graph errors show their code and trace id: %+v", v)
 	}
 }

@@ -9,6 +9,7 @@ import (
 
 	"mmconsole/internal/audit"
 	"mmconsole/internal/auth"
+	"mmconsole/internal/i18n"
 	"mmconsole/models"
 	"mmconsole/views/pages"
 )
@@ -22,9 +23,10 @@ type SignInService interface {
 	InvitedUser(ctx context.Context, token string) (models.User, error)
 	AcceptInvite(ctx context.Context, token, password, confirm string) (models.User, error)
 	ChangePassword(ctx context.Context, userID, keepSession uint, current, next, confirm string) error
+	SetLanguage(ctx context.Context, userID uint, code string) error
 }
 
-// SignIn serves /login, /logout, /setup, /invite/<token> and /account/password.
+// SignIn serves /login, /logout, /setup, /invite/<token> and the account pages.
 type SignIn struct {
 	Shells   *Shells
 	Auth     SignInService
@@ -32,6 +34,7 @@ type SignIn struct {
 	Audit    Auditor
 	// DemoHint tells how to sign in to the sandbox demo; empty when the sandbox is off.
 	DemoHint string
+	Catalog  *i18n.Catalog
 }
 
 // LoginPage shows the sign-in form (or goes home when already signed in).
@@ -39,7 +42,7 @@ func (h *SignIn) LoginPage(c *fiber.Ctx) error {
 	if _, ok := CurrentUser(c); ok {
 		return c.Redirect("/", fiber.StatusSeeOther)
 	}
-	return Render(c, fiber.StatusOK, pages.Login(h.Shells.Shell(c, "Sign in", ""), pages.LoginPage{
+	return Render(c, fiber.StatusOK, pages.Login(h.Shells.Shell(c, i18n.T(c.UserContext(), "auth.sign_in"), ""), pages.LoginPage{
 		Next: c.Query("next"), DemoHint: h.DemoHint,
 	}))
 }
@@ -67,8 +70,8 @@ func (h *SignIn) Login(c *fiber.Ctx) error {
 			} else {
 				status = fiber.StatusTooManyRequests
 			}
-			return Render(c, status, pages.Login(h.Shells.Shell(c, "Sign in", ""), pages.LoginPage{
-				Email: email, Next: next, Error: err.Error(), DemoHint: h.DemoHint,
+			return Render(c, status, pages.Login(h.Shells.Shell(c, i18n.T(c.UserContext(), "auth.sign_in"), ""), pages.LoginPage{
+				Email: email, Next: next, Error: signInMessage(c.UserContext(), err), DemoHint: h.DemoHint,
 			}))
 		default:
 			return err
@@ -80,14 +83,31 @@ func (h *SignIn) Login(c *fiber.Ctx) error {
 			e.ActorID, e.AccountID = &id, u.AccountID
 		}
 		record(c, h.Audit, e)
-		return Render(c, status, pages.Login(h.Shells.Shell(c, "Sign in", ""), pages.LoginPage{
-			Email: email, Next: next, Error: err.Error(), DemoHint: h.DemoHint,
+		return Render(c, status, pages.Login(h.Shells.Shell(c, i18n.T(c.UserContext(), "auth.sign_in"), ""), pages.LoginPage{
+			Email: email, Next: next, Error: signInMessage(c.UserContext(), err), DemoHint: h.DemoHint,
 		}))
 	}
 	h.Sessions.SetSession(c, token)
 	id := u.ID
 	record(c, h.Audit, audit.Entry{AccountID: u.AccountID, ActorID: &id, ActorEmail: u.Email, Action: audit.ActionSignIn, Target: u.Email})
 	return c.Redirect(safeNext(next), fiber.StatusSeeOther)
+}
+
+// signInMessage is the sign-in form's sentence for a refused sign-in.
+func signInMessage(ctx context.Context, err error) string {
+	var uf interface {
+		UserFacing(ctx context.Context) (int, string, string)
+	}
+	switch {
+	case errors.Is(err, auth.ErrBadCredentials):
+		return i18n.T(ctx, "auth.bad_credentials")
+	case errors.Is(err, auth.ErrDisabled):
+		return i18n.T(ctx, "auth.disabled")
+	case errors.As(err, &uf):
+		_, _, msg := uf.UserFacing(ctx)
+		return msg
+	}
+	return i18n.T(ctx, "errors.internal.title")
 }
 
 // setRetryAfter tells the client when to try again, for the refusals that know.
@@ -126,7 +146,7 @@ func (h *SignIn) SetupPage(c *fiber.Ctx) error {
 	if err := h.needNoUsers(c); err != nil {
 		return err
 	}
-	return Render(c, fiber.StatusOK, pages.Setup(h.Shells.Shell(c, "Create the first admin", ""), pages.SetupPage{}))
+	return Render(c, fiber.StatusOK, pages.Setup(h.Shells.Shell(c, i18n.T(c.UserContext(), "auth.setup.title"), ""), pages.SetupPage{}))
 }
 
 // Setup creates the first admin and sends them to sign in.
@@ -139,7 +159,7 @@ func (h *SignIn) Setup(c *fiber.Ctx) error {
 	setRetryAfter(c, err)
 	var ve *models.ValidationError
 	if errors.As(err, &ve) {
-		return Render(c, fiber.StatusUnprocessableEntity, pages.Setup(h.Shells.Shell(c, "Create the first admin", ""), pages.SetupPage{
+		return Render(c, fiber.StatusUnprocessableEntity, pages.Setup(h.Shells.Shell(c, i18n.T(c.UserContext(), "auth.setup.title"), ""), pages.SetupPage{
 			Email: email, Name: name, Errors: ve.Fields,
 		}))
 	}
@@ -148,7 +168,7 @@ func (h *SignIn) Setup(c *fiber.Ctx) error {
 	}
 	id := u.ID
 	record(c, h.Audit, audit.Entry{ActorID: &id, ActorEmail: u.Email, Action: audit.ActionSetupAdmin, Target: u.Email})
-	Flash(c, "success", "Admin created. Sign in with it.")
+	Flash(c, "success", i18n.T(c.UserContext(), "auth.setup.done"))
 	return Redirect(c, "/login")
 }
 
@@ -170,7 +190,7 @@ func (h *SignIn) InvitePage(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return Render(c, fiber.StatusOK, pages.Invite(h.Shells.Shell(c, "Set your password", ""), pages.InvitePage{Token: token, Email: u.Email}))
+	return Render(c, fiber.StatusOK, pages.Invite(h.Shells.Shell(c, i18n.T(c.UserContext(), "auth.invite.title"), ""), pages.InvitePage{Token: token, Email: u.Email}))
 }
 
 // AcceptInvite sets the invited user's password.
@@ -184,7 +204,7 @@ func (h *SignIn) AcceptInvite(c *fiber.Ctx) error {
 		if ierr != nil {
 			return ierr
 		}
-		return Render(c, fiber.StatusUnprocessableEntity, pages.Invite(h.Shells.Shell(c, "Set your password", ""), pages.InvitePage{
+		return Render(c, fiber.StatusUnprocessableEntity, pages.Invite(h.Shells.Shell(c, i18n.T(c.UserContext(), "auth.invite.title"), ""), pages.InvitePage{
 			Token: token, Email: inv.Email, Errors: ve.Fields,
 		}))
 	}
@@ -193,13 +213,13 @@ func (h *SignIn) AcceptInvite(c *fiber.Ctx) error {
 	}
 	id := u.ID
 	record(c, h.Audit, audit.Entry{AccountID: u.AccountID, ActorID: &id, ActorEmail: u.Email, Action: audit.ActionInviteAccepted, Target: u.Email})
-	Flash(c, "success", "Password set. Sign in with it.")
+	Flash(c, "success", i18n.T(c.UserContext(), "auth.invite.done"))
 	return Redirect(c, "/login")
 }
 
 // PasswordPage shows the change-password form.
 func (h *SignIn) PasswordPage(c *fiber.Ctx) error {
-	return Render(c, fiber.StatusOK, pages.Password(h.Shells.Shell(c, "Change password", ""), pages.PasswordPage{}))
+	return Render(c, fiber.StatusOK, pages.Password(h.Shells.Shell(c, i18n.T(c.UserContext(), "account.password.title"), ""), pages.PasswordPage{}))
 }
 
 // ChangePassword checks the current password, sets the new one and ends other sessions.
@@ -213,12 +233,49 @@ func (h *SignIn) ChangePassword(c *fiber.Ctx) error {
 		if IsHTMX(c) {
 			return Render(c, fiber.StatusUnprocessableEntity, pages.PasswordForm(CSRFToken(c), p))
 		}
-		return Render(c, fiber.StatusUnprocessableEntity, pages.Password(h.Shells.Shell(c, "Change password", ""), p))
+		return Render(c, fiber.StatusUnprocessableEntity, pages.Password(h.Shells.Shell(c, i18n.T(c.UserContext(), "account.password.title"), ""), p))
 	}
 	if err != nil {
 		return err
 	}
 	record(c, h.Audit, audit.Entry{AccountID: u.AccountID, Action: audit.ActionPasswordChanged, Target: u.Email})
-	Flash(c, "success", "Password changed. Your other sessions were signed out.")
+	Flash(c, "success", i18n.T(c.UserContext(), "account.password.done"))
 	return Redirect(c, "/")
+}
+
+// AccountPage shows the user's own settings: language, and the way to the password form.
+func (h *SignIn) AccountPage(c *fiber.Ctx) error {
+	u, _ := CurrentUser(c)
+	return Render(c, fiber.StatusOK, pages.Account(h.Shells.Shell(c, i18n.T(c.UserContext(), "account.title"), ""), accountPage(u, "")))
+}
+
+// SetLanguage stores the language chosen on the account page; the next page speaks it.
+func (h *SignIn) SetLanguage(c *fiber.Ctx) error {
+	u, _ := CurrentUser(c)
+	code := c.FormValue("language")
+	err := h.Auth.SetLanguage(c.UserContext(), u.ID, code)
+	var ve *models.ValidationError
+	if errors.As(err, &ve) {
+		return Render(c, fiber.StatusUnprocessableEntity, pages.Account(h.Shells.Shell(c, i18n.T(c.UserContext(), "account.title"), ""), accountPage(u, ve.Fields["language"])))
+	}
+	if err != nil {
+		return err
+	}
+	record(c, h.Audit, audit.Entry{AccountID: u.AccountID, Action: audit.ActionLanguageChanged, Target: u.Email,
+		Before: map[string]string{"language": u.Language}, After: map[string]string{"language": code}})
+	// The flash is in the new language: it is read on the next page, which speaks it.
+	ctx := i18n.WithLocale(c.UserContext(), h.Catalog.Locale(code))
+	if code == "" {
+		ctx = i18n.WithLocale(c.UserContext(), h.Catalog.Match(c.Get(fiber.HeaderAcceptLanguage)))
+	}
+	Flash(c, "success", i18n.T(ctx, "account.language.saved"))
+	return Redirect(c, "/account")
+}
+
+func accountPage(u models.User, errMsg string) pages.AccountPage {
+	p := pages.AccountPage{Email: u.Email, Language: u.Language, Error: errMsg}
+	for _, l := range i18n.Langs() {
+		p.Languages = append(p.Languages, pages.LanguageOption{Code: l.Code, Name: l.Name})
+	}
+	return p
 }

@@ -22,7 +22,7 @@ func Observe(base *slog.Logger, m *metrics.Registry) fiber.Handler {
 		status := c.Response().StatusCode()
 		if err != nil {
 			// The error handler has not run yet; it will set the status it maps err to.
-			status = Classify(err).Status
+			status = Classify(c.UserContext(), err).Status
 		}
 		route := c.Route().Path
 		if route == "" || route == "/" && c.Path() != "/" {

@@ -465,7 +465,7 @@ func (h *Optimizations) TemplateSection(ctx context.Context, u models.User, t mo
 	}
 	v, err := h.Service.Template(ctx, u.Scope(), t.ID)
 	if err != nil {
-		return pages.OptimizationsUnavailable(Classify(err).Message)
+		return pages.OptimizationsUnavailable(Classify(ctx, err).Message)
 	}
 	return pages.TemplateOptimizations(pages.NewTemplateOptProps(v, u, csrf))
 }

@@ -6,6 +6,7 @@ import (
 	"github.com/gofiber/fiber/v2/middleware/filesystem"
 
 	"mmconsole/internal/audit"
+	"mmconsole/internal/i18n"
 	"mmconsole/internal/metrics"
 	"mmconsole/static"
 )
@@ -27,6 +28,8 @@ type Routes struct {
 	Send          *Send
 	Sandbox       *SandboxPage
 	Glossary      *Glossary
+	// I18n holds the catalogs; each request speaks its user's language (or the browser's).
+	I18n *i18n.Catalog
 	// Body is how every route but the webhook reads its body (ReadBody; the webhook's group
 	// reads with its own limit).
 	Body BodyLimit
@@ -53,6 +56,8 @@ func Register(app *fiber.App, r Routes) {
 		c.SetUserContext(audit.WithClientIP(c.UserContext(), c.IP()))
 		return c.Next()
 	})
+	// Words: the signed-in user's language, else the browser's Accept-Language, else English.
+	app.Use(Localize(r.I18n))
 
 	// Public: operations, assets, sign-in, first-run setup, invitations.
 	app.Get("/healthz", r.Health.Get)
@@ -76,6 +81,8 @@ func Register(app *fiber.App, r Routes) {
 	// Signed in: every role, every page from here on.
 	signed := app.Group("", RequireUser)
 	signed.Get("/", r.Overview.Get)
+	signed.Get("/account", r.SignIn.AccountPage)
+	signed.Post("/account/language", r.SignIn.SetLanguage)
 	signed.Get("/account/password", r.SignIn.PasswordPage)
 	signed.Post("/account/password", r.SignIn.ChangePassword)
 	signed.Get("/glossary", r.Glossary.Get)

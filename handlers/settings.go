@@ -226,7 +226,7 @@ func (h *Settings) SetRole(c *fiber.Ctx) error {
 	}
 	record(c, h.Audit, audit.Entry{AccountID: tu.AccountID, Action: audit.ActionUserRoleChanged, Target: tu.Email,
 		Before: map[string]any{"role": tu.Role}, After: map[string]any{"role": role}})
-	Flash(c, "success", "Role of "+tu.Email+" changed to "+models.Role(role).Label()+".")
+	Flash(c, "success", "Role of "+tu.Email+" changed to "+models.Role(role).Label(c.UserContext())+".")
 	return Redirect(c, backTo(tu.AccountID))
 }
 
@@ -422,7 +422,7 @@ func (h *Settings) TestConnection(c *fiber.Ctx) error {
 	record(c, h.Audit, audit.Entry{AccountID: &aid, Action: audit.ActionConnectionTested, Target: "WABA " + conn.WABAID,
 		Before: accounts.AuditView(conn), After: accounts.AuditView(after)})
 	if ue, ok := graph.AsUnreachable(err); ok {
-		_, title, msg := ue.UserFacing()
+		_, title, msg := ue.UserFacing(c.UserContext())
 		Flash(c, "error", "Test of WABA "+conn.WABAID+": "+title+". "+msg)
 	} else if err != nil {
 		Flash(c, "error", "Test of WABA "+conn.WABAID+" failed: "+after.LastCheckError)

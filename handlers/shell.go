@@ -6,6 +6,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"mmconsole/internal/i18n"
 	"mmconsole/models"
 	"mmconsole/views/layout"
 )
@@ -18,16 +19,16 @@ type navEntry struct {
 
 func everyone(models.User) bool { return true }
 
-// nav lists the areas in the order they appear. An area is listed once its pages exist.
+// nav lists the areas in the order they appear (labels are catalog keys, translated per request).
 var nav = []navEntry{
-	{layout.NavItem{Key: "overview", Label: "Overview", Href: "/"}, everyone},
-	{layout.NavItem{Key: "templates", Label: "Templates", Href: "/templates"}, everyone},
-	{layout.NavItem{Key: "optimizations", Label: "Optimizations", Href: "/optimizations"}, everyone},
-	{layout.NavItem{Key: "send", Label: "Test send", Href: "/send"}, models.User.CanWrite},
-	{layout.NavItem{Key: "sends", Label: "Sends", Href: "/sends"}, everyone},
-	{layout.NavItem{Key: "log", Label: "Webhook log", Href: "/log"}, everyone},
-	{layout.NavItem{Key: "audit", Label: "Audit", Href: "/audit"}, func(u models.User) bool { return u.CanAdmin() || u.Staff }},
-	{layout.NavItem{Key: "settings", Label: "Settings", Href: "/settings"}, models.User.CanAdmin},
+	{layout.NavItem{Key: "overview", Label: i18n.Key("nav.overview"), Href: "/"}, everyone},
+	{layout.NavItem{Key: "templates", Label: i18n.Key("nav.templates"), Href: "/templates"}, everyone},
+	{layout.NavItem{Key: "optimizations", Label: i18n.Key("nav.optimizations"), Href: "/optimizations"}, everyone},
+	{layout.NavItem{Key: "send", Label: i18n.Key("nav.send"), Href: "/send"}, models.User.CanWrite},
+	{layout.NavItem{Key: "sends", Label: i18n.Key("nav.sends"), Href: "/sends"}, everyone},
+	{layout.NavItem{Key: "log", Label: i18n.Key("nav.log"), Href: "/log"}, everyone},
+	{layout.NavItem{Key: "audit", Label: i18n.Key("nav.audit"), Href: "/audit"}, func(u models.User) bool { return u.CanAdmin() || u.Staff }},
+	{layout.NavItem{Key: "settings", Label: i18n.Key("nav.settings"), Href: "/settings"}, models.User.CanAdmin},
 }
 
 // Shells builds the page shell for each request: navigation for the user's role, the sandbox
@@ -39,6 +40,7 @@ type Shells struct {
 
 // Shell returns the shell of a page titled title whose nav item is active.
 func (s *Shells) Shell(c *fiber.Ctx, title, active string) layout.Shell {
+	ctx := c.UserContext()
 	sh := layout.Shell{
 		Title:     title,
 		Active:    active,
@@ -54,19 +56,21 @@ func (s *Shells) Shell(c *fiber.Ctx, title, active string) layout.Shell {
 		if u.Name != "" {
 			sh.UserName = u.Name
 		}
-		sh.UserRole = u.Role.Label()
+		sh.UserRole = u.Role.Label(ctx)
 		if u.Staff {
-			sh.UserRole = "Hibot staff · " + sh.UserRole
+			sh.UserRole = i18n.T(ctx, "layout.staff_role", "Role", sh.UserRole)
 		}
 		sh.AccountName, _ = c.Locals(localAccount).(string)
 		for _, n := range nav {
 			if n.visible(u) {
-				sh.Nav = append(sh.Nav, n.item)
+				item := n.item
+				item.Label = i18n.T(ctx, item.Label)
+				sh.Nav = append(sh.Nav, item)
 			}
 		}
 		// The sandbox page exists only while the sandbox runs.
 		if sh.Sandbox && u.CanAdmin() {
-			sh.Nav = append(sh.Nav, layout.NavItem{Key: "sandbox", Label: "Sandbox", Href: "/sandbox"})
+			sh.Nav = append(sh.Nav, layout.NavItem{Key: "sandbox", Label: i18n.T(ctx, "nav.sandbox"), Href: "/sandbox"})
 		}
 	}
 	return sh

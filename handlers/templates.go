@@ -276,7 +276,7 @@ func (h *Templates) Sync(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	kind, msg := syncFlash(outs)
+	kind, msg := syncFlash(c.UserContext(), outs)
 	Flash(c, kind, msg)
 	return Redirect(c, "/templates"+backQuery(c.FormValue("back")))
 }
@@ -285,7 +285,7 @@ func (h *Templates) Sync(c *fiber.Ctx) error {
 // (by Sync all, the background refresh or another person) is not a failure: its data is fresh,
 // so it is said plainly, with when a refresh may run again; only real failures make the message
 // an error.
-func syncFlash(outs []templates.Outcome) (kind, msg string) {
+func syncFlash(ctx context.Context, outs []templates.Outcome) (kind, msg string) {
 	var okParts, freshParts, badParts []string
 	for _, o := range outs {
 		name := o.Conn.Name
@@ -294,7 +294,9 @@ func syncFlash(outs []templates.Outcome) (kind, msg string) {
 		}
 		var soon *templates.TooSoonError
 		var busy *templates.BusyError
-		var uf interface{ UserFacing() (int, string, string) }
+		var uf interface {
+			UserFacing(ctx context.Context) (int, string, string)
+		}
 		switch {
 		case o.Err == nil:
 			okParts = append(okParts, fmt.Sprintf("%s: %d templates", name, o.Refresh.Seen))
@@ -303,7 +305,7 @@ func syncFlash(outs []templates.Outcome) (kind, msg string) {
 		case errors.As(o.Err, &busy):
 			freshParts = append(freshParts, name+" is being refreshed right now; the page shows the result when it ends")
 		case errors.As(o.Err, &uf):
-			_, title, _ := uf.UserFacing()
+			_, title, _ := uf.UserFacing(ctx)
 			badParts = append(badParts, name+": "+title)
 		default:
 			badParts = append(badParts, name+": "+templates.Explain(o.Refresh).Title+" (last good data kept)")

@@ -341,7 +341,7 @@ func TestSyncRightAfterAnotherSaysItWasJustRefreshed(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			kind, msg := syncFlash(tc.outs)
+			kind, msg := syncFlash(context.Background(), tc.outs)
 			if kind != tc.kind || !strings.Contains(msg, tc.want) || strings.Contains(strings.ToLower(msg), tc.mustNot) {
 				t.Errorf("syncFlash = %s %q, want %s containing %q and not %q", kind, msg, tc.kind, tc.want, tc.mustNot)
 			}

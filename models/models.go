@@ -3,7 +3,10 @@
 package models
 
 import (
+	"context"
 	"time"
+
+	"mmconsole/internal/i18n"
 )
 
 // Account is one Hibot customer. It owns WABA connections and users.
@@ -29,15 +32,15 @@ const (
 // Valid reports whether r is a known role.
 func (r Role) Valid() bool { return r == RoleAdmin || r == RoleMarketer || r == RoleViewer }
 
-// Label is the role's name as people read it.
-func (r Role) Label() string {
+// Label is the role's name in the language of ctx.
+func (r Role) Label(ctx context.Context) string {
 	switch r {
 	case RoleAdmin:
-		return "Admin"
+		return i18n.T(ctx, "role.admin")
 	case RoleMarketer:
-		return "Marketer"
+		return i18n.T(ctx, "role.marketer")
 	case RoleViewer:
-		return "Viewer (support)"
+		return i18n.T(ctx, "role.viewer")
 	}
 	return string(r)
 }
@@ -53,6 +56,7 @@ type User struct {
 	Role         Role   `gorm:"not null"`
 	Staff        bool   `gorm:"not null;default:false"`
 	Disabled     bool   `gorm:"not null;default:false"`
+	Language     string `gorm:"not null;default:''"` // i18n code chosen on the account page; empty: the browser's
 	LastSignInAt *time.Time
 	CreatedAt    time.Time
 	UpdatedAt    time.Time

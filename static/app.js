@@ -34,8 +34,10 @@
     });
   }
 
-  var rtf = window.Intl && Intl.RelativeTimeFormat ? new Intl.RelativeTimeFormat(undefined, { numeric: "auto" }) : null;
-  var dtf = window.Intl ? new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" }) : null;
+  // The page's language (the user's choice, else the browser's) decides the words and formats.
+  var lang = document.documentElement.lang || undefined;
+  var rtf = window.Intl && Intl.RelativeTimeFormat ? new Intl.RelativeTimeFormat(lang, { numeric: "auto" }) : null;
+  var dtf = window.Intl ? new Intl.DateTimeFormat(lang, { dateStyle: "medium", timeStyle: "short" }) : null;
 
   function relative(ms) {
     var s = Math.round(ms / 1000), a = Math.abs(s);

@@ -33,6 +33,7 @@ import (
 	"mmconsole/internal/database"
 	"mmconsole/internal/editbudget"
 	"mmconsole/internal/graph"
+	"mmconsole/internal/i18n"
 	"mmconsole/internal/insights"
 	"mmconsole/internal/jobs"
 	"mmconsole/internal/metrics"
@@ -340,12 +341,17 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, now func() 
 		CallbackData: cfg.SendCallbackData,
 	})
 
+	words, err := i18n.Load()
+	if err != nil {
+		return nil, err
+	}
 	overview := &handlers.Overview{Shells: shells, Connections: acc, Insights: insight, Audit: auditLog}
 	handlers.Register(f, handlers.Routes{
+		I18n:     words,
 		Metrics:  reg,
 		Health:   newHealth(cfg, db),
 		Sessions: sessions,
-		SignIn:   &handlers.SignIn{Shells: shells, Auth: users, Sessions: sessions, Audit: auditLog, DemoHint: demoHint},
+		SignIn:   &handlers.SignIn{Shells: shells, Auth: users, Sessions: sessions, Audit: auditLog, DemoHint: demoHint, Catalog: words},
 		Overview: overview,
 		Glossary: &handlers.Glossary{Shells: shells},
 		Settings: &handlers.Settings{Shells: shells, Users: users, Accounts: acc, Audit: auditLog, PublicURL: cfg.PublicURL(), KeyNotice: accounts.UnkeptKeyNotice(unkeptKey)},
@@ -474,7 +480,7 @@ func (a *App) firstRun(ctx context.Context, acc *accounts.Service, users *auth.S
 	var b strings.Builder
 	fmt.Fprintf(&b, "MM Console sandbox demo sign-in (account %q). All three share this password:\n", demoAcc.Name)
 	for _, d := range demo {
-		fmt.Fprintf(&b, "%s\t%s\t%s\n", d.Email, d.Role.Label(), d.Password)
+		fmt.Fprintf(&b, "%s\t%s\t%s\n", d.Email, d.Role.Label(context.Background()), d.Password)
 	}
 	path := demoFile(a.cfg)
 	_ = os.Remove(path) // left from an earlier database file of the same name
@@ -500,7 +506,7 @@ func (a *App) DemoNotice() string {
 		"Password (the same for all three):  " + a.demo[0].Password,
 	}
 	for _, d := range a.demo {
-		lines = append(lines, fmt.Sprintf("  %-28s %s", d.Email, d.Role.Label()))
+		lines = append(lines, fmt.Sprintf("  %-28s %s", d.Email, d.Role.Label(context.Background())))
 	}
 	lines = append(lines, "", "Printed this once; also saved in", demoFile(a.cfg))
 	return frame(lines)

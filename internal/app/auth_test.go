@@ -339,6 +339,8 @@ func expectations() map[string]routeRule {
 		"POST /invite/:token": {access: public, path: fixed("/invite/nonsense")},
 
 		"GET /":                   {access: signedIn, path: fixed("/")},
+		"GET /account":            {access: signedIn, path: fixed("/account")},
+		"POST /account/language":  {access: signedIn, path: fixed("/account/language"), form: func(*fixture) url.Values { return url.Values{"language": {"xx"}} }},
 		"GET /account/password":   {access: signedIn, path: fixed("/account/password")},
 		"POST /account/password":  {access: signedIn, path: fixed("/account/password"), form: func(*fixture) url.Values { return url.Values{"current": {"wrong"}} }},
 		"GET /audit":              {access: auditor, path: fixed("/audit")},

@@ -44,7 +44,7 @@ func (sandboxOffError) Error() string {
 }
 
 // UserFacing lets the central error handler say why, instead of "Meta did not answer".
-func (e sandboxOffError) UserFacing() (int, string, string) {
+func (e sandboxOffError) UserFacing(ctx context.Context) (int, string, string) {
 	return http.StatusServiceUnavailable, "The sandbox is not running", e.Error()
 }
 

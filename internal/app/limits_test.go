@@ -22,6 +22,7 @@ func formFields() map[string][]string {
 		"POST /setup":                                     {"email", "name", "password", "confirm"},
 		"POST /invite/:token":                             {"password", "confirm"},
 		"POST /account/password":                          {"current", "new", "confirm"},
+		"POST /account/language":                          {"language"},
 		"POST /settings/accounts":                         {"name"},
 		"POST /settings/users":                            {"email", "name", "role"},
 		"POST /settings/users/:id/role":                   {"role"},

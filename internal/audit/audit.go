@@ -37,6 +37,7 @@ const (
 	ActionSignInFailed      = "auth.sign_in_failed"
 	ActionSignOut           = "auth.sign_out"
 	ActionPasswordChanged   = "auth.password_changed"
+	ActionLanguageChanged   = "auth.language_changed"
 	ActionSetupAdmin        = "auth.setup_admin"
 	ActionInviteAccepted    = "auth.invite_accepted"
 	ActionUserInvited       = "user.invited"

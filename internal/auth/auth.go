@@ -19,6 +19,7 @@ import (
 	"gorm.io/gorm/clause"
 
 	"mmconsole/internal/database"
+	"mmconsole/internal/i18n"
 	"mmconsole/models"
 )
 
@@ -99,7 +100,29 @@ func Migrations() []database.Migration {
 			}
 			return tx.Where("subject LIKE ?", "ip:%").Delete(&models.SignInThrottle{}).Error
 		}},
+		// Each user's language (empty: the browser's). A new database has it from 0001, which
+		// migrates the current model.
+		{ID: "0290_user_language", Up: func(tx *gorm.DB) error {
+			if tx.Migrator().HasColumn(&models.User{}, "Language") {
+				return nil
+			}
+			return tx.Migrator().AddColumn(&models.User{}, "Language")
+		}},
 	}
+}
+
+// SetLanguage stores the language a user chose on the account page ("" goes back to the
+// browser's).
+func (s *Service) SetLanguage(ctx context.Context, userID uint, code string) error {
+	if code != "" && !i18n.Supported(code) {
+		ve := &models.ValidationError{}
+		ve.Add("language", i18n.T(ctx, "account.err.language"))
+		return ve
+	}
+	if err := s.db.WithContext(ctx).Model(&models.User{}).Where("id = ?", userID).Update("language", code).Error; err != nil {
+		return fmt.Errorf("auth: set language: %w", err)
+	}
+	return nil
 }
 
 func (s *Service) now() time.Time { return s.o.Now().UTC() }
@@ -134,9 +157,17 @@ func (e *LockedError) Error() string {
 	return fmt.Sprintf("Too many failed sign-ins for this email from your address. Sign-in is locked; try again in %d %s.", mins, unit)
 }
 
-// UserFacing lets the central error handler show the message as it is.
-func (e *LockedError) UserFacing() (int, string, string) {
-	return 429, "Sign-in locked", e.Error()
+// UserFacing is the refusal in the language of ctx.
+func (e *LockedError) UserFacing(ctx context.Context) (int, string, string) {
+	mins := int(math.Ceil(e.Until.Sub(e.Now).Minutes()))
+	if mins < 1 {
+		mins = 1
+	}
+	msg := i18n.N(ctx, "auth.locked.address", mins)
+	if e.Email {
+		msg = i18n.N(ctx, "auth.locked.email", mins)
+	}
+	return 429, i18n.T(ctx, "auth.locked.title"), msg
 }
 
 // RetryAfterSeconds is the Retry-After header value.
@@ -154,24 +185,24 @@ func (e *UnavailableError) Error() string {
 func (e *UnavailableError) Unwrap() error { return e.Err }
 
 // UserFacing lets the central error handler show the message as it is.
-func (e *UnavailableError) UserFacing() (int, string, string) {
-	return 503, "Try again", e.Error()
+func (e *UnavailableError) UserFacing(ctx context.Context) (int, string, string) {
+	return 503, i18n.T(ctx, "auth.unavailable.title"), i18n.T(ctx, "auth.unavailable.message")
 }
 
 // RetryAfterSeconds is the Retry-After header value.
 func (e *UnavailableError) RetryAfterSeconds() int { return 5 }
 
-// refusedError is an action a user may not take on themselves.
+// refusedError is an action a user may not take on themselves; the string is its catalog key.
 type refusedError string
 
-func (e refusedError) Error() string { return string(e) }
-func (e refusedError) UserFacing() (int, string, string) {
-	return 403, "Not allowed", string(e)
+func (e refusedError) Error() string { return "auth: refused: " + string(e) }
+func (e refusedError) UserFacing(ctx context.Context) (int, string, string) {
+	return 403, i18n.T(ctx, "errors.forbidden.title"), i18n.T(ctx, string(e))
 }
 
 // ErrSelf refuses an admin disabling or demoting themselves (which could leave an account with
 // no admin, and is never what was meant).
-var ErrSelf error = refusedError("You cannot disable or demote yourself; ask another admin.")
+var ErrSelf error = refusedError(i18n.Key("auth.err.self"))
 
 // Current is the signed-in user of a request.
 type Current struct {
@@ -495,12 +526,12 @@ func (s *Service) ChangePassword(ctx context.Context, userID, keepSession uint, 
 	release()
 	ve := &models.ValidationError{}
 	if !ok {
-		ve.Add("current", "This is not your current password.")
+		ve.Add("current", i18n.T(ctx, "auth.err.not_current"))
 	}
-	if msg := passwordProblem(next); msg != "" {
+	if msg := passwordProblem(ctx, next); msg != "" {
 		ve.Add("new", msg)
 	} else if next != confirm {
-		ve.Add("confirm", "The two new passwords differ.")
+		ve.Add("confirm", i18n.T(ctx, "auth.err.new_differ"))
 	}
 	if err := ve.OrNil(); err != nil {
 		return err
@@ -520,20 +551,20 @@ func (s *Service) ChangePassword(ctx context.Context, userID, keepSession uint, 
 	})
 }
 
-func passwordProblem(pw string) string {
+func passwordProblem(ctx context.Context, pw string) string {
 	switch {
 	case len([]rune(pw)) < MinPasswordLen:
-		return fmt.Sprintf("Use at least %d characters.", MinPasswordLen)
+		return i18n.T(ctx, "auth.err.password_short", "Min", MinPasswordLen)
 	case len(pw) > 256:
-		return "Use at most 256 characters."
+		return i18n.T(ctx, "auth.err.password_long", "Max", 256)
 	}
 	return ""
 }
 
-func emailProblem(email string) string {
+func emailProblem(ctx context.Context, email string) string {
 	a, err := mail.ParseAddress(email)
 	if err != nil || a.Address != email || !strings.Contains(email, "@") {
-		return "Enter an email address like name@example.com."
+		return i18n.T(ctx, "auth.err.email")
 	}
 	return ""
 }

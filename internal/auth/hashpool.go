@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math"
 	"time"
+
+	"mmconsole/internal/i18n"
 )
 
 // HashPool bounds how many argon2id computations run at once. Each one takes 19 MiB and tens of
@@ -57,9 +59,9 @@ func (e *BusyError) Error() string {
 	return "The dashboard is checking many passwords right now. Nothing was changed; try again in a few seconds."
 }
 
-// UserFacing lets the central error handler show the message as it is.
-func (e *BusyError) UserFacing() (int, string, string) {
-	return 429, "Busy", e.Error()
+// UserFacing is the refusal in the language of ctx.
+func (e *BusyError) UserFacing(ctx context.Context) (int, string, string) {
+	return 429, i18n.T(ctx, "auth.busy.title"), i18n.T(ctx, "auth.busy.message")
 }
 
 // RetryAfterSeconds is the Retry-After header value.

@@ -10,6 +10,7 @@ import (
 	"gorm.io/gorm/clause"
 
 	"mmconsole/internal/database"
+	"mmconsole/internal/i18n"
 	"mmconsole/models"
 )
 
@@ -27,13 +28,13 @@ func (s *Service) HasUsers(ctx context.Context) (bool, error) {
 func (s *Service) Setup(ctx context.Context, email, name, password, confirm string) (models.User, error) {
 	email = NormalizeEmail(email)
 	ve := &models.ValidationError{}
-	if msg := emailProblem(email); msg != "" {
+	if msg := emailProblem(ctx, email); msg != "" {
 		ve.Add("email", msg)
 	}
-	if msg := passwordProblem(password); msg != "" {
+	if msg := passwordProblem(ctx, password); msg != "" {
 		ve.Add("password", msg)
 	} else if password != confirm {
-		ve.Add("confirm", "The two passwords differ.")
+		ve.Add("confirm", i18n.T(ctx, "auth.err.differ"))
 	}
 	if err := ve.OrNil(); err != nil {
 		return models.User{}, err
@@ -183,12 +184,12 @@ type InviteInput struct {
 func (s *Service) Invite(ctx context.Context, accountID *uint, in InviteInput) (models.User, string, error) {
 	in.Email = NormalizeEmail(in.Email)
 	ve := &models.ValidationError{}
-	if msg := emailProblem(in.Email); msg != "" {
+	if msg := emailProblem(ctx, in.Email); msg != "" {
 		ve.Add("email", msg)
 	}
 	role := models.Role(in.Role)
 	if !role.Valid() {
-		ve.Add("role", "Choose admin, marketer or viewer.")
+		ve.Add("role", i18n.T(ctx, "auth.err.role"))
 	}
 	if ve.OrNil() == nil {
 		var n int64
@@ -245,10 +246,10 @@ func (s *Service) invite(ctx context.Context, tx *gorm.DB, token string) (models
 // AcceptInvite sets the invited user's password and uses the invite up.
 func (s *Service) AcceptInvite(ctx context.Context, token, password, confirm string) (models.User, error) {
 	ve := &models.ValidationError{}
-	if msg := passwordProblem(password); msg != "" {
+	if msg := passwordProblem(ctx, password); msg != "" {
 		ve.Add("password", msg)
 	} else if password != confirm {
-		ve.Add("confirm", "The two passwords differ.")
+		ve.Add("confirm", i18n.T(ctx, "auth.err.differ"))
 	}
 	if _, err := s.InvitedUser(ctx, token); err != nil {
 		return models.User{}, err
@@ -286,7 +287,7 @@ func (s *Service) AcceptInvite(ctx context.Context, token, password, confirm str
 func (s *Service) SetRole(ctx context.Context, actor, target models.User, role string) error {
 	r := models.Role(role)
 	if !r.Valid() {
-		return &models.ValidationError{Fields: map[string]string{"role": "Choose admin, marketer or viewer."}}
+		return &models.ValidationError{Fields: map[string]string{"role": i18n.T(ctx, "auth.err.role")}}
 	}
 	if actor.ID == target.ID && r != target.Role {
 		return ErrSelf

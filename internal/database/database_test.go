@@ -324,7 +324,7 @@ func TestCheckArgsNamesWhatPostgresCannotHold(t *testing.T) {
 			t.Errorf("%#v: error %v, want an UnrepresentableError naming %q", tc.arg, err, tc.want)
 			continue
 		}
-		if st, _, msg := ue.UserFacing(); st != 400 || !strings.Contains(msg, tc.want) {
+		if st, _, msg := ue.UserFacing(context.Background()); st != 400 || !strings.Contains(msg, tc.want) {
 			t.Errorf("%#v: answers %d %q, want 400 naming %q", tc.arg, st, msg, tc.want)
 		}
 	}

@@ -28,7 +28,7 @@ func (e *UnrepresentableError) Error() string {
 }
 
 // UserFacing lets the handlers' error mapping answer 400 with words a person can act on.
-func (e *UnrepresentableError) UserFacing() (int, string, string) {
+func (e *UnrepresentableError) UserFacing(ctx context.Context) (int, string, string) {
 	return http.StatusBadRequest, "Bad request", "A value in this request holds " + e.Reason + ", which cannot be stored or searched for. Remove it and try again."
 }
 

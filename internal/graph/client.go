@@ -552,7 +552,9 @@ func (c *Client) once(ctx context.Context, began time.Time, method, token, path 
 // scrubbed: a proxy or a custom transport may put anything in it.
 func (c *Client) unreachable(err error, start time.Time, method, path, token string, written bool) *UnreachableError {
 	ue := &UnreachableError{Method: method, Path: path, Timeout: isTimeout(err), Written: written, Waited: time.Since(start)}
-	var inner interface{ UserFacing() (int, string, string) }
+	var inner interface {
+		UserFacing(ctx context.Context) (int, string, string)
+	}
 	if errors.As(err, &inner) {
 		// A cause that explains itself (the sandbox router's) is kept as it is; it holds no secret.
 		ue.Err = err

@@ -46,10 +46,12 @@ func (e *UnreachableError) Unwrap() error { return e.Err }
 
 // UserFacing is what the central error handler shows: a 502 that says Meta did not answer and
 // what to do. A cause that explains itself (e.g. the sandbox is off) speaks instead.
-func (e *UnreachableError) UserFacing() (int, string, string) {
-	var inner interface{ UserFacing() (int, string, string) }
+func (e *UnreachableError) UserFacing(ctx context.Context) (int, string, string) {
+	var inner interface {
+		UserFacing(ctx context.Context) (int, string, string)
+	}
 	if errors.As(e.Err, &inner) {
-		return inner.UserFacing()
+		return inner.UserFacing(ctx)
 	}
 	title := "Meta did not answer"
 	var msg string

@@ -76,7 +76,7 @@ func TestInteractiveCallsShareOneDeadline(t *testing.T) {
 		if _, ok := AsGraphError(err); ok {
 			t.Fatalf("no answer must not look like a Graph error: %v", err)
 		}
-		st, title, msg := ue.UserFacing()
+		st, title, msg := ue.UserFacing(context.Background())
 		if st != http.StatusBadGateway || title != "Meta did not answer" || !strings.Contains(msg, "Nothing was changed") {
 			t.Fatalf("user facing = %d %q %q", st, title, msg)
 		}
@@ -115,7 +115,7 @@ func TestSendToABlackHoleHasAnUnknownOutcome(t *testing.T) {
 	if !OutcomeUnknown(err) {
 		t.Fatalf("want an unknown outcome, got %v", err)
 	}
-	_, _, msg := err.(interface{ Unwrap() error }).Unwrap().(*UnreachableError).UserFacing()
+	_, _, msg := err.(interface{ Unwrap() error }).Unwrap().(*UnreachableError).UserFacing(context.Background())
 	if !strings.Contains(msg, "may have applied it") {
 		t.Fatalf("message does not warn about a repeat: %q", msg)
 	}
@@ -156,7 +156,7 @@ func TestGatewayTimeoutOnASendIsAnUnknownOutcome(t *testing.T) {
 				return
 			}
 			ue, _ := AsUnreachable(err)
-			status, title, msg := ue.UserFacing()
+			status, title, msg := ue.UserFacing(context.Background())
 			if status != http.StatusBadGateway || title != "Meta did not answer" || !strings.Contains(msg, "504 Gateway Timeout") || !strings.Contains(msg, "may have applied it") {
 				t.Errorf("shown as %d %q %q", status, title, msg)
 			}

@@ -39,7 +39,7 @@ type PeriodError struct{ Field, Reason string }
 func (e *PeriodError) Error() string { return "insights: " + e.Field + ": " + e.Reason }
 
 // UserFacing maps the error to a 400 page.
-func (e *PeriodError) UserFacing() (int, string, string) {
+func (e *PeriodError) UserFacing(ctx context.Context) (int, string, string) {
 	return 400, "Period not understood", e.Field + ": " + e.Reason
 }
 

@@ -169,14 +169,14 @@ func (s *Service) editLimitInfo(used int) *ErrorInfo {
 }
 
 // explain turns any error from a Graph call into words.
-func (s *Service) explain(err error) *ErrorInfo {
+func (s *Service) explain(ctx context.Context, err error) *ErrorInfo {
 	var unreadable *errUnreadableSpec
 	if errors.As(err, &unreadable) {
 		return &ErrorInfo{Title: "Meta's settings are unreadable", Meaning: err.Error(),
 			Action: "Check the settings in WhatsApp Manager; use “Re-read from Meta” once it answers a readable spec."}
 	}
 	if ue, ok := graph.AsUnreachable(err); ok {
-		_, title, msg := ue.UserFacing()
+		_, title, msg := ue.UserFacing(ctx)
 		info := &ErrorInfo{Title: title, Meaning: msg, Action: "Try again in a minute; nothing was changed."}
 		if ue.Written {
 			// The edit left: Meta may have applied it (and counted it), so a blind repeat could
@@ -569,7 +569,7 @@ func (s *Service) setWABA(ctx context.Context, a Actor, connID uint, pick func([
 		}
 	}
 	if err != nil {
-		info := s.explain(err)
+		info := s.explain(ctx, err)
 		for i := range chs {
 			s.finishFailed(ctx, &chs[i], info)
 			s.record(ctx, a, conn, chs[i])

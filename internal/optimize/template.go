@@ -277,7 +277,7 @@ func (s *Service) editTemplate(ctx context.Context, a Actor, conn models.WABACon
 		current, err = s.graph.GetTemplate(ctx, tok, t.TemplateID)
 	}
 	if err != nil {
-		info := s.explain(err)
+		info := s.explain(ctx, err)
 		info.Meaning = "The template's current settings could not be read from Meta, so nothing was sent (the whole map is sent, built from Meta's current one). " + info.Meaning
 		return refuse(records(TemplateValues(t)), models.OptChangeFailed, "not sent: "+info.Summary(), info)
 	}
@@ -301,7 +301,7 @@ func (s *Service) editTemplate(ctx context.Context, a Actor, conn models.WABACon
 	}
 	err = s.graph.EditTemplate(ctx, tok, t.TemplateID, graph.TemplateEdit{Optimizations: full})
 	if err != nil {
-		info := s.explain(err)
+		info := s.explain(ctx, err)
 		for i := range recs {
 			s.finishFailed(ctx, &recs[i], info)
 			s.record(ctx, a, conn, recs[i])

@@ -290,7 +290,7 @@ func (s *Service) Send(ctx context.Context, u models.User, in Input) (*Composer,
 // idempotency key, so pressing Send again shows this result instead of sending a duplicate.
 // Otherwise nothing reached Meta and the row is an error the user may simply retry.
 func (s *Service) noAnswer(ctx context.Context, u models.User, c *Composer, row *models.TestSend, ue *graph.UnreachableError, unknown bool) (*Composer, error) {
-	_, title, msg := ue.UserFacing()
+	_, title, msg := ue.UserFacing(ctx)
 	if unknown {
 		row.MessageStatus, row.ErrorMessage = models.SendUnknown, title+": "+ue.Error()
 		s.save(ctx, row, "message_status", "error_message")

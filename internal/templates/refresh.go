@@ -41,7 +41,7 @@ func (e *BusyError) Error() string {
 }
 
 // UserFacing words for the central error handler.
-func (e *BusyError) UserFacing() (int, string, string) {
+func (e *BusyError) UserFacing(ctx context.Context) (int, string, string) {
 	return http.StatusConflict, "Refresh already running", "Templates of WABA " + e.WABA + " are being refreshed right now; the page shows the result when it ends."
 }
 
@@ -54,7 +54,7 @@ type TooSoonError struct {
 func (e *TooSoonError) Error() string { return "templates: waba " + e.WABA + " refreshed moments ago" }
 
 // UserFacing words for the central error handler.
-func (e *TooSoonError) UserFacing() (int, string, string) {
+func (e *TooSoonError) UserFacing(ctx context.Context) (int, string, string) {
 	return http.StatusTooManyRequests, "Refreshed moments ago",
 		fmt.Sprintf("Templates of WABA %s were refreshed moments ago. Meta allows 200 template calls per hour per WABA; try again in %d s.", e.WABA, int(e.Wait.Seconds())+1)
 }
