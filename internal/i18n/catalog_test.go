@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"text/template"
 
 	"github.com/BurntSushi/toml"
 )
@@ -88,6 +89,9 @@ func TestEveryKeyInEveryLanguage(t *testing.T) {
 			}
 			want := placeholders(forms["other"])
 			for form, text := range got {
+				if _, err := template.New(key).Parse(text); err != nil {
+					t.Errorf("%s: %q (%s) is not a valid message: %v (a literal {{1}} in text is written as a placeholder: pass \"Var\", \"{{1}}\" from the code)", l.Code, key, form, err)
+				}
 				if strings.TrimSpace(text) == "" {
 					t.Errorf("%s: %q (%s) is empty", l.Code, key, form)
 				}

@@ -22,7 +22,11 @@
 //     translated; they may appear in catalog text as they are, ideally inside <code>.
 //
 // Keys are grouped by page or area ("log.", "send.", "common."), one TOML table per group, so a
-// translator finds a page's sentences together.
+// translator finds a page's sentences together. Catalog text is a Go text/template: a literal
+// "{{1}}" (a WhatsApp variable) cannot be written in it; pass it as an argument
+// (i18n.T(ctx, k, "Var", "{{1}}") with "… such as {{.Var}} …"). Key segments may not be go-i18n's
+// reserved words (id, description, hash, zero, one, two, few, many, other, translation,
+// leftdelim, rightdelim).
 package i18n
 
 import (
