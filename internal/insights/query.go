@@ -6,6 +6,7 @@ import (
 	"math"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -253,19 +254,30 @@ func (s *Service) Connections(ctx context.Context, f Filter) ([]Fetch, error) {
 // pointScope narrows insight_points (or conversions) to the connections.
 func pointScope(q *gorm.DB, conns []uint) *gorm.DB { return q.Where("connection_id IN ?", conns) }
 
-// rollupScope narrows webhook rollups to the connections' accounts and WABAs.
+// rollupScope narrows webhook rollups to the connections: each row must match one connection's
+// account and WABA together. Two separate lists (account IN … AND waba IN …) would also match a
+// row of one listed account with another listed account's WABA: a row no connection owns (kept
+// from before a WABA moved between accounts, or written under another account's secret), counted
+// in a staff overview over several accounts, and in any scope that ever spans accounts.
 func rollupScope(q *gorm.DB, fs []Fetch) *gorm.DB {
-	acc := map[uint]bool{}
+	byAccount := map[uint][]string{}
 	var accs []uint
-	var wabas []string
 	for _, f := range fs {
-		if !acc[f.Conn.AccountID] {
-			acc[f.Conn.AccountID] = true
+		if _, ok := byAccount[f.Conn.AccountID]; !ok {
 			accs = append(accs, f.Conn.AccountID)
 		}
-		wabas = append(wabas, f.Conn.WABAID)
+		byAccount[f.Conn.AccountID] = append(byAccount[f.Conn.AccountID], f.Conn.WABAID)
 	}
-	return q.Where("account_id IN ? AND waba_id IN ?", accs, wabas)
+	if len(accs) == 0 {
+		return q.Where("1 = 0")
+	}
+	parts := make([]string, len(accs))
+	args := make([]any, 0, 2*len(accs))
+	for i, a := range accs {
+		parts[i] = "(account_id = ? AND waba_id IN ?)"
+		args = append(args, a, byAccount[a])
+	}
+	return q.Where("("+strings.Join(parts, " OR ")+")", args...)
 }
 
 type dayRow struct {
