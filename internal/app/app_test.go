@@ -135,14 +135,25 @@ func TestOverviewPageHasTheShell(t *testing.T) {
 	}
 	for _, want := range []string{
 		"<title>Overview · MM Console</title>",
-		`data-theme-toggle`,                    // light/dark switch
-		`id="toasts"`,                          // flash/toast area
-		"Sandbox mode.",                        // the default is the sandbox, and it says so
-		"/static/vendor/htmx-2.0.11.min.js?v=", // versioned, embedded htmx 2
+		`data-theme-toggle`, // light/dark switch
+		`id="toasts"`,       // flash/toast area
+		"Sandbox mode.",     // the default is the sandbox, and it says so
 		"/static/vendor/pico-2.1.1.green.min.css?v=",
+		"/static/vendor/uplot-1.6.32.iife.min.js?v=", // the chart library, fetched by charts.js
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("overview lacks %q", want)
 		}
+	}
+	// The overview works without htmx, so it does not load it: an hx- attribute added to it
+	// would do nothing, and this says so.
+	if strings.Contains(body, "htmx") || strings.Contains(body, "hx-") {
+		i := max(strings.Index(body, "htmx"), strings.Index(body, "hx-"))
+		t.Errorf("the overview loads htmx or has an hx- attribute: %s", body[max(0, i-80):min(len(body), i+80)])
+	}
+	// Pages that use htmx load it, versioned and embedded.
+	_, tmpl := f.get("viewer", "/templates")
+	if !strings.Contains(tmpl, "/static/vendor/htmx-2.0.11.min.js?v=") || !strings.Contains(tmpl, `hx-headers=`) {
+		t.Error("the templates page does not load htmx 2 with its CSRF header")
 	}
 }

@@ -120,6 +120,12 @@ func DailyTable(days []insights.DayPoint) [][]string {
 	return rows
 }
 
+// The vendored chart library (uPlot), fetched by static/charts.js when a chart comes into view.
+const (
+	chartLib = "vendor/uplot-1.6.32.iife.min.js"
+	chartCSS = "vendor/uplot-1.6.32.min.css"
+)
+
 // chartMark is a vertical line on a chart (an optimization change).
 type chartMark struct {
 	X     int64  `json:"x"`

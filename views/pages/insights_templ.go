@@ -387,7 +387,7 @@ func TemplateInsightsSection(p TemplateInsightsProps) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = DailyChart("template-daily", "Daily sent, delivered, read and clicked of "+p.T.Name, p.I.Daily, impactMarks(p.I), "/templates/"+p.T.TemplateID+"/insights.csv?"+p.Query, p.Assets).Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = DailyChart("template-daily", "Daily sent, delivered, read and clicked of "+p.T.Name, p.I.Daily, impactMarks(p.I), "/templates/"+p.T.TemplateID+"/insights.csv?"+p.Query, p.Assets, false).Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
