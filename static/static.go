@@ -1,4 +1,4 @@
-// Package static embeds the dashboard's assets (vendored htmx and Pico CSS, our CSS and scripts)
+// Package static embeds the dashboard's assets (vendored htmx, Pico CSS and uPlot, our CSS and scripts)
 // and gives each a versioned URL, so browsers may cache them forever and still see changes.
 package static
 
