@@ -1,5 +1,6 @@
-// Package static embeds the dashboard's assets (vendored htmx, Pico CSS and uPlot, our CSS and scripts)
-// and gives each a versioned URL, so browsers may cache them forever and still see changes.
+// Package static embeds the dashboard's assets (vendored htmx, Pico CSS and uPlot, our CSS and
+// scripts) and gives each a versioned URL, so browsers may cache them forever and still see
+// changes.
 package static
 
 import (
