@@ -60,9 +60,9 @@ func (s *Service) writerConn() (*sql.Conn, *gorm.DB, error) {
 }
 
 // releaseWriterConn gives the writer's connection back to the pool as it found it.
-func (s *Service) releaseWriterConn() {
-	conn := s.wconn
-	s.wconn, s.wdb = nil, nil
+func (s *Service) releaseWriterConn(w *writer) {
+	conn := w.conn
+	w.conn, w.db = nil, nil
 	if s.dia.hasWAL() {
 		conn.ExecContext(context.Background(), "PRAGMA wal_autocheckpoint = 1000")
 		conn.ExecContext(context.Background(), "PRAGMA journal_size_limit = -1")
@@ -135,8 +135,8 @@ const walHardFactor = 2
 // writer checkpoints and restarts the WAL itself, between two groups, so the WAL stays bounded
 // at the cost of that one pause. The file's size is a cheap, safe signal: journal_size_limit
 // cuts it back to the limit at every restart, so it is larger only while the WAL really is.
-func (s *Service) boundWAL(path string) {
-	if path == "" || s.wconn == nil {
+func (s *Service) boundWAL(w *writer, path string) {
+	if path == "" || w.conn == nil {
 		return
 	}
 	st, err := os.Stat(path)
@@ -147,7 +147,7 @@ func (s *Service) boundWAL(path string) {
 	// busy at once): wait for it a little, but never stop the writer for long.
 	for range 20 {
 		var busy, frames, copied int
-		err := s.wconn.QueryRowContext(context.Background(), "PRAGMA wal_checkpoint(RESTART)").Scan(&busy, &frames, &copied)
+		err := w.conn.QueryRowContext(context.Background(), "PRAGMA wal_checkpoint(RESTART)").Scan(&busy, &frames, &copied)
 		if err != nil {
 			s.log.Warn("webhook: WAL checkpoint by the writer", "err", err, "wal_bytes", st.Size())
 			return

@@ -16,7 +16,8 @@ import (
 // database.Greatest); what is not lives here, so the writer, the pruner and the effects never
 // test the engine themselves:
 //   - the writer's prepared statements bypass GORM, so their placeholders are the driver's own
-//     (? for SQLite, $1… for PostgreSQL), and so are the values it binds (timeArg);
+//     (? for SQLite, $1… for PostgreSQL), and so are the values it binds (timeArg); on
+//     PostgreSQL its multi-row statements take one array per column (arrays);
 //   - a column IN a subquery, OR-ed with indexed terms (the log's template filter), is
 //     inSubquery: PostgreSQL can combine the terms' indexes only when the subquery is an array;
 //   - the WAL, its checkpoints and journal_size_limit are SQLite's alone: on PostgreSQL the
@@ -34,6 +35,10 @@ func dialectOf(db *gorm.DB) dialect {
 
 // hasWAL reports whether the engine is SQLite, whose WAL file the service checkpoints itself.
 func (d dialect) hasWAL() bool { return !d.postgres }
+
+// arrays reports whether the writer binds its multi-row statements as one array per column
+// (PostgreSQL, arrays.go) rather than as VALUES lists (SQLite, which has no arrays).
+func (d dialect) arrays() bool { return d.postgres }
 
 // placeholders rewrites the ? placeholders of a statement for the driver: PostgreSQL numbers
 // them. The writer's statements hold no ? inside string literals, which this does not parse.

@@ -158,6 +158,9 @@ func (s *Service) applyEffects(tx *gorm.DB, st *txStmts, fresh []stored, owners 
 // the columns webhooks own, and never moves the status backwards.
 func (s *Service) upsertMessages(st *txStmts, msgs map[string]*msgState, order []string) error {
 	now := s.now()
+	if st.cache.dia.arrays() {
+		return upsertMessageArrays(st, msgs, order, now)
+	}
 	args := make([]any, 0, min(len(order), maxRows)*17)
 	for left := order; len(left) > 0; {
 		n := chunk(len(left))

@@ -91,7 +91,19 @@ type Options struct {
 	// PruneNow asks, so that whoever calls PruneNow (the once-per-interval job shared by every
 	// instance) decides when retention runs.
 	PruneOnRequest bool
+
+	// Writers is how many group-commit writers take deliveries from the queue, each in its own
+	// transaction on its own connection (0: the engine's default, defaultWriters). SQLite has one
+	// write lock, so it always gets one.
+	Writers int
 }
+
+// defaultWriters is the number of writers on PostgreSQL. One writer leaves the server idle
+// while it builds the next group, and the next group waits while the server inserts and
+// syncs this one; two overlap the two (measured: one instance with two writers stored about
+// as much as two instances with one each). Their message upserts take row locks in wamid
+// order, so they do not deadlock on each other (TestDedupeAcrossWriters).
+const defaultWriters = 2
 
 // Followups does, after a batch commits, what an event asks for beyond the database. Its
 // methods are called by the single writer and must not block.
@@ -113,11 +125,7 @@ type Service struct {
 	// rejects feeds the sampler that stores refused posts off the request path (rejections.go).
 	rejects     chan rejectItem
 	rejectsDone chan struct{}
-	// The writer's own connection (GORM bound to it), its prepared statements and the kick of
-	// the background checkpointer; only the writer goroutine touches them.
-	wconn *sql.Conn
-	wdb   *gorm.DB
-	stmts *stmtCache
+	// kick wakes the background checkpointer (SQLite only); writers only send on it.
 	kick  chan struct{}
 	codec *codec
 	// pruneKick asks the writer to prune now rather than at its next PruneEvery.
@@ -129,6 +137,14 @@ type Service struct {
 	mu     sync.RWMutex // guards closed against sends on a closed queue
 	closed bool
 	done   chan struct{}
+}
+
+// writer is one group-commit writer's own state: its connection (GORM bound to it) and its
+// prepared statements. Only its goroutine touches it.
+type writer struct {
+	conn  *sql.Conn
+	db    *gorm.DB
+	stmts *stmtCache
 }
 
 // Delivery is one signed POST, as received, with the signer whose secret verified it (the zero
@@ -237,15 +253,25 @@ func New(db *gorm.DB, m *Metrics, o Options) *Service {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
+	dia := dialectOf(db)
+	if o.Writers <= 0 {
+		o.Writers = 1
+		if dia.postgres {
+			o.Writers = defaultWriters
+		}
+	}
+	if dia.hasWAL() {
+		o.Writers = 1
+	}
 	if o.Now == nil {
 		o.Now = func() time.Time { return time.Now().UTC() }
 	}
 	if m == nil {
 		m = NewMetrics()
 	}
-	s := &Service{db: db, dia: dialectOf(db), m: m, log: o.Logger, now: o.Now, opts: o, codec: c, pruneKick: make(chan struct{}, 1),
+	s := &Service{db: db, dia: dia, m: m, log: o.Logger, now: o.Now, opts: o, codec: c, pruneKick: make(chan struct{}, 1),
 		queue: make(chan *job, o.QueueSize), done: make(chan struct{}),
-		rejects: make(chan rejectItem, rejectQueueSize), rejectsDone: make(chan struct{})}
+		rejects: make(chan rejectItem, rejectQueueSize), rejectsDone: make(chan struct{}), kick: make(chan struct{}, 1)}
 	go s.run()
 	go s.sampleRejections(s.rejectsDone)
 	return s
@@ -297,13 +323,13 @@ func (s *Service) Ingest(ctx context.Context, d Delivery) (Result, error) {
 	return j.res, j.err
 }
 
-// run is the single writer: it takes what is queued (up to the batch limits), commits it in one
-// transaction and releases every waiting request. Under a burst the batches grow, so the cost of
-// a commit is shared by many deliveries; when idle a lone delivery is committed at once.
+// run starts the writers and waits for them. Each takes what is queued (up to the batch
+// limits), commits it in one transaction and releases every waiting request. Under a burst the
+// batches grow, so the cost of a commit is shared by many deliveries; when idle a lone delivery
+// is committed at once. The first writer also prunes and, on SQLite, has the WAL checkpointed.
 func (s *Service) run() {
 	defer close(s.done)
 	stop, ckptDone := make(chan struct{}), make(chan struct{})
-	s.kick = make(chan struct{}, 1)
 	if s.dia.hasWAL() {
 		go s.checkpointer(s.kick, stop, ckptDone)
 	} else {
@@ -312,15 +338,24 @@ func (s *Service) run() {
 	defer func() {
 		close(stop)
 		<-ckptDone
-		if s.stmts != nil {
-			s.stmts.close()
-		}
-		if s.wconn != nil {
-			s.releaseWriterConn()
-		}
 	}()
+	var wg sync.WaitGroup
+	for i := 1; i < s.opts.Writers; i++ {
+		wg.Go(func() { s.write(&writer{}, nil) })
+	}
 	p := s.newPruner()
 	defer p.stop()
+	s.write(&writer{}, p)
+	wg.Wait()
+}
+
+// write is one writer's loop, until the queue is closed and empty. p is the pruner the writer
+// runs between its groups (nil: none).
+func (s *Service) write(w *writer, p *pruner) {
+	defer w.release(s)
+	if p == nil {
+		p = &pruner{s: s}
+	}
 	wal := s.walPath()
 	for {
 		var first *job
@@ -333,7 +368,7 @@ func (s *Service) run() {
 				first = j
 			default:
 				// Idle with old rows to delete: one step, then look at the queue again.
-				p.step()
+				p.step(w)
 				continue
 			}
 		} else {
@@ -346,7 +381,7 @@ func (s *Service) run() {
 			case <-p.tick:
 				p.pending = true
 				continue
-			case <-s.pruneKick:
+			case <-p.kick:
 				p.pending = true
 				continue
 			}
@@ -366,7 +401,7 @@ func (s *Service) run() {
 				break fill
 			}
 		}
-		s.commitBatch(batch)
+		s.commitBatch(w, batch)
 		for _, j := range batch {
 			close(j.done)
 		}
@@ -374,22 +409,33 @@ func (s *Service) run() {
 		case s.kick <- struct{}{}:
 		default: // a checkpoint is already due
 		}
-		s.boundWAL(wal)
+		s.boundWAL(w, wal)
 		if p.pending && p.due() {
-			p.step()
+			p.step(w)
 		}
 	}
 }
 
-func (s *Service) commitBatch(batch []*job) {
+// release closes the writer's statements and gives its connection back.
+func (w *writer) release(s *Service) {
+	if w.stmts != nil {
+		w.stmts.close()
+		w.stmts = nil
+	}
+	if w.conn != nil {
+		s.releaseWriterConn(w)
+	}
+}
+
+func (s *Service) commitBatch(w *writer, batch []*job) {
 	start := time.Now()
-	err := s.commit(batch)
+	err := s.commit(w, batch)
 	if err != nil && len(batch) > 1 {
 		// One delivery may be the cause: commit each alone so the others are not refused.
 		s.log.Warn("webhook: group commit failed, committing one by one", "err", err, "deliveries", len(batch))
 		for _, j := range batch {
 			j.res, j.err = Result{}, nil
-			if err := s.commit([]*job{j}); err != nil {
+			if err := s.commit(w, []*job{j}); err != nil {
 				j.err = err
 			}
 		}
@@ -440,23 +486,23 @@ func (s *Service) followUp(fresh []stored) {
 	}
 }
 
-func (s *Service) commit(batch []*job) (err error) {
+func (s *Service) commit(w *writer, batch []*job) (err error) {
 	defer func() {
 		// A broken writer connection is dropped so that the next group opens a new one, instead
 		// of every later delivery failing on it.
-		if err != nil && s.wconn != nil && (errors.Is(err, driver.ErrBadConn) || errors.Is(err, sql.ErrConnDone)) {
-			s.releaseWriterConn()
+		if err != nil && w.conn != nil && (errors.Is(err, driver.ErrBadConn) || errors.Is(err, sql.ErrConnDone)) {
+			s.releaseWriterConn(w)
 		}
 	}()
-	if err := s.ensureWriterConn(); err != nil {
+	if err := s.ensureWriterConn(w); err != nil {
 		return err
 	}
-	if s.stmts == nil {
+	if w.stmts == nil {
 		c, err := newStmtCache(s.db, s.dia)
 		if err != nil {
 			return err
 		}
-		s.stmts = c
+		w.stmts = c
 	}
 	var follow []stored
 	defer func() {
@@ -464,9 +510,9 @@ func (s *Service) commit(batch []*job) (err error) {
 			s.followUp(follow)
 		}
 	}()
-	return s.wdb.Transaction(func(tx *gorm.DB) error {
+	return w.db.Transaction(func(tx *gorm.DB) error {
 		follow = nil // a retried transaction collects again
-		st, err := s.stmts.in(tx)
+		st, err := w.stmts.in(tx)
 		if err != nil {
 			return err
 		}
@@ -546,15 +592,15 @@ func (s *Service) commit(batch []*job) (err error) {
 }
 
 // ensureWriterConn opens the writer's own connection when it has none.
-func (s *Service) ensureWriterConn() error {
-	if s.wdb != nil {
+func (s *Service) ensureWriterConn(w *writer) error {
+	if w.db != nil {
 		return nil
 	}
-	conn, w, err := s.writerConn()
+	conn, db, err := s.writerConn()
 	if err != nil {
 		return err
 	}
-	s.wconn, s.wdb = conn, w
+	w.conn, w.db = conn, db
 	return nil
 }
 
@@ -650,6 +696,28 @@ func accountOf(owners map[string]uint, waba string) *uint {
 // returns the new ones' ids by dedupe key.
 func insertEvents(st *txStmts, batch []*job, ids []uint, owners map[string]uint, total int) (map[string]uint, error) {
 	newKeys := make(map[string]uint, total)
+	if total == 0 {
+		return newKeys, nil
+	}
+	if st.cache.dia.arrays() {
+		a := newEventArrays(total)
+		for di, j := range batch {
+			for k := range j.events {
+				e := &j.events[k]
+				rawAt, raw := rawOf(j, e)
+				a.add(ids[di], j.at, accountOf(owners, e.WABAID), e, rawAt, raw)
+			}
+		}
+		ins, err := st.get(stmtKey{kind: stmtEvents})
+		if err != nil {
+			return nil, err
+		}
+		rows, err := ins.QueryContext(st.ctx, a.args()...)
+		if err != nil {
+			return nil, fmt.Errorf("webhook: store events: %w", err)
+		}
+		return newKeys, scanEventKeys(rows, newKeys)
+	}
 	args := make([]any, 0, min(total, maxRows)*eventColumnCount)
 	di, ei := 0, 0 // the next event: batch[di].parsed.Events[ei]
 	for left := total; left > 0; {
@@ -661,12 +729,7 @@ func insertEvents(st *txStmts, batch []*job, ids []uint, owners map[string]uint,
 			}
 			j := batch[di]
 			e := &j.events[ei]
-			// The raw JSON is kept in the event only when it is not verbatim in the body.
-			var rawAt *int
-			raw := e.Raw
-			if e.RawAt >= 0 && e.RawAt+len(e.Raw) <= len(j.d.Body) {
-				rawAt, raw = &e.RawAt, ""
-			}
+			rawAt, raw := rawOf(j, e)
 			args = append(args, ids[di], j.atArg, accountOf(owners, e.WABAID), e.WABAID, e.PhoneNumberID, e.Field, e.Kind,
 				e.Status, e.WAMID, e.Recipient, e.Route, e.PricingCategory, e.ErrorCode, e.ErrorTitle, e.TemplateID,
 				e.TemplateName, e.TemplateLanguage, e.Detail, e.occurredArg, []byte(e.dedupeHash), rawAt, len(e.Raw), raw)
@@ -681,21 +744,20 @@ func insertEvents(st *txStmts, batch []*job, ids []uint, owners map[string]uint,
 		if err != nil {
 			return nil, fmt.Errorf("webhook: store events: %w", err)
 		}
-		for rows.Next() {
-			var id uint
-			var key []byte
-			if err := rows.Scan(&id, &key); err != nil {
-				rows.Close()
-				return nil, fmt.Errorf("webhook: store events: %w", err)
-			}
-			newKeys[string(key)] = id
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, fmt.Errorf("webhook: store events: %w", err)
+		if err := scanEventKeys(rows, newKeys); err != nil {
+			return nil, err
 		}
 	}
 	return newKeys, nil
+}
+
+// rawOf is where e's raw JSON is kept: its offset in the delivery's body when it is there
+// verbatim (and no copy), or else its own copy.
+func rawOf(j *job, e *Event) (*int, string) {
+	if e.RawAt >= 0 && e.RawAt+len(e.Raw) <= len(j.d.Body) {
+		return &e.RawAt, ""
+	}
+	return nil, e.Raw
 }
 
 // deliveryColumnCount is the number of bound columns of a delivery row (stmtDelivery).
@@ -707,6 +769,24 @@ const deliveryColumnCount = 7
 // another instance's rows can only fall between them), so the sorted ids are in that order.
 func insertDeliveries(st *txStmts, batch []*job, parseErrs []string) ([]uint, error) {
 	ids := make([]uint, 0, len(batch))
+	if st.cache.dia.arrays() {
+		n := len(batch)
+		at, size, count := make([]time.Time, n), make([]int64, n), make([]int64, n)
+		addr, signer, zbody := make([]string, n), make([]string, n), make([][]byte, n)
+		for i, j := range batch {
+			at[i], addr[i], size[i], zbody[i] = j.at, j.d.RemoteAddr, int64(len(j.d.Body)), j.zbody
+			count[i], signer[i] = int64(len(j.parsed.Events)), j.d.Signer.String()
+		}
+		ins, err := st.get(stmtKey{kind: stmtDelivery})
+		if err != nil {
+			return nil, err
+		}
+		rows, err := ins.QueryContext(st.ctx, at, addr, size, zbody, count, parseErrs, signer)
+		if err != nil {
+			return nil, fmt.Errorf("webhook: store deliveries: %w", err)
+		}
+		return scanDeliveryIDs(rows, ids, n)
+	}
 	args := make([]any, 0, min(len(batch), maxRows)*deliveryColumnCount)
 	for lo := 0; lo < len(batch); {
 		n := chunk(len(batch) - lo)
@@ -723,25 +803,32 @@ func insertDeliveries(st *txStmts, batch []*job, parseErrs []string) ([]uint, er
 		if err != nil {
 			return nil, fmt.Errorf("webhook: store deliveries: %w", err)
 		}
-		got := ids[lo:lo]
-		for rows.Next() {
-			var id uint
-			if err := rows.Scan(&id); err != nil {
-				rows.Close()
-				return nil, fmt.Errorf("webhook: store deliveries: %w", err)
-			}
-			got = append(got, id)
+		if ids, err = scanDeliveryIDs(rows, ids, n); err != nil {
+			return nil, err
 		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, fmt.Errorf("webhook: store deliveries: %w", err)
-		}
-		if len(got) != n {
-			return nil, fmt.Errorf("webhook: store deliveries: %d ids for %d rows", len(got), n)
-		}
-		slices.Sort(got)
-		ids = ids[:lo+n]
 		lo += n
 	}
+	return ids, nil
+}
+
+// scanDeliveryIDs appends to ids the n ids a deliveries insert returned, in the order of its
+// rows (see insertDeliveries).
+func scanDeliveryIDs(rows *sql.Rows, ids []uint, n int) ([]uint, error) {
+	defer rows.Close()
+	lo := len(ids)
+	for rows.Next() {
+		var id uint
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("webhook: store deliveries: %w", err)
+		}
+		ids = append(ids, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("webhook: store deliveries: %w", err)
+	}
+	if len(ids)-lo != n {
+		return nil, fmt.Errorf("webhook: store deliveries: %d ids for %d rows", len(ids)-lo, n)
+	}
+	slices.Sort(ids[lo:])
 	return ids, nil
 }

@@ -27,13 +27,14 @@ const pruneShare = 0.1
 type pruner struct {
 	s       *Service
 	tick    <-chan time.Time // nil when everything is kept
+	kick    <-chan struct{}  // PruneNow's requests; nil for a writer that does not prune
 	ticker  *time.Ticker
 	pending bool      // old rows may be left
 	next    time.Time // under load, the next step waits until then
 }
 
 func (s *Service) newPruner() *pruner {
-	p := &pruner{s: s}
+	p := &pruner{s: s, kick: s.pruneKick}
 	if s.opts.Retention > 0 && !s.opts.PruneOnRequest {
 		p.ticker = time.NewTicker(s.opts.PruneEvery)
 		p.tick = p.ticker.C
@@ -50,14 +51,15 @@ func (p *pruner) stop() {
 
 func (p *pruner) due() bool { return !time.Now().Before(p.next) }
 
-// step deletes one batch; pending stays set while a table had a full batch to delete.
-func (p *pruner) step() {
+// step deletes one batch on w's connection; pending stays set while a table had a full batch to
+// delete.
+func (p *pruner) step(w *writer) {
 	if p.s.opts.Retention <= 0 {
 		p.pending = false
 		return
 	}
 	start := time.Now()
-	more, err := p.s.prune(p.s.now().Add(-p.s.opts.Retention), p.s.opts.PruneBatch)
+	more, err := p.s.prune(w, p.s.now().Add(-p.s.opts.Retention), p.s.opts.PruneBatch)
 	took := time.Since(start)
 	p.next = time.Now().Add(time.Duration(float64(took) * (1 - pruneShare) / pruneShare))
 	if err != nil {
@@ -74,12 +76,12 @@ func (p *pruner) step() {
 
 // prune deletes, in one transaction on the writer's connection, up to n rows of each table
 // older than cutoff, and reports whether any table may have more.
-func (s *Service) prune(cutoff time.Time, n int) (more bool, err error) {
-	if err := s.ensureWriterConn(); err != nil {
+func (s *Service) prune(w *writer, cutoff time.Time, n int) (more bool, err error) {
+	if err := s.ensureWriterConn(w); err != nil {
 		return false, err
 	}
 	counts := map[string]int64{}
-	err = s.wdb.Transaction(func(tx *gorm.DB) error {
+	err = w.db.Transaction(func(tx *gorm.DB) error {
 		var old []struct {
 			ID    uint
 			WAMID string `gorm:"column:wamid"`

@@ -135,7 +135,20 @@ const messageUpsert = ` ON CONFLICT (wamid) DO UPDATE SET
 	WHERE messages.account_id = excluded.account_id
 		OR (messages.account_id IS NULL AND messages.waba_id IN ('', excluded.waba_id))`
 
+// statementSQL is the SQL of a statement; rows 0 is its array form (arrays.go).
 func statementSQL(k stmtKey) string {
+	if k.rows == 0 {
+		switch k.kind {
+		case stmtDelivery:
+			return `INSERT INTO webhook_deliveries (received_at, remote_addr, body_size, body, body_zstd, event_count, duplicate_count, parse_error, verified_by)
+				SELECT r, a, s, '', z, n, 0, p, v FROM unnest($1::timestamptz[], $2::text[], $3::bigint[], $4::bytea[], $5::bigint[], $6::text[], $7::text[]) AS t(r, a, s, z, n, p, v)
+				RETURNING id`
+		case stmtEvents:
+			return eventArraysSQL()
+		case stmtMessages:
+			return unnestInsert("messages", messageColumns, messageColumnTypes) + messageUpsert
+		}
+	}
 	values := func(cols, rows int) string {
 		one := "(" + strings.Repeat("?,", cols-1) + "?)"
 		return strings.Repeat(one+",", rows-1) + one
