@@ -281,15 +281,15 @@ func (h *Authoring) refusedForm(c *fiber.Ctx, f pages.AuthoringForm, err error) 
 	case errors.As(err, &re):
 		status = fiber.StatusBadGateway
 		if re.Field != "" && f.ShowsField(re.Field) {
-			f.Errors[re.Field] = re.Explain()
+			f.Errors[re.Field] = re.Explain(c.UserContext())
 		} else {
-			x := re.Graph.Explain()
+			x := re.Graph.Explain(c.UserContext())
 			f.GraphErr = &pages.GraphErrorView{Code: re.Graph.Code, Title: x.Title, Meaning: x.Meaning, Action: x.Action, Details: re.Graph.Error()}
 		}
 	default:
 		if ge, ok := graph.AsGraphError(err); ok {
 			status = fiber.StatusBadGateway
-			x := ge.Explain()
+			x := ge.Explain(c.UserContext())
 			f.GraphErr = &pages.GraphErrorView{Code: ge.Code, Title: x.Title, Meaning: x.Meaning, Action: x.Action, Details: ge.Error()}
 			break
 		}
@@ -413,7 +413,7 @@ func (h *Authoring) Delete(c *fiber.Ctx) error {
 	imp, err := h.Service.Delete(c.UserContext(), CurrentScope(c), actorOf(c, u), id, all)
 	if err != nil {
 		if ge, ok := graph.AsGraphError(err); ok {
-			x := ge.Explain()
+			x := ge.Explain(c.UserContext())
 			Flash(c, "error", fmt.Sprintf("Meta refused the deletion (error %d): %s. %s", ge.Code, x.Title, x.Action))
 			return Redirect(c, "/templates/"+strconv.FormatUint(uint64(id), 10))
 		}

@@ -96,7 +96,7 @@ func acceptsHTML(c *fiber.Ctx) bool {
 // graphErrorView shows a Graph API error as Meta's code with its meaning and what to do, never
 // as a bare "something went wrong". It answers 502: the dashboard is fine, Meta said no.
 func graphErrorView(ctx context.Context, ge *graph.GraphError) ErrorView {
-	x := ge.Explain()
+	x := ge.Explain(ctx)
 	title := i18n.T(ctx, "errors.meta.title")
 	if ge.Code != 0 {
 		title = i18n.T(ctx, "errors.meta.code_title", "Code", ge.Code, "Title", x.Title)

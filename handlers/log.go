@@ -194,20 +194,20 @@ func decodeCursor(s string) *webhook.Cursor {
 	return &webhook.Cursor{At: time.Unix(0, ns).UTC(), ID: uint(id)}
 }
 
-func explainCode(code *int, title string) *pages.ErrorInfo {
+func explainCode(ctx context.Context, code *int, title string) *pages.ErrorInfo {
 	if code == nil {
 		return nil
 	}
-	x := graph.Explain(*code)
+	x := graph.Explain(ctx, *code)
 	return &pages.ErrorInfo{Code: *code, Title: title, Name: x.Title, Meaning: x.Meaning, Action: x.Action}
 }
 
 // logRows maps events to rows; consoleSent (wamids the dashboard sent itself) tells which
 // status routes are known rather than inferred from pricing, and names labels WABAs and phones.
-func logRows(evs []models.WebhookEvent, consoleSent map[string]bool, names webhook.FilterOptions) []pages.LogRow {
+func logRows(ctx context.Context, evs []models.WebhookEvent, consoleSent map[string]bool, names webhook.FilterOptions) []pages.LogRow {
 	rows := make([]pages.LogRow, len(evs))
 	for i, e := range evs {
-		rows[i] = pages.LogRow{Event: e, Error: explainCode(e.ErrorCode, e.ErrorTitle), ConsoleSent: consoleSent[e.WAMID],
+		rows[i] = pages.LogRow{Event: e, Error: explainCode(ctx, e.ErrorCode, e.ErrorTitle), ConsoleSent: consoleSent[e.WAMID],
 			WABAName: names.WABAName(e.WABAID), PhoneName: names.PhoneName(e.PhoneNumberID)}
 	}
 	return rows
@@ -229,7 +229,7 @@ func (h *WebhookLog) rowsOf(ctx context.Context, scope models.Scope, evs []model
 	if err != nil {
 		return nil, err
 	}
-	rows := logRows(evs, sent, names)
+	rows := logRows(ctx, evs, sent, names)
 	for i := range rows {
 		rows[i].MessageRoute = routes[rows[i].Event.WAMID]
 	}
@@ -237,11 +237,11 @@ func (h *WebhookLog) rowsOf(ctx context.Context, scope models.Scope, evs []model
 }
 
 // messageRows maps messages to the per-message view's rows.
-func (h *WebhookLog) messageRows(ms []models.Message, names webhook.FilterOptions) []pages.MessageRow {
+func (h *WebhookLog) messageRows(ctx context.Context, ms []models.Message, names webhook.FilterOptions) []pages.MessageRow {
 	now := h.now()
 	rows := make([]pages.MessageRow, len(ms))
 	for i, m := range ms {
-		r := pages.MessageRow{Message: m, Error: explainCode(m.ErrorCode, m.ErrorTitle),
+		r := pages.MessageRow{Message: m, Error: explainCode(ctx, m.ErrorCode, m.ErrorTitle),
 			WABAName: names.WABAName(m.WABAID), PhoneName: names.PhoneName(m.PhoneNumberID)}
 		r.TTLState, r.TTLEnd = ttlState(m, now)
 		rows[i] = r
@@ -302,7 +302,7 @@ func (h *WebhookLog) results(c *fiber.Ctx, pf pages.LogFilter, f webhook.Filter,
 		if err != nil {
 			return res, err
 		}
-		res.Messages = h.messageRows(page.Messages, names)
+		res.Messages = h.messageRows(ctx, page.Messages, names)
 		res.Total, res.TotalCapped, res.Paged = page.Total, page.TotalCapped, before != nil
 		if page.Next != nil {
 			res.NextCursor = encodeMessageCursor(*page.Next)
@@ -438,10 +438,10 @@ func (h *WebhookLog) now() time.Time {
 	return time.Now().UTC()
 }
 
-func (h *WebhookLog) timeline(st webhook.MessageStory) pages.MessageTimeline {
+func (h *WebhookLog) timeline(ctx context.Context, st webhook.MessageStory) pages.MessageTimeline {
 	m := st.Message
-	t := pages.MessageTimeline{WAMID: m.WAMID, Message: m, Events: logRows(st.Events, map[string]bool{m.WAMID: m.SendRequest != nil}, webhook.FilterOptions{}),
-		Error: explainCode(m.ErrorCode, m.ErrorTitle), Expired: m.Expired(h.now()), Preference: st.Preference}
+	t := pages.MessageTimeline{WAMID: m.WAMID, Message: m, Events: logRows(ctx, st.Events, map[string]bool{m.WAMID: m.SendRequest != nil}, webhook.FilterOptions{}),
+		Error: explainCode(ctx, m.ErrorCode, m.ErrorTitle), Expired: m.Expired(h.now()), Preference: st.Preference}
 	var clickNote string
 	if m.ClickedAt != nil {
 		clickNote = "(attributed: the only MM API message from this number then)"
@@ -504,7 +504,7 @@ func (h *WebhookLog) Message(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	p := pages.MessagePage{Timeline: h.timeline(st)}
+	p := pages.MessagePage{Timeline: h.timeline(c.UserContext(), st)}
 	if st.Message.SendRequest != nil {
 		p.SendRequest = prettyJSON(*st.Message.SendRequest)
 	}
@@ -521,5 +521,5 @@ func (h *WebhookLog) Timeline(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return Render(c, fiber.StatusOK, pages.MessageTimelineRegion(h.timeline(st)))
+	return Render(c, fiber.StatusOK, pages.MessageTimelineRegion(h.timeline(c.UserContext(), st)))
 }

@@ -165,7 +165,7 @@ func (h *Overview) Enable(c *fiber.Ctx) error {
 	if err != nil {
 		msg := err.Error()
 		if ge, ok := graph.AsGraphError(err); ok {
-			x := graph.Explain(ge.Code)
+			x := graph.Explain(c.UserContext(), ge.Code)
 			msg = fmt.Sprintf("Meta answered (#%d) %s: %s", ge.Code, x.Title, ge.Title())
 		}
 		Flash(c, "error", "Insights of WABA "+conn.WABAID+" were not enabled. "+msg)

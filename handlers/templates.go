@@ -231,7 +231,7 @@ func (h *Templates) SetTTL(c *fiber.Ctx) error {
 			return err
 		}
 		h.audit(c, u, p.T, res.Before, seconds, "error "+strconv.Itoa(ge.Code)+": "+ge.Error())
-		x := ge.Explain()
+		x := ge.Explain(c.UserContext())
 		p.TTL.GraphErr = &pages.GraphErrorView{Code: ge.Code, Title: x.Title, Meaning: x.Meaning, Action: x.Action, Details: ge.Error()}
 		return h.renderDetail(c, fiber.StatusBadGateway, p)
 	}
@@ -308,7 +308,7 @@ func syncFlash(ctx context.Context, outs []templates.Outcome) (kind, msg string)
 			_, title, _ := uf.UserFacing(ctx)
 			badParts = append(badParts, name+": "+title)
 		default:
-			badParts = append(badParts, name+": "+templates.Explain(o.Refresh).Title+" (last good data kept)")
+			badParts = append(badParts, name+": "+templates.Explain(ctx, o.Refresh).Title+" (last good data kept)")
 		}
 	}
 	var sentences []string

@@ -215,7 +215,7 @@ func TestFailedRefreshShowsExplainedErrorAndKeepsData(t *testing.T) {
 		t.Fatalf("sync now = %d, want a redirect", st)
 	}
 	_, body := e.do(t, "viewer", "GET", "/templates", nil, false)
-	for _, want := range []string{"Last refresh failed", "Error 190", graph.Explain(190).Title, "last good refresh", "summer_sale"} {
+	for _, want := range []string{"Last refresh failed", "Error 190", graph.Explain(context.Background(), 190).Title, "last good refresh", "summer_sale"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("catalog after a failed refresh misses %q", want)
 		}

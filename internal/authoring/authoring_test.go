@@ -244,7 +244,7 @@ func TestRefusalsNextToTheirField(t *testing.T) {
 	}
 	_, err = e.svc.Create(ctx, e.scope, e.actor, draft(e.conn.ID, "summer_sale"))
 	var re *authoring.RefusedError
-	if !errors.As(err, &re) || re.Field != metarules.FieldName || !strings.Contains(re.Explain(), "2388024") || !strings.Contains(re.Explain(), "already exists") {
+	if !errors.As(err, &re) || re.Field != metarules.FieldName || !strings.Contains(re.Explain(context.Background()), "2388024") || !strings.Contains(re.Explain(context.Background()), "already exists") {
 		t.Fatalf("Meta's duplicate: %v", err)
 	}
 	// Another account's WABA is not the user's to create in.

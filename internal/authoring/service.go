@@ -95,8 +95,8 @@ func (e *RefusedError) Error() string { return "authoring: meta refused: " + e.G
 func (e *RefusedError) Unwrap() error { return e.Graph }
 
 // Explain is Meta's refusal in words, for the field's message.
-func (e *RefusedError) Explain() string {
-	x := e.Graph.Explain()
+func (e *RefusedError) Explain(ctx context.Context) string {
+	x := e.Graph.Explain(ctx)
 	code := fmt.Sprintf("Meta refused it (error %d", e.Graph.Code)
 	if e.Graph.Subcode != 0 {
 		code += fmt.Sprintf(", subcode %d", e.Graph.Subcode)

@@ -2,6 +2,7 @@ package graph
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -59,15 +60,15 @@ func (e *GraphError) Unwrap() error { return e.Err }
 // Title is Meta's message without the "(#code) " prefix it usually carries.
 func (e *GraphError) Title() string { return strings.TrimSpace(stripCodePrefix(e.Message)) }
 
-// Explain gives the plain-words explanation of this error's code (the
+// Explain gives the plain-words explanation of this error's code in the language of ctx (the
 // subcode first when it has its own entry, e.g. 2388024).
-func (e *GraphError) Explain() Explanation {
+func (e *GraphError) Explain(ctx context.Context) Explanation {
 	if e.Subcode != 0 {
 		if x, ok := explanations[e.Subcode]; ok {
-			return x
+			return x.in(ctx)
 		}
 	}
-	return Explain(e.Code)
+	return Explain(ctx, e.Code)
 }
 
 // stripCodePrefix removes "(#123) " which Meta puts in front of messages, so

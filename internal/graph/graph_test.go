@@ -11,6 +11,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"mmconsole/internal/i18n"
 )
 
 func TestDegreesOfFreedomShapes(t *testing.T) {
@@ -198,13 +200,13 @@ func TestErrorRendering(t *testing.T) {
 	if got := ge.Error(); got != "graph: (#134101) Your template is still syncing: wait" {
 		t.Fatalf("Error() = %q", got)
 	}
-	if x := Explain(131049); !strings.Contains(x.Meaning, "US") || !strings.Contains(x.Action, "24 h") {
-		t.Fatalf("Explain(131049) = %+v", x)
+	if x := Explain(context.Background(), 131049); !strings.Contains(x.Meaning, "US") || !strings.Contains(x.Action, "24 h") {
+		t.Fatalf("Explain(context.Background(), 131049) = %+v", x)
 	}
-	if x := Explain(134102); !strings.Contains(x.Meaning, "STRICT") {
-		t.Fatalf("Explain(134102) = %+v", x)
+	if x := Explain(context.Background(), 134102); !strings.Contains(x.Meaning, "STRICT") {
+		t.Fatalf("Explain(context.Background(), 134102) = %+v", x)
 	}
-	if x := Explain(999999); x.Title == "" {
+	if x := Explain(context.Background(), 999999); x.Title == "" {
 		t.Fatal("unknown code has no explanation")
 	}
 	for _, c := range []int{100, 131009, 131055, 134100, 134101, 134102, 134103, 1752041, 131061, 131062, 131063, 132000, 132001,
@@ -402,5 +404,38 @@ func TestRequestHeadersAndPaging(t *testing.T) {
 	all, err := c.ListAllTemplates(context.Background(), "tok", "w", TemplateQuery{Status: []string{"approved"}, Limit: 2})
 	if err != nil || len(all) != 3 || all[0].ID != "1" || all[2].ID != "3" {
 		t.Fatalf("all=%+v err=%v", all, err)
+	}
+}
+
+// TestExplainSpeaksTheReadersLanguage: the explanation of a code (and of a subcode with its own
+// entry) is in the language of the context; Meta's tokens stay as they are.
+func TestExplainSpeaksTheReadersLanguage(t *testing.T) {
+	cat, err := i18n.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ lang, title, token string }{
+		{"en", "Template still syncing", "MM API"},
+		{"es", "La plantilla aún se está sincronizando", "MM API"},
+		{"pt-BR", "O modelo ainda está sincronizando", "MM API"},
+	} {
+		ctx := i18n.WithLocale(context.Background(), cat.Locale(tc.lang))
+		x := Explain(ctx, 134101)
+		if x.Title != tc.title || !strings.Contains(x.Meaning, tc.token) {
+			t.Errorf("%s: Explain(134101) = %+v, want title %q", tc.lang, x, tc.title)
+		}
+		if tc.lang != "en" && strings.Contains(x.Action, "Wait") {
+			t.Errorf("%s: action still English: %q", tc.lang, x.Action)
+		}
+		ge := &GraphError{Code: 100, Subcode: 2388024}
+		if got, want := ge.Explain(ctx).Title, Explain(ctx, 2388024).Title; got != want || got == Explain(ctx, 100).Title {
+			t.Errorf("%s: subcode 2388024 explained as %q, want %q", tc.lang, got, want)
+		}
+		if strict := Explain(ctx, 134102); !strings.Contains(strict.Meaning, "STRICT") || !strings.Contains(strict.Action, "CLOUD_API_FALLBACK") {
+			t.Errorf("%s: Meta's tokens lost in %+v", tc.lang, strict)
+		}
+		if u := Explain(ctx, 999999); u.Title == "" || u.Title == "meta.unknown.title" {
+			t.Errorf("%s: unknown code explained as %+v", tc.lang, u)
+		}
 	}
 }

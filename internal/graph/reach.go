@@ -192,7 +192,9 @@ func failureKind(err error) string {
 	}
 	if ge, ok := AsGraphError(err); ok {
 		if ge.Code != 0 {
-			return fmt.Sprintf("Graph error #%d (%s)", ge.Code, ge.Explain().Title)
+			// Stored on the connection and read later by whoever opens the page, so it is
+			// written once, in English, like the rest of this record.
+			return fmt.Sprintf("Graph error #%d (%s)", ge.Code, ge.Explain(context.Background()).Title)
 		}
 		if ge.HTTPStatus != 0 {
 			if de, ok := ge.Err.(*DecodeError); ok && de != nil {

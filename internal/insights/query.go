@@ -351,7 +351,7 @@ func (s *Service) Overview(ctx context.Context, f Filter, p Period) (Overview, e
 		return o, fmt.Errorf("insights: errors: %w", err)
 	}
 	for i := range errs {
-		errs[i].Explain = graph.Explain(errs[i].Code)
+		errs[i].Explain = graph.Explain(ctx, errs[i].Code)
 	}
 	o.Errors = errs
 	rates, err := s.templateRates(ctx, ids, p)

@@ -197,7 +197,7 @@ func (s *Service) explain(ctx context.Context, err error) *ErrorInfo {
 			return info
 		}
 	}
-	x := ge.Explain()
+	x := ge.Explain(ctx)
 	info := &ErrorInfo{Code: ge.Code, Subcode: ge.Subcode, Title: x.Title, Meaning: x.Meaning, Action: x.Action, Details: ge.Details, FBTraceID: ge.FBTraceID}
 	if ge.Code == 0 {
 		info.Title = "Unexpected answer from Meta"

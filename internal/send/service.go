@@ -123,8 +123,8 @@ type ErrorView struct {
 	FBTraceID string
 }
 
-func explainGraph(ge *graph.GraphError) *ErrorView {
-	x := ge.Explain()
+func explainGraph(ctx context.Context, ge *graph.GraphError) *ErrorView {
+	x := ge.Explain(ctx)
 	v := &ErrorView{Code: ge.Code, Title: ge.Title(), Details: ge.Details, Meaning: x.Meaning, Action: x.Action, FBTraceID: ge.FBTraceID}
 	if v.Title == "" {
 		v.Title = x.Title
@@ -136,8 +136,8 @@ func explainGraph(ge *graph.GraphError) *ErrorView {
 	return v
 }
 
-func explainCode(code int, title string) *ErrorView {
-	x := graph.Explain(code)
+func explainCode(ctx context.Context, code int, title string) *ErrorView {
+	x := graph.Explain(ctx, code)
 	if title == "" {
 		title = x.Title
 	}
@@ -442,9 +442,9 @@ func (s *Service) resultOf(ctx context.Context, scope models.Scope, row models.T
 	r := &Result{Send: row}
 	if row.MessageStatus == "error" {
 		if row.ErrorCode != 0 || row.ResponseJSON != "" {
-			r.Error = explainCode(row.ErrorCode, "")
+			r.Error = explainCode(ctx, row.ErrorCode, "")
 			if ge, ok := decodeStored(row); ok {
-				r.Error = explainGraph(ge)
+				r.Error = explainGraph(ctx, ge)
 			}
 		} else {
 			r.Error = &ErrorView{Title: "The request did not reach Meta", Meaning: row.ErrorMessage, Action: "Try again; if it persists, check the connection."}
@@ -471,7 +471,7 @@ func (s *Service) resultOf(ctx context.Context, scope models.Scope, row models.T
 	}
 	r.RouteLabel = RouteLabel(r.Live.Route)
 	if r.Live.Status == "failed" {
-		r.Failure = explainCode(r.Live.ErrorCode, r.Live.ErrorTitle)
+		r.Failure = explainCode(ctx, r.Live.ErrorCode, r.Live.ErrorTitle)
 	}
 	now := s.now()
 	switch {
@@ -599,7 +599,7 @@ func (s *Service) History(ctx context.Context, scope models.Scope, f HistoryFilt
 		if r.WAMID != "" && r.Status != "failed" && r.Status != "read" {
 			res = s.resultOf(ctx, scope, r)
 		} else if r.MessageStatus == "error" {
-			res.Error = explainCode(r.ErrorCode, "")
+			res.Error = explainCode(ctx, r.ErrorCode, "")
 		}
 		res.RouteLabel = RouteLabel(res.Send.Route)
 		p.Rows = append(p.Rows, *res)

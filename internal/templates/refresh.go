@@ -437,10 +437,11 @@ func (s *Service) Status(ctx context.Context, scope models.Scope) ([]WABAStatus,
 	return out, nil
 }
 
-// Explain turns a failed refresh into words: Meta's code explained when there is one.
-func Explain(r models.TemplateRefresh) graph.Explanation {
+// Explain turns a failed refresh into words in the language of ctx: Meta's code explained when
+// there is one.
+func Explain(ctx context.Context, r models.TemplateRefresh) graph.Explanation {
 	if r.ErrorCode != 0 {
-		return graph.Explain(r.ErrorCode)
+		return graph.Explain(ctx, r.ErrorCode)
 	}
 	if strings.Contains(r.ErrorText, "access token:") {
 		return graph.Explanation{Title: "No usable access token", Meaning: "The connection's stored token could not be read.", Action: "An admin re-enters the WABA's access token."}

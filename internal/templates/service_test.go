@@ -149,7 +149,7 @@ func TestFailedRefreshKeepsDataAndExplains(t *testing.T) {
 	if ge, ok := graph.AsGraphError(err); !ok || ge.Code != 190 {
 		t.Fatalf("refresh with a wrong token = %v, want Graph 190", err)
 	}
-	if r.OK || r.ErrorCode != 190 || Explain(r).Title != graph.Explain(190).Title {
+	if r.OK || r.ErrorCode != 190 || Explain(ctx, r).Title != graph.Explain(ctx, 190).Title {
 		t.Errorf("history row = %+v, want the failure with code 190 explained", r)
 	}
 	var after, deleted int64
@@ -182,7 +182,7 @@ func TestHTTP500IsExplainedWithoutACode(t *testing.T) {
 	if err == nil || r.OK || !strings.Contains(r.ErrorText, "500") {
 		t.Fatalf("refresh against a 500 = %+v, %v", r, err)
 	}
-	if x := Explain(r); !x.Transient || x.Title == graph.Explain(0).Title {
+	if x := Explain(context.Background(), r); !x.Transient || x.Title == graph.Explain(context.Background(), 0).Title {
 		t.Errorf("explanation = %+v, want the generic transient one, not code 0's", x)
 	}
 }
