@@ -2,6 +2,7 @@ package webhook
 
 import (
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -20,6 +21,8 @@ import (
 //     PostgreSQL its multi-row statements take one array per column (arrays);
 //   - a column IN a subquery, OR-ed with indexed terms (the log's template filter), is
 //     inSubquery: PostgreSQL can combine the terms' indexes only when the subquery is an array;
+//   - counting the events of a set of messages (the log's template filter) is eventsOfMessages:
+//     PostgreSQL is told the join order with LATERAL;
 //   - the WAL, its checkpoints and journal_size_limit are SQLite's alone: on PostgreSQL the
 //     server manages its own write-ahead log, so the checkpointer does not run and the WAL
 //     metrics stay 0.
@@ -88,6 +91,21 @@ func (d dialect) inSubquery(col, sub string) string {
 		return col + " = ANY(ARRAY(" + sub + "))"
 	}
 	return col + " IN (" + sub + ")"
+}
+
+// eventsOfMessages counts, up to n, the rows of events (a query on webhook_events selecting 1)
+// whose wamid is one of those msgs (SQL selecting wamid, with its arguments) selects. It must go
+// from the messages to their events by the wamid index and stop at n. SQLite does so with an
+// IN. PostgreSQL, estimating many matches, would rather hash the messages and scan every event
+// in scope (a second and more at a million events when few or none match): a LATERAL subquery
+// with its own LIMIT cannot be flattened into that join, so each message probes its events.
+func (d dialect) eventsOfMessages(db *gorm.DB, msgs string, args []any, events *gorm.DB, n int) *gorm.DB {
+	if d.postgres {
+		events = events.Where("webhook_events.wamid = tm.wamid").Limit(n)
+		return db.Raw("SELECT count(*) FROM (SELECT 1 FROM ("+msgs+") AS tm CROSS JOIN LATERAL (?) AS e LIMIT ?) AS c",
+			append(slices.Clone(args), events, n)...)
+	}
+	return db.Raw("SELECT count(*) FROM (?) AS c", events.Where("wamid IN ("+msgs+")", args...).Limit(n))
 }
 
 // storable is the filter as stored text can match it: a value holding a NUL byte or invalid
