@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -13,6 +12,7 @@ import (
 
 	"mmconsole/internal/authoring"
 	"mmconsole/internal/graph"
+	"mmconsole/internal/i18n"
 	"mmconsole/internal/metarules"
 	"mmconsole/internal/optimize"
 	"mmconsole/internal/templates"
@@ -148,12 +148,12 @@ func (h *Authoring) form(c *fiber.Ctx, mode, action string, d authoring.Draft) (
 }
 
 // checked adds the rules' messages to the form (the live check and a refused submit).
-func checked(f pages.AuthoringForm) pages.AuthoringForm {
+func checked(ctx context.Context, f pages.AuthoringForm) pages.AuthoringForm {
 	d := f.D
 	if f.Mode == pages.AuthorEdit {
 		d.TTLValue, d.TTLUnit, d.Optimizations = "", "", nil
 	}
-	if ve := d.Check(); ve != nil {
+	if ve := d.Check(ctx); ve != nil {
 		for k, m := range ve.Fields {
 			if f.Errors[k] == "" {
 				f.Errors[k] = m
@@ -172,7 +172,7 @@ func (h *Authoring) New(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return Render(c, fiber.StatusOK, pages.AuthoringPage(h.Shells.Shell(c, f.Title(), "templates"), f))
+	return Render(c, fiber.StatusOK, pages.AuthoringPage(h.Shells.Shell(c, f.Title(c.UserContext()), "templates"), f))
 }
 
 // Clone is GET /templates/:id/clone: the form filled from the template, under a new name.
@@ -192,7 +192,7 @@ func (h *Authoring) Clone(c *fiber.Ctx) error {
 		return err
 	}
 	f.Source = &src
-	return Render(c, fiber.StatusOK, pages.AuthoringPage(h.Shells.Shell(c, f.Title(), "templates"), f))
+	return Render(c, fiber.StatusOK, pages.AuthoringPage(h.Shells.Shell(c, f.Title(c.UserContext()), "templates"), f))
 }
 
 // reshape applies a form action that changes the form itself (add or remove a button, a new
@@ -220,7 +220,7 @@ func (h *Authoring) reshape(c *fiber.Ctx, f pages.AuthoringForm) (bool, error) {
 	if IsHTMX(c) {
 		return true, Render(c, fiber.StatusOK, pages.AuthoringFormRegion(f))
 	}
-	return true, Render(c, fiber.StatusOK, pages.AuthoringPage(h.Shells.Shell(c, f.Title(), "templates"), f))
+	return true, Render(c, fiber.StatusOK, pages.AuthoringPage(h.Shells.Shell(c, f.Title(c.UserContext()), "templates"), f))
 }
 
 // Create is POST /templates/new (a new template or a clone).
@@ -253,7 +253,7 @@ func (h *Authoring) Create(c *fiber.Ctx) error {
 	if err != nil {
 		return h.refusedForm(c, f, err)
 	}
-	Flash(c, "success", fmt.Sprintf("%s (%s) was submitted to Meta and is PENDING review. Once approved, MM API needs up to 10 minutes to sync it; the countdown starts at approval.", t.Name, t.Language))
+	Flash(c, "success", i18n.T(c.UserContext(), "authoring.flash.created", "Name", t.Name, "Language", t.Language))
 	return Redirect(c, "/templates/"+strconv.FormatUint(uint64(t.ID), 10))
 }
 
@@ -295,8 +295,8 @@ func (h *Authoring) refusedForm(c *fiber.Ctx, f pages.AuthoringForm, err error) 
 		}
 		return err
 	}
-	f = checked(f)
-	return Render(c, status, pages.AuthoringPage(h.Shells.Shell(c, f.Title(), "templates"), f))
+	f = checked(c.UserContext(), f)
+	return Render(c, status, pages.AuthoringPage(h.Shells.Shell(c, f.Title(c.UserContext()), "templates"), f))
 }
 
 // Check is POST /templates/check: the live preview and Meta's rules as the user types.
@@ -313,7 +313,7 @@ func (h *Authoring) Check(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	f = checked(f)
+	f = checked(c.UserContext(), f)
 	return Render(c, fiber.StatusOK, pages.AuthoringCheck(f, c.FormValue("vars_key") != f.VarsKey()))
 }
 
@@ -328,11 +328,11 @@ func (h *Authoring) editForm(c *fiber.Ctx, t models.Template, d authoring.Draft)
 	if err != nil {
 		return f, err
 	}
-	f.Budget = "An edit of the content is one of Meta's edits: " + info.Budget.Words()
+	f.Budget = i18n.T(c.UserContext(), "authoring.edit.budget", "Budget", info.Budget.Words())
 	if !info.Budget.Applies {
 		f.Budget = info.Budget.Words()
 	}
-	f.Blocked = info.Blocked(h.Catalog.Now())
+	f.Blocked = info.Blocked(c.UserContext(), h.Catalog.Now())
 	if f.Blocked != "" {
 		f.Errors["edit"] = f.Blocked
 	}
@@ -349,7 +349,7 @@ func (h *Authoring) EditForm(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return Render(c, fiber.StatusOK, pages.AuthoringPage(h.Shells.Shell(c, f.Title(), "templates"), f))
+	return Render(c, fiber.StatusOK, pages.AuthoringPage(h.Shells.Shell(c, f.Title(c.UserContext()), "templates"), f))
 }
 
 // Edit is POST /templates/:id/edit.
@@ -371,7 +371,7 @@ func (h *Authoring) Edit(c *fiber.Ctx) error {
 	if _, err := h.Service.Edit(c.UserContext(), CurrentScope(c), actorOf(c, u), id, d); err != nil {
 		return h.refusedForm(c, f, err)
 	}
-	Flash(c, "success", fmt.Sprintf("The edit of %s (%s) was sent to Meta: the template is back in review (PENDING) until Meta approves it again.", t.Name, t.Language))
+	Flash(c, "success", i18n.T(c.UserContext(), "authoring.flash.edited", "Name", t.Name, "Language", t.Language))
 	return Redirect(c, "/templates/"+strconv.FormatUint(uint64(t.ID), 10))
 }
 
@@ -388,7 +388,7 @@ func (h *Authoring) DeleteConfirm(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return Render(c, fiber.StatusOK, pages.DeletePage(h.Shells.Shell(c, "Delete "+imp.Template.Name, "templates"), pages.DeleteConfirm{Impact: imp, CSRF: CSRFToken(c)}))
+	return Render(c, fiber.StatusOK, pages.DeletePage(h.Shells.Shell(c, i18n.T(c.UserContext(), "authoring.delete.title", "Name", imp.Template.Name), "templates"), pages.DeleteConfirm{Impact: imp, CSRF: CSRFToken(c)}))
 }
 
 // Delete is POST /templates/:id/delete (scope=name: every language; confirm=yes required).
@@ -408,13 +408,13 @@ func (h *Authoring) Delete(c *fiber.Ctx) error {
 		if err != nil {
 			return err
 		}
-		return Render(c, fiber.StatusUnprocessableEntity, pages.DeletePage(h.Shells.Shell(c, "Delete "+imp.Template.Name, "templates"), pages.DeleteConfirm{Impact: imp, CSRF: CSRFToken(c)}))
+		return Render(c, fiber.StatusUnprocessableEntity, pages.DeletePage(h.Shells.Shell(c, i18n.T(c.UserContext(), "authoring.delete.title", "Name", imp.Template.Name), "templates"), pages.DeleteConfirm{Impact: imp, CSRF: CSRFToken(c)}))
 	}
 	imp, err := h.Service.Delete(c.UserContext(), CurrentScope(c), actorOf(c, u), id, all)
 	if err != nil {
 		if ge, ok := graph.AsGraphError(err); ok {
 			x := ge.Explain(c.UserContext())
-			Flash(c, "error", fmt.Sprintf("Meta refused the deletion (error %d): %s. %s", ge.Code, x.Title, x.Action))
+			Flash(c, "error", i18n.T(c.UserContext(), "authoring.flash.delete_refused", "Code", ge.Code, "Title", x.Title, "Action", x.Action))
 			return Redirect(c, "/templates/"+strconv.FormatUint(uint64(id), 10))
 		}
 		return err
@@ -423,6 +423,6 @@ func (h *Authoring) Delete(c *fiber.Ctx) error {
 	for _, t := range imp.Removed {
 		langs = append(langs, t.Language)
 	}
-	Flash(c, "success", fmt.Sprintf("Deleted %s (%s) at Meta.", imp.Template.Name, strings.Join(langs, ", ")))
+	Flash(c, "success", i18n.T(c.UserContext(), "authoring.flash.deleted", "Name", imp.Template.Name, "Languages", strings.Join(langs, ", ")))
 	return Redirect(c, "/templates")
 }

@@ -73,3 +73,27 @@ func TestLanguageFollowsTheBrowserThenTheUsersChoice(t *testing.T) {
 		t.Fatalf("after choosing the browser's language: %.300s", body)
 	}
 }
+
+// TestTemplateAuthoringSpeaksTheUsersLanguage: the new-template page and the rules Meta would
+// apply, checked as the user types, are in Spanish and in Portuguese; language names come from
+// CLDR in the reader's language; the English words are gone.
+func TestTemplateAuthoringSpeaksTheUsersLanguage(t *testing.T) {
+	f := newFixture(t)
+	f.signIn("marketer")
+	for _, tc := range []struct{ code, title, rule, lang, english string }{
+		{"es", "Nueva plantilla de marketing", "Escribe un nombre.", "portugués", "New marketing template"},
+		{"pt-BR", "Novo modelo de marketing", "Digite um nome.", "espanhol", "New marketing template"},
+	} {
+		if resp, body := f.post("marketer", "/account/language", url.Values{"language": {tc.code}, "_csrf": {f.csrf["marketer"]}}); resp.StatusCode != 303 {
+			t.Fatalf("choose %s: %d %.300s", tc.code, resp.StatusCode, body)
+		}
+		_, page := f.get("marketer", "/templates/new")
+		if !strings.Contains(page, tc.title) || strings.Contains(page, tc.english) || !strings.Contains(page, tc.lang) {
+			t.Errorf("%s: the authoring page is not translated (want %q and %q):\n%.1500s", tc.code, tc.title, tc.lang, page)
+		}
+		_, check := f.post("marketer", "/templates/check", url.Values{"_csrf": {f.csrf["marketer"]}, "name": {""}, "body": {"Hola"}, "language": {"es_MX"}})
+		if !strings.Contains(check, tc.rule) || strings.Contains(check, "Enter a name.") {
+			t.Errorf("%s: the live check does not say the rule in the language (want %q):\n%.1500s", tc.code, tc.rule, check)
+		}
+	}
+}

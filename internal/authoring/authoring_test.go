@@ -150,7 +150,7 @@ func TestCreationRequestBodyPerComponentKind(t *testing.T) {
 	for _, c := range cases {
 		d := draft(1, "summer_sale_x")
 		c.edit(&d)
-		if ve := d.Check(); ve.OrNil() != nil {
+		if ve := d.Check(context.Background()); ve.OrNil() != nil {
 			t.Errorf("%s: the draft is refused: %v", c.name, ve)
 			continue
 		}
@@ -330,7 +330,7 @@ func TestEditSharesTheBudgetAndGoesBackToReview(t *testing.T) {
 		}
 	}
 	info, err := e.svc.EditInfo(ctx, tm)
-	if err != nil || info.Budget.Used != 9 || info.Blocked(time.Now()) != "" {
+	if err != nil || info.Budget.Used != 9 || info.Blocked(context.Background(), time.Now()) != "" {
 		t.Fatalf("budget before: %+v %v", info, err)
 	}
 	// A crafted format is ignored: an edit sends components only, the variables keep their kind.
@@ -463,7 +463,7 @@ func TestCloneNameAndFromTemplate(t *testing.T) {
 	}
 	d := authoring.FromTemplate(tm)
 	d.Name = "summer_sale_copy2"
-	if ve := d.Check(); ve.OrNil() != nil {
+	if ve := d.Check(context.Background()); ve.OrNil() != nil {
 		t.Errorf("a seed template read back into the form is refused: %v\n%s", ve, tm.Components)
 	}
 	if d.Body == "" || len(d.BodyVars()) > 0 && d.Examples[d.BodyVars()[0]] == "" {

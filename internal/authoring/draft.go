@@ -8,12 +8,14 @@
 package authoring
 
 import (
+	"context"
 	"encoding/json"
 	"sort"
 	"strconv"
 	"strings"
 
 	"mmconsole/internal/graph"
+	"mmconsole/internal/i18n"
 	"mmconsole/internal/metarules"
 	"mmconsole/internal/optimize"
 	"mmconsole/models"
@@ -138,9 +140,9 @@ func (d Draft) Def() metarules.TemplateDef {
 
 // Check applies every rule the form knows before anything is sent: Meta's authoring rules, the
 // marketing TTL range and the enroll statuses. It never calls Meta.
-func (d Draft) Check() *models.ValidationError {
+func (d Draft) Check(ctx context.Context) *models.ValidationError {
 	ve := &models.ValidationError{}
-	for _, p := range metarules.CheckTemplate(d.Def()) {
+	for _, p := range metarules.CheckTemplate(ctx, d.Def()) {
 		ve.Add(p.Field, p.Message)
 	}
 	if _, err := d.TTL(); err != nil {
@@ -148,7 +150,7 @@ func (d Draft) Check() *models.ValidationError {
 	}
 	for k, v := range d.Optimizations {
 		if !optimize.ValidKey(k) || !optimize.ValidValue(v) {
-			ve.Add("optimizations", "Each optimization is OPT_IN, OPT_OUT or the WABA's default.")
+			ve.Add("optimizations", i18n.T(ctx, "authoring.err.optimizations"))
 		}
 	}
 	return ve

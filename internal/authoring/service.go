@@ -16,6 +16,7 @@ import (
 	"mmconsole/internal/database"
 	"mmconsole/internal/editbudget"
 	"mmconsole/internal/graph"
+	"mmconsole/internal/i18n"
 	"mmconsole/internal/metarules"
 	"mmconsole/models"
 )
@@ -94,16 +95,17 @@ type RefusedError struct {
 func (e *RefusedError) Error() string { return "authoring: meta refused: " + e.Graph.Error() }
 func (e *RefusedError) Unwrap() error { return e.Graph }
 
-// Explain is Meta's refusal in words, for the field's message.
+// Explain is Meta's refusal in words, for the field's message (Meta's own details quoted as
+// Meta sent them).
 func (e *RefusedError) Explain(ctx context.Context) string {
 	x := e.Graph.Explain(ctx)
-	code := fmt.Sprintf("Meta refused it (error %d", e.Graph.Code)
+	code := i18n.T(ctx, "authoring.refused.code", "Code", e.Graph.Code)
 	if e.Graph.Subcode != 0 {
-		code += fmt.Sprintf(", subcode %d", e.Graph.Subcode)
+		code = i18n.T(ctx, "authoring.refused.subcode", "Code", e.Graph.Code, "Subcode", e.Graph.Subcode)
 	}
-	msg := code + "): " + x.Title + ". " + x.Meaning + " " + x.Action
+	msg := code + " " + x.Title + ". " + x.Meaning + " " + x.Action
 	if d := strings.TrimSpace(e.Graph.Details); d != "" {
-		msg += " Meta said: " + d
+		msg += " " + i18n.T(ctx, "authoring.refused.details", "Details", d)
 	}
 	return msg
 }
@@ -259,10 +261,10 @@ func (s *Service) Create(ctx context.Context, scope models.Scope, actor Actor, d
 	if !actor.User.CanWrite() {
 		return models.Template{}, fmt.Errorf("authoring: create: %w", models.ErrForbidden)
 	}
-	ve := d.Check()
+	ve := d.Check(ctx)
 	conn, err := s.connection(ctx, scope, d.ConnectionID)
 	if errors.Is(err, models.ErrNotFound) {
-		ve.Add("waba", "Choose one of your WABAs.")
+		ve.Add("waba", i18n.T(ctx, "authoring.err.waba"))
 	} else if err != nil {
 		return models.Template{}, err
 	}
@@ -276,7 +278,7 @@ func (s *Service) Create(ctx context.Context, scope models.Scope, actor Actor, d
 			return models.Template{}, fmt.Errorf("authoring: duplicate check: %w", err)
 		}
 		if n > 0 {
-			ve.Add(metarules.FieldName, fmt.Sprintf("This WABA already has a template %s in %s: Meta refuses a second one (error 100, subcode 2388024). Choose another name, or another language.", d.Name, d.Language))
+			ve.Add(metarules.FieldName, i18n.T(ctx, "authoring.err.duplicate", "Name", d.Name, "Language", d.Language))
 		}
 	}
 	if err := ve.OrNil(); err != nil {
@@ -330,15 +332,14 @@ type EditInfo struct {
 }
 
 // Blocked is the reason the edit cannot be sent now, "" when it can.
-func (i EditInfo) Blocked(now time.Time) string {
+func (i EditInfo) Blocked(ctx context.Context, now time.Time) string {
 	switch {
 	case !i.Editable:
 		return i.Why
 	case i.Budget.AtLimit():
 		return i.Budget.Words()
 	case i.Budget.Applies && !i.NextContent.IsZero() && now.Before(i.NextContent):
-		return "Meta allows one content edit of an approved template in 24 hours: the next one is possible from " +
-			i.NextContent.UTC().Format("2006-01-02 15:04 UTC") + "."
+		return i18n.T(ctx, "authoring.blocked.daily", "When", i18n.DateTime(ctx, i.NextContent))
 	}
 	return ""
 }
@@ -357,10 +358,10 @@ func (s *Service) EditInfo(ctx context.Context, t models.Template) (EditInfo, er
 	switch strings.ToUpper(t.Status) {
 	case "APPROVED", "REJECTED", "PAUSED":
 	default:
-		info.Editable, info.Why = false, "Meta lets only APPROVED, REJECTED or PAUSED templates be edited; this one is "+t.Status+"."
+		info.Editable, info.Why = false, i18n.T(ctx, "authoring.blocked.status", "Status", t.Status)
 	}
 	if !strings.EqualFold(t.Category, Category) {
-		info.Editable, info.Why = false, "Only marketing templates are edited here (they are the ones MM API sends)."
+		info.Editable, info.Why = false, i18n.T(ctx, "authoring.blocked.category")
 	}
 	return info, nil
 }
@@ -382,14 +383,14 @@ func (s *Service) Edit(ctx context.Context, scope models.Scope, actor Actor, id 
 		// An edit sends components only: the variables keep the kind the template has.
 		d.ParameterFormat = t.ParameterFormat
 	}
-	if ve := d.Check(); ve.OrNil() != nil {
+	if ve := d.Check(ctx); ve.OrNil() != nil {
 		return t, ve
 	}
 	info, err := s.EditInfo(ctx, t)
 	if err != nil {
 		return t, err
 	}
-	if why := info.Blocked(s.now()); why != "" {
+	if why := info.Blocked(ctx, s.now()); why != "" {
 		ve := &models.ValidationError{}
 		ve.Add("edit", why)
 		return t, ve

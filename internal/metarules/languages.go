@@ -1,5 +1,15 @@
 package metarules
 
+import (
+	"context"
+	"strings"
+
+	"golang.org/x/text/language"
+	"golang.org/x/text/language/display"
+
+	"mmconsole/internal/i18n"
+)
+
 // Language is one of the template languages Meta supports.
 type Language struct{ Code, Name string }
 
@@ -49,4 +59,33 @@ func KnownLanguage(code string) bool {
 		}
 	}
 	return false
+}
+
+// LanguageName names a template language in the reader's language: Meta's English name for an
+// English reader, else the name CLDR gives in the reader's language (golang.org/x/text's
+// display tables), and Meta's English name where CLDR has none.
+func LanguageName(ctx context.Context, code string) string {
+	name := code
+	for _, l := range languages {
+		if l.Code == code {
+			name = l.Name
+			break
+		}
+	}
+	reader := i18n.LangCode(ctx)
+	if reader == "en" {
+		return name
+	}
+	tag, err := language.Parse(strings.ReplaceAll(code, "_", "-"))
+	if err != nil {
+		return name
+	}
+	rt, err := language.Parse(reader)
+	if err != nil {
+		return name
+	}
+	if n := display.Tags(rt).Name(tag); n != "" {
+		return n
+	}
+	return name
 }

@@ -1,6 +1,7 @@
 package metarules
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"testing"
@@ -108,7 +109,7 @@ func TestCheckTextParamWhitespaceAndLength(t *testing.T) {
 		{"multibyte counted as characters", SectionBody, strings.Repeat("é", MaxBodyParam), 0},
 	}
 	for _, c := range cases {
-		p := CheckTextParam(c.section, c.value)
+		p := CheckTextParam(context.Background(), c.section, c.value)
 		got := 0
 		if p != nil {
 			got = p.Code
@@ -120,22 +121,22 @@ func TestCheckTextParamWhitespaceAndLength(t *testing.T) {
 }
 
 func TestCheckHydratedLimits(t *testing.T) {
-	if p := CheckHydrated(SectionHeader, strings.Repeat("h", MaxHeaderHydrate)); p != nil {
+	if p := CheckHydrated(context.Background(), SectionHeader, strings.Repeat("h", MaxHeaderHydrate)); p != nil {
 		t.Errorf("header at its limit refused: %v", p)
 	}
-	if p := CheckHydrated(SectionHeader, strings.Repeat("h", MaxHeaderHydrate+1)); p == nil || p.Code != CodeHydratedTooLong || !p.Inferred {
+	if p := CheckHydrated(context.Background(), SectionHeader, strings.Repeat("h", MaxHeaderHydrate+1)); p == nil || p.Code != CodeHydratedTooLong || !p.Inferred {
 		t.Errorf("header beyond its limit: %+v", p)
 	}
-	if p := CheckHydrated(SectionBody, strings.Repeat("b", MaxBodyHydrated)); p != nil {
+	if p := CheckHydrated(context.Background(), SectionBody, strings.Repeat("b", MaxBodyHydrated)); p != nil {
 		t.Errorf("body at its limit refused: %v", p)
 	}
-	if p := CheckHydrated(SectionBody, strings.Repeat("b", MaxBodyHydrated+1)); p == nil || p.Code != CodeHydratedTooLong {
+	if p := CheckHydrated(context.Background(), SectionBody, strings.Repeat("b", MaxBodyHydrated+1)); p == nil || p.Code != CodeHydratedTooLong {
 		t.Errorf("body beyond its limit: %+v", p)
 	}
-	if p := CheckURLSuffix("https://x.example/", "a b"); p == nil || p.Code != CodeParamProblem {
+	if p := CheckURLSuffix(context.Background(), "https://x.example/", "a b"); p == nil || p.Code != CodeParamProblem {
 		t.Errorf("url suffix with a space: %+v", p)
 	}
-	if p := CheckURLSuffix("https://x.example/", strings.Repeat("a", MaxURLHydrated)); p == nil || p.Code != CodeHydratedTooLong {
+	if p := CheckURLSuffix(context.Background(), "https://x.example/", strings.Repeat("a", MaxURLHydrated)); p == nil || p.Code != CodeHydratedTooLong {
 		t.Errorf("url beyond its limit: %+v", p)
 	}
 }

@@ -1,9 +1,11 @@
 package metarules
 
 import (
-	"fmt"
+	"context"
 	"strings"
 	"unicode/utf8"
+
+	"mmconsole/internal/i18n"
 )
 
 // Error codes of refused template parameters (mm-api-reference §2.3).
@@ -40,23 +42,29 @@ type ParamProblem struct {
 
 // CheckTextParam checks one header or body text variable: Meta refuses new lines, tabs and more
 // than 4 consecutive spaces in a parameter, and a body parameter longer than 32768 characters.
-func CheckTextParam(section, value string) *ParamProblem {
+func CheckTextParam(ctx context.Context, section, value string) *ParamProblem {
 	switch {
 	case strings.ContainsAny(value, "\n\r"):
-		return &ParamProblem{Code: CodeParamProblem, Message: "a variable cannot contain a new line (Meta refuses new-line and tab characters in parameters)"}
+		return &ParamProblem{Code: CodeParamProblem, Message: i18n.T(ctx, "rules.param.newline")}
 	case strings.Contains(value, "\t"):
-		return &ParamProblem{Code: CodeParamProblem, Message: "a variable cannot contain a tab (Meta refuses new-line and tab characters in parameters)"}
+		return &ParamProblem{Code: CodeParamProblem, Message: i18n.T(ctx, "rules.param.tab")}
 	case strings.Contains(value, "     "):
-		return &ParamProblem{Code: CodeParamProblem, Message: "a variable cannot contain more than 4 consecutive spaces"}
+		return &ParamProblem{Code: CodeParamProblem, Message: i18n.T(ctx, "rules.param.spaces")}
 	case section == SectionBody && utf8.RuneCountInString(value) > MaxBodyParam:
-		return &ParamProblem{Code: CodeParamProblem, Message: fmt.Sprintf("a body variable has at most %d characters; this one has %d", MaxBodyParam, utf8.RuneCountInString(value))}
+		return &ParamProblem{Code: CodeParamProblem, Message: i18n.T(ctx, "rules.param.too_long", "Max", MaxBodyParam, "N", utf8.RuneCountInString(value))}
 	}
 	return nil
 }
 
+// hydratedKeys name the too-long message of each section.
+var hydratedKeys = map[string]string{
+	SectionHeader: i18n.Key("rules.param.hydrated_header"),
+	SectionBody:   i18n.Key("rules.param.hydrated_body"),
+}
+
 // CheckHydrated checks the text of a section with its variables filled in against the length
 // Meta allows for it (132005). These limits are [I].
-func CheckHydrated(section, hydrated string) *ParamProblem {
+func CheckHydrated(ctx context.Context, section, hydrated string) *ParamProblem {
 	n := utf8.RuneCountInString(hydrated)
 	max := MaxBodyHydrated
 	if section == SectionHeader {
@@ -64,20 +72,20 @@ func CheckHydrated(section, hydrated string) *ParamProblem {
 	}
 	if n > max {
 		return &ParamProblem{Code: CodeHydratedTooLong, Inferred: true,
-			Message: fmt.Sprintf("the %s with its variables filled in has %d characters; Meta allows at most %d [I]", section, n, max)}
+			Message: i18n.T(ctx, hydratedKeys[section], "N", n, "Max", max)}
 	}
 	return nil
 }
 
 // CheckURLSuffix checks a URL button's variable: the whole link (prefix and suffix) is limited,
 // and a link cannot hold whitespace.
-func CheckURLSuffix(prefix, suffix string) *ParamProblem {
+func CheckURLSuffix(ctx context.Context, prefix, suffix string) *ParamProblem {
 	if strings.ContainsAny(suffix, " \t\n\r") {
-		return &ParamProblem{Code: CodeParamProblem, Message: "a link suffix cannot contain spaces, tabs or new lines"}
+		return &ParamProblem{Code: CodeParamProblem, Message: i18n.T(ctx, "rules.param.suffix_spaces")}
 	}
 	if n := utf8.RuneCountInString(prefix + suffix); n > MaxURLHydrated {
 		return &ParamProblem{Code: CodeHydratedTooLong, Inferred: true,
-			Message: fmt.Sprintf("the button's link with its suffix has %d characters; Meta allows at most %d [I]", n, MaxURLHydrated)}
+			Message: i18n.T(ctx, "rules.param.link_too_long", "N", n, "Max", MaxURLHydrated)}
 	}
 	return nil
 }

@@ -1,11 +1,13 @@
 package metarules
 
 import (
-	"fmt"
+	"context"
 	"regexp"
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"mmconsole/internal/i18n"
 )
 
 // Rules Meta applies when a template is created or its components are edited
@@ -114,14 +116,14 @@ var (
 
 // CheckTemplateName applies Meta's name rule: lowercase letters, digits and underscores, at most
 // 512 characters. It returns "" when the name is fine.
-func CheckTemplateName(name string) string {
+func CheckTemplateName(ctx context.Context, name string) string {
 	switch {
 	case name == "":
-		return "Enter a name."
+		return i18n.T(ctx, "rules.name.empty")
 	case len(name) > MaxTemplateName:
-		return fmt.Sprintf("A template name has at most %d characters; this one has %d.", MaxTemplateName, len(name))
+		return i18n.T(ctx, "rules.name.too_long", "Max", MaxTemplateName, "N", len(name))
 	case !templateNameRe.MatchString(name):
-		return "Use only lowercase letters, digits and underscores (e.g. summer_sale_2026): no spaces, capitals or accents."
+		return i18n.T(ctx, "rules.name.chars")
 	}
 	return ""
 }
@@ -139,20 +141,20 @@ func Variables(text string) []string {
 // checkVars applies the variable rules to one text: every variable is {{1}}, {{2}}… in order
 // (positional) or {{lowercase_name}} (named), never both, never empty; it returns the distinct
 // variables in order.
-func checkVars(where, text, format string) ([]string, string) {
+func checkVars(ctx context.Context, where, text, format string) ([]string, string) {
 	vars := Variables(text)
 	var distinct []string
 	seen := map[string]bool{}
 	for _, v := range vars {
 		if v == "" {
-			return nil, where + " has an empty variable {{}}: write {{1}} or a name such as {{first_name}}."
+			return nil, i18n.T(ctx, "rules.var.empty", "Where", where, "Empty", "{{}}", "One", "{{1}}", "Named", "{{first_name}}")
 		}
 		if format == "NAMED" {
 			if !namedVarRe.MatchString(v) {
-				return nil, fmt.Sprintf("%s: {{%s}} is not a named variable; with named variables, use lowercase letters, digits and underscores, e.g. {{first_name}}.", where, v)
+				return nil, i18n.T(ctx, "rules.var.not_named", "Where", where, "Var", "{{"+v+"}}", "Named", "{{first_name}}")
 			}
 		} else if _, err := strconv.Atoi(v); err != nil {
-			return nil, fmt.Sprintf("%s: {{%s}} is a named variable but the template uses numbered ones ({{1}}, {{2}}…); choose named variables for the whole template, or number them.", where, v)
+			return nil, i18n.T(ctx, "rules.var.not_numbered", "Where", where, "Var", "{{"+v+"}}", "Numbered", "{{1}}, {{2}}…")
 		}
 		if !seen[v] {
 			seen[v] = true
@@ -162,7 +164,7 @@ func checkVars(where, text, format string) ([]string, string) {
 	if format != "NAMED" {
 		for i, v := range distinct {
 			if n, _ := strconv.Atoi(v); n != i+1 {
-				return nil, fmt.Sprintf("%s: numbered variables run {{1}}, {{2}}, {{3}}… in order with no gap; {{%s}} comes where {{%d}} belongs.", where, v, i+1)
+				return nil, i18n.T(ctx, "rules.var.gap", "Where", where, "Numbered", "{{1}}, {{2}}, {{3}}…", "Var", "{{"+v+"}}", "Want", "{{"+strconv.Itoa(i+1)+"}}")
 			}
 		}
 	}
@@ -170,7 +172,11 @@ func checkVars(where, text, format string) ([]string, string) {
 }
 
 // checkExamples checks that every variable has a usable example.
-func checkExamples(field, where string, vars []string, def TextDef, format string) *Problem {
+func checkExamples(ctx context.Context, field, section string, vars []string, def TextDef, format string) *Problem {
+	where := i18n.T(ctx, "rules.in.body")
+	if section == SectionHeader {
+		where = i18n.T(ctx, "rules.in.header")
+	}
 	for i, v := range vars {
 		var ex string
 		if format == "NAMED" {
@@ -180,20 +186,15 @@ func checkExamples(field, where string, vars []string, def TextDef, format strin
 		}
 		label := "{{" + v + "}}"
 		if strings.TrimSpace(ex) == "" {
-			return &Problem{field, fmt.Sprintf("Meta reviews templates with an example of each variable: give one for %s in the %s.", label, where), SubcodeMissingExample}
+			return &Problem{field, i18n.T(ctx, "rules.example.missing", "Var", label, "Where", where), SubcodeMissingExample}
 		}
-		section := SectionBody
-		if where == "header" {
-			section = SectionHeader
-		}
-		if p := CheckTextParam(section, ex); p != nil {
-			return &Problem{field, "The example of " + label + ": " + p.Message + ".", SubcodeMissingExample}
+		if p := CheckTextParam(ctx, section, ex); p != nil {
+			return &Problem{field, i18n.T(ctx, "rules.example.problem", "Var", label, "Problem", p.Message), SubcodeMissingExample}
 		}
 		// An example longer than the text it fills may hold could never be sent, and without a
 		// bound a header example (no parameter limit of its own) would take any length. [I]
-		if p := tooLong(field, "The example of "+label, ex, exampleMax(section)); p != nil {
-			p.Message = strings.TrimSuffix(p.Message, ".") + " (the " + where + "'s own limit; inferred)."
-			return p
+		if n, max := utf8.RuneCountInString(ex), exampleMax(section); n > max {
+			return &Problem{field, i18n.T(ctx, "rules.example.too_long", "Var", label, "Max", max, "N", n, "Where", where), SubcodeTooLong}
 		}
 	}
 	return nil
@@ -220,9 +221,9 @@ func ExampleMax(v string, headerVars []string) int {
 	return MaxBodyHydrated
 }
 
-func tooLong(field, what, text string, max int) *Problem {
+func tooLong(ctx context.Context, field, what, text string, max int) *Problem {
 	if n := utf8.RuneCountInString(text); n > max {
-		return &Problem{field, fmt.Sprintf("%s has at most %d characters; this one has %d.", what, max, n), SubcodeTooLong}
+		return &Problem{field, i18n.T(ctx, "rules.too_long", "What", what, "Max", max, "N", n), SubcodeTooLong}
 	}
 	return nil
 }
@@ -230,7 +231,7 @@ func tooLong(field, what, text string, max int) *Problem {
 // CheckTemplate applies Meta's creation rules to a definition and returns every problem, at
 // most one per field, in the order of the form. Duplicates (a name that exists in the language)
 // are the caller's to check: they need the WABA's templates.
-func CheckTemplate(d TemplateDef) []Problem {
+func CheckTemplate(ctx context.Context, d TemplateDef) []Problem {
 	var out []Problem
 	add := func(p *Problem) {
 		if p == nil {
@@ -243,16 +244,16 @@ func CheckTemplate(d TemplateDef) []Problem {
 		}
 		out = append(out, *p)
 	}
-	if msg := CheckTemplateName(d.Name); msg != "" {
+	if msg := CheckTemplateName(ctx, d.Name); msg != "" {
 		add(&Problem{FieldName, msg, 0})
 	}
 	if !KnownLanguage(d.Language) {
-		add(&Problem{FieldLanguage, "Choose one of the languages Meta supports (e.g. en_US, es_MX, pt_BR).", 0})
+		add(&Problem{FieldLanguage, i18n.T(ctx, "rules.language"), 0})
 	}
 	switch strings.ToUpper(d.Category) {
 	case "MARKETING", "UTILITY", "AUTHENTICATION":
 	default:
-		add(&Problem{FieldCategory, "The category is MARKETING, UTILITY or AUTHENTICATION.", 0})
+		add(&Problem{FieldCategory, i18n.T(ctx, "rules.category"), 0})
 	}
 	format := strings.ToUpper(d.ParameterFormat)
 	switch format {
@@ -260,70 +261,72 @@ func CheckTemplate(d TemplateDef) []Problem {
 		format = "POSITIONAL"
 	case "NAMED":
 	default:
-		add(&Problem{FieldFormat, "Variables are NAMED or POSITIONAL.", 0})
+		add(&Problem{FieldFormat, i18n.T(ctx, "rules.format"), 0})
 	}
 
 	if h := d.Header; h != nil {
 		switch strings.ToUpper(h.Format) {
 		case "TEXT":
 			if strings.TrimSpace(h.Text) == "" {
-				add(&Problem{FieldHeader, "Enter the header's text, or choose no header.", SubcodeHeaderFormat})
+				add(&Problem{FieldHeader, i18n.T(ctx, "rules.header.empty"), SubcodeHeaderFormat})
 			}
-			add(tooLong(FieldHeader, "The header", h.Text, MaxHeaderText))
-			vars, msg := checkVars("The header", h.Text, format)
+			theHeader := i18n.T(ctx, "rules.where.header")
+			add(tooLong(ctx, FieldHeader, theHeader, h.Text, MaxHeaderText))
+			vars, msg := checkVars(ctx, theHeader, h.Text, format)
 			switch {
 			case msg != "":
 				add(&Problem{FieldHeader, msg, SubcodeHeaderFormat})
 			case len(vars) > MaxHeaderVars:
-				add(&Problem{FieldHeader, fmt.Sprintf("A text header holds at most %d variable; this one has %d.", MaxHeaderVars, len(vars)), SubcodeHeaderFormat})
+				add(&Problem{FieldHeader, i18n.T(ctx, "rules.header.vars", "Max", MaxHeaderVars, "N", len(vars)), SubcodeHeaderFormat})
 			case strings.ContainsAny(anyVarRe.ReplaceAllString(h.Text, ""), "\n*_~"):
-				add(&Problem{FieldHeader, "A header has no new lines and no formatting characters (*, _, ~).", SubcodeHeaderFormat})
+				add(&Problem{FieldHeader, i18n.T(ctx, "rules.header.format"), SubcodeHeaderFormat})
 			default:
-				add(checkExamples(FieldHeaderExample, "header", vars, h.TextDef, format))
+				add(checkExamples(ctx, FieldHeaderExample, SectionHeader, vars, h.TextDef, format))
 			}
 		case "IMAGE", "VIDEO", "DOCUMENT":
 			s := strings.TrimSpace(h.Sample)
 			switch {
 			case s == "":
-				add(&Problem{FieldHeaderSample, fmt.Sprintf("A %s header needs a sample for review: a sample URL (https://…) or an upload handle from Meta's Resumable Upload API.", strings.ToLower(h.Format)), SubcodeMissingExample})
+				add(&Problem{FieldHeaderSample, i18n.T(ctx, "rules.sample.missing", "Format", h.Format), SubcodeMissingExample})
 			case len(s) > MaxMediaReference:
-				add(&Problem{FieldHeaderSample, fmt.Sprintf("The sample is at most %d characters.", MaxMediaReference), SubcodeTooLong})
+				add(&Problem{FieldHeaderSample, i18n.T(ctx, "rules.sample.too_long", "Max", MaxMediaReference), SubcodeTooLong})
 			case strings.ContainsAny(s, " \t\n\r"):
-				add(&Problem{FieldHeaderSample, "A sample URL or upload handle has no spaces.", SubcodeHeaderFormat})
+				add(&Problem{FieldHeaderSample, i18n.T(ctx, "rules.sample.spaces"), SubcodeHeaderFormat})
 			case strings.HasPrefix(strings.ToLower(s), "http://"):
-				add(&Problem{FieldHeaderSample, "A sample URL must use https://.", SubcodeHeaderFormat})
+				add(&Problem{FieldHeaderSample, i18n.T(ctx, "rules.sample.https"), SubcodeHeaderFormat})
 			}
 		default:
-			add(&Problem{FieldHeaderFormat, "The header is none, text, image, video or document.", SubcodeHeaderFormat})
+			add(&Problem{FieldHeaderFormat, i18n.T(ctx, "rules.header.kind"), SubcodeHeaderFormat})
 		}
 	}
 
 	body := d.Body.Text
 	switch {
 	case strings.TrimSpace(body) == "":
-		add(&Problem{FieldBody, "Every template has a body: enter its text.", SubcodeBodyFormat})
+		add(&Problem{FieldBody, i18n.T(ctx, "rules.body.empty"), SubcodeBodyFormat})
 	default:
-		add(tooLong(FieldBody, "The body", body, MaxBodyText))
-		vars, msg := checkVars("The body", body, format)
+		theBody := i18n.T(ctx, "rules.where.body")
+		add(tooLong(ctx, FieldBody, theBody, body, MaxBodyText))
+		vars, msg := checkVars(ctx, theBody, body, format)
 		trimmed := strings.TrimSpace(body)
 		switch {
 		case msg != "":
 			add(&Problem{FieldBody, msg, SubcodeBodyFormat})
 		case len(vars) > 0 && (anyVarAt(trimmed, true) || anyVarAt(trimmed, false)):
-			add(&Problem{FieldBody, "The body cannot start or end with a variable: put words before the first and after the last.", SubcodeBodyFormat})
+			add(&Problem{FieldBody, i18n.T(ctx, "rules.body.edges"), SubcodeBodyFormat})
 		default:
-			add(checkExamples(FieldBodyExamples, "body", vars, d.Body, format))
+			add(checkExamples(ctx, FieldBodyExamples, SectionBody, vars, d.Body, format))
 		}
 	}
 
 	if d.Footer != "" {
-		add(tooLong(FieldFooter, "The footer", d.Footer, MaxFooterText))
+		add(tooLong(ctx, FieldFooter, i18n.T(ctx, "rules.where.footer"), d.Footer, MaxFooterText))
 		if len(Variables(d.Footer)) > 0 {
-			add(&Problem{FieldFooter, "A footer holds no variables.", SubcodeFooterFormat})
+			add(&Problem{FieldFooter, i18n.T(ctx, "rules.footer.vars"), SubcodeFooterFormat})
 		}
 	}
 
-	for _, p := range checkButtons(d.Buttons) {
+	for _, p := range checkButtons(ctx, d.Buttons) {
 		add(&p)
 	}
 	return out
@@ -339,10 +342,10 @@ func anyVarAt(text string, start bool) bool {
 	return false
 }
 
-func checkButtons(bs []ButtonDef) []Problem {
+func checkButtons(ctx context.Context, bs []ButtonDef) []Problem {
 	var out []Problem
 	if len(bs) > MaxButtons {
-		out = append(out, Problem{FieldButtons, fmt.Sprintf("A template has at most %d buttons; this one has %d.", MaxButtons, len(bs)), SubcodeButtons})
+		out = append(out, Problem{FieldButtons, i18n.T(ctx, "rules.buttons.too_many", "Max", MaxButtons, "N", len(bs)), SubcodeButtons})
 	}
 	counts := map[string]int{}
 	// Meta shows quick replies and call-to-action buttons as two groups: they may not interleave.
@@ -355,78 +358,79 @@ func checkButtons(bs []ButtonDef) []Problem {
 			groups++
 		}
 		lastQuick = quick
-		label := fmt.Sprintf("Button %d", i+1)
+		n := i + 1
 		if t != "COPY_CODE" {
 			if strings.TrimSpace(b.Text) == "" {
-				out = append(out, Problem{ButtonField(i, "text"), label + " needs a label.", SubcodeButtons})
-			} else if p := tooLong(ButtonField(i, "text"), label+"'s label", b.Text, MaxButtonText); p != nil {
+				out = append(out, Problem{ButtonField(i, "text"), i18n.T(ctx, "rules.button.label_empty", "N", n), SubcodeButtons})
+			} else if p := tooLong(ctx, ButtonField(i, "text"), i18n.T(ctx, "rules.button.label_what", "N", n), b.Text, MaxButtonText); p != nil {
 				out = append(out, *p)
 			} else if len(Variables(b.Text)) > 0 {
-				out = append(out, Problem{ButtonField(i, "text"), label + "'s label holds no variables.", SubcodeButtons})
+				out = append(out, Problem{ButtonField(i, "text"), i18n.T(ctx, "rules.button.label_vars", "N", n), SubcodeButtons})
 			}
 		}
 		switch t {
 		case "URL":
-			out = append(out, checkURLButton(i, label, b)...)
+			out = append(out, checkURLButton(ctx, i, b)...)
 		case "PHONE_NUMBER":
 			if !phoneRe.MatchString(strings.ReplaceAll(b.Phone, " ", "")) || len(b.Phone) > MaxPhoneLength {
-				out = append(out, Problem{ButtonField(i, "phone"), label + ": enter the phone number in international format, e.g. +5215512345678 (at most 20 characters).", SubcodeButtons})
+				out = append(out, Problem{ButtonField(i, "phone"), i18n.T(ctx, "rules.button.phone", "N", n, "Max", MaxPhoneLength), SubcodeButtons})
 			}
 		case "COPY_CODE":
 			switch {
 			case b.Example == "":
-				out = append(out, Problem{ButtonField(i, "example"), label + ": give an example offer code for review.", SubcodeMissingExample})
+				out = append(out, Problem{ButtonField(i, "example"), i18n.T(ctx, "rules.button.code_missing", "N", n), SubcodeMissingExample})
 			case utf8.RuneCountInString(b.Example) > MaxCouponCode || !couponRe.MatchString(b.Example):
-				out = append(out, Problem{ButtonField(i, "example"), fmt.Sprintf("%s: an offer code is letters and digits, at most %d characters.", label, MaxCouponCode), SubcodeButtons})
+				out = append(out, Problem{ButtonField(i, "example"), i18n.T(ctx, "rules.button.code_format", "N", n, "Max", MaxCouponCode), SubcodeButtons})
 			}
 		case "QUICK_REPLY":
 		default:
-			out = append(out, Problem{ButtonField(i, "type"), label + " is a URL, quick reply, phone or copy-code button.", SubcodeButtons})
+			out = append(out, Problem{ButtonField(i, "type"), i18n.T(ctx, "rules.button.kind", "N", n), SubcodeButtons})
 		}
 	}
 	switch {
 	case counts["URL"] > MaxURLButtons:
-		out = append(out, Problem{FieldButtons, fmt.Sprintf("A template has at most %d URL buttons.", MaxURLButtons), SubcodeButtons})
+		out = append(out, Problem{FieldButtons, i18n.T(ctx, "rules.buttons.url", "Max", MaxURLButtons), SubcodeButtons})
 	case counts["PHONE_NUMBER"] > MaxPhoneButtons:
-		out = append(out, Problem{FieldButtons, "A template has at most 1 phone button.", SubcodeButtons})
+		out = append(out, Problem{FieldButtons, i18n.T(ctx, "rules.buttons.phone"), SubcodeButtons})
 	case counts["COPY_CODE"] > MaxCopyButtons:
-		out = append(out, Problem{FieldButtons, "A template has at most 1 copy-code button.", SubcodeButtons})
+		out = append(out, Problem{FieldButtons, i18n.T(ctx, "rules.buttons.code"), SubcodeButtons})
 	case groups > 2:
-		out = append(out, Problem{FieldButtons, "Keep quick replies together and call-to-action buttons (URL, phone, copy code) together: Meta shows them as two groups.", SubcodeButtons})
+		out = append(out, Problem{FieldButtons, i18n.T(ctx, "rules.buttons.groups"), SubcodeButtons})
 	}
 	return out
 }
 
-func checkURLButton(i int, label string, b ButtonDef) []Problem {
+func checkURLButton(ctx context.Context, i int, b ButtonDef) []Problem {
+	n := i + 1
 	u := strings.TrimSpace(b.URL)
 	lower := strings.ToLower(u)
 	switch {
 	case u == "":
-		return []Problem{{ButtonField(i, "url"), label + " needs its link (https://…).", SubcodeButtons}}
+		return []Problem{{ButtonField(i, "url"), i18n.T(ctx, "rules.link.missing", "N", n), SubcodeButtons}}
 	case !strings.HasPrefix(lower, "https://") && !strings.HasPrefix(lower, "http://"):
-		return []Problem{{ButtonField(i, "url"), label + "'s link starts with https://.", SubcodeButtons}}
+		return []Problem{{ButtonField(i, "url"), i18n.T(ctx, "rules.link.https", "N", n), SubcodeButtons}}
 	case utf8.RuneCountInString(u) > MaxURLLength:
-		return []Problem{{ButtonField(i, "url"), fmt.Sprintf("%s's link has at most %d characters.", label, MaxURLLength), SubcodeTooLong}}
+		return []Problem{{ButtonField(i, "url"), i18n.T(ctx, "rules.link.too_long", "N", n, "Max", MaxURLLength), SubcodeTooLong}}
 	case strings.ContainsAny(u, " \t\n\r"):
-		return []Problem{{ButtonField(i, "url"), label + "'s link has no spaces.", SubcodeButtons}}
+		return []Problem{{ButtonField(i, "url"), i18n.T(ctx, "rules.link.spaces", "N", n), SubcodeButtons}}
 	}
 	vars := Variables(u)
 	switch {
 	case len(vars) == 0:
 		return nil
 	case len(vars) > 1 || vars[0] != "1" || !strings.HasSuffix(u, "{{1}}"):
-		return []Problem{{ButtonField(i, "url"), label + ": a link holds one variable, {{1}}, at its very end (the suffix each send fills in), e.g. https://shop.example/p/{{1}}.", SubcodeButtons}}
+		return []Problem{{ButtonField(i, "url"), i18n.T(ctx, "rules.link.var", "N", n, "Var", "{{1}}", "Example", "https://shop.example/p/{{1}}"), SubcodeButtons}}
 	}
 	ex := strings.TrimSpace(b.Example)
 	prefix := strings.TrimSuffix(u, "{{1}}")
 	switch {
 	case ex == "":
-		return []Problem{{ButtonField(i, "example"), label + ": give an example of the whole link with its suffix, e.g. " + prefix + "summer.", SubcodeMissingExample}}
+		return []Problem{{ButtonField(i, "example"), i18n.T(ctx, "rules.link.example_missing", "N", n, "Example", prefix+"summer"), SubcodeMissingExample}}
 	case !strings.HasPrefix(ex, prefix) || len(ex) == len(prefix):
-		return []Problem{{ButtonField(i, "example"), label + ": the example is the whole link, starting with " + prefix + " and ending with a sample suffix.", SubcodeMissingExample}}
+		return []Problem{{ButtonField(i, "example"), i18n.T(ctx, "rules.link.example_prefix", "N", n, "Prefix", prefix), SubcodeMissingExample}}
 	}
-	if p := CheckURLSuffix(prefix, strings.TrimPrefix(ex, prefix)); p != nil {
-		return []Problem{{ButtonField(i, "example"), label + ": " + p.Message + ".", SubcodeMissingExample}}
+	if p := CheckURLSuffix(ctx, prefix, strings.TrimPrefix(ex, prefix)); p != nil {
+		return []Problem{{ButtonField(i, "example"), i18n.T(ctx, "rules.link.example_problem", "N", n, "Problem", p.Message), SubcodeMissingExample}}
 	}
 	return nil
 }

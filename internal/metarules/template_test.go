@@ -1,6 +1,7 @@
 package metarules
 
 import (
+	"context"
 	"strings"
 	"testing"
 )
@@ -110,7 +111,7 @@ func TestCheckTemplateEveryRule(t *testing.T) {
 	for _, c := range cases {
 		d := valid()
 		c.edit(&d)
-		ps := CheckTemplate(d)
+		ps := CheckTemplate(context.Background(), d)
 		if c.field == "" {
 			if len(ps) != 0 {
 				t.Errorf("%s: refused: %+v", c.name, ps)

@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -163,7 +164,7 @@ func templateDef(name, lang, cat, format string, raw json.RawMessage) (metarules
 // checkDef answers the first broken authoring rule as Meta's error: code 100 with the
 // subcode of the rule and the field in the details.
 func checkDef(d metarules.TemplateDef) *apiErr {
-	ps := metarules.CheckTemplate(d)
+	ps := metarules.CheckTemplate(context.Background(), d) // Meta answers in English: no reader's language
 	if len(ps) == 0 {
 		return nil
 	}

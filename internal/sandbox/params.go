@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"regexp"
@@ -60,7 +61,7 @@ func checkParams(t *tmpl, raw json.RawMessage) *apiErr {
 				if p.Type != "text" {
 					continue
 				}
-				if pr := metarules.CheckTextParam(section, p.Text); pr != nil {
+				if pr := metarules.CheckTextParam(context.Background(), section, p.Text); pr != nil {
 					return paramErr(pr)
 				}
 				values[strconv.Itoa(i+1)] = p.Text
@@ -75,7 +76,7 @@ func checkParams(t *tmpl, raw json.RawMessage) *apiErr {
 				filled := sandboxVarRe.ReplaceAllStringFunc(tt.Text, func(m string) string {
 					return values[sandboxVarRe.FindStringSubmatch(m)[1]]
 				})
-				if pr := metarules.CheckHydrated(section, filled); pr != nil {
+				if pr := metarules.CheckHydrated(context.Background(), section, filled); pr != nil {
 					return paramErr(pr)
 				}
 			}
@@ -90,7 +91,7 @@ func checkParams(t *tmpl, raw json.RawMessage) *apiErr {
 					prefix = sandboxVarRe.ReplaceAllString(tt.Buttons[idx].URL, "")
 				}
 			}
-			if pr := metarules.CheckURLSuffix(prefix, c.Parameters[0].Text); pr != nil {
+			if pr := metarules.CheckURLSuffix(context.Background(), prefix, c.Parameters[0].Text); pr != nil {
 				return paramErr(pr)
 			}
 		}

@@ -413,16 +413,16 @@ func (s *Service) Compose(ctx context.Context, u models.User, in Input) (*Compos
 				if f.Kind == KindHeaderText {
 					section = metarules.SectionHeader
 				}
-				c.refuseParam(f.Name, f.Label, metarules.CheckTextParam(section, f.Value))
+				c.refuseParam(f.Name, f.Label, metarules.CheckTextParam(ctx, section, f.Value))
 			case f.Kind == KindURLSuffix:
-				c.refuseParam(f.Name, f.Label, metarules.CheckURLSuffix(f.URLPrefix, f.Value))
+				c.refuseParam(f.Name, f.Label, metarules.CheckURLSuffix(ctx, f.URLPrefix, f.Value))
 			}
 		}
 		// The filled-in header and body have their own length limits (132005).
 		if sp.HeaderText != "" {
-			c.refuseParam("", "The header", metarules.CheckHydrated(metarules.SectionHeader, segmentsText(sp.render(sp.HeaderText, KindHeaderText))))
+			c.refuseParam("", "The header", metarules.CheckHydrated(ctx, metarules.SectionHeader, segmentsText(sp.render(sp.HeaderText, KindHeaderText))))
 		}
-		c.refuseParam("", "The body", metarules.CheckHydrated(metarules.SectionBody, segmentsText(sp.render(sp.Body, KindBody))))
+		c.refuseParam("", "The body", metarules.CheckHydrated(ctx, metarules.SectionBody, segmentsText(sp.render(sp.Body, KindBody))))
 		for _, u := range sp.Unsupported {
 			c.add(LevelDanger, "", u+".")
 		}
