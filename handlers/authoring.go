@@ -328,9 +328,9 @@ func (h *Authoring) editForm(c *fiber.Ctx, t models.Template, d authoring.Draft)
 	if err != nil {
 		return f, err
 	}
-	f.Budget = i18n.T(c.UserContext(), "authoring.edit.budget", "Budget", info.Budget.Words())
+	f.Budget = i18n.T(c.UserContext(), "authoring.edit.budget", "Budget", info.Budget.Words(c.UserContext()))
 	if !info.Budget.Applies {
-		f.Budget = info.Budget.Words()
+		f.Budget = info.Budget.Words(c.UserContext())
 	}
 	f.Blocked = info.Blocked(c.UserContext(), h.Catalog.Now())
 	if f.Blocked != "" {

@@ -9,6 +9,7 @@ import (
 	"github.com/a-h/templ"
 	"github.com/gofiber/fiber/v2"
 
+	"mmconsole/internal/i18n"
 	"mmconsole/internal/optimize"
 	"mmconsole/models"
 	"mmconsole/views/layout"
@@ -118,7 +119,7 @@ func (h *Optimizations) chooseWABA(c *fiber.Ctx, title string) (*wabaChoice, err
 
 // Page is GET /optimizations: the WABA-wide defaults of one connection.
 func (h *Optimizations) Page(c *fiber.Ctx) error {
-	w, err := h.chooseWABA(c, "Optimizations")
+	w, err := h.chooseWABA(c, i18n.T(c.UserContext(), "opt.title"))
 	if w == nil || err != nil {
 		return err
 	}
@@ -149,11 +150,11 @@ func (h *Optimizations) RereadWABA(c *fiber.Ctx) error {
 		return err
 	}
 	if !IsHTMX(c) {
-		Flash(c, "success", "Read the WABA defaults from Meta.")
+		Flash(c, "success", i18n.T(c.UserContext(), "opt.flash.read_waba"))
 		return Redirect(c, "/optimizations?conn="+strconv.FormatUint(uint64(connID), 10))
 	}
 	p := h.wabaPage(c, u, nil, v)
-	p.Notice = "Read from Meta just now."
+	p.Notice = i18n.T(c.UserContext(), "opt.notice.read_now")
 	return Render(c, fiber.StatusOK, pages.OptWABATable(p))
 }
 
@@ -175,7 +176,7 @@ func (h *Optimizations) AcceptWABA(c *fiber.Ctx) error {
 		return err
 	}
 	if !IsHTMX(c) {
-		Flash(c, "success", "Meta's values are now the stored ones.")
+		Flash(c, "success", i18n.T(c.UserContext(), "opt.flash.accepted"))
 		return Redirect(c, "/optimizations?conn="+strconv.FormatUint(uint64(connID), 10))
 	}
 	return Render(c, fiber.StatusOK, pages.OptWABATable(h.wabaPage(c, a.User, nil, v)))
@@ -213,37 +214,39 @@ func (h *Optimizations) SetWABAAll(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	ctx := c.UserContext()
 	if !IsHTMX(c) {
 		switch {
 		case v.Err != nil:
-			Flash(c, "error", "WABA defaults not changed. "+v.Err.Summary()+". "+v.Err.Action)
+			Flash(c, "error", i18n.T(ctx, "opt.flash.waba_not_changed", "Error", v.Err.Headline(ctx), "Action", v.Err.Action))
 		case v.Notice != "":
-			Flash(c, "success", "WABA defaults: "+v.Notice)
+			Flash(c, "success", i18n.T(ctx, "opt.flash.waba_notice", "Notice", v.Notice))
 		}
 		return Redirect(c, "/optimizations?conn="+strconv.FormatUint(uint64(connID), 10))
 	}
 	p := h.wabaPage(c, a.User, nil, v)
 	p.Notice = v.Notice
 	if v.Err != nil {
-		return renderRolledBack(c, fiber.StatusBadGateway, pages.OptWABATable(p), "WABA defaults were not changed: "+v.Err.Summary())
+		return renderRolledBack(c, fiber.StatusBadGateway, pages.OptWABATable(p), i18n.T(ctx, "opt.toast.waba_not_changed", "Error", v.Err.Headline(ctx)))
 	}
 	return Render(c, fiber.StatusOK, pages.OptWABATable(p))
 }
 
 func (h *Optimizations) wabaRowResponse(c *fiber.Ctx, connID uint, row optimize.WABARow) error {
+	ctx := c.UserContext()
 	if !IsHTMX(c) {
 		switch {
 		case row.Err != nil:
-			Flash(c, "error", row.Feature.Name+": not changed. "+row.Err.Summary()+". "+row.Err.Action)
+			Flash(c, "error", i18n.T(ctx, "opt.flash.feature_not_changed", "Feature", row.Feature.Name(ctx), "Error", row.Err.Headline(ctx), "Action", row.Err.Action))
 		case row.Notice != "":
-			Flash(c, "success", row.Feature.Name+": "+row.Notice)
+			Flash(c, "success", row.Feature.Name(ctx)+": "+row.Notice)
 		}
 		return Redirect(c, "/optimizations?conn="+strconv.FormatUint(uint64(connID), 10))
 	}
 	u, _ := CurrentUser(c)
 	props := pages.OptWABARowProps{Row: row, CanWrite: u.CanWrite(), CSRF: CSRFToken(c)}
 	if row.Err != nil {
-		return renderRolledBack(c, fiber.StatusBadGateway, pages.OptWABARow(props), row.Feature.Name+" was not changed: "+row.Err.Summary())
+		return renderRolledBack(c, fiber.StatusBadGateway, pages.OptWABARow(props), i18n.T(ctx, "opt.toast.not_changed", "Name", row.Feature.Name(ctx), "Error", row.Err.Headline(ctx)))
 	}
 	return Render(c, fiber.StatusOK, pages.OptWABARow(props))
 }
@@ -265,7 +268,7 @@ func (h *Optimizations) RecheckWABA(c *fiber.Ctx) error {
 	}
 	row := v.Row(optimize.NormKey(c.Params("feature")))
 	if row.Pending == "" && row.MetaValue != "" {
-		row.Notice = "Meta reports " + optimize.ValueLabel(row.MetaValue) + "."
+		row.Notice = i18n.T(c.UserContext(), "opt.notice.meta_reports", "Value", optimize.ValueLabel(c.UserContext(), row.MetaValue))
 	}
 	return h.wabaRowResponse(c, connID, row)
 }
@@ -284,17 +287,18 @@ func (h *Optimizations) TemplatePage(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	shell := h.Shells.Shell(c, v.Template.Name+" optimizations", "optimizations")
+	shell := h.Shells.Shell(c, i18n.T(c.UserContext(), "opt.tpl.page_title", "Name", v.Template.Name), "optimizations")
 	return Render(c, fiber.StatusOK, pages.OptTemplatePageView(shell, pages.OptTemplatePage{
 		Props: pages.NewTemplateOptProps(v, u, CSRFToken(c)),
 	}))
 }
 
 func (h *Optimizations) templateResponse(c *fiber.Ctx, v optimize.TemplateView) error {
+	ctx := c.UserContext()
 	if !IsHTMX(c) {
 		switch {
 		case v.Err != nil:
-			Flash(c, "error", "Not changed: "+v.Err.Summary()+". "+v.Err.Action)
+			Flash(c, "error", i18n.T(ctx, "opt.flash.not_changed", "Error", v.Err.Headline(ctx), "Action", v.Err.Action))
 		case v.Notice != "":
 			Flash(c, "success", v.Notice)
 		}
@@ -307,7 +311,7 @@ func (h *Optimizations) templateResponse(c *fiber.Ctx, v optimize.TemplateView) 
 		if v.Err.EditLimit && v.Err.Code == 0 {
 			status = fiber.StatusConflict // refused here, before Meta was asked
 		}
-		return renderRolledBack(c, status, pages.TemplateOptimizations(props), v.Template.Name+" was not changed: "+v.Err.Summary())
+		return renderRolledBack(c, status, pages.TemplateOptimizations(props), i18n.T(ctx, "opt.toast.not_changed", "Name", v.Template.Name, "Error", v.Err.Headline(ctx)))
 	}
 	return Render(c, fiber.StatusOK, pages.TemplateOptimizations(props))
 }
@@ -350,7 +354,7 @@ func (h *Optimizations) RereadTemplate(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	v.Notice = "Read from Meta just now."
+	v.Notice = i18n.T(c.UserContext(), "opt.notice.read_now")
 	return h.templateResponse(c, v)
 }
 
@@ -376,7 +380,7 @@ func (h *Optimizations) AcceptTemplate(c *fiber.Ctx) error {
 
 // Matrix is GET /optimizations/matrix: marketing templates × features.
 func (h *Optimizations) Matrix(c *fiber.Ctx) error {
-	w, err := h.chooseWABA(c, "Optimizations matrix")
+	w, err := h.chooseWABA(c, i18n.T(c.UserContext(), "opt.matrix.title"))
 	if w == nil || err != nil {
 		return err
 	}
@@ -401,7 +405,7 @@ func bulkForm(c *fiber.Ctx) (uint, []uint, map[string]string, error) {
 	for _, raw := range c.Request().PostArgs().PeekMulti("template") {
 		n, err := strconv.ParseUint(string(raw), 10, 64)
 		if err != nil {
-			return 0, nil, nil, &models.ValidationError{Fields: map[string]string{"templates": "Invalid template selection."}}
+			return 0, nil, nil, &models.ValidationError{Fields: map[string]string{"templates": i18n.T(c.UserContext(), "opt.err.bad_selection")}}
 		}
 		ids = append(ids, uint(n))
 	}

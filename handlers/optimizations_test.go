@@ -17,6 +17,7 @@ import (
 	"mmconsole/internal/accounts"
 	"mmconsole/internal/database"
 	"mmconsole/internal/graph"
+	"mmconsole/internal/i18n"
 	"mmconsole/internal/optimize"
 	"mmconsole/internal/sandbox"
 	"mmconsole/internal/templates"
@@ -89,11 +90,22 @@ func newOptApp(t *testing.T, tok string) *optFixture {
 		}
 		return c.Next()
 	})
+	cat, err := i18n.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.app.Use(handlers.Localize(cat))
 	handlers.RegisterOptimizations(f.app, &handlers.Optimizations{Shells: shells, Service: svc})
 	return f
 }
 
 func (f *optFixture) do(t *testing.T, user, method, path string, form url.Values, htmx bool) (int, string) {
+	t.Helper()
+	return f.doIn(t, "", user, method, path, form, htmx)
+}
+
+// doIn is do with the browser asking for lang (Accept-Language; "" sends none).
+func (f *optFixture) doIn(t *testing.T, lang, user, method, path string, form url.Values, htmx bool) (int, string) {
 	t.Helper()
 	var body io.Reader
 	if form != nil {
@@ -104,6 +116,9 @@ func (f *optFixture) do(t *testing.T, user, method, path string, form url.Values
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	}
 	req.Header.Set("X-Test-User", user)
+	if lang != "" {
+		req.Header.Set("Accept-Language", lang)
+	}
 	if htmx {
 		req.Header.Set("HX-Request", "true")
 	}
@@ -241,7 +256,7 @@ func TestTemplateChangesAreStagedAndAppliedAsOneEdit(t *testing.T) {
 		}
 	}
 	_, body = f.do(t, "marketer", "GET", path, nil, false)
-	if !strings.Contains(body, "spends one of the last 1 edits") {
+	if !strings.Contains(body, "this spends the last edit Meta allows this template in 30 days") {
 		t.Errorf("page with 1 edit left lacks the last-edits warning")
 	}
 }
@@ -279,7 +294,7 @@ func TestBulkPreviewThenApply(t *testing.T) {
 		t.Fatalf("preview = %d %s", st, body)
 	}
 	st, body = f.do(t, "marketer", "POST", "/optimizations/bulk/apply", form, true)
-	if st != 200 || !strings.Contains(body, "Sent, confirmed") || !strings.Contains(body, "Failed") || !strings.Contains(body, "Retry the 1 that did not go through") {
+	if st != 200 || !strings.Contains(body, "Sent, confirmed") || !strings.Contains(body, "Failed") || !strings.Contains(body, "Retry the one that did not go through") {
 		t.Fatalf("apply = %d %s", st, body)
 	}
 	st, body = f.do(t, "marketer", "POST", "/optimizations/bulk/preview", url.Values{"conn": {id(f.conn.ID)}}, true)
@@ -359,7 +374,7 @@ func TestFeaturesThatDoNotActTodayAreGroupedBelowAndBulkPreviewFollowsTheCatalog
 		}
 		for _, feat := range optimize.Catalog() {
 			// The feature's own name as a row heading or a bulk choice label.
-			at := strings.Index(body, "<strong>"+feat.Name+"</strong>")
+			at := strings.Index(body, "<strong>"+feat.Name(context.Background())+"</strong>")
 			if strings.HasSuffix(path, "/matrix") {
 				at = strings.Index(body, `name="set_`+feat.Key+`"`)
 			}
@@ -392,6 +407,63 @@ func TestFeaturesThatDoNotActTodayAreGroupedBelowAndBulkPreviewFollowsTheCatalog
 				t.Fatalf("preview lists %s out of the catalog order: %s", name, body)
 			}
 			last = at
+		}
+	}
+}
+
+// TestOptimizationPagesInSpanishAndPortuguese: the WABA page, a template's section, the matrix
+// and the bulk form's messages are in the browser's language, with none of the English words.
+func TestOptimizationPagesInSpanishAndPortuguese(t *testing.T) {
+	f := newOptApp(t, sandbox.StoreToken)
+	tp := f.tpl["summer_sale/en_US"]
+	pagesOf := []struct{ name, path string }{
+		{"waba", "/optimizations"},
+		{"template", "/optimizations/template/" + id(tp.ID)},
+		{"matrix", "/optimizations/matrix?conn=" + id(f.conn.ID)},
+	}
+	for _, tc := range []struct {
+		lang        string
+		want, unwan map[string][]string
+		bulkErr     string
+	}{
+		{"es", map[string][]string{
+			"waba":     {`<html lang="es"`, "Predeterminados de la WABA", "Cómo decidimos el valor efectivo", "Pausada por Meta", "Filtro de imagen", "Volver a leer de Meta", "Activada (OPT_IN)"},
+			"template": {"Optimizaciones creativas", "0 de 10 ediciones usadas en los últimos 30 días", "Historial", "Aplicar cambios (una edición)", "Ajuste de la plantilla"},
+			"matrix":   {"Matriz de optimizaciones", "Leyenda", "Ver vista previa", "Dejar sin cambios", "Retoques de imagen"},
+		}, map[string][]string{
+			"waba":     {"How we decide", "Paused by Meta", "Image filtering", "Re-read from Meta", "WABA defaults", "On (OPT_IN)"},
+			"template": {"Creative optimizations", "edits used", "History", "Apply changes", "Template setting"},
+			"matrix":   {"Optimizations matrix", "Legend:", "Preview changes", "Leave unchanged", "Image touch-ups"},
+		}, "Elige al menos una plantilla."},
+		{"pt-BR", map[string][]string{
+			"waba":     {`<html lang="pt-BR"`, "Padrões da WABA", "Como decidimos o valor efetivo", "Pausada pela Meta", "Filtro de imagem", "Ler de novo da Meta", "Ativada (OPT_IN)"},
+			"template": {"Otimizações criativas", "0 de 10 edições usadas nos últimos 30 dias", "Histórico", "Aplicar alterações (uma edição)", "Configuração do modelo"},
+			"matrix":   {"Matriz de otimizações", "Legenda", "Ver prévia", "Deixar como está", "Retoques de imagem"},
+		}, map[string][]string{
+			"waba":     {"How we decide", "Paused by Meta", "Image filtering", "Re-read from Meta", "WABA defaults", "On (OPT_IN)"},
+			"template": {"Creative optimizations", "edits used", "History", "Apply changes", "Template setting"},
+			"matrix":   {"Optimizations matrix", "Legend:", "Preview changes", "Leave unchanged", "Image touch-ups"},
+		}, "Escolha pelo menos um modelo."},
+	} {
+		for _, pg := range pagesOf {
+			st, body := f.doIn(t, tc.lang, "marketer", "GET", pg.path, nil, false)
+			if st != 200 {
+				t.Fatalf("%s %s = %d", tc.lang, pg.path, st)
+			}
+			for _, w := range tc.want[pg.name] {
+				if !strings.Contains(body, w) {
+					t.Errorf("%s %s lacks %q", tc.lang, pg.path, w)
+				}
+			}
+			for _, w := range tc.unwan[pg.name] {
+				if strings.Contains(body, w) {
+					t.Errorf("%s %s still says %q", tc.lang, pg.path, w)
+				}
+			}
+		}
+		st, body := f.doIn(t, tc.lang, "marketer", "POST", "/optimizations/bulk/preview", url.Values{"conn": {id(f.conn.ID)}, "set_image_touchups": {graph.OptOut}}, true)
+		if st != http.StatusUnprocessableEntity || !strings.Contains(body, tc.bulkErr) || strings.Contains(body, "Choose at least one template") {
+			t.Errorf("%s bulk form without templates = %d %s, want %q", tc.lang, st, body, tc.bulkErr)
 		}
 	}
 }

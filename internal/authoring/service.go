@@ -337,7 +337,7 @@ func (i EditInfo) Blocked(ctx context.Context, now time.Time) string {
 	case !i.Editable:
 		return i.Why
 	case i.Budget.AtLimit():
-		return i.Budget.Words()
+		return i.Budget.Words(ctx)
 	case i.Budget.Applies && !i.NextContent.IsZero() && now.Before(i.NextContent):
 		return i18n.T(ctx, "authoring.blocked.daily", "When", i18n.DateTime(ctx, i.NextContent))
 	}

@@ -14,6 +14,7 @@ import (
 	"gorm.io/gorm"
 
 	"mmconsole/internal/database"
+	"mmconsole/internal/i18n"
 	"mmconsole/models"
 )
 
@@ -98,16 +99,16 @@ func (b Budget) AtLimit() bool { return b.Applies && b.Used >= b.Limit }
 // warns before the click.
 func (b Budget) SpendsLast() bool { return b.Applies && !b.AtLimit() && b.Left()-1 < LowLeft }
 
-// Words says the budget for people, before an edit: "3 of 10 edits used in 30 days; this
-// spends 1, 6 left after it".
-func (b Budget) Words() string {
+// Words says the budget for people, before an edit, in the language of ctx: "3 of 10 edits
+// used in the last 30 days; this spends 1 edit, 6 left after it".
+func (b Budget) Words(ctx context.Context) string {
 	if !b.Applies {
-		return "This template is not approved: Meta does not limit its edits."
+		return i18n.T(ctx, "editbudget.not_limited")
 	}
 	if b.AtLimit() {
-		return fmt.Sprintf("All %d edits of the last 30 days are used: Meta refuses further edits of this template until the oldest is 30 days old.", b.Limit)
+		return i18n.T(ctx, "editbudget.at_limit", "Limit", b.Limit)
 	}
-	return fmt.Sprintf("%d of %d edits used in the last 30 days; this spends 1 edit, %d left after it.", b.Used, b.Limit, b.Left()-1)
+	return i18n.N(ctx, "editbudget.left", b.Left()-1, "Used", b.Used, "Limit", b.Limit)
 }
 
 // Limited reports whether Meta limits a template's edits (it does for APPROVED ones).

@@ -7,6 +7,7 @@ import (
 
 	"mmconsole/internal/database"
 	"mmconsole/internal/editbudget"
+	"mmconsole/internal/i18n"
 	"mmconsole/models"
 )
 
@@ -25,8 +26,34 @@ func TestBudgetWords(t *testing.T) {
 		{editbudget.Budget{Applies: true, Used: 12, Limit: 10}, 0, true, false, "All 10 edits of the last 30 days are used: Meta refuses further edits of this template until the oldest is 30 days old."},
 		{editbudget.Budget{Applies: false, Used: 12, Limit: 10}, 10, false, false, "This template is not approved: Meta does not limit its edits."},
 	} {
-		if tc.b.Left() != tc.left || tc.b.AtLimit() != tc.atLimit || tc.b.SpendsLast() != tc.spendsLast || tc.b.Words() != tc.words {
-			t.Errorf("%+v: left %d at %v last %v %q", tc.b, tc.b.Left(), tc.b.AtLimit(), tc.b.SpendsLast(), tc.b.Words())
+		if tc.b.Left() != tc.left || tc.b.AtLimit() != tc.atLimit || tc.b.SpendsLast() != tc.spendsLast || tc.b.Words(context.Background()) != tc.words {
+			t.Errorf("%+v: left %d at %v last %v %q", tc.b, tc.b.Left(), tc.b.AtLimit(), tc.b.SpendsLast(), tc.b.Words(context.Background()))
+		}
+	}
+}
+
+// TestBudgetWordsInSpanishAndPortuguese: the budget is said in the reader's language, with the
+// edits left counted in that language's plural forms.
+func TestBudgetWordsInSpanishAndPortuguese(t *testing.T) {
+	cat, err := i18n.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		lang  string
+		b     editbudget.Budget
+		words string
+	}{
+		{"es", editbudget.Budget{Applies: true, Used: 3, Limit: 10}, "3 de 10 ediciones usadas en los últimos 30 días; esta usa 1 edición y quedan 6 después."},
+		{"es", editbudget.Budget{Applies: true, Used: 8, Limit: 10}, "8 de 10 ediciones usadas en los últimos 30 días; esta usa 1 edición y queda 1 después."},
+		{"es", editbudget.Budget{Applies: true, Used: 10, Limit: 10}, "Se usaron las 10 ediciones de los últimos 30 días: Meta rechaza más ediciones de esta plantilla hasta que la más antigua tenga 30 días."},
+		{"pt-BR", editbudget.Budget{Applies: true, Used: 3, Limit: 10}, "3 de 10 edições usadas nos últimos 30 dias; esta usa 1 edição e restam 6 depois dela."},
+		{"pt-BR", editbudget.Budget{Applies: true, Used: 8, Limit: 10}, "8 de 10 edições usadas nos últimos 30 dias; esta usa 1 edição e resta 1 depois dela."},
+		{"pt-BR", editbudget.Budget{Applies: false, Limit: 10}, "Este modelo não está aprovado: a Meta não limita as edições dele."},
+	} {
+		ctx := i18n.WithLocale(context.Background(), cat.Locale(tc.lang))
+		if got := tc.b.Words(ctx); got != tc.words {
+			t.Errorf("%s %+v: %q, want %q", tc.lang, tc.b, got, tc.words)
 		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"mmconsole/internal/i18n"
 	"mmconsole/models"
 )
 
@@ -172,7 +173,7 @@ func (r BulkResult) RetryIDs() []uint {
 	return ids
 }
 
-func cleanSettings(settings map[string]string) (map[string]string, error) {
+func cleanSettings(ctx context.Context, settings map[string]string) (map[string]string, error) {
 	out := map[string]string{}
 	ve := &models.ValidationError{}
 	for k, v := range settings {
@@ -181,13 +182,13 @@ func cleanSettings(settings map[string]string) (map[string]string, error) {
 			continue
 		}
 		if !ValidKey(k) || !ValidValue(v) {
-			ve.Add("setting_"+k, "Choose OPT_IN, OPT_OUT or leave unchanged.")
+			ve.Add("setting_"+k, i18n.T(ctx, "opt.err.setting"))
 			continue
 		}
 		out[k] = v
 	}
 	if len(out) == 0 {
-		ve.Add("settings", "Choose at least one feature to change.")
+		ve.Add("settings", i18n.T(ctx, "opt.err.no_setting"))
 	}
 	return out, ve.OrNil()
 }
@@ -199,7 +200,7 @@ func (s *Service) BulkPreview(ctx context.Context, scope models.Scope, connID ui
 	if err != nil {
 		return BulkPlan{}, err
 	}
-	clean, err := cleanSettings(settings)
+	clean, err := cleanSettings(ctx, settings)
 	templateIDs = uniq(templateIDs)
 	if len(templateIDs) == 0 || len(templateIDs) > MaxBulkTemplates {
 		ve := &models.ValidationError{}
@@ -207,9 +208,9 @@ func (s *Service) BulkPreview(ctx context.Context, scope models.Scope, connID ui
 			ve = err.(*models.ValidationError)
 		}
 		if len(templateIDs) == 0 {
-			ve.Add("templates", "Choose at least one template.")
+			ve.Add("templates", i18n.T(ctx, "opt.err.no_template"))
 		} else {
-			ve.Add("templates", fmt.Sprintf("Choose at most %d templates at a time.", MaxBulkTemplates))
+			ve.Add("templates", i18n.T(ctx, "opt.err.too_many", "Max", i18n.Num(ctx, MaxBulkTemplates)))
 		}
 		err = ve
 	}

@@ -7,11 +7,13 @@
 package optimize
 
 import (
+	"context"
 	"regexp"
 	"sort"
 	"strings"
 
 	"mmconsole/internal/graph"
+	"mmconsole/internal/i18n"
 )
 
 // MetaState is what Meta says about a feature (mm-api-reference §4.1, May 2026).
@@ -25,25 +27,26 @@ const (
 	StateUnknown    MetaState = "unknown"
 )
 
-// Label is the state as people read it.
-func (s MetaState) Label() string {
+// Label is the state as people read it, in the language of ctx.
+func (s MetaState) Label(ctx context.Context) string {
 	switch s {
 	case StateActive:
-		return "Active"
+		return i18n.T(ctx, "opt.state.active")
 	case StateComingSoon:
-		return "Coming soon"
+		return i18n.T(ctx, "opt.state.coming_soon")
 	case StatePaused:
-		return "Paused by Meta"
+		return i18n.T(ctx, "opt.state.paused")
 	}
-	return "Unknown to this console"
+	return i18n.T(ctx, "opt.state.unknown")
 }
 
-// Feature is one creative optimization the console can switch.
+// Feature is one creative optimization the console can switch. Its name and description are
+// catalog keys, so each reader gets them in their own language (Name, Description).
 type Feature struct {
-	Key         string // lowercase, as the request sends it
-	Name        string
-	Description string
-	State       MetaState
+	Key     string // lowercase, as the request sends it
+	nameKey string
+	descKey string
+	State   MetaState
 	// ThirdPartyKey: Meta names the feature but documents no key; the key comes from a BSP's
 	// documentation (YCloud) and may not be accepted by Meta.
 	ThirdPartyKey bool
@@ -68,17 +71,34 @@ func (f Feature) Secondary() bool {
 	return f.Known && (f.State != StateActive || f.ThirdPartyKey)
 }
 
+// Name is the feature's name in the language of ctx; a key Meta reports that the catalog does
+// not know is named by the key itself.
+func (f Feature) Name(ctx context.Context) string {
+	if f.nameKey == "" {
+		return f.Key
+	}
+	return i18n.T(ctx, f.nameKey)
+}
+
+// Description says what the feature does, in the language of ctx ("" for an unknown key).
+func (f Feature) Description(ctx context.Context) string {
+	if f.descKey == "" {
+		return ""
+	}
+	return i18n.T(ctx, f.descKey)
+}
+
 // Note is the warning shown next to a feature whose setting may not take effect.
-func (f Feature) Note() string {
+func (f Feature) Note(ctx context.Context) string {
 	switch {
 	case !f.Known:
-		return "Meta reports this key but this console does not know what it does yet. Its value is shown as Meta reports it."
+		return i18n.T(ctx, "opt.note.unknown")
 	case f.State == StatePaused:
-		return "Paused by Meta: even when opted in, it may not be applied right now."
+		return i18n.T(ctx, "opt.note.paused")
 	case f.ThirdPartyKey:
-		return "Key documented only by YCloud (a BSP), not by Meta: Meta may ignore or refuse it."
+		return i18n.T(ctx, "opt.note.third_party")
 	case f.State == StateComingSoon:
-		return "Coming soon: Meta announced it; the setting takes effect once Meta launches it."
+		return i18n.T(ctx, "opt.note.coming_soon")
 	}
 	return ""
 }
@@ -87,20 +107,20 @@ func (f Feature) Note() string {
 // Hibot's guide). Built per call, so callers may modify their copy.
 func Catalog() []Feature {
 	return []Feature{
-		{Key: "image_brightness_and_contrast", Name: "Image filtering", Description: "Adjusts brightness and contrast to improve image quality and appeal.", State: StateActive, Known: true},
-		{Key: "image_touchups", Name: "Image touch-ups", Description: "Visual touch-ups of the header image.", State: StateActive, Known: true},
-		{Key: "text_extraction_for_headline", Name: "Headline extraction", Description: "Creates a headline from important text in the message.", State: StateActive, Known: true},
-		{Key: "text_extraction_for_tap_target", Name: "Tap-target title", Description: "Creates a title above the call-to-action area.", State: StateActive, Known: true},
-		{Key: "text_formatting_optimization", Name: "Text formatting", Description: "Bolds or cleans up formatting; the wording is not changed.", State: StateActive, Known: true},
-		{Key: "product_extensions", Name: "Product extensions", Description: "Appends related products from the catalog.", State: StateComingSoon, Known: true},
-		{Key: "auto_promotion_tag", Name: "Auto promotion tag", Description: "Extracts an offer such as “30% off” and shows it as a badge on the image.", State: StateComingSoon, Known: true},
-		{Key: "image_banner", Name: "Image banner", Description: "Adds coloured padding so the image gets the best aspect ratio.", State: StateComingSoon, ThirdPartyKey: true, Known: true},
-		{Key: "dynamic_cta_text", Name: "Dynamic CTA", Description: "Adapts the call-to-action text.", State: StateComingSoon, ThirdPartyKey: true, Known: true},
-		{Key: "hyperlink_formatting", Name: "Link formatting", Description: "Shortens or beautifies URLs in the message.", State: StateComingSoon, ThirdPartyKey: true, Known: true},
-		{Key: "image_end_card", Name: "Profile end card", Description: "Adds an end card with the business profile (presumed meaning).", State: StateComingSoon, ThirdPartyKey: true, Known: true},
-		{Key: "add_text_overlay", Name: "Text overlay", Description: "Places text from the message over the image.", State: StatePaused, Known: true},
-		{Key: "image_animation", Name: "Image animation", Description: "Turns the image into a short animation (GIF).", State: StatePaused, Known: true},
-		{Key: "image_background_gen", Name: "Background generation", Description: "Generates a new background for the product image.", State: StatePaused, Known: true},
+		{Key: "image_brightness_and_contrast", nameKey: i18n.Key("opt.feature.image_brightness_and_contrast.name"), descKey: i18n.Key("opt.feature.image_brightness_and_contrast.desc"), State: StateActive, Known: true},
+		{Key: "image_touchups", nameKey: i18n.Key("opt.feature.image_touchups.name"), descKey: i18n.Key("opt.feature.image_touchups.desc"), State: StateActive, Known: true},
+		{Key: "text_extraction_for_headline", nameKey: i18n.Key("opt.feature.text_extraction_for_headline.name"), descKey: i18n.Key("opt.feature.text_extraction_for_headline.desc"), State: StateActive, Known: true},
+		{Key: "text_extraction_for_tap_target", nameKey: i18n.Key("opt.feature.text_extraction_for_tap_target.name"), descKey: i18n.Key("opt.feature.text_extraction_for_tap_target.desc"), State: StateActive, Known: true},
+		{Key: "text_formatting_optimization", nameKey: i18n.Key("opt.feature.text_formatting_optimization.name"), descKey: i18n.Key("opt.feature.text_formatting_optimization.desc"), State: StateActive, Known: true},
+		{Key: "product_extensions", nameKey: i18n.Key("opt.feature.product_extensions.name"), descKey: i18n.Key("opt.feature.product_extensions.desc"), State: StateComingSoon, Known: true},
+		{Key: "auto_promotion_tag", nameKey: i18n.Key("opt.feature.auto_promotion_tag.name"), descKey: i18n.Key("opt.feature.auto_promotion_tag.desc"), State: StateComingSoon, Known: true},
+		{Key: "image_banner", nameKey: i18n.Key("opt.feature.image_banner.name"), descKey: i18n.Key("opt.feature.image_banner.desc"), State: StateComingSoon, ThirdPartyKey: true, Known: true},
+		{Key: "dynamic_cta_text", nameKey: i18n.Key("opt.feature.dynamic_cta_text.name"), descKey: i18n.Key("opt.feature.dynamic_cta_text.desc"), State: StateComingSoon, ThirdPartyKey: true, Known: true},
+		{Key: "hyperlink_formatting", nameKey: i18n.Key("opt.feature.hyperlink_formatting.name"), descKey: i18n.Key("opt.feature.hyperlink_formatting.desc"), State: StateComingSoon, ThirdPartyKey: true, Known: true},
+		{Key: "image_end_card", nameKey: i18n.Key("opt.feature.image_end_card.name"), descKey: i18n.Key("opt.feature.image_end_card.desc"), State: StateComingSoon, ThirdPartyKey: true, Known: true},
+		{Key: "add_text_overlay", nameKey: i18n.Key("opt.feature.add_text_overlay.name"), descKey: i18n.Key("opt.feature.add_text_overlay.desc"), State: StatePaused, Known: true},
+		{Key: "image_animation", nameKey: i18n.Key("opt.feature.image_animation.name"), descKey: i18n.Key("opt.feature.image_animation.desc"), State: StatePaused, Known: true},
+		{Key: "image_background_gen", nameKey: i18n.Key("opt.feature.image_background_gen.name"), descKey: i18n.Key("opt.feature.image_background_gen.desc"), State: StatePaused, Known: true},
 	}
 }
 
@@ -112,7 +132,7 @@ func Lookup(key string) Feature {
 			return f
 		}
 	}
-	return Feature{Key: key, Name: key, State: StateUnknown}
+	return Feature{Key: key, State: StateUnknown}
 }
 
 // FeaturesFor is the catalog followed by every key in the given maps that the catalog does not
@@ -153,15 +173,15 @@ func ValidKey(k string) bool { return keyRe.MatchString(k) }
 // ValidValue reports whether v is OPT_IN or OPT_OUT.
 func ValidValue(v string) bool { return v == graph.OptIn || v == graph.OptOut }
 
-// ValueLabel is a value as people read it; words, not only colour.
-func ValueLabel(v string) string {
+// ValueLabel is a value as people read it, in the language of ctx; words, not only colour.
+func ValueLabel(ctx context.Context, v string) string {
 	switch v {
 	case graph.OptIn:
-		return "On (OPT_IN)"
+		return i18n.T(ctx, "opt.value.on_token")
 	case graph.OptOut:
-		return "Off (OPT_OUT)"
+		return i18n.T(ctx, "opt.value.off_token")
 	case "":
-		return "Not set"
+		return i18n.T(ctx, "opt.value.not_set")
 	}
 	return v
 }

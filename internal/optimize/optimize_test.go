@@ -15,6 +15,7 @@ import (
 	"mmconsole/internal/accounts"
 	"mmconsole/internal/database"
 	"mmconsole/internal/graph"
+	"mmconsole/internal/i18n"
 	"mmconsole/internal/optimize"
 	"mmconsole/internal/sandbox"
 	"mmconsole/internal/templates"
@@ -164,7 +165,7 @@ func TestReadsWABAAndTemplateShapesAndKeepsUnknownKeys(t *testing.T) {
 		t.Errorf("image_touchups = %+v, want OPT_IN without drift", r)
 	}
 	u := findWABA(v, "future_magic_feature")
-	if u.MetaValue != graph.OptIn || u.Feature.Known || u.Feature.State != optimize.StateUnknown || u.Feature.State.Label() != "Unknown to this console" {
+	if u.MetaValue != graph.OptIn || u.Feature.Known || u.Feature.State != optimize.StateUnknown || u.Feature.State.Label(ctx) != "Unknown to this console" {
 		t.Errorf("unknown key row = %+v", u)
 	}
 	if f := findWABA(v, "image_end_card").Feature; !f.ThirdPartyKey || !f.Known {
@@ -220,7 +221,7 @@ func TestPrecedenceShowsEachSource(t *testing.T) {
 			t.Errorf("%s: effective %s from %s, want %s from %s", c.key, r.Effective, r.Source, c.value, c.source)
 		}
 	}
-	if optimize.SourceMetaDefault.Label() != "Meta's default" || optimize.SourceWABA.Label() != "WABA default" || optimize.SourceTemplate.Label() != "Template setting" {
+	if optimize.SourceMetaDefault.Label(ctx) != "Meta's default" || optimize.SourceWABA.Label(ctx) != "WABA default" || optimize.SourceTemplate.Label(ctx) != "Template setting" {
 		t.Error("source labels changed")
 	}
 }
@@ -712,5 +713,43 @@ func TestAllOnLeavesOutKeysMetaNeitherDocumentsNorReports(t *testing.T) {
 	}
 	if _, ok := w["image_banner"]; ok {
 		t.Errorf("WABA all on sent image_banner, a YCloud-only key Meta does not report: %v", w)
+	}
+}
+
+// TestStoredAnswersAreWordsInTheReadersLanguage: a change record keeps a reason, Meta's codes
+// and Meta's details; the history says them in each reader's language, and records written
+// before reasons were stored read as they were written.
+func TestStoredAnswersAreWordsInTheReadersLanguage(t *testing.T) {
+	cat, err := i18n.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	es := i18n.WithLocale(context.Background(), cat.Locale("es"))
+	pt := i18n.WithLocale(context.Background(), cat.Locale("pt-BR"))
+	en := context.Background()
+	limit := optimize.ErrorInfo{Reason: optimize.ReasonEditLimit}
+	for _, tc := range []struct {
+		ctx  context.Context
+		ch   models.OptimizationChange
+		want string
+	}{
+		{en, models.OptimizationChange{MetaAnswer: "ok"}, "accepted"},
+		{es, models.OptimizationChange{MetaAnswer: "ok"}, "aceptado"},
+		{en, models.OptimizationChange{MetaAnswer: limit.Stored(true)}, "not sent: Edit limit reached"},
+		{es, models.OptimizationChange{MetaAnswer: limit.Stored(true)}, "no enviado: Se alcanzó el límite de ediciones"},
+		{pt, models.OptimizationChange{MetaAnswer: limit.Stored(true)}, "não enviada: Limite de edições atingido"},
+		{es, models.OptimizationChange{MetaAnswer: "edit_limit: Too many edits", ErrorCode: 100, ErrorSubcode: 2388299},
+			"Error 100 de Meta (subcódigo 2388299): Se alcanzó el límite de ediciones (Too many edits)"},
+		{pt, models.OptimizationChange{MetaAnswer: "unreachable_sent"}, "A Meta não respondeu depois do envio da alteração"},
+		{en, models.OptimizationChange{MetaAnswer: "not sent: edit limit (10 of 10 used)"}, "not sent: edit limit (10 of 10 used)"},
+	} {
+		if got := optimize.AnswerWords(tc.ctx, tc.ch); got != tc.want {
+			t.Errorf("%q in %s: %q, want %q", tc.ch.MetaAnswer, i18n.LangCode(tc.ctx), got, tc.want)
+		}
+	}
+	// Meta's own details are kept as Meta sent them, next to the words in the reader's language.
+	ch := models.OptimizationChange{MetaAnswer: "meta_error: Template status is PENDING", ErrorCode: 100}
+	if got := optimize.AnswerWords(es, ch); !strings.HasPrefix(got, "Error 100 de Meta: ") || !strings.HasSuffix(got, "(Template status is PENDING)") {
+		t.Errorf("Meta's error in Spanish: %q", got)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sort"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -17,6 +18,7 @@ import (
 	"mmconsole/internal/database"
 	"mmconsole/internal/editbudget"
 	"mmconsole/internal/graph"
+	"mmconsole/internal/i18n"
 	"mmconsole/models"
 )
 
@@ -132,77 +134,161 @@ type Actor struct {
 
 // ---- errors in words ----
 
-// ErrorInfo is a failed change explained: Meta's code, its meaning and what to do.
+// ErrorInfo is a failed change explained: Meta's code, its meaning and what to do. Title,
+// Meaning and Action are in the language of the request that tried the change; Reason and the
+// codes are what the change record stores, so the history chooses its words when it is shown.
 type ErrorInfo struct {
 	Code, Subcode int
+	Reason        string // one of the Reason* tokens
 	Title         string
 	Meaning       string
 	Action        string
-	Details       string
+	Details       string // Meta's own words, as Meta sent them
 	FBTraceID     string
 	EditLimit     bool
 }
 
-// Summary is the one-line form stored in the change record.
-func (e ErrorInfo) Summary() string {
-	s := e.Title
-	if e.Code != 0 {
-		s = fmt.Sprintf("error %d", e.Code)
-		if e.Subcode != 0 {
-			s += fmt.Sprintf("/%d", e.Subcode)
-		}
-		s += ": " + e.Title
+// Why a change failed or was not sent, as stored in models.OptimizationChange.MetaAnswer.
+const (
+	ReasonEditLimit       = "edit_limit"
+	ReasonUnreadableSpec  = "unreadable_spec"
+	ReasonUnreachable     = "unreachable"
+	ReasonUnreachableSent = "unreachable_sent"
+	ReasonNoAnswer        = "no_answer"
+	ReasonUnexpected      = "unexpected"
+	ReasonMetaError       = "meta_error"
+	ReasonInternal        = "internal"
+	// notSentPrefix marks a change refused before anything was sent to Meta.
+	notSentPrefix = "not_sent:"
+)
+
+// Stored is the form kept in the change record: a reason token, the codes (in their own
+// columns) and Meta's details, never words in one reader's language.
+func (e ErrorInfo) Stored(notSent bool) string {
+	s := e.Reason
+	if notSent {
+		s = notSentPrefix + s
 	}
 	if e.Details != "" {
-		s += " (" + e.Details + ")"
+		s += ": " + e.Details
 	}
 	return s
 }
 
-func (s *Service) editLimitInfo(used int) *ErrorInfo {
+// Headline is the error's one line for people: Meta's code when there is one, and the title.
+func (e ErrorInfo) Headline(ctx context.Context) string {
+	switch {
+	case e.Code == 0:
+		return e.Title
+	case e.Subcode != 0:
+		return i18n.T(ctx, "opt.errinfo.code_sub", "Code", e.Code, "Subcode", e.Subcode, "Title", e.Title)
+	}
+	return i18n.T(ctx, "opt.errinfo.code", "Code", e.Code, "Title", e.Title)
+}
+
+// reasonKeys name the stored reasons for people.
+var reasonKeys = map[string]string{
+	ReasonEditLimit:       i18n.Key("opt.errinfo.edit_limit.title"),
+	ReasonUnreadableSpec:  i18n.Key("opt.errinfo.unreadable.title"),
+	ReasonUnreachable:     i18n.Key("opt.errinfo.unreachable.title"),
+	ReasonUnreachableSent: i18n.Key("opt.errinfo.unreachable_sent.title"),
+	ReasonNoAnswer:        i18n.Key("opt.errinfo.no_answer.title"),
+	ReasonUnexpected:      i18n.Key("opt.errinfo.unexpected.title"),
+	ReasonInternal:        i18n.Key("opt.errinfo.internal.title"),
+}
+
+// AnswerWords is a change record's answer from Meta in the language of ctx, built from what
+// the record stores (the reason, Meta's codes and details). Records written before reasons
+// were stored hold English words, shown as they are.
+func AnswerWords(ctx context.Context, ch models.OptimizationChange) string {
+	a := ch.MetaAnswer
+	if a == "ok" {
+		return i18n.T(ctx, "opt.answer.ok")
+	}
+	rest, notSent := strings.CutPrefix(a, notSentPrefix)
+	reason, details, _ := strings.Cut(rest, ": ")
+	var words string
+	switch key, ok := reasonKeys[reason]; {
+	case reason == ReasonMetaError || (reason == ReasonEditLimit && ch.ErrorCode != 0):
+		title := graph.Explain(ctx, ch.ErrorCode).Title
+		if reason == ReasonEditLimit {
+			title = i18n.T(ctx, key)
+		}
+		words = ErrorInfo{Code: ch.ErrorCode, Subcode: ch.ErrorSubcode, Title: title}.Headline(ctx)
+	case ok:
+		words = i18n.T(ctx, key)
+	default:
+		return a
+	}
+	if details != "" {
+		words = i18n.T(ctx, "opt.answer.details", "Answer", words, "Details", details)
+	}
+	if notSent {
+		words = i18n.T(ctx, "opt.answer.not_sent", "Answer", words)
+	}
+	return words
+}
+
+func (s *Service) editLimitInfo(ctx context.Context, used int) *ErrorInfo {
 	return &ErrorInfo{
-		Title:     "Edit limit reached",
-		Meaning:   fmt.Sprintf("Meta allows an approved template at most %d edits in 30 days; changing an optimization is an edit. %d of %d are used.", s.opts.EditLimit, used, s.opts.EditLimit),
-		Action:    "Wait until the oldest edit is more than 30 days old, or change the WABA default instead (it applies to templates without their own setting).",
+		Reason:    ReasonEditLimit,
+		Title:     i18n.T(ctx, "opt.errinfo.edit_limit.title"),
+		Meaning:   i18n.T(ctx, "opt.errinfo.edit_limit.meaning", "Limit", s.opts.EditLimit, "Used", used),
+		Action:    i18n.T(ctx, "opt.errinfo.edit_limit.action"),
 		EditLimit: true,
 	}
+}
+
+// internalInfo explains a failure on this side (the database) without its technical text,
+// which goes to the log.
+func (s *Service) internalInfo(ctx context.Context, what string, err error) *ErrorInfo {
+	s.opts.Logger.ErrorContext(ctx, "optimize: "+what, "err", err)
+	return &ErrorInfo{Reason: ReasonInternal, Title: i18n.T(ctx, "opt.errinfo.internal.title"),
+		Meaning: i18n.T(ctx, "opt.errinfo.internal.meaning"), Action: i18n.T(ctx, "opt.errinfo.internal.action")}
 }
 
 // explain turns any error from a Graph call into words.
 func (s *Service) explain(ctx context.Context, err error) *ErrorInfo {
 	var unreadable *errUnreadableSpec
 	if errors.As(err, &unreadable) {
-		return &ErrorInfo{Title: "Meta's settings are unreadable", Meaning: err.Error(),
-			Action: "Check the settings in WhatsApp Manager; use “Re-read from Meta” once it answers a readable spec."}
+		return &ErrorInfo{Reason: ReasonUnreadableSpec, Title: i18n.T(ctx, "opt.errinfo.unreadable.title"),
+			Meaning: i18n.T(ctx, "opt.errinfo.unreadable.meaning", "Problem", unreadable.problem),
+			Action:  i18n.T(ctx, "opt.errinfo.unreadable.action")}
 	}
 	if ue, ok := graph.AsUnreachable(err); ok {
 		_, title, msg := ue.UserFacing(ctx)
-		info := &ErrorInfo{Title: title, Meaning: msg, Action: "Try again in a minute; nothing was changed."}
+		info := &ErrorInfo{Reason: ReasonUnreachable, Title: title, Meaning: msg, Action: i18n.T(ctx, "opt.errinfo.unreachable.action")}
 		if ue.Written {
 			// The edit left: Meta may have applied it (and counted it), so a blind repeat could
 			// spend a second edit on the same change.
-			info.Action = "Use “Re-read from Meta” to see whether the change took effect before trying again."
+			info.Reason = ReasonUnreachableSent
+			info.Action = i18n.T(ctx, "opt.errinfo.unreachable_sent.action")
 		}
 		return info
 	}
 	ge, ok := graph.AsGraphError(err)
 	if !ok {
-		return &ErrorInfo{Title: "Meta could not be reached", Meaning: err.Error(), Action: "Check the connection and try again; nothing was changed."}
+		s.opts.Logger.WarnContext(ctx, "optimize: no answer from Meta", "err", err)
+		return &ErrorInfo{Reason: ReasonNoAnswer, Title: i18n.T(ctx, "opt.errinfo.no_answer.title"),
+			Meaning: i18n.T(ctx, "opt.errinfo.no_answer.meaning"), Action: i18n.T(ctx, "opt.errinfo.no_answer.action")}
 	}
 	for _, sc := range s.opts.EditLimitSubcodes {
 		if ge.Subcode == sc && sc != 0 {
-			info := s.editLimitInfo(s.opts.EditLimit)
-			info.Meaning = fmt.Sprintf("Meta refused the edit: an approved template allows at most %d edits in 30 days (and content edits once in 24 hours).", s.opts.EditLimit)
+			info := s.editLimitInfo(ctx, s.opts.EditLimit)
+			info.Meaning = i18n.T(ctx, "opt.errinfo.edit_limit.meta_meaning", "Limit", s.opts.EditLimit)
 			info.Code, info.Subcode, info.Details, info.FBTraceID = ge.Code, ge.Subcode, ge.Details, ge.FBTraceID
 			return info
 		}
 	}
 	x := ge.Explain(ctx)
-	info := &ErrorInfo{Code: ge.Code, Subcode: ge.Subcode, Title: x.Title, Meaning: x.Meaning, Action: x.Action, Details: ge.Details, FBTraceID: ge.FBTraceID}
+	info := &ErrorInfo{Reason: ReasonMetaError, Code: ge.Code, Subcode: ge.Subcode, Title: x.Title, Meaning: x.Meaning, Action: x.Action, Details: ge.Details, FBTraceID: ge.FBTraceID}
 	if ge.Code == 0 {
-		info.Title = "Unexpected answer from Meta"
-		info.Meaning = ge.Error()
-		info.Action = "Try again later; nothing was changed."
+		// What could not be read is technical text of this console: it goes to the log.
+		s.opts.Logger.WarnContext(ctx, "optimize: unexpected answer from Meta", "err", ge)
+		info.Reason = ReasonUnexpected
+		info.Title = i18n.T(ctx, "opt.errinfo.unexpected.title")
+		info.Meaning = i18n.T(ctx, "opt.errinfo.unexpected.meaning")
+		info.Action = i18n.T(ctx, "opt.errinfo.unexpected.action")
 	}
 	return info
 }
@@ -467,13 +553,13 @@ func normMap(m map[string]string) map[string]string {
 	return out
 }
 
-func validate(feature, value string) error {
+func validate(ctx context.Context, feature, value string) error {
 	ve := &models.ValidationError{}
 	if !ValidKey(feature) {
-		ve.Add("feature", "Unknown feature key format; keys are lowercase, like image_touchups.")
+		ve.Add("feature", i18n.T(ctx, "opt.err.feature_key"))
 	}
 	if !ValidValue(value) {
-		ve.Add("value", "Choose OPT_IN or OPT_OUT.")
+		ve.Add("value", i18n.T(ctx, "opt.err.value"))
 	}
 	return ve.OrNil()
 }
@@ -492,7 +578,7 @@ func (s *Service) SetWABA(ctx context.Context, a Actor, connID uint, feature, va
 		return WABARow{}, models.ErrForbidden
 	}
 	feature = NormKey(feature)
-	if err := validate(feature, value); err != nil {
+	if err := validate(ctx, feature, value); err != nil {
 		return WABARow{}, err
 	}
 	v, err := s.setWABA(ctx, a, connID, func([]WABARow) map[string]string { return map[string]string{feature: value} })
@@ -508,7 +594,7 @@ func (s *Service) SetWABA(ctx context.Context, a Actor, connID uint, feature, va
 // off"). WABA defaults do not count against a template's edit limit.
 func (s *Service) SetWABAAll(ctx context.Context, a Actor, connID uint, value string) (WABAView, error) {
 	if !ValidValue(value) {
-		return WABAView{}, &models.ValidationError{Fields: map[string]string{"value": "Choose OPT_IN or OPT_OUT."}}
+		return WABAView{}, &models.ValidationError{Fields: map[string]string{"value": i18n.T(ctx, "opt.err.value")}}
 	}
 	return s.setWABA(ctx, a, connID, func(rows []WABARow) map[string]string {
 		m := map[string]string{}
@@ -545,7 +631,7 @@ func (s *Service) setWABA(ctx context.Context, a Actor, connID uint, pick func([
 		changes[k] = val
 	}
 	if len(changes) == 0 {
-		view.Notice = "Meta already reports these values; nothing was sent."
+		view.Notice = i18n.T(ctx, "opt.notice.nothing_sent")
 		return view, nil
 	}
 	key := newRequestKey()
@@ -598,7 +684,7 @@ func (s *Service) setWABA(ctx context.Context, a Actor, connID uint, pick func([
 		return WABAView{}, err
 	}
 	view = s.wabaView(conn, rows)
-	view.Notice = noticeFor(status, rerr)
+	view.Notice = noticeFor(ctx, status, rerr == nil)
 	return view, nil
 }
 
@@ -625,14 +711,14 @@ func (s *Service) fullWABAMap(ctx context.Context, tok string, conn models.WABAC
 	return full, nil
 }
 
-func noticeFor(status string, readErr error) string {
+func noticeFor(ctx context.Context, status string, readOK bool) string {
 	if status == models.OptChangeConfirmed {
-		return "Confirmed: Meta reports the new value."
+		return i18n.T(ctx, "opt.notice.confirmed")
 	}
-	if readErr != nil {
-		return "Pending: Meta accepted the change, but reading it back failed. Re-check later."
+	if !readOK {
+		return i18n.T(ctx, "opt.notice.pending_read_failed")
 	}
-	return "Pending: Meta has not reported the new value yet."
+	return i18n.T(ctx, "opt.notice.pending")
 }
 
 func (s *Service) setPending(ctx context.Context, conn models.WABAConnection, scope, target, feature, value string, cur models.OptimizationSetting, changeID uint) error {
@@ -650,7 +736,7 @@ func (s *Service) setPending(ctx context.Context, conn models.WABAConnection, sc
 }
 
 func (s *Service) finishFailed(ctx context.Context, ch *models.OptimizationChange, info *ErrorInfo) {
-	ch.Status, ch.MetaAnswer, ch.ErrorCode, ch.ErrorSubcode = models.OptChangeFailed, info.Summary(), info.Code, info.Subcode
+	ch.Status, ch.MetaAnswer, ch.ErrorCode, ch.ErrorSubcode = models.OptChangeFailed, info.Stored(false), info.Code, info.Subcode
 	if err := s.db.WithContext(ctx).Model(&models.OptimizationChange{}).Where("id = ?", ch.ID).
 		Updates(map[string]any{"status": ch.Status, "meta_answer": ch.MetaAnswer, "error_code": ch.ErrorCode, "error_subcode": ch.ErrorSubcode}).Error; err != nil {
 		s.opts.Logger.ErrorContext(ctx, "optimize: record failed change", "change", ch.ID, "err", err)

@@ -10,6 +10,7 @@ import (
 
 	"mmconsole/internal/editbudget"
 	"mmconsole/internal/graph"
+	"mmconsole/internal/i18n"
 	"mmconsole/models"
 )
 
@@ -24,26 +25,26 @@ const (
 	SourceMetaDefault Source = "meta_default"
 )
 
-// Label is the source as people read it.
-func (s Source) Label() string {
+// Label is the source as people read it, in the language of ctx.
+func (s Source) Label(ctx context.Context) string {
 	switch s {
 	case SourceTemplate:
-		return "Template setting"
+		return i18n.T(ctx, "opt.source.template")
 	case SourceWABA:
-		return "WABA default"
+		return i18n.T(ctx, "opt.source.waba")
 	}
-	return "Meta's default"
+	return i18n.T(ctx, "opt.source.meta")
 }
 
-// Short is the matrix's compact form of the source.
-func (s Source) Short() string {
+// Short is the matrix's compact form of the source (a letter of its name in the language).
+func (s Source) Short(ctx context.Context) string {
 	switch s {
 	case SourceTemplate:
-		return "T"
+		return i18n.T(ctx, "opt.source.template_short")
 	case SourceWABA:
-		return "W"
+		return i18n.T(ctx, "opt.source.waba_short")
 	}
-	return "M"
+	return i18n.T(ctx, "opt.source.meta_short")
 }
 
 // Effective applies template > WABA > Meta's default.
@@ -251,9 +252,12 @@ func (s *Service) editTemplate(ctx context.Context, a Actor, conn models.WABACon
 		}
 		return recs
 	}
-	refuse := func(recs []models.OptimizationChange, status, answer string, info *ErrorInfo) editOutcome {
+	// refuse records changes that were not sent (or failed before Meta was asked): the record
+	// keeps the reason and codes, and the words are chosen when the history is shown.
+	refuse := func(recs []models.OptimizationChange, status string, info *ErrorInfo) editOutcome {
 		for i := range recs {
-			recs[i].Status, recs[i].MetaAnswer = status, answer
+			recs[i].Status, recs[i].MetaAnswer = status, info.Stored(true)
+			recs[i].ErrorCode, recs[i].ErrorSubcode = info.Code, info.Subcode
 		}
 		if err := s.db.WithContext(ctx).Create(&recs).Error; err != nil {
 			s.opts.Logger.ErrorContext(ctx, "optimize: record refused change", "err", err)
@@ -265,11 +269,10 @@ func (s *Service) editTemplate(ctx context.Context, a Actor, conn models.WABACon
 	}
 	budget, err := s.edits.Of(ctx, t)
 	if err != nil {
-		return editOutcome{Status: models.OptChangeFailed, Err: &ErrorInfo{Title: "Could not count edits", Meaning: err.Error()}}
+		return editOutcome{Status: models.OptChangeFailed, Err: s.internalInfo(ctx, "count edits", err)}
 	}
 	if budget.AtLimit() {
-		return refuse(records(TemplateValues(t)), models.OptChangeNotSent,
-			"not sent: edit limit ("+fmt.Sprint(budget.Used)+" of "+fmt.Sprint(budget.Limit)+" used)", s.editLimitInfo(budget.Used))
+		return refuse(records(TemplateValues(t)), models.OptChangeNotSent, s.editLimitInfo(ctx, budget.Used))
 	}
 	tok, err := s.tokens.Token(ctx, conn)
 	var current graph.Template
@@ -278,14 +281,14 @@ func (s *Service) editTemplate(ctx context.Context, a Actor, conn models.WABACon
 	}
 	if err != nil {
 		info := s.explain(ctx, err)
-		info.Meaning = "The template's current settings could not be read from Meta, so nothing was sent (the whole map is sent, built from Meta's current one). " + info.Meaning
-		return refuse(records(TemplateValues(t)), models.OptChangeFailed, "not sent: "+info.Summary(), info)
+		info.Meaning = i18n.T(ctx, "opt.errinfo.read_before", "Meaning", info.Meaning)
+		return refuse(records(TemplateValues(t)), models.OptChangeFailed, info)
 	}
 	if current.DegreesOfFreedom.Unknown {
-		info := &ErrorInfo{Title: "Meta's settings of this template are unreadable",
-			Meaning: "Meta answered a degrees_of_freedom_spec this console cannot read (" + current.DegreesOfFreedom.Problem + "), so the whole map to send cannot be built from it. Nothing was sent.",
-			Action:  "Check the template in WhatsApp Manager; use “Re-read from Meta” once it answers a readable spec."}
-		return refuse(records(TemplateValues(t)), models.OptChangeNotSent, "not sent: unreadable spec at Meta", info)
+		info := &ErrorInfo{Reason: ReasonUnreadableSpec, Title: i18n.T(ctx, "opt.errinfo.tpl_unreadable.title"),
+			Meaning: i18n.T(ctx, "opt.errinfo.tpl_unreadable.meaning", "Problem", current.DegreesOfFreedom.Problem),
+			Action:  i18n.T(ctx, "opt.errinfo.tpl_unreadable.action")}
+		return refuse(records(TemplateValues(t)), models.OptChangeNotSent, info)
 	}
 	old := normMap(current.DegreesOfFreedom.Features)
 	full := make(map[string]string, len(old)+len(changes))
@@ -297,7 +300,7 @@ func (s *Service) editTemplate(ctx context.Context, a Actor, conn models.WABACon
 	}
 	recs := records(old)
 	if err := s.db.WithContext(ctx).Create(&recs).Error; err != nil {
-		return editOutcome{Status: models.OptChangeFailed, Err: &ErrorInfo{Title: "Could not record the change", Meaning: err.Error()}}
+		return editOutcome{Status: models.OptChangeFailed, Err: s.internalInfo(ctx, "record the change", err)}
 	}
 	err = s.graph.EditTemplate(ctx, tok, t.TemplateID, graph.TemplateEdit{Optimizations: full})
 	if err != nil {
@@ -309,7 +312,8 @@ func (s *Service) editTemplate(ctx context.Context, a Actor, conn models.WABACon
 		return editOutcome{Status: models.OptChangeFailed, Err: info}
 	}
 	if err := s.edits.Record(ctx, editbudget.Edit{Template: t, Kind: models.EditKindOptimizations, Via: via,
-		Detail: plural(len(changes), "feature"), Actor: a.User, RequestKey: key}); err != nil {
+		// The detail names the features by their keys, which read the same in every language.
+		Detail: strings.Join(sortedKeys(changes), ", "), Actor: a.User, RequestKey: key}); err != nil {
 		s.opts.Logger.ErrorContext(ctx, "optimize: record edit", "template", t.TemplateID, "err", err)
 	}
 	limited := budget.Applies
@@ -332,13 +336,6 @@ func (s *Service) editTemplate(ctx context.Context, a Actor, conn models.WABACon
 	return out
 }
 
-func plural(n int, word string) string {
-	if n == 1 {
-		return "1 " + word
-	}
-	return fmt.Sprintf("%d %ss", n, word)
-}
-
 // SetTemplate switches one feature of one template: ApplyTemplate with one staged setting (one
 // edit of the template at Meta, refused locally when an approved template has used its edits).
 func (s *Service) SetTemplate(ctx context.Context, a Actor, rowID uint, feature, value string) (TemplateView, error) {
@@ -346,7 +343,7 @@ func (s *Service) SetTemplate(ctx context.Context, a Actor, rowID uint, feature,
 		return TemplateView{}, models.ErrForbidden
 	}
 	feature = NormKey(feature)
-	if err := validate(feature, value); err != nil {
+	if err := validate(ctx, feature, value); err != nil {
 		return TemplateView{}, err
 	}
 	return s.ApplyTemplate(ctx, a, rowID, map[string]string{feature: value}, "")
@@ -383,8 +380,8 @@ func (s *Service) ApplyTemplate(ctx context.Context, a Actor, rowID uint, staged
 			if val == "" {
 				continue
 			}
-			if err := validate(k, val); err != nil {
-				ve.Add("f_"+k, "Choose On or Off for "+Lookup(k).Name+".")
+			if err := validate(ctx, k, val); err != nil {
+				ve.Add("f_"+k, i18n.T(ctx, "opt.err.choose_on_off", "Feature", Lookup(k).Name(ctx)))
 				continue
 			}
 			want[k] = val
@@ -400,7 +397,7 @@ func (s *Service) ApplyTemplate(ctx context.Context, a Actor, rowID uint, staged
 			}
 		}
 	default:
-		ve.Add("all", "Unknown choice: use all_on or all_off.")
+		ve.Add("all", i18n.T(ctx, "opt.err.all"))
 	}
 	if err := ve.OrNil(); err != nil {
 		return TemplateView{}, err
@@ -413,7 +410,7 @@ func (s *Service) ApplyTemplate(ctx context.Context, a Actor, rowID uint, staged
 		}
 	}
 	if len(changes) == 0 {
-		v.Notice = "Nothing to change: every chosen setting already has that value. No edit was spent."
+		v.Notice = i18n.T(ctx, "opt.notice.no_change")
 		return v, nil
 	}
 	out := s.editTemplate(ctx, a, conn, t, changes, ViaTemplatePage)
@@ -428,9 +425,9 @@ func (s *Service) ApplyTemplate(ctx context.Context, a Actor, rowID uint, staged
 	v.ChangedFeat = strings.Join(sortedKeys(changes), ", ")
 	switch out.Status {
 	case models.OptChangeConfirmed:
-		v.Notice = plural(len(changes), "setting") + " changed in one edit; confirmed, Meta reports the new values."
+		v.Notice = i18n.N(ctx, "opt.notice.changed_confirmed", len(changes))
 	case models.OptChangePending:
-		v.Notice = plural(len(changes), "setting") + " changed in one edit. " + noticeFor(out.Status, map[bool]error{true: nil, false: fmt.Errorf("read failed")}[out.ReadOK])
+		v.Notice = i18n.N(ctx, "opt.notice.changed_pending", len(changes), "Then", noticeFor(ctx, out.Status, out.ReadOK))
 	}
 	return v, nil
 }

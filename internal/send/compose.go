@@ -561,13 +561,13 @@ func (s *Service) ttl(ctx context.Context, c *Composer, tmpl *models.Template, i
 		}
 		switch {
 		case budget.AtLimit():
-			c.add(LevelBlocker, "ttl", edit+budget.Words()+" Keep the template's TTL ("+HumanDuration(cur)+") to send.")
+			c.add(LevelBlocker, "ttl", edit+budget.Words(ctx)+" Keep the template's TTL ("+HumanDuration(cur)+") to send.")
 		case !tv.Confirmed:
-			c.add(LevelBlocker, "confirm_ttl_edit", edit+budget.Words()+" Tick “Edit the template's TTL, then send” to confirm.")
+			c.add(LevelBlocker, "confirm_ttl_edit", edit+budget.Words(ctx)+" Tick “Edit the template's TTL, then send” to confirm.")
 		case budget.SpendsLast():
-			c.add(LevelWarning, "ttl", edit+budget.Words()+" These are among the last edits Meta allows this template in 30 days.")
+			c.add(LevelWarning, "ttl", edit+budget.Words(ctx)+" These are among the last edits Meta allows this template in 30 days.")
 		default:
-			c.add(LevelWarning, "ttl", edit+budget.Words())
+			c.add(LevelWarning, "ttl", edit+budget.Words(ctx))
 		}
 	}
 	return tv, nil

@@ -167,7 +167,7 @@ func (s *Service) SetTTL(ctx context.Context, scope models.Scope, id string, sec
 	}
 	if budget.AtLimit() {
 		ve := &models.ValidationError{}
-		ve.Add("ttl", budget.Words())
+		ve.Add("ttl", budget.Words(ctx))
 		return res, ve
 	}
 	var conn models.WABAConnection

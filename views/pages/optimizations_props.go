@@ -1,11 +1,13 @@
 package pages
 
 import (
-	"fmt"
+	"context"
 	"sort"
 	"strconv"
+	"time"
 
 	"mmconsole/internal/graph"
+	"mmconsole/internal/i18n"
 	"mmconsole/internal/optimize"
 	"mmconsole/models"
 )
@@ -67,16 +69,20 @@ type OptMatrixPage struct {
 }
 
 // connOptionLabel names a WABA in the chooser: its name, whether MM API is on, and its id.
-func connOptionLabel(c models.WABAConnection) string {
+func connOptionLabel(ctx context.Context, c models.WABAConnection) string {
 	name := c.Name
 	if name == "" {
 		name = "WABA"
 	}
-	state := "not onboarded to MM API"
 	if c.Onboarded() {
-		state = "onboarded"
+		return i18n.T(ctx, "opt.conn.onboarded", "Name", name, "WABA", c.WABAID)
 	}
-	return name + " · " + state + " (" + c.WABAID + ")"
+	return i18n.T(ctx, "opt.conn.not_onboarded", "Name", name, "WABA", c.WABAID)
+}
+
+// wabaDefaultOffSince is the day Meta's WABA-level default became disabled (Apr 21, 2026).
+func wabaDefaultOffSince(ctx context.Context) string {
+	return i18n.Date(ctx, time.Date(2026, time.April, 21, 0, 0, 0, 0, time.UTC))
 }
 
 // OptBulkPreviewProps is the preview step of a bulk change (nothing sent yet).
@@ -157,17 +163,6 @@ func stateBadgeClass(s optimize.MetaState) string {
 	return "badge badge-bad"
 }
 
-func errCodeText(e *optimize.ErrorInfo) string {
-	if e.Code == 0 {
-		return e.Title
-	}
-	s := fmt.Sprintf("Meta error %d", e.Code)
-	if e.Subcode != 0 {
-		s += fmt.Sprintf(" (subcode %d)", e.Subcode)
-	}
-	return s + ": " + e.Title
-}
-
 func changeStatusClass(s string) string {
 	switch s {
 	case models.OptChangeConfirmed:
@@ -180,30 +175,30 @@ func changeStatusClass(s string) string {
 	return "badge badge-bad"
 }
 
-func changeStatusLabel(s string) string {
+func changeStatusLabel(ctx context.Context, s string) string {
 	switch s {
 	case models.OptChangeConfirmed:
-		return "✓ Confirmed"
+		return "✓ " + i18n.T(ctx, "opt.change.confirmed")
 	case models.OptChangePending:
-		return "… Pending"
+		return "… " + i18n.T(ctx, "opt.change.pending")
 	case models.OptChangeNotSent:
-		return "! Not sent"
+		return "! " + i18n.T(ctx, "opt.change.not_sent")
 	}
-	return "✕ Failed"
+	return "✕ " + i18n.T(ctx, "opt.change.failed")
 }
 
-func bulkStatusLabel(s string) string {
+func bulkStatusLabel(ctx context.Context, s string) string {
 	switch s {
 	case optimize.BulkOK:
-		return "✓ Sent, confirmed"
+		return "✓ " + i18n.T(ctx, "opt.bulk.status.ok")
 	case optimize.BulkPending:
-		return "… Sent, Meta has not reported it yet"
+		return "… " + i18n.T(ctx, "opt.bulk.status.pending")
 	case optimize.BulkNotSentLimit:
-		return "! Not sent: edit limit"
+		return "! " + i18n.T(ctx, "opt.bulk.status.not_sent_limit")
 	case optimize.BulkUnchanged:
-		return "= Unchanged, nothing sent"
+		return "= " + i18n.T(ctx, "opt.bulk.status.unchanged")
 	}
-	return "✕ Failed"
+	return "✕ " + i18n.T(ctx, "opt.change.failed")
 }
 
 func bulkStatusClass(s string) string {
@@ -220,30 +215,28 @@ func bulkStatusClass(s string) string {
 
 func connSelected(c models.WABAConnection, id uint) bool { return c.ID == id }
 
-func metaDefaultLabel(v string) string { return optimize.ValueLabel(v) }
-
 func settingOpts() []string { return []string{optimize.Leave, graph.OptIn, graph.OptOut} }
 
-func settingOptLabel(v string) string {
+func settingOptLabel(ctx context.Context, v string) string {
 	if v == optimize.Leave {
-		return "Leave unchanged"
+		return i18n.T(ctx, "opt.bulk.leave")
 	}
-	return optimize.ValueLabel(v)
+	return optimize.ValueLabel(ctx, v)
 }
 
-func fromLabel(d optimize.FeatureDiff) string {
+func fromLabel(ctx context.Context, d optimize.FeatureDiff) string {
 	if d.From == "" {
-		return "Not set (effective " + optimize.ValueLabel(d.FromEff) + " from " + d.FromSource.Label() + ")"
+		return i18n.T(ctx, "opt.bulk.from_not_set", "Value", optimize.ValueLabel(ctx, d.FromEff), "Source", d.FromSource.Label(ctx))
 	}
-	return optimize.ValueLabel(d.From)
+	return optimize.ValueLabel(ctx, d.From)
 }
 
-func cellWord(v string) string {
+func cellWord(ctx context.Context, v string) string {
 	switch v {
 	case graph.OptIn:
-		return "On"
+		return i18n.T(ctx, "opt.value.on")
 	case graph.OptOut:
-		return "Off"
+		return i18n.T(ctx, "opt.value.off")
 	}
 	return "?"
 }
@@ -315,6 +308,6 @@ func secondaryFeatures(fs []optimize.Feature) []optimize.Feature {
 }
 
 // secondarySummary is the summary line of the collapsed group: how many, and why they wait.
-func secondarySummary(n int) string {
-	return fmt.Sprintf("%d more not acting today: coming soon, paused by Meta, or keys Meta does not document", n)
+func secondarySummary(ctx context.Context, n int) string {
+	return i18n.N(ctx, "opt.more", n)
 }
