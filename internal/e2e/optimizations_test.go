@@ -125,3 +125,38 @@ func checkedIs(t *testing.T, ctx context.Context, row, value string) bool {
 	t.Helper()
 	return eval[bool](t, ctx, `(document.querySelector(`+jsString(row+` input[value="`+value+`"]`)+`) || {}).checked === true`)
 }
+
+// TestOptimizationPagesInSpanishAndPortugueseAt375: with the language chosen on the account
+// page, the WABA page, the matrix and a template's optimizations speak it, nothing makes the
+// page scroll sideways at 375 px (the longer words included, secondary features open), and axe
+// finds nothing serious.
+func TestOptimizationPagesInSpanishAndPortugueseAt375(t *testing.T) {
+	srv := startServer(t, nil)
+	store := connection(t, srv, sandbox.StoreWABAID)
+	sale := templateRow(t, srv, "summer_sale", "en_US")
+	for _, tc := range []struct{ lang, waba, matrix, tpl string }{
+		{"es", "Predeterminados de la WABA", "Matriz de optimizaciones", "Optimizaciones creativas"},
+		{"pt-BR", "Padrões da WABA", "Matriz de otimizações", "Otimizações criativas"},
+	} {
+		phone := browser(t, 375)
+		signIn(t, phone, srv, demoAdmin)
+		open(t, phone, srv, "/account")
+		do(t, phone, chromedp.SetValue(chromedp.CSS("#f-language"), tc.lang), chromedp.Submit(chromedp.CSS("#f-language")))
+		waitFor(t, phone, "the page in "+tc.lang, `document.documentElement.lang === `+jsString(tc.lang), 10*time.Second)
+		for _, p := range []struct{ name, path, shows string }{
+			{"optimizations", "/optimizations?conn=" + u(store.ID), tc.waba},
+			{"matrix", "/optimizations/matrix?conn=" + u(store.ID), tc.matrix},
+			{"template-optimizations", "/optimizations/template/" + u(sale.ID), tc.tpl},
+			{"template", "/templates/" + u(sale.ID), tc.tpl},
+		} {
+			open(t, phone, srv, p.path)
+			see(t, phone, "main", 5*time.Second, p.shows)
+			showMore(t, phone)
+			if over := eval[int](t, phone, `document.documentElement.scrollWidth - document.documentElement.clientWidth`); over > 0 {
+				t.Errorf("%s %s at 375 px: the page scrolls sideways by %d px; widest: %s", tc.lang, p.name, over, eval[string](t, phone, overflowingJS))
+			}
+			checkAccessibility(t, phone, tc.lang+" "+p.name+" 375")
+			screenshot(t, phone, p.name+"-"+tc.lang+"-375")
+		}
+	}
+}
