@@ -471,7 +471,7 @@ func (h *WebhookLog) timeline(ctx context.Context, st webhook.MessageStory) page
 	case m.OnCloudAPI():
 		t.TTLLabel = "30 days, Meta's default: the message went through Cloud API, where a template's custom TTL does not apply"
 	case m.TTLKnown():
-		t.TTLLabel = templates.HumanTTL(m.TTLSeconds, "MARKETING") + " (the TTL Meta applied to this send)"
+		t.TTLLabel = templates.HumanTTL(context.Background(), m.TTLSeconds, "MARKETING") + " (the TTL Meta applied to this send)"
 	default:
 		t.TTLAssumed = true
 		t.TTLLabel = "30 days, assumed: Meta's default for marketing (this send's TTL is not known)"

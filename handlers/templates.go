@@ -3,7 +3,6 @@ package handlers
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/url"
 	"strconv"
 	"strings"
@@ -15,6 +14,7 @@ import (
 	"mmconsole/internal/audit"
 	"mmconsole/internal/editbudget"
 	"mmconsole/internal/graph"
+	"mmconsole/internal/i18n"
 	"mmconsole/internal/metarules"
 	"mmconsole/internal/templates"
 	"mmconsole/models"
@@ -112,7 +112,7 @@ func (h *Templates) Index(c *fiber.Ctx) error {
 	if p.Connections, err = h.Catalog.Connections(ctx, scope); err != nil {
 		return err
 	}
-	return Render(c, fiber.StatusOK, pages.Templates(h.Shells.Shell(c, "Templates", "templates"), p))
+	return Render(c, fiber.StatusOK, pages.Templates(h.Shells.Shell(c, i18n.T(ctx, "templates.title"), "templates"), p))
 }
 
 // InsightsExport answers the CSV of the template's daily insights chart.
@@ -209,17 +209,18 @@ func (h *Templates) SetTTL(c *fiber.Ctx) error {
 	// The one TTL parser of the console (the composer's too): a crafted unit is refused, not
 	// read as days.
 	p.TTL.Value, p.TTL.Unit = strings.TrimSpace(c.FormValue("ttl_value")), strings.TrimSpace(c.FormValue("ttl_unit"))
+	ctx := c.UserContext()
 	seconds, set, perr := metarules.ParseTTL(p.TTL.Value, p.TTL.Unit)
 	switch {
 	case perr != nil:
-		p.TTL.Error = "TTL: " + perr.Error() + "."
+		p.TTL.Error = templates.TTLInputError(ctx, perr, p.TTL.Value, p.TTL.Unit)
 	case !set:
-		p.TTL.Error = "Enter the new TTL (12 hours to 30 days)."
+		p.TTL.Error = i18n.T(ctx, "ttl.err.empty")
 	}
 	if p.TTL.Error != "" {
 		return h.renderDetail(c, fiber.StatusUnprocessableEntity, p)
 	}
-	res, err := h.Catalog.SetTTL(c.UserContext(), CurrentScope(c), p.TTL.ID, seconds)
+	res, err := h.Catalog.SetTTL(ctx, CurrentScope(c), p.TTL.ID, seconds)
 	var ve *models.ValidationError
 	switch {
 	case errors.As(err, &ve):
@@ -236,7 +237,7 @@ func (h *Templates) SetTTL(c *fiber.Ctx) error {
 		return h.renderDetail(c, fiber.StatusBadGateway, p)
 	}
 	h.audit(c, u, p.T, res.Before, seconds, "success")
-	Flash(c, "success", fmt.Sprintf("TTL of %s (%s) is now %s at Meta.", p.T.Name, p.T.Language, templates.HumanTTL(&seconds, p.T.Category)))
+	Flash(c, "success", i18n.T(ctx, "ttl.saved", "Name", p.T.Name, "Language", p.T.Language, "TTL", templates.HumanTTL(ctx, &seconds, p.T.Category)))
 	return Redirect(c, "/templates/"+p.TTL.ID)
 }
 
@@ -299,27 +300,28 @@ func syncFlash(ctx context.Context, outs []templates.Outcome) (kind, msg string)
 		}
 		switch {
 		case o.Err == nil:
-			okParts = append(okParts, fmt.Sprintf("%s: %d templates", name, o.Refresh.Seen))
+			okParts = append(okParts, i18n.N(ctx, "templates.sync.ok_part", o.Refresh.Seen, "Name", name))
 		case errors.As(o.Err, &soon):
-			freshParts = append(freshParts, fmt.Sprintf("%s was just refreshed; try again in %d s", name, int(soon.Wait.Seconds())+1))
+			freshParts = append(freshParts, i18n.T(ctx, "templates.sync.too_soon_part", "Name", name, "Seconds", soon.WaitSeconds()))
 		case errors.As(o.Err, &busy):
-			freshParts = append(freshParts, name+" is being refreshed right now; the page shows the result when it ends")
+			freshParts = append(freshParts, i18n.T(ctx, "templates.sync.busy_part", "Name", name))
 		case errors.As(o.Err, &uf):
 			_, title, _ := uf.UserFacing(ctx)
-			badParts = append(badParts, name+": "+title)
+			badParts = append(badParts, i18n.T(ctx, "templates.sync.failed_part", "Name", name, "Title", title))
 		default:
-			badParts = append(badParts, name+": "+templates.Explain(ctx, o.Refresh).Title+" (last good data kept)")
+			badParts = append(badParts, i18n.T(ctx, "templates.sync.failed_kept_part", "Name", name, "Title", templates.Explain(ctx, o.Refresh).Title))
 		}
 	}
+	list := func(parts []string) string { return strings.Join(parts, "; ") }
 	var sentences []string
 	if len(badParts) > 0 {
-		sentences = append(sentences, "Refresh failed for "+strings.Join(badParts, "; ")+".")
+		sentences = append(sentences, i18n.T(ctx, "templates.sync.failed", "List", list(badParts)))
 	}
 	if len(okParts) > 0 {
-		sentences = append(sentences, "Refreshed "+strings.Join(okParts, "; ")+".")
+		sentences = append(sentences, i18n.T(ctx, "templates.sync.refreshed", "List", list(okParts)))
 	}
 	if len(freshParts) > 0 {
-		sentences = append(sentences, strings.Join(freshParts, "; ")+".")
+		sentences = append(sentences, i18n.T(ctx, "templates.sync.fresh", "List", list(freshParts)))
 	}
 	switch {
 	case len(badParts) > 0:
@@ -329,7 +331,7 @@ func syncFlash(ctx context.Context, outs []templates.Outcome) (kind, msg string)
 	case len(freshParts) > 0:
 		kind = "info"
 	default:
-		return "info", "No WABA to refresh."
+		return "info", i18n.T(ctx, "templates.sync.none")
 	}
 	return kind, strings.Join(sentences, " ")
 }

@@ -3,6 +3,7 @@ package handlers
 import (
 	"context"
 	"errors"
+	"html"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -21,6 +22,7 @@ import (
 	"mmconsole/internal/authoring"
 	"mmconsole/internal/database"
 	"mmconsole/internal/graph"
+	"mmconsole/internal/i18n"
 	"mmconsole/internal/sandbox"
 	"mmconsole/internal/templates"
 	"mmconsole/internal/webhook"
@@ -51,6 +53,7 @@ type tplEnv struct {
 	tokens sandboxTokens
 	graph  *graph.Client
 	hist   *historyScopes
+	lang   string // the Accept-Language of requests ("" = none, English)
 }
 
 // historyScopes records the scope each template history was read in.
@@ -106,12 +109,14 @@ func newTplEnv(t *testing.T) *tplEnv {
 	svc.RefreshAll(context.Background(), templates.TriggerStart)
 	shells := &Shells{}
 	app := fiber.New(fiber.Config{ErrorHandler: ErrorHandler(shells)})
+	cat, err := i18n.Load()
+	mustT(t, err)
 	app.Use(func(c *fiber.Ctx) error {
 		if u, ok := e.users[c.Get("X-Test-User")]; ok {
 			SetCurrentUser(c, u, "Shop")
 		}
 		return c.Next()
-	})
+	}, Localize(cat))
 	RegisterAuthoring(app, &Authoring{Shells: shells, Catalog: svc,
 		Service: authoring.New(db, e.graph, e.tokens, authoring.Options{Audit: e.audit, Now: clk.Now})})
 	RegisterTemplates(app, &Templates{Shells: shells, Catalog: svc, Audit: e.audit, History: e.hist})
@@ -138,6 +143,9 @@ func (e *tplEnv) do(t *testing.T, user, method, target string, form url.Values, 
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	}
 	req.Header.Set("X-Test-User", user)
+	if e.lang != "" {
+		req.Header.Set("Accept-Language", e.lang)
+	}
 	if htmx {
 		req.Header.Set("HX-Request", "true")
 	}
@@ -241,8 +249,9 @@ func TestTTLEdit(t *testing.T) {
 	if !strings.Contains(mbody, "/send?template="+ss.TemplateID) {
 		t.Error("a marketer must see the compose link")
 	}
-	// The budget is said before the click: a TTL change is one of Meta's edits.
-	if !strings.Contains(mbody, "A TTL change is one of Meta's edits of the template. 0 of 10 edits used in the last 30 days; this spends 1 edit, 9 left after it.") {
+	// The budget is said before the click: a TTL change is one of Meta's edits. (The sentence
+	// comes from the catalog, so its apostrophe is escaped in the HTML.)
+	if !strings.Contains(html.UnescapeString(mbody), "A TTL change is one of Meta's edits of the template. 0 of 10 edits used in the last 30 days; this spends 1 edit, 9 left after it.") {
 		t.Error("the TTL form does not say the edit budget before the click")
 	}
 	if st, _ := e.do(t, "viewer", "POST", path, url.Values{"ttl_value": {"2"}, "ttl_unit": {"days"}}, false); st != 403 {
@@ -346,5 +355,67 @@ func TestSyncRightAfterAnotherSaysItWasJustRefreshed(t *testing.T) {
 				t.Errorf("syncFlash = %s %q, want %s containing %q and not %q", kind, msg, tc.kind, tc.want, tc.mustNot)
 			}
 		})
+	}
+}
+
+// TestTemplatePagesInSpanishAndPortuguese: the catalog, a template's page, the TTL form's
+// messages and the "Sync now" message follow the reader's language, with no English left.
+func TestTemplatePagesInSpanishAndPortuguese(t *testing.T) {
+	e := newTplEnv(t)
+	ss := e.row(t, "summer_sale", "es_MX")
+	ttlPath := "/templates/" + strconv.FormatUint(uint64(ss.ID), 10) + "/ttl"
+	for _, tc := range []struct {
+		lang                         string
+		catalog, detail, ttl, synced []string
+	}{
+		{"es", []string{"<h1>Plantillas</h1>", "Sincronizando, lista en unos 10 min", "Calculado por el panel (inferido)", "Sincronizar ahora", "Estado en MM API", "Qué significa"},
+			[]string{"Vista previa", "Tiempo de vida (TTL)", "30 días (predeterminado)", "Historial de estado y calidad", "Última lectura desde Meta"},
+			[]string{"Escribe el TTL como un número de días", "Un TTL de marketing va de 12 horas a 30 días"},
+			[]string{"Demo Store se acaba de actualizar; vuelve a intentarlo en 42 s."}},
+		{"pt-BR", []string{"<h1>Modelos</h1>", "Sincronizando, pronto em cerca de 10 min", "Calculado pelo painel (inferido)", "Sincronizar agora", "Estado na MM API", "O que isso significa"},
+			[]string{"Pré-visualização", "Tempo de vida (TTL)", "30 dias (padrão)", "Histórico de status e qualidade", "Última leitura da Meta"},
+			[]string{"Informe o TTL como um número de dias", "Um TTL de marketing vai de 12 horas a 30 dias"},
+			[]string{"Demo Store acabou de ser atualizada; tente de novo em 42 s."}},
+	} {
+		t.Run(tc.lang, func(t *testing.T) {
+			e.lang = tc.lang
+			defer func() { e.lang = "" }()
+			check := func(what, body string, want, english []string) {
+				t.Helper()
+				body = html.UnescapeString(body)
+				for _, w := range want {
+					if !strings.Contains(body, w) {
+						t.Errorf("%s lacks %q:\n%.3000s", what, w, body)
+					}
+				}
+				for _, w := range english {
+					if strings.Contains(body, w) {
+						t.Errorf("%s still reads English %q", what, w)
+					}
+				}
+			}
+			_, body := e.do(t, "viewer", "GET", "/templates?q=new_arr", nil, false)
+			check("catalog", body, tc.catalog, []string{"Syncing, ready in about", "Worked out by the dashboard", "Sync now", "MM API state", "What this means", "Recently updated"})
+			_, body = e.do(t, "viewer", "GET", "/templates/"+ss.TemplateID, nil, false)
+			check("template page", body, tc.detail, []string{"Time to live", "Preview", "Facts", "(default)", "Status and quality history", "Last read from Meta", "Message preview"})
+			var msgs string
+			for _, bad := range []url.Values{{"ttl_value": {"abc"}, "ttl_unit": {"days"}}, {"ttl_value": {"11"}, "ttl_unit": {"hours"}}} {
+				st, body := e.do(t, "marketer", "POST", ttlPath, bad, true)
+				if st != 422 {
+					t.Errorf("%v = %d, want 422", bad, st)
+				}
+				msgs += body
+			}
+			check("TTL form", msgs, tc.ttl, []string{"Enter the TTL", "A marketing TTL", "Save TTL at Meta", "Unit"})
+			soon := &templates.TooSoonError{WABA: "1", Wait: 41500 * time.Millisecond}
+			cat, err := i18n.Load()
+			mustT(t, err)
+			_, msg := syncFlash(i18n.WithLocale(context.Background(), cat.Locale(tc.lang)),
+				[]templates.Outcome{{Conn: models.WABAConnection{WABAID: "1", Name: "Demo Store"}, Err: soon}})
+			check("sync message", msg, tc.synced, []string{"was just refreshed"})
+		})
+	}
+	if e.posts.Load() != 0 {
+		t.Errorf("%d edits reached the sandbox for refused values", e.posts.Load())
 	}
 }

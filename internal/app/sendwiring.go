@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"time"
 
 	"mmconsole/internal/send"
@@ -14,7 +15,9 @@ type sendSync struct{}
 
 func (sendSync) State(t models.Template, onboarding string, now time.Time) (kind, label string, readyAt *time.Time) {
 	st := templates.SyncState(t, onboarding, now)
-	label = st.Kind.Label()
+	// The composer's rule has no reader's context yet, so its label is English.
+	en := context.Background()
+	label = st.Kind.Label(en)
 	if st.Reason != "" {
 		label += ": " + st.Reason
 	}
@@ -29,7 +32,7 @@ func (sendSync) State(t models.Template, onboarding string, now time.Time) (kind
 	case templates.KindNotSendable:
 		return send.SyncNotSendable, label, nil
 	case templates.KindFallback:
-		return send.SyncFallback, st.Text(now), nil
+		return send.SyncFallback, st.Text(en, now), nil
 	}
 	return send.SyncReady, label, nil
 }

@@ -27,8 +27,6 @@ var notYetTranslated = map[string]bool{
 	"views/pages/search.templ":       true,
 	"views/pages/send.templ":         true,
 	"views/pages/settings.templ":     true,
-	"views/pages/templates.templ":    true,
-	"views/pages/ttl.templ":          true,
 }
 
 // properNouns are names that read the same in every language.

@@ -2,12 +2,15 @@ package templates
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"mmconsole/internal/database"
 	"mmconsole/internal/editbudget"
 	"mmconsole/internal/graph"
+	"mmconsole/internal/i18n"
 	"mmconsole/internal/metarules"
 	"mmconsole/models"
 )
@@ -150,14 +153,14 @@ func (s *Service) SetTTL(ctx context.Context, scope models.Scope, id string, sec
 		return TTLEditResult{}, err
 	}
 	res := TTLEditResult{Template: t, Before: t.TTLSeconds, After: seconds}
-	if verr := ValidateTTL(t, seconds); verr != nil {
+	if verr := ValidateTTL(ctx, t, seconds); verr != nil {
 		return res, verr
 	}
 	// The form starts at the current TTL, so saving it untouched would spend one of Meta's 10
 	// edits per 30 days on no change.
 	if t.TTLSeconds != nil && *t.TTLSeconds == seconds {
 		ve := &models.ValidationError{}
-		ve.Add("ttl", "The TTL is already "+HumanTTL(&seconds, t.Category)+": nothing to change, and no edit is spent.")
+		ve.Add("ttl", i18n.T(ctx, "ttl.err.unchanged", "TTL", HumanTTL(ctx, &seconds, t.Category)))
 		return res, ve
 	}
 	// A TTL edit is one of Meta's edits of an approved template, like an optimization change.
@@ -181,8 +184,10 @@ func (s *Service) SetTTL(ctx context.Context, scope models.Scope, id string, sec
 	if err := s.graph.EditTemplate(ctx, token, t.TemplateID, graph.TemplateEdit{TTLSeconds: &seconds}); err != nil {
 		return res, fmt.Errorf("templates: set ttl of %s: %w", t.TemplateID, err)
 	}
+	// The ledger stores its detail as text, so it is written in English (no reader's language).
+	en := context.Background()
 	if err := s.opts.Edits.Record(ctx, editbudget.Edit{Template: t, Kind: models.EditKindTTL, Via: "template_page",
-		Detail: HumanTTL(t.TTLSeconds, t.Category) + " → " + HumanTTL(&seconds, t.Category)}); err != nil {
+		Detail: HumanTTL(en, t.TTLSeconds, t.Category) + " → " + HumanTTL(en, &seconds, t.Category)}); err != nil {
 		s.log.Error("templates: record ttl edit", "template", t.TemplateID, "err", err)
 	}
 	err = s.db.WithContext(ctx).Model(&models.Template{}).Where("id = ?", t.ID).Updates(map[string]any{"ttl_seconds": seconds}).Error
@@ -198,43 +203,57 @@ func (s *Service) EditBudget(ctx context.Context, t models.Template) (editbudget
 }
 
 // ValidateTTL checks a TTL for a template: only marketing templates' TTLs are edited here, within
-// Meta's range for them.
-func ValidateTTL(t models.Template, seconds int) error {
+// Meta's range for them. Its messages are in the language of ctx.
+func ValidateTTL(ctx context.Context, t models.Template, seconds int) error {
 	ve := &models.ValidationError{}
 	switch {
 	case !strings.EqualFold(t.Category, "MARKETING"):
-		ve.Add("ttl", "Only marketing templates' TTL is edited here (it applies to MM API sends).")
-	default:
-		if err := metarules.CheckMarketingTTL(seconds); err != nil {
-			ve.Add("ttl", "TTL: "+err.Error()+".")
-		}
+		ve.Add("ttl", i18n.T(ctx, "ttl.err.not_marketing"))
+	case metarules.CheckMarketingTTL(seconds) != nil:
+		ve.Add("ttl", i18n.T(ctx, "ttl.err.range", "Min", i18n.Num(ctx, metarules.MinMarketingTTL),
+			"Max", i18n.Num(ctx, metarules.MaxMarketingTTL), "TTL", HumanTTL(ctx, &seconds, t.Category)))
 	}
 	return ve.OrNil()
 }
 
-// HumanTTL writes a TTL for people: "12 h", "7 days", or the category's default when unset.
-func HumanTTL(seconds *int, category string) string {
-	if seconds == nil || *seconds == -1 {
-		switch strings.ToUpper(category) {
-		case "AUTHENTICATION":
-			return "10 min (default)"
-		default:
-			return "30 days (default)"
+// TTLInputError is what is wrong with a TTL input (an error of metarules.ParseTTL), in the
+// language of ctx, for the form that sent value and unit.
+func TTLInputError(ctx context.Context, err error, value, unit string) string {
+	switch {
+	case errors.Is(err, metarules.ErrTTLUnit):
+		return i18n.T(ctx, "ttl.err.unit")
+	case errors.Is(err, metarules.ErrTTLWhole):
+		return i18n.T(ctx, "ttl.err.whole", "Value", value, "Unit", UnitName(ctx, unit))
+	case errors.Is(err, metarules.ErrTTLNumber):
+		if _, ferr := strconv.ParseFloat(value, 64); ferr == nil {
+			// A well-formed number that overflows: the range says what fits.
+			return i18n.T(ctx, "ttl.err.too_long")
 		}
+		return i18n.T(ctx, "ttl.err.number", "Unit", UnitName(ctx, unit))
+	}
+	return err.Error()
+}
+
+// HumanTTL writes a TTL for people in the language of ctx: "12 h", "7 days", or the category's
+// default when unset.
+func HumanTTL(ctx context.Context, seconds *int, category string) string {
+	if seconds == nil || *seconds == -1 {
+		d := metarules.DefaultMarketingTTL
+		if strings.EqualFold(category, "AUTHENTICATION") {
+			d = 600 // Meta's default for authentication templates: 10 minutes
+		}
+		return i18n.T(ctx, "ttl.human.default", "TTL", HumanTTL(ctx, &d, category))
 	}
 	n := *seconds
 	switch {
 	case n <= 0:
-		return fmt.Sprintf("%d s", n)
+		return i18n.T(ctx, "ttl.human.seconds", "N", i18n.Num(ctx, int64(n)))
 	case n%86400 == 0:
-		if n == 86400 {
-			return "1 day"
-		}
-		return fmt.Sprintf("%d days", n/86400)
+		return i18n.N(ctx, "ttl.human.days", n/86400)
 	case n%3600 == 0:
-		return fmt.Sprintf("%d h", n/3600)
+		return i18n.T(ctx, "ttl.human.hours", "N", i18n.Num(ctx, int64(n/3600)))
 	case n%60 == 0:
-		return fmt.Sprintf("%d min", n/60)
+		return i18n.T(ctx, "ttl.human.minutes", "N", i18n.Num(ctx, int64(n/60)))
 	}
-	return fmt.Sprintf("%d s", n)
+	return i18n.T(ctx, "ttl.human.seconds", "N", i18n.Num(ctx, int64(n)))
 }

@@ -28,7 +28,7 @@ type Preview struct {
 // PreviewButton is one button; URL buttons may carry a variable.
 type PreviewButton struct {
 	Type  string // URL, QUICK_REPLY, PHONE_NUMBER, COPY_CODE, …
-	Text  string
+	Text  string // empty on COPY_CODE buttons: WhatsApp's own label is shown in the reader's language
 	URL   []Segment
 	Phone string
 }
@@ -78,9 +78,6 @@ func BuildPreview(componentsJSON string) Preview {
 				pb := PreviewButton{Type: strings.ToUpper(b.Type), Text: b.Text, Phone: b.PhoneNumber}
 				if b.URL != "" {
 					pb.URL = Segments(b.URL)
-				}
-				if pb.Type == "COPY_CODE" && pb.Text == "" {
-					pb.Text = "Copy offer code"
 				}
 				p.Buttons = append(p.Buttons, pb)
 			}

@@ -14,6 +14,7 @@ import (
 
 	"mmconsole/internal/database"
 	"mmconsole/internal/graph"
+	"mmconsole/internal/i18n"
 	"mmconsole/models"
 )
 
@@ -42,7 +43,7 @@ func (e *BusyError) Error() string {
 
 // UserFacing words for the central error handler.
 func (e *BusyError) UserFacing(ctx context.Context) (int, string, string) {
-	return http.StatusConflict, "Refresh already running", "Templates of WABA " + e.WABA + " are being refreshed right now; the page shows the result when it ends."
+	return http.StatusConflict, i18n.T(ctx, "templates.busy.title"), i18n.T(ctx, "templates.busy.message", "WABA", e.WABA)
 }
 
 // TooSoonError: a manual refresh right after another one, refused to spare Meta's rate limit.
@@ -55,8 +56,13 @@ func (e *TooSoonError) Error() string { return "templates: waba " + e.WABA + " r
 
 // UserFacing words for the central error handler.
 func (e *TooSoonError) UserFacing(ctx context.Context) (int, string, string) {
-	return http.StatusTooManyRequests, "Refreshed moments ago",
-		fmt.Sprintf("Templates of WABA %s were refreshed moments ago. Meta allows 200 template calls per hour per WABA; try again in %d s.", e.WABA, int(e.Wait.Seconds())+1)
+	return http.StatusTooManyRequests, i18n.T(ctx, "templates.too_soon.title"),
+		i18n.T(ctx, "templates.too_soon.message", "WABA", e.WABA, "Seconds", e.WaitSeconds())
+}
+
+// WaitSeconds is how long to wait, in whole seconds rounded up, as the messages say it.
+func (e *TooSoonError) WaitSeconds() int {
+	return int(e.Wait.Seconds()) + 1
 }
 
 // RefreshAll refreshes every connection that was not refreshed successfully within half an
@@ -437,19 +443,23 @@ func (s *Service) Status(ctx context.Context, scope models.Scope) ([]WABAStatus,
 	return out, nil
 }
 
-// Explain turns a failed refresh into words in the language of ctx: Meta's code explained when
+// Explain turns a failed refresh into words, in the language of ctx: Meta's code explained when
 // there is one.
 func Explain(ctx context.Context, r models.TemplateRefresh) graph.Explanation {
 	if r.ErrorCode != 0 {
 		return graph.Explain(ctx, r.ErrorCode)
 	}
 	if strings.Contains(r.ErrorText, "access token:") {
-		return graph.Explanation{Title: "No usable access token", Meaning: "The connection's stored token could not be read.", Action: "An admin re-enters the WABA's access token."}
+		return graph.Explanation{
+			Title:   i18n.T(ctx, "templates.refresh.no_token.title"),
+			Meaning: i18n.T(ctx, "templates.refresh.no_token.meaning"),
+			Action:  i18n.T(ctx, "templates.refresh.no_token.action"),
+		}
 	}
 	return graph.Explanation{
-		Title:     "Meta's API could not be read",
-		Meaning:   "The Graph API (or the network in between) failed without a Graph error code; reads were retried.",
-		Action:    "Nothing to do if it passes: the catalog keeps the last good data and tries again at the next refresh.",
+		Title:     i18n.T(ctx, "templates.refresh.unreadable.title"),
+		Meaning:   i18n.T(ctx, "templates.refresh.unreadable.meaning"),
+		Action:    i18n.T(ctx, "templates.refresh.unreadable.action"),
 		Transient: true,
 	}
 }

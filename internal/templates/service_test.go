@@ -358,7 +358,7 @@ func TestReadinessIsPerWABA(t *testing.T) {
 	scope := models.Scope{AccountID: e.accA}
 
 	wt := e.byName(t, "wellness_tips", "en_US")
-	if st := SyncState(wt, "ELIGIBLE", e.clock.Now()); st.Kind != KindFallback || !strings.Contains(st.Text(e.clock.Now()), "fall back to Cloud API") {
+	if st := SyncState(wt, "ELIGIBLE", e.clock.Now()); st.Kind != KindFallback || !strings.Contains(st.Text(ctx, e.clock.Now()), "fall back to Cloud API") {
 		t.Errorf("wellness_tips on a not-onboarded WABA = %+v, want ready_fallback", st)
 	}
 	// A status webhook's approval (or REINSTATED) records approved_at: still no window there.

@@ -1,11 +1,12 @@
 package templates
 
 import (
-	"fmt"
+	"context"
 	"math"
 	"strings"
 	"time"
 
+	"mmconsole/internal/i18n"
 	"mmconsole/models"
 )
 
@@ -34,25 +35,6 @@ const (
 // Kinds lists every state in the order the catalog counts them.
 var Kinds = []Kind{KindSyncing, KindReady, KindFallback, KindDormant, KindNotForMMAPI, KindNotSendable}
 
-// Label is the state's name as people read it.
-func (k Kind) Label() string {
-	switch k {
-	case KindSyncing:
-		return "Syncing"
-	case KindReady:
-		return "Ready"
-	case KindFallback:
-		return "Ready, WABA not onboarded"
-	case KindDormant:
-		return "Dormant"
-	case KindNotForMMAPI:
-		return "Not for MM API"
-	case KindNotSendable:
-		return "Not sendable"
-	}
-	return string(k)
-}
-
 // ValidKind reports whether s names a state (for the catalog's state filter).
 func ValidKind(s string) bool {
 	for _, k := range Kinds {
@@ -68,7 +50,29 @@ type State struct {
 	Kind    Kind
 	ReadyAt time.Time // Syncing: when the window ends
 	Since   time.Time // Syncing: start of the window; Dormant: the last use the dashboard knows
-	Reason  string    // why: the window's cause, or why the template cannot be sent
+	// Reason is why, in English, for logs and tests: for Syncing the stored cause of the window
+	// (one of the Reason constants), else why the template is in this state. Pages show Why.
+	Reason string
+	// why is Reason in the reader's language; nil when Reason is a stored cause (or the State
+	// was built by hand), which PlainReason translates.
+	why func(ctx context.Context) string
+	// byMeta: a Dormant state decided by Meta's template analytics rather than the console.
+	byMeta bool
+}
+
+// because builds a State's reason once for both uses: English in Reason, and the reader's
+// language when a page asks Why.
+func because(st State, why func(ctx context.Context) string) State {
+	st.Reason, st.why = why(context.Background()), why
+	return st
+}
+
+// Why is the state's reason in the language of ctx.
+func (s State) Why(ctx context.Context) string {
+	if s.why != nil {
+		return s.why(ctx)
+	}
+	return PlainReason(ctx, s.Reason)
 }
 
 // MinutesLeft is the whole minutes until ReadyAt (rounded up, at least 1) for a Syncing state.
@@ -78,52 +82,46 @@ func (s State) MinutesLeft(now time.Time) int {
 }
 
 // Text is the state in one line, as the badge and its countdown show it.
-func (s State) Text(now time.Time) string {
+func (s State) Text(ctx context.Context, now time.Time) string {
 	switch s.Kind {
 	case KindSyncing:
-		return fmt.Sprintf("Syncing, ready in about %d min", s.MinutesLeft(now))
-	case KindReady:
-		return "Ready"
+		return i18n.N(ctx, "templates.state.syncing_left", s.MinutesLeft(now))
 	case KindFallback:
-		return "Ready, but this WABA is not onboarded: sends fall back to Cloud API"
-	case KindDormant:
-		return "Dormant"
-	case KindNotForMMAPI:
-		return "Not for MM API"
-	case KindNotSendable:
-		return "Not sendable"
+		return i18n.T(ctx, "templates.state.fallback_line")
 	}
-	return string(s.Kind)
+	return s.Kind.Label(ctx)
 }
 
 // DormantSource says which source decided a Dormant state, in a few words: Meta's template
 // analytics, or the console's own sends when analytics are not available.
-func (s State) DormantSource() string {
-	if s.Kind != KindDormant {
+func (s State) DormantSource(ctx context.Context) string {
+	switch {
+	case s.Kind != KindDormant:
 		return ""
+	case s.byMeta:
+		return i18n.T(ctx, "templates.state.dormant_by_meta")
 	}
-	if strings.HasPrefix(s.Reason, "Meta:") {
-		return "Meta: 0 sent in the last 7 days"
-	}
-	return "no send seen by the console"
+	return i18n.T(ctx, "templates.state.dormant_by_console")
 }
 
 // Explain is the longer sentence shown next to the badge (title and detail page).
-func (s State) Explain() string {
+func (s State) Explain(ctx context.Context) string {
+	why := s.Why(ctx)
 	switch s.Kind {
 	case KindSyncing:
-		return "MM API is getting this template ready (" + PlainReason(s.Reason) + "); until the window ends Meta refuses its sends as “template still syncing” (error 134101)."
+		return i18n.T(ctx, "templates.state.explain_syncing", "Reason", why)
 	case KindReady:
-		return "Approved marketing template, used or synced within the last 7 days: MM API sends should go through (" + PlainReason(s.Reason) + ")."
+		return i18n.T(ctx, "templates.state.explain_ready", "Reason", why)
 	case KindFallback:
-		return "Ready, but this WABA is not onboarded to MM API: sends with CLOUD_API_FALLBACK go through Cloud API (no MM API sync to wait for); STRICT sends fail. " + s.Reason
+		return i18n.T(ctx, "templates.state.explain_fallback", "Reason", why)
 	case KindDormant:
-		return "Unused 7+ days (" + PlainReason(s.Reason) + "): the first send starts a 10-minute sync (sends in it may be refused as “template still syncing”, error 134101); send one message, then wait 10 minutes before campaign traffic."
+		return i18n.T(ctx, "templates.state.explain_dormant", "Reason", why)
 	}
-	return s.Reason
+	return why
 }
 
-// Reasons recorded with a sync window (models.Template.SyncReason).
+// Reasons recorded with a sync window (models.Template.SyncReason). They are stored as they are
+// (rows keep them, and they are English in logs); PlainReason turns them into the reader's words.
 const (
 	ReasonFirstSeen = "first seen approved by the dashboard; the approval time is unknown"
 	ReasonApproved  = "approved"
@@ -136,29 +134,16 @@ const (
 	ReasonDormantSend = "first send after 7+ days unused"
 	ReasonMeta134101  = "Meta answered 134101"
 	ReasonAdSynced    = "first seen with its MM API ad already created (ad_id), so already synced"
+	// reasonUnrecorded: a window whose cause was not recorded (a row from before reasons were).
+	reasonUnrecorded = "sync window"
+	// reasonDormantSendOld is how the composer recorded a dormant template's first send.
+	reasonDormantSendOld = "first send after 7 days unused"
 )
-
-// Basis says what every sync state is derived from, shown beside the badges: plain words first,
-// the precise terms in brackets, and marked as inferred (Meta reports no such state).
-const Basis = "Worked out by the dashboard (inferred): Meta has no “ready” flag to read, so the state comes from the approval, the dashboard's own sends and Meta's answers (first sighting, ad_id, error 134101)."
-
-// PlainReason is a stored sync reason in plain words. The stored strings stay as they are (rows
-// keep them); the pages lead with what they mean and keep Meta's term in brackets.
-func PlainReason(r string) string {
-	switch r {
-	case ReasonFirstSeen:
-		return "already approved when the dashboard first saw it (first sighting), so the exact approval time is unknown"
-	case ReasonMeta134101:
-		return "Meta answered “template still syncing” (error 134101)"
-	case ReasonAdSynced:
-		return "its MM API ad already existed when the dashboard first saw it (ad_id), so it had already synced"
-	}
-	return r
-}
 
 // SyncState derives a template's MM API state at now, for a WABA whose
 // marketing_messages_onboarding_status (as last read) is onboarding. It is pure: the catalog, the
-// detail page and the send composer all call it with the stored rows.
+// detail page and the send composer all call it with the stored rows. Its reasons are words
+// chosen when shown (State.Why), with English in State.Reason for logs.
 //
 // Rules (mm-api-reference §7): only APPROVED templates can be sent; only MARKETING ones go
 // through MM API; a WABA that is not onboarded has no ad sync at all, so none of its templates
@@ -173,16 +158,21 @@ func PlainReason(r string) string {
 func SyncState(t models.Template, onboarding string, now time.Time) State {
 	status := strings.ToUpper(t.Status)
 	if status != "APPROVED" {
-		return State{Kind: KindNotSendable, Reason: notSendableReason(t)}
+		return because(State{Kind: KindNotSendable}, notSendableReason(t))
 	}
 	if cat := strings.ToUpper(t.Category); cat != "MARKETING" {
-		if cat == "" {
-			cat = "unknown category"
-		}
-		return State{Kind: KindNotForMMAPI, Reason: cat + " templates go through Cloud API /messages, not MM API."}
+		return because(State{Kind: KindNotForMMAPI}, func(ctx context.Context) string {
+			if cat == "" {
+				return i18n.T(ctx, "templates.reason.no_category")
+			}
+			return i18n.T(ctx, "templates.reason.not_marketing", "Category", cat)
+		})
 	}
 	if onboarding != "" && !strings.EqualFold(onboarding, "ONBOARDED") {
-		return State{Kind: KindFallback, Reason: "onboarding status " + strings.ToUpper(onboarding) + "."}
+		status := strings.ToUpper(onboarding)
+		return because(State{Kind: KindFallback}, func(ctx context.Context) string {
+			return i18n.T(ctx, "templates.reason.onboarding", "Status", status)
+		})
 	}
 
 	// The window that started last wins; each candidate carries its reason.
@@ -195,11 +185,11 @@ func SyncState(t models.Template, onboarding string, now time.Time) State {
 	}
 	sr := t.SyncReason
 	if sr == "" {
-		sr = "sync window"
+		sr = reasonUnrecorded
 	}
 	// SyncStartedAt first, so that its recorded reason wins a tie with ApprovedAt.
 	consider(t.SyncStartedAt, sr)
-	consider(t.ApprovedAt, "approved")
+	consider(t.ApprovedAt, ReasonApproved)
 	if start.IsZero() && !t.FirstSeenAt.IsZero() {
 		// Approved with no time recorded (e.g. a row written before any refresh): the first
 		// sighting is the earliest moment the dashboard knows of.
@@ -228,79 +218,36 @@ func SyncState(t models.Template, onboarding string, now time.Time) State {
 		last, source = *t.MetaLastSentAt, "meta"
 	}
 	idle := !last.IsZero() && now.Sub(last) > DormantAfter
+	ago := now.Sub(last)
 	if meta && (idle || last.IsZero()) {
-		why := "Meta: 0 sent in the last 7 days (template analytics)"
-		if t.MetaLastSentAt != nil {
-			why += "; last sends counted by Meta on " + t.MetaLastSentAt.UTC().Format("2 Jan")
-		}
-		return State{Kind: KindDormant, Since: last, Reason: why}
+		metaLast := t.MetaLastSentAt
+		return because(State{Kind: KindDormant, Since: last, byMeta: true}, func(ctx context.Context) string {
+			if metaLast != nil {
+				return i18n.T(ctx, "templates.reason.meta_none_since", "Date", i18n.Date(ctx, *metaLast))
+			}
+			return i18n.T(ctx, "templates.reason.meta_none")
+		})
 	}
 	if idle {
-		why := "no send seen by the console; approved or first seen " + humanAgo(now.Sub(last))
-		if source == "console" {
-			why = "no send seen by the console since " + humanAgo(now.Sub(last))
-		}
-		if t.MetaSentReadAt == nil {
-			why += " (Meta's template analytics not available for this WABA)"
-		}
-		return State{Kind: KindDormant, Since: last, Reason: why}
+		console, noAnalytics := source == "console", t.MetaSentReadAt == nil
+		return because(State{Kind: KindDormant, Since: last}, func(ctx context.Context) string {
+			why := i18n.T(ctx, "templates.reason.unused_since_sync", "Ago", i18n.Ago(ctx, ago))
+			if console {
+				why = i18n.T(ctx, "templates.reason.unused_since_send", "Ago", i18n.Ago(ctx, ago))
+			}
+			if noAnalytics {
+				why = i18n.T(ctx, "templates.reason.no_analytics", "Reason", why)
+			}
+			return why
+		})
 	}
-	why := "approved marketing template synced within 7 days"
-	switch source {
-	case "console":
-		why = "sent by the console " + humanAgo(now.Sub(last))
-	case "meta":
-		why = "Meta: sent on " + last.UTC().Format("2 Jan") + " (template analytics)"
-	}
-	return State{Kind: KindReady, Since: last, Reason: why}
-}
-
-func humanAgo(d time.Duration) string {
-	days := int(d / (24 * time.Hour))
-	switch {
-	case days == 1:
-		return "1 day ago"
-	case days > 1:
-		return fmt.Sprintf("%d days ago", days)
-	case d < time.Hour:
-		// "0 h ago" reads as a glitch right after a send.
-		return "less than an hour ago"
-	}
-	return fmt.Sprintf("%d h ago", int(d/time.Hour))
-}
-
-// notSendableReason says, per status, why a template cannot be sent and what to do.
-func notSendableReason(t models.Template) string {
-	switch strings.ToUpper(t.Status) {
-	case "PENDING":
-		return "Pending: Meta is still reviewing the template."
-	case "REJECTED":
-		r := t.RejectedReason
-		if r == "" || r == "NONE" {
-			r = "no reason given"
+	return because(State{Kind: KindReady, Since: last}, func(ctx context.Context) string {
+		switch source {
+		case "console":
+			return i18n.T(ctx, "templates.reason.sent_by_console", "Ago", i18n.Ago(ctx, ago))
+		case "meta":
+			return i18n.T(ctx, "templates.reason.sent_per_meta", "Date", i18n.Date(ctx, last))
 		}
-		return "Rejected by Meta (" + r + "): edit it and submit again."
-	case "PAUSED":
-		return "Paused by Meta for low quality (sends answer 132015): edit it or wait until it is unpaused."
-	case "DISABLED":
-		return "Disabled by Meta after repeated pauses (sends answer 132016): create a new template."
-	case "IN_APPEAL":
-		return "In appeal: the rejection is being reviewed again."
-	case "PENDING_DELETION":
-		return "Pending deletion: it is being deleted and cannot be used."
-	case "DELETED":
-		if t.GoneAt != nil {
-			return "Deleted: Meta no longer lists this template."
-		}
-		return "Deleted at Meta."
-	case "ARCHIVED":
-		return "Archived: unarchive it in WhatsApp Manager to use it."
-	case "LIMIT_EXCEEDED":
-		return "Limit exceeded: the WABA has more templates than allowed."
-	case "LOCKED":
-		return "Locked: it cannot be edited or sent for now."
-	case "":
-		return "Status unknown."
-	}
-	return "Status " + t.Status + ": only APPROVED templates can be sent."
+		return i18n.T(ctx, "templates.reason.synced_recently")
+	})
 }

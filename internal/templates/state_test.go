@@ -1,12 +1,24 @@
 package templates
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
 
+	"mmconsole/internal/i18n"
 	"mmconsole/models"
 )
+
+// inLang is a context whose reader reads lang.
+func inLang(t *testing.T, lang string) context.Context {
+	t.Helper()
+	cat, err := i18n.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return i18n.WithLocale(context.Background(), cat.Locale(lang))
+}
 
 func TestSyncState(t *testing.T) {
 	now := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
@@ -121,7 +133,7 @@ func TestSyncingTextCountsDown(t *testing.T) {
 		after time.Duration
 		want  string
 	}{{0, "about 7 min"}, {3*time.Minute + 30*time.Second, "about 4 min"}, {6*time.Minute + 59*time.Second, "about 1 min"}} {
-		if got := st.Text(now.Add(tc.after)); !strings.Contains(got, tc.want) {
+		if got := st.Text(context.Background(), now.Add(tc.after)); !strings.Contains(got, tc.want) {
 			t.Errorf("after %s: %q, want %q", tc.after, got, tc.want)
 		}
 	}
@@ -137,7 +149,7 @@ func TestHumanTTL(t *testing.T) {
 		{nil, "MARKETING", "30 days (default)"}, {nil, "AUTHENTICATION", "10 min (default)"},
 		{n(43200), "", "12 h"}, {n(86400), "", "1 day"}, {n(2592000), "", "30 days"}, {n(90), "", "90 s"}, {n(600), "", "10 min"},
 	} {
-		if got := HumanTTL(tc.s, tc.cat); got != tc.want {
+		if got := HumanTTL(context.Background(), tc.s, tc.cat); got != tc.want {
 			t.Errorf("HumanTTL(%v, %s) = %q, want %q", tc.s, tc.cat, got, tc.want)
 		}
 	}
@@ -156,17 +168,87 @@ func TestSegmentsMarkVariables(t *testing.T) {
 	}
 }
 
-// The reasons say "less than an hour ago" and "1 day ago", never "0 h ago" or "1 days ago".
-func TestHumanAgo(t *testing.T) {
+// The reasons say how long ago in the reader's language, in whole units (i18n.Ago): "1 hour
+// ago", never "1 hours ago" or "0 h ago"; "hace 3 días"; "há 25 horas".
+func TestReasonsSayHowLongAgo(t *testing.T) {
+	now := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+	at := func(d time.Duration) *time.Time { v := now.Add(d); return &v }
+	sent := func(ago time.Duration) models.Template {
+		return models.Template{Status: "APPROVED", Category: "MARKETING", FirstSeenAt: now.Add(-30 * 24 * time.Hour),
+			ApprovedAt: at(-30 * 24 * time.Hour), LastSentAt: at(-ago)}
+	}
 	for _, tc := range []struct {
-		d    time.Duration
+		lang string
+		ago  time.Duration
 		want string
 	}{
-		{0, "less than an hour ago"}, {59 * time.Minute, "less than an hour ago"}, {time.Hour, "1 h ago"},
-		{23 * time.Hour, "23 h ago"}, {25 * time.Hour, "1 day ago"}, {72 * time.Hour, "3 days ago"},
+		{"en", time.Hour, "sent by the console 1 hour ago"},
+		{"en", 10 * time.Minute, "sent by the console 10 minutes ago"},
+		{"en", 72 * time.Hour, "sent by the console 3 days ago"},
+		{"en", 5 * time.Hour, "sent by the console 5 hours ago"},
+		{"en", 9 * 24 * time.Hour, "no send seen by the console since 9 days ago"},
+		{"es", 72 * time.Hour, "enviada por la consola hace 3 días"},
+		{"es", 9 * 24 * time.Hour, "la consola no vio ningún envío desde hace 9 días"},
+		{"pt-BR", 25 * time.Hour, "enviado pelo console há 25 horas"},
 	} {
-		if got := humanAgo(tc.d); got != tc.want {
-			t.Errorf("humanAgo(%s) = %q, want %q", tc.d, got, tc.want)
+		st := SyncState(sent(tc.ago), "ONBOARDED", now)
+		if got := st.Why(inLang(t, tc.lang)); !strings.Contains(got, tc.want) {
+			t.Errorf("%s, sent %s ago: %q, want %q", tc.lang, tc.ago, got, tc.want)
+		}
+	}
+}
+
+// Every state's words follow the reader: Spanish and Portuguese readers get no English, and the
+// English Reason kept for logs is not what they read.
+func TestStateWordsInSpanishAndPortuguese(t *testing.T) {
+	now := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+	at := func(d time.Duration) *time.Time { v := now.Add(d); return &v }
+	syncing := SyncState(models.Template{Status: "APPROVED", Category: "MARKETING", SyncStartedAt: at(-3 * time.Minute),
+		SyncReason: ReasonMeta134101}, "ONBOARDED", now)
+	rejected := SyncState(models.Template{Status: "REJECTED", Category: "MARKETING", RejectedReason: "INVALID_FORMAT"}, "", now)
+	fallback := SyncState(models.Template{Status: "APPROVED", Category: "MARKETING"}, "ELIGIBLE", now)
+	for _, tc := range []struct {
+		lang        string
+		want, wantN []string
+	}{
+		{"es", []string{"Sincronizando, lista en unos 7 min", "Meta respondió “plantilla todavía sincronizando” (error 134101)",
+			"Rechazada por Meta (INVALID_FORMAT)", "los envíos pasan al respaldo de Cloud API", "estado de incorporación ELIGIBLE"},
+			[]string{"Syncing", "ready in", "Rejected", "fall back", "onboarding status"}},
+		{"pt-BR", []string{"Sincronizando, pronto em cerca de 7 min", "a Meta respondeu “modelo ainda sincronizando” (erro 134101)",
+			"Rejeitado pela Meta (INVALID_FORMAT)", "os envios usam o fallback para a Cloud API", "status de integração ELIGIBLE"},
+			[]string{"Syncing", "ready in", "Rejected", "fall back", "onboarding status"}},
+	} {
+		ctx := inLang(t, tc.lang)
+		text := strings.Join([]string{syncing.Text(ctx, now), syncing.Explain(ctx), rejected.Why(ctx),
+			fallback.Text(ctx, now), fallback.Explain(ctx)}, " | ")
+		for _, w := range tc.want {
+			if !strings.Contains(text, w) {
+				t.Errorf("%s: %q lacks %q", tc.lang, text, w)
+			}
+		}
+		for _, w := range tc.wantN {
+			if strings.Contains(text, w) {
+				t.Errorf("%s: %q still reads English %q", tc.lang, text, w)
+			}
+		}
+	}
+	if !strings.Contains(rejected.Reason, "Rejected by Meta (INVALID_FORMAT)") {
+		t.Errorf("the English reason for logs = %q", rejected.Reason)
+	}
+}
+
+func TestHumanTTLInSpanishAndPortuguese(t *testing.T) {
+	n := func(v int) *int { return &v }
+	for _, tc := range []struct {
+		lang string
+		s    *int
+		want string
+	}{
+		{"es", nil, "30 días (predeterminado)"}, {"es", n(86400), "1 día"}, {"es", n(45001), "45.001 s"},
+		{"pt-BR", nil, "30 dias (padrão)"}, {"pt-BR", n(172800), "2 dias"},
+	} {
+		if got := HumanTTL(inLang(t, tc.lang), tc.s, "MARKETING"); got != tc.want {
+			t.Errorf("%s: HumanTTL(%v) = %q, want %q", tc.lang, tc.s, got, tc.want)
 		}
 	}
 }
