@@ -9,6 +9,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"mmconsole/internal/audit"
+	"mmconsole/internal/i18n"
 	"mmconsole/models"
 	"mmconsole/views/pages"
 )
@@ -86,5 +87,5 @@ func (h *AuditLog) Get(c *fiber.Ctx) error {
 		q.Set("before", strconv.FormatUint(uint64(page.Next), 10))
 		p.NextURL = "/audit?" + q.Encode()
 	}
-	return Render(c, fiber.StatusOK, pages.Audit(h.Shells.Shell(c, "Audit log", "audit"), p))
+	return Render(c, fiber.StatusOK, pages.Audit(h.Shells.Shell(c, i18n.T(ctx, "audit.title"), "audit"), p))
 }

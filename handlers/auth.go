@@ -11,6 +11,7 @@ import (
 
 	"mmconsole/internal/audit"
 	"mmconsole/internal/auth"
+	"mmconsole/internal/i18n"
 	"mmconsole/models"
 )
 
@@ -127,8 +128,7 @@ type csrfError struct{}
 
 func (csrfError) Error() string { return "csrf token missing or wrong" }
 func (csrfError) UserFacing(ctx context.Context) (int, string, string) {
-	return fiber.StatusForbidden, "Form expired",
-		"This request did not carry a valid security token (the page may be old, or the request came from another site). Reload the page and try again."
+	return fiber.StatusForbidden, i18n.T(ctx, "limits.csrf.title"), i18n.T(ctx, "limits.csrf.message")
 }
 
 // CSRF refuses POST, PUT, PATCH and DELETE unless they echo the token of the session (or, before

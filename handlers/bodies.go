@@ -14,6 +14,8 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/valyala/fasthttp"
+
+	"mmconsole/internal/i18n"
 )
 
 // fasthttp used to read a whole body before any handler ran, reserving the announced
@@ -174,18 +176,26 @@ type BodyLimit struct {
 	Refused func(c *fiber.Ctx, reason string, size int)
 }
 
-// bodyRefusal is the answer to a body that was not read whole; it carries its own words for
-// the central error handler.
+// bodyRefusal is the answer to a body that was not read whole; it carries its reason, and the
+// central error handler asks it for words in the reader's language.
 type bodyRefusal struct {
-	status         int
-	title, message string
+	status int
+	reason string // one of the Refused* reasons
 }
 
-func (e *bodyRefusal) Error() string { return e.title + ": " + e.message }
+func (e *bodyRefusal) Error() string { return "request body refused: " + e.reason }
 
-// UserFacing lets Classify show the refusal as it is.
+// UserFacing is the refusal in the language of ctx.
 func (e *bodyRefusal) UserFacing(ctx context.Context) (int, string, string) {
-	return e.status, e.title, e.message
+	switch e.reason {
+	case RefusedTooLarge:
+		return e.status, i18n.T(ctx, "errors.too_large.title"), i18n.T(ctx, "errors.too_large.message")
+	case RefusedSlow:
+		return e.status, i18n.T(ctx, "limits.slow.title"), i18n.T(ctx, "limits.slow.message")
+	case RefusedBusy:
+		return e.status, i18n.T(ctx, "limits.busy.title"), i18n.T(ctx, "limits.busy.message")
+	}
+	return e.status, i18n.T(ctx, "limits.broken.title"), i18n.T(ctx, "limits.broken.message")
 }
 
 var (
@@ -284,13 +294,13 @@ func (l BodyLimit) refuse(c *fiber.Ctx, reason string, size int) error {
 func refusal(reason string) *bodyRefusal {
 	switch reason {
 	case RefusedTooLarge:
-		return &bodyRefusal{http.StatusRequestEntityTooLarge, "Too large", "The request body is larger than allowed."}
+		return &bodyRefusal{http.StatusRequestEntityTooLarge, reason}
 	case RefusedSlow:
-		return &bodyRefusal{http.StatusRequestTimeout, "Too slow", "The request body did not arrive in time."}
+		return &bodyRefusal{http.StatusRequestTimeout, reason}
 	case RefusedBusy:
-		return &bodyRefusal{http.StatusServiceUnavailable, "Busy", "Too many requests are being received at once; retry shortly."}
+		return &bodyRefusal{http.StatusServiceUnavailable, reason}
 	default:
-		return &bodyRefusal{http.StatusBadRequest, "Bad request", "The request body could not be read."}
+		return &bodyRefusal{http.StatusBadRequest, RefusedBroken}
 	}
 }
 

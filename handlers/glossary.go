@@ -3,6 +3,7 @@ package handlers
 import (
 	"github.com/gofiber/fiber/v2"
 
+	"mmconsole/internal/i18n"
 	"mmconsole/views/pages"
 )
 
@@ -14,5 +15,5 @@ type Glossary struct {
 
 // Get renders the glossary.
 func (h *Glossary) Get(c *fiber.Ctx) error {
-	return Render(c, fiber.StatusOK, pages.GlossaryPage(h.Shells.Shell(c, "Glossary", "glossary")))
+	return Render(c, fiber.StatusOK, pages.GlossaryPage(h.Shells.Shell(c, i18n.T(c.UserContext(), "glossary.title"), "glossary")))
 }

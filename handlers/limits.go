@@ -1,13 +1,14 @@
 package handlers
 
 import (
-	"fmt"
+	"context"
 	"sort"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
 
+	"mmconsole/internal/i18n"
 	"mmconsole/models"
 )
 
@@ -27,7 +28,7 @@ func FieldLimits(c *fiber.Ctx) error {
 	if noSession(c.Path()) {
 		return c.Next()
 	}
-	if err := CheckFieldLengths(c.Path(), formValues(c)); err != nil {
+	if err := CheckFieldLengths(c.UserContext(), c.Path(), formValues(c)); err != nil {
 		return err
 	}
 	return c.Next()
@@ -36,8 +37,8 @@ func FieldLimits(c *fiber.Ctx) error {
 // CheckFieldLengths is the check itself: a ValidationError naming every field over its limit,
 // with the limit and the length received, or nil. Lengths are counted in characters (runes),
 // never more than a browser's maxlength counts (UTF-16 units), so nothing a page let through is
-// refused.
-func CheckFieldLengths(path string, values map[string][]string) error {
+// refused. The messages are in the language of ctx.
+func CheckFieldLengths(ctx context.Context, path string, values map[string][]string) error {
 	ve := &models.ValidationError{}
 	keys := make([]string, 0, len(values))
 	for k := range values {
@@ -48,31 +49,53 @@ func CheckFieldLengths(path string, values map[string][]string) error {
 		limit := models.FormFieldMax(path, k)
 		for _, v := range values[k] {
 			if n := utf8.RuneCountInString(v); n > limit {
-				ve.Add(k, fmt.Sprintf("%s is too long: at most %d characters, this one has %d.", FieldLabel(k), limit, n))
+				ve.Add(k, i18n.T(ctx, "limits.too_long", "Field", FieldLabel(ctx, k),
+					"Limit", i18n.Num(ctx, int64(limit)), "Length", i18n.Num(ctx, int64(n))))
 			}
 		}
 	}
 	return ve.OrNil()
 }
 
-// FieldLabel is a field's name as a person reads it in an error message.
-func FieldLabel(field string) string {
+// fieldLabelKey is the catalog key naming a field a person may meet in a too-long message, or ""
+// for a field named as the form names it. A switch, not a map: the table stays immutable.
+func fieldLabelKey(field string) string {
 	switch field {
 	case "waba_id":
-		return "WABA ID"
+		return i18n.Key("limits.field.waba_id")
 	case "ttl_value":
-		return "TTL"
+		return i18n.Key("limits.field.ttl_value")
 	case "_csrf":
-		return "The security token"
+		return i18n.Key("limits.field.csrf")
 	case "q":
-		return "The search"
+		return i18n.Key("limits.field.search")
+	case "email":
+		return i18n.Key("limits.field.email")
+	case "name":
+		return i18n.Key("limits.field.name")
+	case "password":
+		return i18n.Key("limits.field.password")
+	case "access_token":
+		return i18n.Key("limits.field.access_token")
+	case "app_secret":
+		return i18n.Key("limits.field.app_secret")
+	case "number", "recipient":
+		return i18n.Key("limits.field.number")
+	case "body":
+		return i18n.Key("limits.field.body")
+	case "footer":
+		return i18n.Key("limits.field.footer")
+	}
+	return ""
+}
+
+// FieldLabel is a field's name as a person reads it in an error message, in the language of ctx.
+func FieldLabel(ctx context.Context, field string) string {
+	if key := fieldLabelKey(field); key != "" {
+		return i18n.T(ctx, key)
 	}
 	if rest, ok := strings.CutPrefix(field, "var."); ok {
-		return "Variable " + rest
+		return i18n.T(ctx, "limits.field.variable", "Name", rest)
 	}
-	s := strings.ReplaceAll(field, "_", " ")
-	if s == "" {
-		return "A field"
-	}
-	return strings.ToUpper(s[:1]) + s[1:]
+	return i18n.T(ctx, "limits.field.generic", "Name", field)
 }

@@ -1,13 +1,14 @@
 package handlers
 
 import (
+	"context"
 	"errors"
-	"fmt"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
 
 	"mmconsole/internal/audit"
+	"mmconsole/internal/i18n"
 	"mmconsole/internal/sandbox"
 	"mmconsole/models"
 	"mmconsole/views/pages"
@@ -93,7 +94,7 @@ func (h *SandboxPage) render(c *fiber.Ctx, status int, p pages.SandboxProps) err
 	}
 	p.WABAs, p.CSRF = ws, CSRFToken(c)
 	p.Scores, p.Categories, p.Reasons = sandbox.QualityScores, sandbox.Categories, sandbox.RejectionReasons
-	return Render(c, status, pages.Sandbox(h.Shells.Shell(c, "Sandbox", "sandbox"), p))
+	return Render(c, status, pages.Sandbox(h.Shells.Shell(c, i18n.T(c.UserContext(), "sandbox.title"), "sandbox"), p))
 }
 
 // Trigger is POST /sandbox/trigger with kind (stop, resume, terms, quality, category, reject), waba and
@@ -110,7 +111,7 @@ func (h *SandboxPage) Trigger(c *fiber.Ctx) error {
 	switch kind {
 	case triggerStop, triggerResume, triggerTerms, triggerQuality, triggerCategory, triggerReject:
 	default:
-		p.Error = "Choose what Meta should report: stop, resume, terms, quality, category or reject."
+		p.Error = i18n.T(c.UserContext(), "sandbox.err.kind")
 		return h.render(c, fiber.StatusUnprocessableEntity, p)
 	}
 	ws, accountOf, err := h.wabas(c)
@@ -127,33 +128,40 @@ func (h *SandboxPage) Trigger(c *fiber.Ctx) error {
 		// Not a sandbox WABA of this account: as for any other account's object.
 		return models.ErrNotFound
 	}
-	var what string
+	// what names the webhook sent: a catalog key with its arguments, read in the reader's
+	// language for the flash and in English for the audit entry.
+	var whatKey string
+	whatArgs := []any{"WABA", w.Name, "Number", number, "Template", templateID, "Value", strings.ToUpper(value)}
 	switch kind {
-	case triggerStop, triggerResume:
-		err = h.Sandbox.SetMarketingPreference(w.ID, number, kind == triggerStop)
-		what = fmt.Sprintf("user_preferences: %s %s marketing messages from %s", number, map[bool]string{true: "stopped", false: "resumed"}[kind == triggerStop], w.Name)
+	case triggerStop:
+		err = h.Sandbox.SetMarketingPreference(w.ID, number, true)
+		whatKey = i18n.Key("sandbox.what.stop")
+	case triggerResume:
+		err = h.Sandbox.SetMarketingPreference(w.ID, number, false)
+		whatKey = i18n.Key("sandbox.what.resume")
 	case triggerTerms:
 		err = h.Sandbox.SignTerms(w.ID)
-		what = "account_update MM_LITE_TERMS_SIGNED: " + w.Name + " is now onboarded to MM API"
+		whatKey = i18n.Key("sandbox.what.terms")
 	case triggerQuality:
 		err = h.Sandbox.SetTemplateQuality(w.ID, templateID, value)
-		what = fmt.Sprintf("message_template_quality_update: template %s is now %s", templateID, strings.ToUpper(value))
+		whatKey = i18n.Key("sandbox.what.quality")
 	case triggerCategory:
 		err = h.Sandbox.ChangeTemplateCategory(w.ID, templateID, value)
-		what = fmt.Sprintf("template_category_update: template %s is now %s", templateID, strings.ToUpper(value))
+		whatKey = i18n.Key("sandbox.what.category")
 	case triggerReject:
 		err = h.Sandbox.RejectTemplate(w.ID, templateID, value)
-		what = fmt.Sprintf("message_template_status_update: template %s is REJECTED (%s)", templateID, strings.ToUpper(value))
+		whatKey = i18n.Key("sandbox.what.reject")
 	}
-	if errors.Is(err, sandbox.ErrTrigger) {
-		p.Error = strings.TrimPrefix(err.Error(), sandbox.ErrTrigger.Error()+": ")
+	var refused *sandbox.TriggerError
+	if errors.As(err, &refused) {
+		p.Error = refused.Message(c.UserContext())
 		return h.render(c, fiber.StatusUnprocessableEntity, p)
 	}
 	if err != nil {
 		return err
 	}
-	h.record(c, u, accountOf[w.ID], kind, w.ID, what)
-	Flash(c, "success", "Sent, signed, to this dashboard's webhook: "+what+". It appears in the webhook log.")
+	h.record(c, u, accountOf[w.ID], kind, w.ID, i18n.T(context.Background(), whatKey, whatArgs...))
+	Flash(c, "success", i18n.T(c.UserContext(), "sandbox.sent", "What", i18n.T(c.UserContext(), whatKey, whatArgs...)))
 	return Redirect(c, "/sandbox")
 }
 

@@ -18,6 +18,7 @@ import (
 	"mmconsole/internal/accounts"
 	"mmconsole/internal/config"
 	"mmconsole/internal/graph"
+	"mmconsole/internal/i18n"
 	"mmconsole/internal/sandbox"
 	"mmconsole/internal/secrets"
 	"mmconsole/models"
@@ -45,7 +46,7 @@ func (sandboxOffError) Error() string {
 
 // UserFacing lets the central error handler say why, instead of "Meta did not answer".
 func (e sandboxOffError) UserFacing(ctx context.Context) (int, string, string) {
-	return http.StatusServiceUnavailable, "The sandbox is not running", e.Error()
+	return http.StatusServiceUnavailable, i18n.T(ctx, "app.sandbox_off.title"), i18n.T(ctx, "app.sandbox_off.message")
 }
 
 func (r *sandboxRouter) RoundTrip(req *http.Request) (*http.Response, error) {

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"mmconsole/internal/database"
+	"mmconsole/internal/i18n"
 	"mmconsole/models"
 )
 
@@ -101,18 +102,18 @@ func (l *Log) Targets(ctx context.Context, scope models.Scope, entries []models.
 	}
 	out := make([]Target, len(entries))
 	for i, e := range entries {
-		out[i] = target(e, conns, tpls, users)
+		out[i] = target(ctx, e, conns, tpls, users)
 	}
 	return out, nil
 }
 
-func target(e models.AuditEntry, conns map[string]models.WABAConnection, tpls map[string]models.Template, users map[string]string) Target {
+func target(ctx context.Context, e models.AuditEntry, conns map[string]models.WABAConnection, tpls map[string]models.Template, users map[string]string) Target {
 	t := Target{Label: e.Target, Title: e.Target}
 	wabaTarget := func(id string) {
 		if c, ok := conns[id]; ok {
 			t.Href = "/settings/connections/" + strconv.FormatUint(uint64(c.ID), 10)
 			if c.Name != "" {
-				t.Label = c.Name + " (WABA)"
+				t.Label = i18n.T(ctx, "audit.target.waba", "Name", c.Name)
 			}
 		}
 	}
@@ -131,7 +132,7 @@ func target(e models.AuditEntry, conns map[string]models.WABAConnection, tpls ma
 		if m[1] == "waba" {
 			wabaTarget(m[2])
 		} else {
-			templateTarget(m[2], "template "+m[2])
+			templateTarget(m[2], i18n.T(ctx, "audit.target.template", "ID", m[2]))
 		}
 		t.Label += ": " + m[3]
 	case reTemplate.MatchString(e.Target):
@@ -146,7 +147,7 @@ func target(e models.AuditEntry, conns map[string]models.WABAConnection, tpls ma
 			Recipient string `json:"recipient"`
 		}
 		if json.Unmarshal([]byte(e.After), &after) == nil && after.Template != "" {
-			t.Label = "Test send of " + after.Template + " · " + after.Language + " to +" + after.Recipient
+			t.Label = i18n.T(ctx, "audit.target.test_send", "Template", after.Template, "Language", after.Language, "Recipient", after.Recipient)
 		}
 		if after.WAMID != "" {
 			t.Href = "/messages/" + url.PathEscape(after.WAMID)

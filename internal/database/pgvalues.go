@@ -9,6 +9,8 @@ import (
 	"unicode/utf8"
 
 	"gorm.io/gorm"
+
+	"mmconsole/internal/i18n"
 )
 
 // PostgreSQL cannot hold some values that SQLite takes without a word: text with a NUL byte or
@@ -21,6 +23,8 @@ import (
 // UnrepresentableError is a statement argument the database cannot store or compare.
 type UnrepresentableError struct {
 	Reason string // "a NUL byte", "bytes that are not UTF-8", "a number past 9223372036854775807"
+	// explain is the catalog key of the reason as people read it: Reason is for the log.
+	explain string
 }
 
 func (e *UnrepresentableError) Error() string {
@@ -29,52 +33,60 @@ func (e *UnrepresentableError) Error() string {
 
 // UserFacing lets the handlers' error mapping answer 400 with words a person can act on.
 func (e *UnrepresentableError) UserFacing(ctx context.Context) (int, string, string) {
-	return http.StatusBadRequest, "Bad request", "A value in this request holds " + e.Reason + ", which cannot be stored or searched for. Remove it and try again."
+	key := e.explain
+	if key == "" {
+		key = i18n.Key("db.unrepresentable.value")
+	}
+	return http.StatusBadRequest, i18n.T(ctx, "db.unrepresentable.title"), i18n.T(ctx, key)
 }
 
 // checkArgs returns an UnrepresentableError for the first argument PostgreSQL cannot take.
 func checkArgs(args []any) error {
 	for _, a := range args {
-		var reason string
+		var e *UnrepresentableError
 		switch v := a.(type) {
 		case string:
-			reason = textProblem(v)
+			e = textProblem(v)
 		case *string:
 			if v != nil {
-				reason = textProblem(*v)
+				e = textProblem(*v)
 			}
 		case uint64:
 			if v > math.MaxInt64 {
-				reason = "a number past 9223372036854775807"
+				e = tooBig()
 			}
 		case uint:
 			if uint64(v) > math.MaxInt64 {
-				reason = "a number past 9223372036854775807"
+				e = tooBig()
 			}
 		case *uint64:
 			if v != nil && *v > math.MaxInt64 {
-				reason = "a number past 9223372036854775807"
+				e = tooBig()
 			}
 		case *uint:
 			if v != nil && uint64(*v) > math.MaxInt64 {
-				reason = "a number past 9223372036854775807"
+				e = tooBig()
 			}
 		}
-		if reason != "" {
-			return &UnrepresentableError{Reason: reason}
+		if e != nil {
+			return e
 		}
 	}
 	return nil
 }
 
-func textProblem(s string) string {
+func tooBig() *UnrepresentableError {
+	return &UnrepresentableError{Reason: "a number past 9223372036854775807", explain: i18n.Key("db.unrepresentable.number")}
+}
+
+func textProblem(s string) *UnrepresentableError {
 	if strings.IndexByte(s, 0) >= 0 {
-		return "a NUL byte"
+		return &UnrepresentableError{Reason: "a NUL byte", explain: i18n.Key("db.unrepresentable.nul")}
 	}
 	if !utf8.ValidString(s) {
-		return "bytes that are not UTF-8"
+		return &UnrepresentableError{Reason: "bytes that are not UTF-8", explain: i18n.Key("db.unrepresentable.utf8")}
 	}
-	return ""
+	return nil
 }
 
 // checkedPool is the PostgreSQL connection pool as GORM sees it: every statement's arguments

@@ -1,11 +1,13 @@
 package sandbox
 
 import (
+	"context"
 	"errors"
-	"fmt"
 	"sort"
 	"strconv"
 	"strings"
+
+	"mmconsole/internal/i18n"
 )
 
 // The webhooks Meta sends on its own, not in answer to an API call: a recipient stopping or
@@ -18,8 +20,26 @@ import (
 // ErrTrigger is wrapped by every refused trigger (unknown WABA, template or value).
 var ErrTrigger = errors.New("sandbox: trigger refused")
 
-func triggerErr(format string, a ...any) error {
-	return fmt.Errorf("%w: %s", ErrTrigger, fmt.Sprintf(format, a...))
+// TriggerError is a refused trigger. Its reason is a catalog key with its arguments, so the
+// sandbox page says it in the reader's language; Error is the English text, for logs.
+type TriggerError struct {
+	key  string
+	args []any
+}
+
+func (e *TriggerError) Error() string {
+	return ErrTrigger.Error() + ": " + i18n.T(context.Background(), e.key, e.args...)
+}
+
+// Unwrap makes every TriggerError an ErrTrigger.
+func (e *TriggerError) Unwrap() error { return ErrTrigger }
+
+// Message is the reason in the language of ctx.
+func (e *TriggerError) Message(ctx context.Context) string { return i18n.T(ctx, e.key, e.args...) }
+
+// triggerErr refuses a trigger with the catalog message key and its name/value arguments.
+func triggerErr(key string, args ...any) error {
+	return &TriggerError{key: key, args: args}
 }
 
 // Quality scores and categories a trigger accepts (mm-api-reference §6.4).
@@ -41,7 +61,7 @@ func oneOf(v string, list []string) bool {
 func (s *Sandbox) wabaLocked(wabaID string) (*waba, error) {
 	w, ok := s.wabas[wabaID]
 	if !ok {
-		return nil, triggerErr("no sandbox WABA %q", wabaID)
+		return nil, triggerErr(i18n.Key("sandbox.err.no_waba"), "WABA", wabaID)
 	}
 	return w, nil
 }
@@ -50,7 +70,7 @@ func (s *Sandbox) wabaLocked(wabaID string) (*waba, error) {
 func (s *Sandbox) templateLocked(wabaID, templateID string) (*tmpl, error) {
 	t, ok := s.templates[templateID]
 	if !ok || t.WABAID != wabaID {
-		return nil, triggerErr("no template %q in sandbox WABA %q", templateID, wabaID)
+		return nil, triggerErr(i18n.Key("sandbox.err.no_template"), "Template", templateID, "WABA", wabaID)
 	}
 	return t, nil
 }
@@ -61,7 +81,7 @@ func (s *Sandbox) templateLocked(wabaID, templateID string) (*tmpl, error) {
 func (s *Sandbox) SetMarketingPreference(wabaID, number string, stop bool) error {
 	waID := digitsOnly(number)
 	if len(waID) < 8 || len(waID) > 15 || strings.Trim(number, "+0123456789 -()") != "" {
-		return triggerErr("%q is not a phone number in international format", number)
+		return triggerErr(i18n.Key("sandbox.err.number"), "Number", number)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -104,7 +124,7 @@ func (s *Sandbox) SignTerms(wabaID string) error {
 		return err
 	}
 	if w.Onboarding == "ONBOARDED" {
-		return triggerErr("WABA %s is already onboarded; Meta sends MM_LITE_TERMS_SIGNED once", wabaID)
+		return triggerErr(i18n.Key("sandbox.err.onboarded"), "WABA", wabaID)
 	}
 	now := s.clock.Now()
 	w.Onboarding = "ONBOARDED"
@@ -130,7 +150,7 @@ const sandboxBusinessID = "301122334455667"
 func (s *Sandbox) SetTemplateQuality(wabaID, templateID, score string) error {
 	score = strings.ToUpper(strings.TrimSpace(score))
 	if !oneOf(score, QualityScores) {
-		return triggerErr("quality %q is not one of %s", score, strings.Join(QualityScores, ", "))
+		return triggerErr(i18n.Key("sandbox.err.quality"), "Value", score, "Choices", strings.Join(QualityScores, ", "))
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -139,7 +159,7 @@ func (s *Sandbox) SetTemplateQuality(wabaID, templateID, score string) error {
 		return err
 	}
 	if t.Quality == score {
-		return triggerErr("template %s already has quality %s", t.Name, score)
+		return triggerErr(i18n.Key("sandbox.err.same_quality"), "Template", t.Name, "Value", score)
 	}
 	prev := t.Quality
 	t.Quality, t.QualityDate = score, s.clock.Now()
@@ -162,7 +182,7 @@ func (s *Sandbox) SetTemplateQuality(wabaID, templateID, score string) error {
 func (s *Sandbox) ChangeTemplateCategory(wabaID, templateID, category string) error {
 	category = strings.ToUpper(strings.TrimSpace(category))
 	if !oneOf(category, Categories) {
-		return triggerErr("category %q is not one of %s", category, strings.Join(Categories, ", "))
+		return triggerErr(i18n.Key("sandbox.err.category"), "Value", category, "Choices", strings.Join(Categories, ", "))
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -171,7 +191,7 @@ func (s *Sandbox) ChangeTemplateCategory(wabaID, templateID, category string) er
 		return err
 	}
 	if t.Category == category {
-		return triggerErr("template %s is already %s", t.Name, category)
+		return triggerErr(i18n.Key("sandbox.err.same_category"), "Template", t.Name, "Value", category)
 	}
 	prev := t.Category
 	t.PreviousCategory, t.Category = prev, category
@@ -196,7 +216,7 @@ func (s *Sandbox) ChangeTemplateCategory(wabaID, templateID, category string) er
 func (s *Sandbox) RejectTemplate(wabaID, templateID, reason string) error {
 	reason = strings.ToUpper(strings.TrimSpace(reason))
 	if !oneOf(reason, RejectionReasons) {
-		return triggerErr("rejection reason %q is not one of %s", reason, strings.Join(RejectionReasons, ", "))
+		return triggerErr(i18n.Key("sandbox.err.reason"), "Value", reason, "Choices", strings.Join(RejectionReasons, ", "))
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -205,7 +225,7 @@ func (s *Sandbox) RejectTemplate(wabaID, templateID, reason string) error {
 		return err
 	}
 	if t.Status != "PENDING" {
-		return triggerErr("template %s is %s: only a template in review (PENDING) can be rejected", t.Name, t.Status)
+		return triggerErr(i18n.Key("sandbox.err.not_pending"), "Template", t.Name, "Status", t.Status)
 	}
 	t.Status, t.RejectedReason = "REJECTED", reason
 	// Built now, under the lock, so the webhook says what this trigger did.

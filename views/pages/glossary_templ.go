@@ -9,9 +9,14 @@ package pages
 import "github.com/a-h/templ"
 import templruntime "github.com/a-h/templ/runtime"
 
-import "mmconsole/views/layout"
+import (
+	"mmconsole/internal/i18n"
+	"mmconsole/views/layout"
+)
 
 // GlossaryTerm is one entry of the glossary: the plain words first, then Meta's precise term.
+// Plain, Precise and Meaning are catalog keys: the words are chosen in the reader's language
+// when the page renders (Meta's tokens in Precise stay as Meta spells them).
 type GlossaryTerm struct {
 	ID      string // the anchor pages link to (/glossary#<ID>)
 	Plain   string // what a marketer calls it
@@ -25,38 +30,38 @@ type GlossaryTerm struct {
 // Glossary is every term the pages shorten, in the order a person meets them.
 func Glossary() []GlossaryTerm {
 	return []GlossaryTerm{
-		{ID: "mm-api", Plain: "Marketing Messages API", Precise: "MM API, POST /{phone-number-id}/marketing_messages",
-			Meaning: "Meta's API for marketing templates. Meta may optimise delivery and the creative of each message; it charges them as marketing_lite."},
-		{ID: "fallback", Plain: "Falling back to Cloud API", Precise: "product_policy CLOUD_API_FALLBACK (the default) or STRICT",
-			Meaning: "When MM API cannot take a send (the WABA is not onboarded, for example), a fallback send goes through the ordinary Cloud API instead; a STRICT send fails."},
-		{ID: "route", Plain: "Route (which API carried the message)", Precise: "pricing.category: marketing_lite (MM API) or marketing (Cloud API)",
-			Meaning: "Meta's status webhooks name the price category of a message; that is how the dashboard tells which API delivered it."},
-		{ID: "onboarded", Plain: "Onboarded to MM API", Precise: "marketing_messages_onboarding_status = ONBOARDED",
-			Meaning: "The WABA accepted MM API's terms. Only then do its marketing sends go through MM API; otherwise they fall back or fail."},
-		{ID: "sync", Plain: "Getting ready for MM API (syncing)", Precise: "template sync window",
-			Meaning: "For about 10 minutes after approval, and again on the first send after 7 days unused, MM API prepares a template and refuses sends of it. Meta gives no flag that says a template is ready, so the dashboard works the state out from what it saw: approvals, its own sends and Meta's answers.", Inferred: true},
-		{ID: "134101", Plain: "Template still syncing", Precise: "Meta error 134101",
-			Meaning: "Meta's answer to a send during the sync window. Wait until the window ends, then send again."},
-		{ID: "first-seen", Plain: "First seen by the dashboard", Precise: "first sighting",
-			Meaning: "Meta does not say when a template was approved, so a template already approved when the dashboard first read it gets its sync window from that moment.", Inferred: true},
-		{ID: "ad-id", Plain: "Already synced when first seen", Precise: "ad_id",
-			Meaning: "MM API creates an ad for each template it has synced. A template whose ad already exists when the dashboard first reads it has finished its sync.", Inferred: true},
-		{ID: "dormant", Plain: "Unused for 7 days (dormant)", Precise: "no send in 7 days",
-			Meaning: "A template unused for more than 7 days syncs again on its next send: send one message, wait 10 minutes, then send the campaign."},
-		{ID: "template-ttl", Plain: "How long Meta keeps trying to deliver (template TTL)", Precise: "message_send_ttl_seconds",
-			Meaning: "A setting of the template at Meta: 12 hours to 30 days for marketing templates. An undelivered message is dropped when it expires. Changing it is one of the template's edits."},
-		{ID: "send-ttl", Plain: "A TTL for one send only", Precise: "time_to_live, through Hibot's gateway",
-			Meaning: "Hibot's gateway accepts a TTL in the send request itself, for that message only. Meta's own API refuses the field, so it is only sent through the gateway."},
-		{ID: "edits", Plain: "Template edits left", Precise: "10 edits per 30 days",
-			Meaning: "Meta allows an approved template 10 edits in 30 days; TTL and optimization changes each count."},
-		{ID: "optimizations", Plain: "Creative optimizations", Precise: "degrees_of_freedom_spec, OPT_IN / OPT_OUT",
-			Meaning: "Changes Meta may make to a marketing message (image touch-ups, headlines, formatting). Each is on or off per template, or by the WABA's default."},
-		{ID: "ycloud-key", Plain: "Key not documented by Meta", Precise: "YCloud key",
-			Meaning: "Meta names some optimizations without documenting the key to switch them; the key comes from YCloud, another provider's documentation. Meta may ignore or refuse it, so such keys are set one at a time."},
-		{ID: "drift", Plain: "Changed outside the dashboard (drift)", Precise: "drift",
-			Meaning: "Meta reports another value than the dashboard last stored: someone changed it elsewhere, for example in WhatsApp Manager."},
-		{ID: "inferred", Plain: "Worked out by the dashboard", Precise: "inferred",
-			Meaning: "Meta does not document or report this; the dashboard deduces it from what it saw. Treat it as a good guess, not as Meta's word."},
+		{ID: "mm-api", Plain: i18n.Key("glossary.mm_api.plain"), Precise: i18n.Key("glossary.mm_api.precise"),
+			Meaning: i18n.Key("glossary.mm_api.meaning")},
+		{ID: "fallback", Plain: i18n.Key("glossary.fallback.plain"), Precise: i18n.Key("glossary.fallback.precise"),
+			Meaning: i18n.Key("glossary.fallback.meaning")},
+		{ID: "route", Plain: i18n.Key("glossary.route.plain"), Precise: i18n.Key("glossary.route.precise"),
+			Meaning: i18n.Key("glossary.route.meaning")},
+		{ID: "onboarded", Plain: i18n.Key("glossary.onboarded.plain"), Precise: i18n.Key("glossary.onboarded.precise"),
+			Meaning: i18n.Key("glossary.onboarded.meaning")},
+		{ID: "sync", Plain: i18n.Key("glossary.sync.plain"), Precise: i18n.Key("glossary.sync.precise"),
+			Meaning: i18n.Key("glossary.sync.meaning"), Inferred: true},
+		{ID: "134101", Plain: i18n.Key("glossary.syncing_error.plain"), Precise: i18n.Key("glossary.syncing_error.precise"),
+			Meaning: i18n.Key("glossary.syncing_error.meaning")},
+		{ID: "first-seen", Plain: i18n.Key("glossary.first_seen.plain"), Precise: i18n.Key("glossary.first_seen.precise"),
+			Meaning: i18n.Key("glossary.first_seen.meaning"), Inferred: true},
+		{ID: "ad-id", Plain: i18n.Key("glossary.ad_id.plain"), Precise: i18n.Key("glossary.ad_id.precise"),
+			Meaning: i18n.Key("glossary.ad_id.meaning"), Inferred: true},
+		{ID: "dormant", Plain: i18n.Key("glossary.dormant.plain"), Precise: i18n.Key("glossary.dormant.precise"),
+			Meaning: i18n.Key("glossary.dormant.meaning")},
+		{ID: "template-ttl", Plain: i18n.Key("glossary.template_ttl.plain"), Precise: i18n.Key("glossary.template_ttl.precise"),
+			Meaning: i18n.Key("glossary.template_ttl.meaning")},
+		{ID: "send-ttl", Plain: i18n.Key("glossary.send_ttl.plain"), Precise: i18n.Key("glossary.send_ttl.precise"),
+			Meaning: i18n.Key("glossary.send_ttl.meaning")},
+		{ID: "edits", Plain: i18n.Key("glossary.edits.plain"), Precise: i18n.Key("glossary.edits.precise"),
+			Meaning: i18n.Key("glossary.edits.meaning")},
+		{ID: "optimizations", Plain: i18n.Key("glossary.optimizations.plain"), Precise: i18n.Key("glossary.optimizations.precise"),
+			Meaning: i18n.Key("glossary.optimizations.meaning")},
+		{ID: "ycloud-key", Plain: i18n.Key("glossary.ycloud_key.plain"), Precise: i18n.Key("glossary.ycloud_key.precise"),
+			Meaning: i18n.Key("glossary.ycloud_key.meaning")},
+		{ID: "drift", Plain: i18n.Key("glossary.drift.plain"), Precise: i18n.Key("glossary.drift.precise"),
+			Meaning: i18n.Key("glossary.drift.meaning")},
+		{ID: "inferred", Plain: i18n.Key("glossary.inferred.plain"), Precise: i18n.Key("glossary.inferred.precise"),
+			Meaning: i18n.Key("glossary.inferred.meaning")},
 	}
 }
 
@@ -90,88 +95,140 @@ func GlossaryPage(s layout.Shell) templ.Component {
 				}()
 			}
 			ctx = templ.InitializeContext(ctx)
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<div class=\"page-head\"><h1>Glossary</h1></div><p>The pages use plain words first; here is what each means and the precise term Meta uses, as it appears in logs and API answers.</p><dl class=\"glossary\">")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<div class=\"page-head\"><h1>")
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			var templ_7745c5c3_Var3 string
+			templ_7745c5c3_Var3, templ_7745c5c3_Err = templ.JoinStringErrs(i18n.T(ctx, "glossary.title"))
+			if templ_7745c5c3_Err != nil {
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/pages/glossary.templ`, Line: 62, Col: 60}
+			}
+			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var3))
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 2, "</h1></div><p>")
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			var templ_7745c5c3_Var4 string
+			templ_7745c5c3_Var4, templ_7745c5c3_Err = templ.JoinStringErrs(i18n.T(ctx, "glossary.intro"))
+			if templ_7745c5c3_Err != nil {
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/pages/glossary.templ`, Line: 63, Col: 36}
+			}
+			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var4))
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 3, "</p><dl class=\"glossary\">")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			for _, g := range Glossary() {
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 2, "<dt id=\"")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 4, "<dt id=\"")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				var templ_7745c5c3_Var3 string
-				templ_7745c5c3_Var3, templ_7745c5c3_Err = templruntime.NewAttributeExpression(g.ID).Resolve(ctx)
+				var templ_7745c5c3_Var5 string
+				templ_7745c5c3_Var5, templ_7745c5c3_Err = templruntime.NewAttributeExpression(g.ID).Resolve(ctx)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/pages/glossary.templ`, Line: 61, Col: 17}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/pages/glossary.templ`, Line: 66, Col: 17}
 				}
-				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var3)
-				if templ_7745c5c3_Err != nil {
-					return templ_7745c5c3_Err
-				}
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 3, "\">")
+				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var5)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				var templ_7745c5c3_Var4 string
-				templ_7745c5c3_Var4, templ_7745c5c3_Err = templ.JoinStringErrs(g.Plain)
-				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/pages/glossary.templ`, Line: 62, Col: 14}
-				}
-				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var4))
-				if templ_7745c5c3_Err != nil {
-					return templ_7745c5c3_Err
-				}
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 4, " ")
-				if templ_7745c5c3_Err != nil {
-					return templ_7745c5c3_Err
-				}
-				if g.Inferred {
-					var templ_7745c5c3_Var5 string
-					templ_7745c5c3_Var5, templ_7745c5c3_Err = templ.JoinStringErrs(" ")
-					if templ_7745c5c3_Err != nil {
-						return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/pages/glossary.templ`, Line: 64, Col: 11}
-					}
-					_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var5))
-					if templ_7745c5c3_Err != nil {
-						return templ_7745c5c3_Err
-					}
-					templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 5, " <span class=\"badge badge-muted\">worked out by the dashboard</span>")
-					if templ_7745c5c3_Err != nil {
-						return templ_7745c5c3_Err
-					}
-				}
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 6, "</dt><dd><small class=\"muted\">Meta's term: <code>")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 5, "\">")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 				var templ_7745c5c3_Var6 string
-				templ_7745c5c3_Var6, templ_7745c5c3_Err = templ.JoinStringErrs(g.Precise)
+				templ_7745c5c3_Var6, templ_7745c5c3_Err = templ.JoinStringErrs(i18n.T(ctx, g.Plain))
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/pages/glossary.templ`, Line: 69, Col: 56}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/pages/glossary.templ`, Line: 67, Col: 27}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var6))
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 7, "</code></small><p>")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 6, " ")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				var templ_7745c5c3_Var7 string
-				templ_7745c5c3_Var7, templ_7745c5c3_Err = templ.JoinStringErrs(g.Meaning)
-				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/pages/glossary.templ`, Line: 70, Col: 19}
+				if g.Inferred {
+					var templ_7745c5c3_Var7 string
+					templ_7745c5c3_Var7, templ_7745c5c3_Err = templ.JoinStringErrs(" ")
+					if templ_7745c5c3_Err != nil {
+						return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/pages/glossary.templ`, Line: 69, Col: 11}
+					}
+					_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var7))
+					if templ_7745c5c3_Err != nil {
+						return templ_7745c5c3_Err
+					}
+					templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 7, " <span class=\"badge badge-muted\">")
+					if templ_7745c5c3_Err != nil {
+						return templ_7745c5c3_Err
+					}
+					var templ_7745c5c3_Var8 string
+					templ_7745c5c3_Var8, templ_7745c5c3_Err = templ.JoinStringErrs(i18n.T(ctx, "glossary.inferred_badge"))
+					if templ_7745c5c3_Err != nil {
+						return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/pages/glossary.templ`, Line: 70, Col: 78}
+					}
+					_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var8))
+					if templ_7745c5c3_Err != nil {
+						return templ_7745c5c3_Err
+					}
+					templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 8, "</span>")
+					if templ_7745c5c3_Err != nil {
+						return templ_7745c5c3_Err
+					}
 				}
-				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var7))
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 9, "</dt><dd><small class=\"muted\">")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 8, "</p></dd>")
+				var templ_7745c5c3_Var9 string
+				templ_7745c5c3_Var9, templ_7745c5c3_Err = templ.JoinStringErrs(i18n.T(ctx, "glossary.metas_term"))
+				if templ_7745c5c3_Err != nil {
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/pages/glossary.templ`, Line: 74, Col: 62}
+				}
+				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var9))
+				if templ_7745c5c3_Err != nil {
+					return templ_7745c5c3_Err
+				}
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 10, " <code>")
+				if templ_7745c5c3_Err != nil {
+					return templ_7745c5c3_Err
+				}
+				var templ_7745c5c3_Var10 string
+				templ_7745c5c3_Var10, templ_7745c5c3_Err = templ.JoinStringErrs(i18n.T(ctx, g.Precise))
+				if templ_7745c5c3_Err != nil {
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/pages/glossary.templ`, Line: 74, Col: 95}
+				}
+				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var10))
+				if templ_7745c5c3_Err != nil {
+					return templ_7745c5c3_Err
+				}
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 11, "</code></small><p>")
+				if templ_7745c5c3_Err != nil {
+					return templ_7745c5c3_Err
+				}
+				var templ_7745c5c3_Var11 string
+				templ_7745c5c3_Var11, templ_7745c5c3_Err = templ.JoinStringErrs(i18n.T(ctx, g.Meaning))
+				if templ_7745c5c3_Err != nil {
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/pages/glossary.templ`, Line: 75, Col: 32}
+				}
+				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var11))
+				if templ_7745c5c3_Err != nil {
+					return templ_7745c5c3_Err
+				}
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 12, "</p></dd>")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 9, "</dl>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 13, "</dl>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -185,7 +242,7 @@ func GlossaryPage(s layout.Shell) templ.Component {
 	})
 }
 
-// glossaryLink links a term to its glossary entry.
+// glossaryLink links a term to its glossary entry; text is already in the reader's language.
 func glossaryLink(id, text string) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
@@ -203,33 +260,33 @@ func glossaryLink(id, text string) templ.Component {
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 10, "<a href=\"")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 14, "<a href=\"")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		var templ_7745c5c3_Var9 string
-		templ_7745c5c3_Var9, templ_7745c5c3_Err = templruntime.NewAttributeExpression(templ.SafeURL("/glossary#" + id)).ResolveURL(ctx)
+		var templ_7745c5c3_Var13 string
+		templ_7745c5c3_Var13, templ_7745c5c3_Err = templruntime.NewAttributeExpression(templ.SafeURL("/glossary#" + id)).ResolveURL(ctx)
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/pages/glossary.templ`, Line: 79, Col: 43}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/pages/glossary.templ`, Line: 84, Col: 43}
 		}
-		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var9)
-		if templ_7745c5c3_Err != nil {
-			return templ_7745c5c3_Err
-		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 11, "\" class=\"glossary-link\">")
+		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var13)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		var templ_7745c5c3_Var10 string
-		templ_7745c5c3_Var10, templ_7745c5c3_Err = templ.JoinStringErrs(text)
-		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/pages/glossary.templ`, Line: 79, Col: 74}
-		}
-		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var10))
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 15, "\" class=\"glossary-link\">")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 12, "</a>")
+		var templ_7745c5c3_Var14 string
+		templ_7745c5c3_Var14, templ_7745c5c3_Err = templ.JoinStringErrs(text)
+		if templ_7745c5c3_Err != nil {
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/pages/glossary.templ`, Line: 84, Col: 74}
+		}
+		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var14))
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 16, "</a>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
