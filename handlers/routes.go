@@ -44,20 +44,21 @@ func Register(app *fiber.App, r Routes) {
 	// First, before anything can touch it: read the body within its limit (see bodies.go).
 	body := r.Body
 	body.Skip = func(c *fiber.Ctx) bool { return IsWebhookPath(c.Path()) }
-	app.Use(ReadBody(body))
+	// A body refusal comes before any session is known: it speaks the browser's language.
+	app.Use(Localize(r.I18n), ReadBody(body))
 
 	// Every request: load the session (or send everyone to /setup while no user exists), then
-	// refuse unsafe methods without the CSRF token. Both skip /healthz, /metrics, /static and
-	// /webhooks/ (signature-authenticated). Then refuse any form field longer than its limit
-	// (FieldLimits), before a handler can act on it.
-	app.Use(r.Sessions.Load, CSRF, FieldLimits)
+	// choose the words (the signed-in user's language, else the browser's Accept-Language, else
+	// English), so the refusals that follow speak it too: unsafe methods without the CSRF token,
+	// then any form field longer than its limit (FieldLimits), before a handler can act on it.
+	// Session, CSRF and limits skip /healthz, /metrics, /static and /webhooks/
+	// (signature-authenticated).
+	app.Use(r.Sessions.Load, Localize(r.I18n), CSRF, FieldLimits)
 	// Entries recorded below the HTTP layer (test sends, optimization changes) name the client.
 	app.Use(func(c *fiber.Ctx) error {
 		c.SetUserContext(audit.WithClientIP(c.UserContext(), c.IP()))
 		return c.Next()
 	})
-	// Words: the signed-in user's language, else the browser's Accept-Language, else English.
-	app.Use(Localize(r.I18n))
 
 	// Public: operations, assets, sign-in, first-run setup, invitations.
 	app.Get("/healthz", r.Health.Get)

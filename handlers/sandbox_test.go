@@ -14,6 +14,7 @@ import (
 
 	"mmconsole/handlers"
 	"mmconsole/internal/audit"
+	"mmconsole/internal/i18n"
 	"mmconsole/internal/sandbox"
 	"mmconsole/models"
 )
@@ -193,5 +194,84 @@ func TestSandboxPageIsGoneWhenTheSandboxIsOff(t *testing.T) {
 	}
 	if resp.StatusCode != http.StatusNotFound {
 		t.Errorf("sandbox off: GET /sandbox = %d, want 404", resp.StatusCode)
+	}
+}
+
+// TestSandboxPageSpeaksTheBrowsersLanguage: the page, a refused trigger's reason and the flash
+// of a sent one are in Spanish or Portuguese; Meta's tokens stay as Meta spells them.
+func TestSandboxPageSpeaksTheBrowsersLanguage(t *testing.T) {
+	sb := sandbox.New(sandbox.Options{EventDelay: -1})
+	t.Cleanup(func() { sb.Close() })
+	cat, err := i18n.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	demo := uint(1)
+	shells := &handlers.Shells{}
+	app := fiber.New(fiber.Config{ErrorHandler: handlers.ErrorHandler(shells)})
+	app.Use(func(c *fiber.Ctx) error {
+		handlers.SetCurrentUser(c, models.User{ID: 1, AccountID: &demo, Email: "a@demo.example", Role: models.RoleAdmin}, "A")
+		return c.Next()
+	}, handlers.Localize(cat))
+	conns := sandboxConns{{AccountID: demo, WABAID: sandbox.StoreWABAID, Name: "Store", Sandbox: true},
+		{AccountID: demo, WABAID: sandbox.PharmaWABAID, Name: "Pharma", Sandbox: true}}
+	handlers.RegisterSandbox(app, &handlers.SandboxPage{Shells: shells, Sandbox: sb, Connections: conns})
+	do := func(lang string, form url.Values) (*http.Response, string) {
+		req := httptest.NewRequest("GET", "/sandbox", nil)
+		if form != nil {
+			req = httptest.NewRequest("POST", "/sandbox/trigger", strings.NewReader(form.Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		}
+		req.Header.Set("Accept-Language", lang)
+		resp, err := app.Test(req, -1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		return resp, string(b)
+	}
+	onboarded := url.Values{"kind": {"terms"}, "waba": {sandbox.StoreWABAID}}
+	for _, tc := range []struct {
+		lang          string
+		page, refusal []string
+		english       []string
+	}{
+		{"es", []string{"Un destinatario deja de recibir", "Términos firmados", "Cambiar calidad", "Registro de webhooks", "<code>MM_LITE_TERMS_SIGNED</code>"},
+			[]string{"No enviado:", "ya está incorporada; Meta envía MM_LITE_TERMS_SIGNED una sola vez"},
+			[]string{"A recipient stops", "Terms signed", "Change quality", "Not sent:", "already onboarded"}},
+		{"pt-BR", []string{"Um destinatário para de receber", "Termos assinados", "Alterar qualidade", "Registro de webhooks", "<code>MM_LITE_TERMS_SIGNED</code>"},
+			[]string{"Não enviado:", "já está integrada; a Meta envia MM_LITE_TERMS_SIGNED uma única vez"},
+			[]string{"A recipient stops", "Terms signed", "Change quality", "Not sent:", "already onboarded"}},
+	} {
+		_, page := do(tc.lang, nil)
+		resp, refusal := do(tc.lang, onboarded)
+		if resp.StatusCode != http.StatusUnprocessableEntity {
+			t.Fatalf("%s: terms for an onboarded WABA = %d, want 422", tc.lang, resp.StatusCode)
+		}
+		for _, w := range tc.page {
+			if !strings.Contains(page, w) {
+				t.Errorf("%s page lacks %q", tc.lang, w)
+			}
+		}
+		for _, w := range tc.refusal {
+			if !strings.Contains(refusal, w) {
+				t.Errorf("%s refusal lacks %q", tc.lang, w)
+			}
+		}
+		for _, w := range tc.english {
+			if strings.Contains(page, w) || strings.Contains(refusal, w) {
+				t.Errorf("%s: still says %q", tc.lang, w)
+			}
+		}
+	}
+	resp, _ := do("pt-BR", url.Values{"kind": {"stop"}, "waba": {sandbox.StoreWABAID}, "number": {"+52 55 1234 5678"}})
+	var flash string
+	for _, c := range resp.Cookies() {
+		if c.Name == "mmc_flash" {
+			flash, _ = url.QueryUnescape(c.Value)
+		}
+	}
+	if resp.StatusCode != http.StatusSeeOther || !strings.Contains(flash, "parou de receber mensagens de marketing de Hibot Demo Store") {
+		t.Errorf("sent trigger: %d, flash %q; want the Portuguese sentence", resp.StatusCode, flash)
 	}
 }

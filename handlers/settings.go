@@ -12,6 +12,7 @@ import (
 	"mmconsole/internal/audit"
 	"mmconsole/internal/auth"
 	"mmconsole/internal/graph"
+	"mmconsole/internal/i18n"
 	"mmconsole/models"
 	"mmconsole/views/pages"
 )
@@ -46,9 +47,9 @@ type Settings struct {
 	Accounts  AccountAdmin
 	Audit     Auditor
 	PublicURL string // invite links start with it
-	// KeyNotice explains why real connections cannot be added (the secrets key is an unkept
-	// sandbox key file); empty when they can.
-	KeyNotice string
+	// UnkeptKey is the sandbox key file nothing says is kept: real connections cannot be added
+	// until it is (the page explains why); empty when they can.
+	UnkeptKey string
 }
 
 // target is the account a settings request is about: nil for Hibot staff users.
@@ -113,7 +114,7 @@ func (h *Settings) page(c *fiber.Ctx, t target) (pages.SettingsPage, error) {
 	if p.Users.Users, err = h.Users.Users(ctx, t.id()); err != nil {
 		return p, err
 	}
-	p.Connections = pages.ConnectionsSection{Query: t.query, Show: t.account != nil, KeyNotice: h.KeyNotice,
+	p.Connections = pages.ConnectionsSection{Query: t.query, Show: t.account != nil, KeyNotice: accounts.UnkeptKeyNotice(ctx, h.UnkeptKey),
 		Form: pages.ConnectionForm{Action: "/settings/connections" + t.query, API: models.APIMeta, CanSetSecret: accounts.CanManageAppSecrets(u)}}
 	if t.account != nil {
 		if p.Connections.Connections, err = h.Accounts.ConnectionViews(ctx, t.account.ID); err != nil {
@@ -133,7 +134,7 @@ func (h *Settings) Get(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return Render(c, fiber.StatusOK, pages.Settings(h.Shells.Shell(c, "Settings", "settings"), p))
+	return Render(c, fiber.StatusOK, pages.Settings(h.Shells.Shell(c, i18n.T(c.UserContext(), "settings.title"), "settings"), p))
 }
 
 // CreateAccount adds a customer account (staff admins only).
@@ -154,14 +155,14 @@ func (h *Settings) CreateAccount(c *fiber.Ctx) error {
 			return perr
 		}
 		p.AccountForm = f
-		return Render(c, fiber.StatusUnprocessableEntity, pages.Settings(h.Shells.Shell(c, "Settings", "settings"), p))
+		return Render(c, fiber.StatusUnprocessableEntity, pages.Settings(h.Shells.Shell(c, i18n.T(c.UserContext(), "settings.title"), "settings"), p))
 	}
 	if err != nil {
 		return err
 	}
 	id := a.ID
 	record(c, h.Audit, audit.Entry{AccountID: &id, Action: audit.ActionAccountCreated, Target: "account " + a.Name, After: map[string]any{"name": a.Name}})
-	Flash(c, "success", "Account "+a.Name+" created. Invite its first admin below.")
+	Flash(c, "success", i18n.T(c.UserContext(), "settings.flash.account_created", "Name", a.Name))
 	return Redirect(c, "/settings?account="+strconv.FormatUint(uint64(a.ID), 10))
 }
 
@@ -194,7 +195,7 @@ func (h *Settings) Invite(c *fiber.Ctx) error {
 	if IsHTMX(c) {
 		return Render(c, status, pages.Users(CSRFToken(c), p.Users))
 	}
-	return Render(c, status, pages.Settings(h.Shells.Shell(c, "Settings", "settings"), p))
+	return Render(c, status, pages.Settings(h.Shells.Shell(c, i18n.T(c.UserContext(), "settings.title"), "settings"), p))
 }
 
 func (h *Settings) user(c *fiber.Ctx) (models.User, error) {
@@ -226,7 +227,7 @@ func (h *Settings) SetRole(c *fiber.Ctx) error {
 	}
 	record(c, h.Audit, audit.Entry{AccountID: tu.AccountID, Action: audit.ActionUserRoleChanged, Target: tu.Email,
 		Before: map[string]any{"role": tu.Role}, After: map[string]any{"role": role}})
-	Flash(c, "success", "Role of "+tu.Email+" changed to "+models.Role(role).Label(c.UserContext())+".")
+	Flash(c, "success", i18n.T(c.UserContext(), "settings.flash.role_changed", "Email", tu.Email, "Role", models.Role(role).Label(c.UserContext())))
 	return Redirect(c, backTo(tu.AccountID))
 }
 
@@ -241,13 +242,13 @@ func (h *Settings) SetDisabled(c *fiber.Ctx) error {
 	if err := h.Users.SetDisabled(c.UserContext(), actor, tu, disabled); err != nil {
 		return err
 	}
-	action, msg := audit.ActionUserEnabled, " enabled."
+	action, msg := audit.ActionUserEnabled, i18n.T(c.UserContext(), "settings.flash.user_enabled", "Email", tu.Email)
 	if disabled {
-		action, msg = audit.ActionUserDisabled, " disabled; their sessions ended."
+		action, msg = audit.ActionUserDisabled, i18n.T(c.UserContext(), "settings.flash.user_disabled", "Email", tu.Email)
 	}
 	record(c, h.Audit, audit.Entry{AccountID: tu.AccountID, Action: action, Target: tu.Email,
 		Before: map[string]any{"disabled": tu.Disabled}, After: map[string]any{"disabled": disabled}})
-	Flash(c, "success", tu.Email+msg)
+	Flash(c, "success", msg)
 	return Redirect(c, backTo(tu.AccountID))
 }
 
@@ -310,14 +311,14 @@ func (h *Settings) CreateConnection(c *fiber.Ctx) error {
 			return perr
 		}
 		p.Connections.Form = f
-		return Render(c, fiber.StatusUnprocessableEntity, pages.Settings(h.Shells.Shell(c, "Settings", "settings"), p))
+		return Render(c, fiber.StatusUnprocessableEntity, pages.Settings(h.Shells.Shell(c, i18n.T(c.UserContext(), "settings.title"), "settings"), p))
 	}
 	if err != nil {
 		return err
 	}
 	record(c, h.Audit, audit.Entry{AccountID: t.id(), Action: audit.ActionConnectionAdded, Target: "WABA " + conn.WABAID, After: accounts.AuditView(conn)})
 	h.recordSecretChange(c, models.WABAConnection{}, conn, in)
-	Flash(c, "success", "WABA "+conn.WABAID+" connected. Use Test connection to read its status.")
+	Flash(c, "success", i18n.T(c.UserContext(), "settings.flash.connected", "WABA", conn.WABAID))
 	return Redirect(c, t.url())
 }
 
@@ -337,7 +338,7 @@ func (h *Settings) editPage(c *fiber.Ctx, status int, conn models.WABAConnection
 		return err
 	}
 	aid := conn.AccountID
-	return Render(c, status, pages.ConnectionEdit(h.Shells.Shell(c, "Edit connection", "settings"), pages.ConnectionEditPage{
+	return Render(c, status, pages.ConnectionEdit(h.Shells.Shell(c, i18n.T(c.UserContext(), "settings.edit.title"), "settings"), pages.ConnectionEditPage{
 		AccountName: a.Name, Back: backTo(&aid), Form: f,
 	}))
 }
@@ -387,7 +388,7 @@ func (h *Settings) UpdateConnection(c *fiber.Ctx) error {
 	record(c, h.Audit, audit.Entry{AccountID: &aid, Action: audit.ActionConnectionChanged, Target: "WABA " + after.WABAID,
 		Before: accounts.AuditView(before), After: accounts.AuditView(after)})
 	h.recordSecretChange(c, before, after, in)
-	Flash(c, "success", "Connection saved.")
+	Flash(c, "success", i18n.T(c.UserContext(), "settings.flash.saved"))
 	return Redirect(c, backTo(&aid))
 }
 
@@ -403,7 +404,7 @@ func (h *Settings) DeleteConnection(c *fiber.Ctx) error {
 	}
 	aid := conn.AccountID
 	record(c, h.Audit, audit.Entry{AccountID: &aid, Action: audit.ActionConnectionDeleted, Target: "WABA " + conn.WABAID, Before: accounts.AuditView(conn)})
-	Flash(c, "success", "Connection to WABA "+conn.WABAID+" deleted.")
+	Flash(c, "success", i18n.T(c.UserContext(), "settings.flash.deleted", "WABA", conn.WABAID))
 	return Redirect(c, backTo(&aid))
 }
 
@@ -421,20 +422,18 @@ func (h *Settings) TestConnection(c *fiber.Ctx) error {
 	aid := conn.AccountID
 	record(c, h.Audit, audit.Entry{AccountID: &aid, Action: audit.ActionConnectionTested, Target: "WABA " + conn.WABAID,
 		Before: accounts.AuditView(conn), After: accounts.AuditView(after)})
+	ctx := c.UserContext()
 	if ue, ok := graph.AsUnreachable(err); ok {
-		_, title, msg := ue.UserFacing(c.UserContext())
-		Flash(c, "error", "Test of WABA "+conn.WABAID+": "+title+". "+msg)
+		_, title, msg := ue.UserFacing(ctx)
+		Flash(c, "error", i18n.T(ctx, "settings.flash.test_unreachable", "WABA", conn.WABAID, "Title", title, "Message", msg))
 	} else if err != nil {
-		Flash(c, "error", "Test of WABA "+conn.WABAID+" failed: "+after.LastCheckError)
+		Flash(c, "error", i18n.T(ctx, "settings.flash.test_failed", "WABA", conn.WABAID, "Error", after.LastCheckError))
 	} else {
-		Flash(c, "success", "WABA "+conn.WABAID+" answered. MM API onboarding: "+orUnknown(after.OnboardingStatus)+".")
+		status := after.OnboardingStatus
+		if status == "" {
+			status = i18n.T(ctx, "settings.flash.status_unknown")
+		}
+		Flash(c, "success", i18n.T(ctx, "settings.flash.test_ok", "WABA", conn.WABAID, "Status", status))
 	}
 	return Redirect(c, backTo(&aid))
-}
-
-func orUnknown(s string) string {
-	if s == "" {
-		return "unknown"
-	}
-	return s
 }

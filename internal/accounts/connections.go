@@ -13,6 +13,7 @@ import (
 
 	"mmconsole/internal/database"
 	"mmconsole/internal/graph"
+	"mmconsole/internal/i18n"
 	"mmconsole/internal/secrets"
 	"mmconsole/models"
 )
@@ -42,13 +43,11 @@ func WithUnkeptKey(path string) Option { return func(s *Service) { s.unkeptKey =
 
 // UnkeptKeyNotice tells an admin why real connections cannot be added while the key is the key
 // file at path, and what the operator does about it (empty when path is: the key is kept).
-func UnkeptKeyNotice(path string) string {
+func UnkeptKeyNotice(ctx context.Context, path string) string {
 	if path == "" {
 		return ""
 	}
-	return "Real WABA connections cannot be added yet: access tokens would be sealed with the sandbox's key file " + path +
-		", which nothing says is kept. Ask the operator to keep that key, by setting MMC_SECRET_KEY to the file's contents or MMC_SECRET_KEY_FILE=" + path +
-		", and to restart the dashboard; then add the connection."
+	return i18n.T(ctx, "settings.key_notice", "Path", path)
 }
 
 // WithMetaGraph says whether MMC_GRAPH_BASE_URL is Meta's own Graph API (graph.facebook.com):
@@ -108,16 +107,16 @@ func (s *Service) CreateAccount(ctx context.Context, name string) (models.Accoun
 	ve := &models.ValidationError{}
 	switch {
 	case name == "":
-		ve.Add("name", "Enter the customer's name.")
+		ve.Add("name", i18n.T(ctx, "settings.err.account_name"))
 	case len(name) > 120:
-		ve.Add("name", "Use at most 120 characters.")
+		ve.Add("name", i18n.T(ctx, "settings.err.name_long", "Max", 120))
 	default:
 		var n int64
 		if err := s.db.WithContext(ctx).Model(&models.Account{}).Where("name = ?", name).Count(&n).Error; err != nil {
 			return models.Account{}, fmt.Errorf("accounts: create: %w", err)
 		}
 		if n > 0 {
-			ve.Add("name", "An account with this name exists.")
+			ve.Add("name", i18n.T(ctx, "settings.err.account_exists"))
 		}
 	}
 	if err := ve.OrNil(); err != nil {
@@ -187,25 +186,25 @@ func (s *Service) validate(ctx context.Context, in *ConnectionInput, id uint, cr
 	in.AccessToken, in.AppSecret = strings.TrimSpace(in.AccessToken), strings.TrimSpace(in.AppSecret)
 	ve := &models.ValidationError{}
 	if !digits.MatchString(in.WABAID) {
-		ve.Add("waba_id", "Enter the WABA ID: the number in WhatsApp Manager, digits only.")
+		ve.Add("waba_id", i18n.T(ctx, "settings.err.waba_id"))
 	} else {
 		var n int64
 		if err := s.db.WithContext(ctx).Model(&models.WABAConnection{}).Where("waba_id = ? AND id <> ?", in.WABAID, id).Count(&n).Error; err != nil {
 			return fmt.Errorf("accounts: check waba id: %w", err)
 		}
 		if n > 0 {
-			ve.Add("waba_id", "This WABA is already connected.")
+			ve.Add("waba_id", i18n.T(ctx, "settings.err.waba_taken"))
 		}
 	}
 	if len(in.Name) > 120 {
-		ve.Add("name", "Use at most 120 characters.")
+		ve.Add("name", i18n.T(ctx, "settings.err.name_long", "Max", 120))
 	}
 	if creating && s.unkeptKey != "" {
-		ve.Add("access_token", UnkeptKeyNotice(s.unkeptKey))
+		ve.Add("access_token", UnkeptKeyNotice(ctx, s.unkeptKey))
 	} else if creating && in.AccessToken == "" {
-		ve.Add("access_token", "Paste the system user access token.")
+		ve.Add("access_token", i18n.T(ctx, "settings.err.token_missing"))
 	} else if in.AccessToken != "" && (len(in.AccessToken) < 20 || strings.ContainsAny(in.AccessToken, " \t\n")) {
-		ve.Add("access_token", "This does not look like an access token (long, no spaces).")
+		ve.Add("access_token", i18n.T(ctx, "settings.err.token_bad"))
 	}
 	switch in.API {
 	case models.APIMeta:
@@ -213,18 +212,18 @@ func (s *Service) validate(ctx context.Context, in *ConnectionInput, id uint, cr
 		// Meta refuses the gateway's per-send time_to_live, so a real connection may only say
 		// "gateway" when its requests actually reach one. The sandbox plays either API.
 		if s.metaHost && !sandbox {
-			ve.Add("api", "MMC_GRAPH_BASE_URL points at Meta's Graph API, which refuses Hibot's per-send time_to_live: choose Meta, or set MMC_GRAPH_BASE_URL to Hibot's gateway first.")
+			ve.Add("api", i18n.T(ctx, "settings.err.api_gateway"))
 		}
 	default:
-		ve.Add("api", "Choose the API this WABA talks to: Meta, or Hibot's gateway.")
+		ve.Add("api", i18n.T(ctx, "settings.err.api"))
 	}
 	switch {
 	case (in.AppSecret != "" || in.ClearAppSecret) && !CanManageAppSecrets(in.Actor):
-		ve.Add("app_secret", "Only Hibot staff admins can set or clear a connection's app secret: your WABAs use Hibot's app.")
+		ve.Add("app_secret", i18n.T(ctx, "settings.err.secret_staff"))
 	case in.AppSecret != "" && in.ClearAppSecret:
-		ve.Add("app_secret", "Enter a new app secret or clear the stored one, not both.")
+		ve.Add("app_secret", i18n.T(ctx, "settings.err.secret_both"))
 	case in.AppSecret != "" && (len(in.AppSecret) < 16 || len(in.AppSecret) > 128 || strings.ContainsAny(in.AppSecret, " \t\n")):
-		ve.Add("app_secret", "This does not look like a Meta app secret (16 to 128 characters, no spaces).")
+		ve.Add("app_secret", i18n.T(ctx, "settings.err.secret_bad"))
 	}
 	if ve.OrNil() == nil && s.box == nil && (in.AccessToken != "" || in.AppSecret != "") {
 		return errors.New("accounts: no secrets box configured")
@@ -342,7 +341,7 @@ func (s *Service) UpdateConnection(ctx context.Context, scope models.Scope, id u
 		if !errors.As(err, &ve) && err != nil {
 			return before, after, err
 		}
-		ve.Add("waba_id", "This connection has an app secret Hibot staff set for its WABA: ask Hibot staff to move it, or delete the connection and add the other WABA.")
+		ve.Add("waba_id", i18n.T(ctx, "settings.err.secret_move"))
 		err = ve
 	}
 	if err != nil {

@@ -354,7 +354,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, now func() 
 		SignIn:   &handlers.SignIn{Shells: shells, Auth: users, Sessions: sessions, Audit: auditLog, DemoHint: demoHint, Catalog: words},
 		Overview: overview,
 		Glossary: &handlers.Glossary{Shells: shells},
-		Settings: &handlers.Settings{Shells: shells, Users: users, Accounts: acc, Audit: auditLog, PublicURL: cfg.PublicURL(), KeyNotice: accounts.UnkeptKeyNotice(unkeptKey)},
+		Settings: &handlers.Settings{Shells: shells, Users: users, Accounts: acc, Audit: auditLog, PublicURL: cfg.PublicURL(), UnkeptKey: unkeptKey},
 		Audit:    &handlers.AuditLog{Shells: shells, Log: auditLog, Accounts: acc},
 		Templates: &handlers.Templates{Shells: shells, Catalog: catalog, History: templateHistory{hooks}, Audit: auditLog, Optimizations: optHandlers.TemplateSection,
 			Insights: overview.TemplateSection, InsightsCSV: overview.TemplateCSV},

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -9,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"mmconsole/internal/i18n"
 	"mmconsole/models"
 )
 
@@ -121,7 +123,9 @@ func TestEveryFormRefusesAFieldOverItsLimitAndChangesNothing(t *testing.T) {
 				form.Set("_csrf", f.csrf[role])
 			}
 			resp, body := f.post(role, paths[key], form, extra...)
-			want := fmt.Sprintf("at most %d characters, this one has %d.", limit, limit+1)
+			// Numbers are grouped the English way (1,024) in a request without a language.
+			want := fmt.Sprintf("at most %s characters, this one has %s.",
+				i18n.Num(context.Background(), int64(limit)), i18n.Num(context.Background(), int64(limit+1)))
 			if resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, want) {
 				t.Errorf("%s with %s of %d characters: %d %.300s, want 422 saying %q", key, name, limit+1, resp.StatusCode, body, want)
 			}

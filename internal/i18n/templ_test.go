@@ -22,7 +22,6 @@ var notYetTranslated = map[string]bool{
 	"views/pages/overview.templ": true,
 	"views/pages/search.templ":   true,
 	"views/pages/send.templ":     true,
-	"views/pages/settings.templ": true,
 }
 
 // properNouns are names that read the same in every language.
