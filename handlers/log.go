@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"net/url"
 	"slices"
 	"strconv"
@@ -14,6 +13,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"mmconsole/internal/graph"
+	"mmconsole/internal/i18n"
 	"mmconsole/internal/metarules"
 	"mmconsole/internal/templates"
 	"mmconsole/internal/webhook"
@@ -74,7 +74,7 @@ var logRoutes = []string{models.RouteMMAPI, models.RouteFallback, models.RouteCl
 // parseLogFilter reads the filter from get (the query string, or a saved filter's). A value that
 // does not parse is kept as typed and reported in pf.Errors, next to its field; a filter with
 // errors is not run, so it never shows rows it was not asked for.
-func parseLogFilter(get func(string) string) (pages.LogFilter, webhook.Filter, string) {
+func parseLogFilter(ctx context.Context, get func(string) string) (pages.LogFilter, webhook.Filter, string) {
 	pf := pages.LogFilter{
 		WABA: strings.TrimSpace(get("waba")), Phone: strings.TrimSpace(get("phone")), Kind: get("kind"), Status: strings.TrimSpace(get("status")),
 		Route: get("route"), ErrorCode: strings.TrimSpace(get("error_code")), Template: strings.TrimSpace(get("template")),
@@ -85,7 +85,7 @@ func parseLogFilter(get func(string) string) (pages.LogFilter, webhook.Filter, s
 	f := webhook.Filter{WABAID: pf.WABA, PhoneNumberID: pf.Phone, Status: pf.Status, Template: pf.Template, WAMID: pf.WAMID}
 	for field, v := range map[string]string{"waba": pf.WABA, "phone": pf.Phone, "status": pf.Status, "template": pf.Template, "wamid": pf.WAMID} {
 		if len(v) > maxFilterValue {
-			ve.Add(field, fmt.Sprintf("At most %d characters.", maxFilterValue))
+			ve.Add(field, i18n.T(ctx, "log.err.too_long", "Max", i18n.Num(ctx, maxFilterValue)))
 		}
 	}
 	switch pf.View {
@@ -93,30 +93,30 @@ func parseLogFilter(get func(string) string) (pages.LogFilter, webhook.Filter, s
 		pf.View = viewEvents
 	case viewMessages:
 	default:
-		ve.Add("view", "Show either one row per event or one row per message.")
+		ve.Add("view", i18n.T(ctx, "log.err.view"))
 	}
 	if pf.Kind != "" {
 		if !slices.Contains(webhook.Kinds, pf.Kind) {
-			ve.Add("kind", "Choose a kind from the list.")
+			ve.Add("kind", i18n.T(ctx, "log.err.kind"))
 		} else if pf.View == viewEvents {
 			f.Kind = pf.Kind
 		}
 	}
 	if pf.Route != "" {
 		if !slices.Contains(logRoutes, pf.Route) {
-			ve.Add("route", "Choose a route from the list.")
+			ve.Add("route", i18n.T(ctx, "log.err.route"))
 		}
 		f.Route = pf.Route
 	}
 	if pf.Status != "" && strings.ContainsFunc(pf.Status, func(r rune) bool {
 		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_')
 	}) {
-		ve.Add("status", "A status is one word, such as sent, read, failed or APPROVED.")
+		ve.Add("status", i18n.T(ctx, "log.err.status"))
 	}
 	if pf.ErrorCode != "" {
 		n, err := strconv.Atoi(pf.ErrorCode)
 		if err != nil || n <= 0 || len(pf.ErrorCode) > 9 {
-			ve.Add("error_code", "An error code is a number, such as 131049.")
+			ve.Add("error_code", i18n.T(ctx, "log.err.error_code"))
 		} else {
 			f.ErrorCode = &n
 		}
@@ -141,13 +141,13 @@ func parseLogFilter(get func(string) string) (pages.LogFilter, webhook.Filter, s
 			at, err = time.Parse(formTime+":05", t.v)
 		}
 		if err != nil {
-			ve.Add(t.field, "A date and time such as 2026-04-21T09:30 (UTC).")
+			ve.Add(t.field, i18n.T(ctx, "log.err.time"))
 			continue
 		}
 		*t.to = &at
 	}
 	if f.From != nil && f.To != nil && !f.To.After(*f.From) {
-		ve.Add("to", "“To” must be after “From”.")
+		ve.Add("to", i18n.T(ctx, "log.err.order"))
 	}
 	if err := ve.OrNil(); err != nil {
 		pf.Errors = ve.Fields
@@ -249,22 +249,23 @@ func (h *WebhookLog) messageRows(ctx context.Context, ms []models.Message, names
 	return rows
 }
 
-// ttlState says where a message stands against its TTL, in words, and when the TTL ends while
-// it still counts. A TTL only matters until the message is delivered or fails.
+// ttlState says where a message stands against its TTL (a catalog key: the page reads it in the
+// reader's language, the CSV in English) and when the TTL ends while it still counts. A TTL
+// only matters until the message is delivered or fails.
 func ttlState(m models.Message, now time.Time) (string, *time.Time) {
 	switch {
 	case m.Status == models.MessageFailed:
-		return "stopped: failed", nil
+		return i18n.Key("log.ttl.failed"), nil
 	case m.DeliveredAt != nil || m.ReadAt != nil:
-		return "delivered in time", nil
+		return i18n.Key("log.ttl.delivered"), nil
 	case m.Expired(now):
-		return "expired: not delivered", nil
+		return i18n.Key("log.ttl.expired"), nil
 	}
 	if start := m.TTLStart(); start != nil {
 		end := start.Add(m.TTL())
-		return "counting", &end
+		return i18n.Key("log.ttl.counting"), &end
 	}
-	return "not started", nil
+	return i18n.Key("log.ttl.not_started"), nil
 }
 
 func tailCursor(evs []models.WebhookEvent, fallback string) string {
@@ -329,7 +330,7 @@ func (h *WebhookLog) results(c *fiber.Ctx, pf pages.LogFilter, f webhook.Filter,
 // Get renders the log, or only its results region for htmx. A filter with errors answers 422,
 // with each message next to its field.
 func (h *WebhookLog) Get(c *fiber.Ctx) error {
-	pf, f, query := parseLogFilter(func(k string) string { return c.Query(k) })
+	pf, f, query := parseLogFilter(c.UserContext(), func(k string) string { return c.Query(k) })
 	return h.render(c, pf, f, query, "")
 }
 
@@ -371,7 +372,7 @@ func (h *WebhookLog) render(c *fiber.Ctx, pf pages.LogFilter, f webhook.Filter, 
 	if p.Unparseable, err = h.Events.Unparseable(ctx, scope, 10); err != nil {
 		return err
 	}
-	return Render(c, status, pages.Log(h.Shells.Shell(c, "Webhook log", "log"), p))
+	return Render(c, status, pages.Log(h.Shells.Shell(c, i18n.T(ctx, "log.title"), "log"), p))
 }
 
 func choices(cs []webhook.Choice) []pages.Choice {
@@ -385,7 +386,7 @@ func choices(cs []webhook.Choice) []pages.Choice {
 // Tail answers the live tail's poll with the events newer than the newest shown.
 func (h *WebhookLog) Tail(c *fiber.Ctx) error {
 	ctx, scope := c.UserContext(), CurrentScope(c)
-	pf, f, query := parseLogFilter(func(k string) string { return c.Query(k) })
+	pf, f, query := parseLogFilter(ctx, func(k string) string { return c.Query(k) })
 	if len(pf.Errors) > 0 {
 		return &models.ValidationError{Fields: pf.Errors}
 	}
@@ -444,37 +445,38 @@ func (h *WebhookLog) timeline(ctx context.Context, st webhook.MessageStory) page
 		Error: explainCode(ctx, m.ErrorCode, m.ErrorTitle), Expired: m.Expired(h.now()), Preference: st.Preference}
 	var clickNote string
 	if m.ClickedAt != nil {
-		clickNote = "(attributed: the only MM API message from this number then)"
+		clickNote = i18n.T(ctx, "message.step.attributed")
 	}
 	t.Steps = []pages.TimelineStep{}
 	if m.AcceptedAt != nil || m.SendRequest != nil {
-		t.Steps = append(t.Steps, pages.TimelineStep{Label: "Accepted by Meta", At: m.AcceptedAt})
+		t.Steps = append(t.Steps, pages.TimelineStep{Label: i18n.T(ctx, "message.step.accepted"), At: m.AcceptedAt})
 	}
-	clicked := pages.TimelineStep{Label: "Clicked", At: m.ClickedAt, Note: clickNote}
+	clicked := pages.TimelineStep{Label: i18n.T(ctx, "message.step.clicked"), At: m.ClickedAt, Note: clickNote}
 	// Click webhooks exist for MM API messages only (mm-api-reference §4).
 	switch {
 	case m.ClickedAt != nil:
 	case m.Route == models.RouteFallback:
-		clicked.Untracked = "not tracked on Cloud API fallback"
+		clicked.Untracked = i18n.T(ctx, "message.step.untracked_fallback")
 	case m.Route == models.RouteCloudAPI:
-		clicked.Untracked = "not tracked on Cloud API sends"
+		clicked.Untracked = i18n.T(ctx, "message.step.untracked_cloud")
 	}
 	t.Steps = append(t.Steps,
-		pages.TimelineStep{Label: "Sent", At: m.SentAt},
-		pages.TimelineStep{Label: "Delivered", At: m.DeliveredAt},
-		pages.TimelineStep{Label: "Read", At: m.ReadAt},
+		pages.TimelineStep{Label: i18n.T(ctx, "message.step.sent"), At: m.SentAt},
+		pages.TimelineStep{Label: i18n.T(ctx, "message.step.delivered"), At: m.DeliveredAt},
+		pages.TimelineStep{Label: i18n.T(ctx, "message.step.read"), At: m.ReadAt},
 		clicked)
 	if m.FailedAt != nil {
-		t.Steps = append(t.Steps, pages.TimelineStep{Label: "Failed", At: m.FailedAt, Failed: true})
+		t.Steps = append(t.Steps, pages.TimelineStep{Label: i18n.T(ctx, "message.step.failed"), At: m.FailedAt, Failed: true})
 	}
+	defaultTTL := int(models.DefaultMarketingTTL / time.Second)
 	switch {
 	case m.OnCloudAPI():
-		t.TTLLabel = "30 days, Meta's default: the message went through Cloud API, where a template's custom TTL does not apply"
+		t.TTLLabel = i18n.T(ctx, "message.ttl.cloud", "TTL", templates.HumanTTL(ctx, &defaultTTL, "MARKETING"))
 	case m.TTLKnown():
-		t.TTLLabel = templates.HumanTTL(context.Background(), m.TTLSeconds, "MARKETING") + " (the TTL Meta applied to this send)"
+		t.TTLLabel = i18n.T(ctx, "message.ttl.known", "TTL", templates.HumanTTL(ctx, m.TTLSeconds, "MARKETING"))
 	default:
 		t.TTLAssumed = true
-		t.TTLLabel = "30 days, assumed: Meta's default for marketing (this send's TTL is not known)"
+		t.TTLLabel = i18n.T(ctx, "message.ttl.assumed", "TTL", templates.HumanTTL(ctx, &defaultTTL, "MARKETING"))
 	}
 	if start := m.TTLStart(); start != nil {
 		end := start.Add(m.TTL())
@@ -508,7 +510,7 @@ func (h *WebhookLog) Message(c *fiber.Ctx) error {
 	if st.Message.SendRequest != nil {
 		p.SendRequest = prettyJSON(*st.Message.SendRequest)
 	}
-	return Render(c, fiber.StatusOK, pages.Message(h.Shells.Shell(c, "Message", "log"), p))
+	return Render(c, fiber.StatusOK, pages.Message(h.Shells.Shell(c, i18n.T(c.UserContext(), "message.title"), "log"), p))
 }
 
 // Timeline renders the message's timeline region, for its live refresh.

@@ -12,6 +12,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"mmconsole/internal/i18n"
 	"mmconsole/internal/metarules"
 	"mmconsole/internal/webhook"
 	"mmconsole/models"
@@ -35,7 +36,7 @@ var messageColumns = []string{"first_seen_at", "wamid", "status", "route", "pric
 // at most ExportMaxRows are written, and a last row says so when the export stopped there.
 func (h *WebhookLog) Export(c *fiber.Ctx) error {
 	scope := CurrentScope(c)
-	pf, f, _ := parseLogFilter(func(k string) string { return c.Query(k) })
+	pf, f, _ := parseLogFilter(c.UserContext(), func(k string) string { return c.Query(k) })
 	if len(pf.Errors) > 0 {
 		return &models.ValidationError{Fields: pf.Errors}
 	}
@@ -100,7 +101,8 @@ func (h *WebhookLog) Export(c *fiber.Ctx) error {
 			if view == viewMessages {
 				last = make([]string, len(messageColumns))
 			}
-			last[0] = "stopped at " + strconv.Itoa(max) + " rows (MMC_LOG_EXPORT_MAX_ROWS): narrow the filter, e.g. by time, to export the rest"
+			// The one line a person reads in the file: in their language.
+			last[0] = i18n.T(ctx, "log.export.stopped", "Max", i18n.Num(ctx, int64(max)))
 			_ = w.Write(last)
 		}
 		if err := flush(); err != nil {
@@ -156,6 +158,7 @@ func messageRecord(m models.Message, names webhook.FilterOptions, now time.Time)
 		lang = *m.TemplateLanguage
 	}
 	state, _ := ttlState(m, now)
+	state = i18n.T(context.Background(), state) // machine-readable: English, like the headers
 	return []string{csvTime(&m.CreatedAt), cell(m.WAMID), m.Status, m.Route, cell(m.PricingCategory), csvInt(m.ErrorCode),
 		cell(m.ErrorTitle), cell(tpl), cell(lang), cell(m.Recipient), cell(m.WABAID), cell(names.WABAName(m.WABAID)),
 		cell(m.PhoneNumberID), cell(names.PhoneName(m.PhoneNumberID)), csvAccount(m.AccountID), csvTime(m.SentAt),
@@ -170,9 +173,9 @@ func (h *WebhookLog) SaveFilter(c *fiber.Ctx) error {
 	if err != nil {
 		vals = url.Values{}
 	}
-	pf, f, query := parseLogFilter(vals.Get)
+	pf, f, query := parseLogFilter(c.UserContext(), vals.Get)
 	if len(pf.Errors) > 0 {
-		return h.render(c, pf, f, query, "Fix the filter before saving it.")
+		return h.render(c, pf, f, query, i18n.T(c.UserContext(), "log.saved.fix_first"))
 	}
 	saved, err := h.Events.SaveFilter(c.UserContext(), u, c.FormValue("name"), query)
 	var ve *models.ValidationError
@@ -183,7 +186,7 @@ func (h *WebhookLog) SaveFilter(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	Flash(c, "success", "Saved the filter “"+saved.Name+"”.")
+	Flash(c, "success", i18n.T(c.UserContext(), "log.saved.done", "Name", saved.Name))
 	return Redirect(c, "/log?"+query)
 }
 
@@ -197,7 +200,7 @@ func (h *WebhookLog) DeleteFilter(c *fiber.Ctx) error {
 	if err := h.Events.DeleteFilter(c.UserContext(), u.ID, uint(id)); err != nil {
 		return err
 	}
-	Flash(c, "success", "Deleted the saved filter.")
+	Flash(c, "success", i18n.T(c.UserContext(), "log.saved.deleted"))
 	return Redirect(c, "/log")
 }
 
@@ -208,7 +211,7 @@ func (h *WebhookLog) Search(c *fiber.Ctx) error {
 	hits, err := h.Events.Search(c.UserContext(), CurrentScope(c), q)
 	var ve *models.ValidationError
 	if errors.As(err, &ve) {
-		return Render(c, fiber.StatusUnprocessableEntity, pages.Search(h.Shells.Shell(c, "Search", ""), pages.SearchPage{Query: q, Error: ve.Fields["q"]}))
+		return Render(c, fiber.StatusUnprocessableEntity, pages.Search(h.Shells.Shell(c, i18n.T(c.UserContext(), "search.title"), ""), pages.SearchPage{Query: q, Error: ve.Fields["q"]}))
 	}
 	if err != nil {
 		return err
@@ -226,7 +229,7 @@ func (h *WebhookLog) Search(c *fiber.Ctx) error {
 			p.LogHref = "/log?recipient=" + url.QueryEscape(d)
 		}
 	}
-	return Render(c, fiber.StatusOK, pages.Search(h.Shells.Shell(c, "Search", ""), p))
+	return Render(c, fiber.StatusOK, pages.Search(h.Shells.Shell(c, i18n.T(c.UserContext(), "search.title"), ""), p))
 }
 
 // hitPath is the page a search hit leads to.

@@ -10,6 +10,7 @@ import (
 	"gorm.io/gorm"
 
 	"mmconsole/internal/database"
+	"mmconsole/internal/i18n"
 	"mmconsole/models"
 )
 
@@ -474,7 +475,7 @@ func (s *Service) Options(ctx context.Context, scope models.Scope) (FilterOption
 	for _, p := range phones {
 		label := strings.TrimSpace(p.VerifiedName + " " + p.DisplayPhoneNumber)
 		if label == "" {
-			label = "Phone " + p.PhoneNumberID
+			label = i18n.T(ctx, "webhook.option.phone", "ID", p.PhoneNumberID)
 		}
 		o.Phones = append(o.Phones, Choice{Value: p.PhoneNumberID, Label: label})
 	}

@@ -8,6 +8,7 @@ import (
 
 	"gorm.io/gorm/clause"
 
+	"mmconsole/internal/i18n"
 	"mmconsole/models"
 )
 
@@ -36,14 +37,14 @@ func (s *Service) SaveFilter(ctx context.Context, u models.User, name, query str
 	ve := &models.ValidationError{}
 	switch {
 	case name == "":
-		ve.Add("name", "Name the filter, e.g. “Failed fallbacks”.")
+		ve.Add("name", i18n.T(ctx, "webhook.saved.name_missing"))
 	case utf8.RuneCountInString(name) > MaxFilterName:
-		ve.Add("name", fmt.Sprintf("A filter's name has at most %d characters.", MaxFilterName))
+		ve.Add("name", i18n.T(ctx, "webhook.saved.name_long", "Max", i18n.Num(ctx, MaxFilterName)))
 	}
 	if query == "" {
-		ve.Add("name", "Choose at least one filter before saving it.")
+		ve.Add("name", i18n.T(ctx, "webhook.saved.empty"))
 	} else if len(query) > MaxFilterQuery {
-		ve.Add("name", fmt.Sprintf("This filter is too long to save (at most %d characters).", MaxFilterQuery))
+		ve.Add("name", i18n.T(ctx, "webhook.saved.query_long", "Max", i18n.Num(ctx, MaxFilterQuery)))
 	}
 	if err := ve.OrNil(); err != nil {
 		return models.SavedFilter{}, err
@@ -54,7 +55,7 @@ func (s *Service) SaveFilter(ctx context.Context, u models.User, name, query str
 		return models.SavedFilter{}, fmt.Errorf("webhook: count saved filters: %w", err)
 	}
 	if n >= MaxSavedFilters {
-		ve.Add("name", fmt.Sprintf("You have %d saved filters, the most there can be: delete one first.", MaxSavedFilters))
+		ve.Add("name", i18n.T(ctx, "webhook.saved.full", "Max", i18n.Num(ctx, MaxSavedFilters)))
 		return models.SavedFilter{}, ve
 	}
 	f := models.SavedFilter{UserID: u.ID, AccountID: u.AccountID, Name: name, Query: query, CreatedAt: s.now().UTC()}

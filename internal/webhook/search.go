@@ -7,6 +7,7 @@ import (
 	"unicode/utf8"
 
 	"mmconsole/internal/database"
+	"mmconsole/internal/i18n"
 	"mmconsole/internal/metarules"
 	"mmconsole/models"
 )
@@ -42,7 +43,7 @@ func (s *Service) Search(ctx context.Context, scope models.Scope, q string) ([]S
 	}
 	if utf8.RuneCountInString(q) > MaxSearchQuery {
 		ve := &models.ValidationError{}
-		ve.Add("q", fmt.Sprintf("Search for at most %d characters: a wamid, a phone number or a template name.", MaxSearchQuery))
+		ve.Add("q", i18n.T(ctx, "webhook.search.too_long", "Max", i18n.Num(ctx, MaxSearchQuery)))
 		return nil, ve
 	}
 	// Typed into a URL, q may hold what PostgreSQL refuses as text; stored text was cleaned alike.
@@ -77,7 +78,7 @@ func (s *Service) Search(ctx context.Context, scope models.Scope, q string) ([]S
 			}
 		}
 		if n > 0 {
-			hits = append(hits, SearchHit{Kind: HitNumber, Key: digits, Label: "+" + digits, Detail: "messages and events of this number"})
+			hits = append(hits, SearchHit{Kind: HitNumber, Key: digits, Label: "+" + digits, Detail: i18n.T(ctx, "webhook.search.number")})
 		}
 	}
 

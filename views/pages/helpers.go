@@ -12,30 +12,6 @@ import (
 
 func itoa(n int) string { return strconv.Itoa(n) }
 
-func kindLabel(k string) string {
-	switch k {
-	case "status":
-		return "Status"
-	case "message":
-		return "Inbound message"
-	case "click":
-		return "Link click"
-	case "template_status":
-		return "Template status"
-	case "template_category":
-		return "Template category"
-	case "template_quality":
-		return "Template quality"
-	case "user_preference":
-		return "User preference"
-	case "account_update":
-		return "Account update"
-	case "error":
-		return "System error"
-	}
-	return "Other (kept raw)"
-}
-
 func statusTone(s string) string {
 	switch s {
 	case "delivered", "read", "APPROVED", "GREEN", "resume", "MM_LITE_TERMS_SIGNED", "clicked":
@@ -155,26 +131,6 @@ func shortTime(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC
 func graphFailedLast(c models.WABAConnection) bool {
 	// Equal times: Meta answered that call with an error (see accounts.GraphContacts).
 	return c.GraphFailedAt != nil && (c.GraphOKAt == nil || !c.GraphFailedAt.Before(*c.GraphOKAt))
-}
-
-// unitWord names what a log view lists: "event"/"events" or "message"/"messages".
-func unitWord(view string, n int) string {
-	w := "event"
-	if view == "messages" {
-		w = "message"
-	}
-	if n != 1 {
-		w += "s"
-	}
-	return w
-}
-
-// fieldsWord is "its field" or "their fields".
-func fieldsWord(n int) string {
-	if n == 1 {
-		return "its field"
-	}
-	return "their fields"
 }
 
 // maxLen is the maxlength of an input named name: the limit the server enforces on that field
