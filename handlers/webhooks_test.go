@@ -40,6 +40,8 @@ func newEnv(t *testing.T, user *models.User, maxBody int) env {
 	if user != nil {
 		app.Use(func(c *fiber.Ctx) error { handlers.SetCurrentUser(c, *user, ""); return c.Next() })
 	}
+	// The reader's language, as in the app: English unless a test sends Accept-Language.
+	app.Use(handlers.Localize(catalog(t)))
 	handlers.RegisterWebhooks(app, &handlers.Webhooks{VerifyToken: "tok", Secrets: webhook.AppSecretOnly(secret), MaxBody: maxBody, Store: svc})
 	handlers.RegisterLog(app, &handlers.WebhookLog{Shells: shells, Events: svc})
 	app.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })
