@@ -18,8 +18,8 @@ func (sendSync) State(t models.Template, onboarding string, now time.Time) (kind
 	// The composer's rule has no reader's context yet, so its label is English.
 	en := context.Background()
 	label = st.Kind.Label(en)
-	if st.Reason != "" {
-		label += ": " + st.Reason
+	if why := st.Why(en); why != "" {
+		label += ": " + why
 	}
 	switch st.Kind {
 	case templates.KindSyncing:

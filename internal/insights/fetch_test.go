@@ -328,11 +328,11 @@ func TestDormancyFromStoredAnalytics(t *testing.T) {
 	if summer.MetaSentReadAt == nil || summer.MetaLastSentAt == nil || now.Sub(*summer.MetaLastSentAt) > 48*time.Hour {
 		t.Fatalf("summer_sale analytics not noted: read %v, last sent %v", summer.MetaSentReadAt, summer.MetaLastSentAt)
 	}
-	if st := templates.SyncState(summer, "ONBOARDED", now); st.Kind != templates.KindReady || !strings.Contains(st.Reason, "Meta: sent on") {
-		t.Errorf("summer_sale = %s (%s), want Ready from Meta's analytics", st.Kind, st.Reason)
+	if st := templates.SyncState(summer, "ONBOARDED", now); st.Kind != templates.KindReady || !strings.Contains(st.Why(context.Background()), "Meta: sent on") {
+		t.Errorf("summer_sale = %s (%s), want Ready from Meta's analytics", st.Kind, st.Why(context.Background()))
 	}
-	if st := templates.SyncState(byName("winter_clearance"), "ONBOARDED", now); st.Kind != templates.KindDormant || !strings.Contains(st.Reason, "Meta: 0 sent in the last 7 days") {
-		t.Errorf("winter_clearance = %s (%s), want Dormant decided by Meta", st.Kind, st.Reason)
+	if st := templates.SyncState(byName("winter_clearance"), "ONBOARDED", now); st.Kind != templates.KindDormant || !strings.Contains(st.Why(context.Background()), "Meta: 0 sent in the last 7 days") {
+		t.Errorf("winter_clearance = %s (%s), want Dormant decided by Meta", st.Kind, st.Why(context.Background()))
 	}
 	if wt := byName("wellness_tips"); wt.MetaSentReadAt != nil {
 		t.Error("a WABA that is not onboarded got a Meta reading")

@@ -50,24 +50,24 @@ type State struct {
 	Kind    Kind
 	ReadyAt time.Time // Syncing: when the window ends
 	Since   time.Time // Syncing: start of the window; Dormant: the last use the dashboard knows
-	// Reason is why, in English, for logs and tests: for Syncing the stored cause of the window
-	// (one of the Reason constants), else why the template is in this state. Pages show Why.
+	// Reason is the stored cause of a Syncing state's window (one of the Reason constants). The
+	// other states' reasons are words, chosen when shown: Why.
 	Reason string
-	// why is Reason in the reader's language; nil when Reason is a stored cause (or the State
-	// was built by hand), which PlainReason translates.
+	// why says why in the reader's language; nil when the reason is Reason (or the State was
+	// built by hand), which PlainReason translates. Building it costs nothing until it is read,
+	// which matters when the catalog derives the state of thousands of templates.
 	why func(ctx context.Context) string
 	// byMeta: a Dormant state decided by Meta's template analytics rather than the console.
 	byMeta bool
 }
 
-// because builds a State's reason once for both uses: English in Reason, and the reader's
-// language when a page asks Why.
+// because gives st the reason why, said when it is read.
 func because(st State, why func(ctx context.Context) string) State {
-	st.Reason, st.why = why(context.Background()), why
+	st.why = why
 	return st
 }
 
-// Why is the state's reason in the language of ctx.
+// Why is the state's reason in the language of ctx (English without a reader, for logs).
 func (s State) Why(ctx context.Context) string {
 	if s.why != nil {
 		return s.why(ctx)
@@ -143,7 +143,7 @@ const (
 // SyncState derives a template's MM API state at now, for a WABA whose
 // marketing_messages_onboarding_status (as last read) is onboarding. It is pure: the catalog, the
 // detail page and the send composer all call it with the stored rows. Its reasons are words
-// chosen when shown (State.Why), with English in State.Reason for logs.
+// chosen when shown (State.Why).
 //
 // Rules (mm-api-reference §7): only APPROVED templates can be sent; only MARKETING ones go
 // through MM API; a WABA that is not onboarded has no ad sync at all, so none of its templates
