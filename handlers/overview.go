@@ -3,7 +3,6 @@ package handlers
 import (
 	"context"
 	"encoding/csv"
-	"fmt"
 	"strconv"
 	"time"
 
@@ -11,7 +10,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"mmconsole/internal/audit"
-	"mmconsole/internal/graph"
+	"mmconsole/internal/i18n"
 	"mmconsole/internal/insights"
 	"mmconsole/models"
 	"mmconsole/views/pages"
@@ -69,7 +68,7 @@ func (h *Overview) overviewQuery(c *fiber.Ctx) (insights.Filter, insights.Period
 	if v := c.Query("conn"); v != "" {
 		n, err := strconv.ParseUint(v, 10, 32)
 		if err != nil {
-			return f, insights.Period{}, &insights.PeriodError{Field: "conn", Reason: "a connection number"}
+			return f, insights.Period{}, &insights.PeriodError{Field: "conn", Reason: i18n.Key("insights.period.err.conn")}
 		}
 		f.ConnectionID = uint(n)
 	}
@@ -89,7 +88,7 @@ func (h *Overview) Get(c *fiber.Ctx) error {
 		return err
 	}
 	u, _ := CurrentUser(c)
-	sh := h.Shells.Shell(c, "Overview", "overview")
+	sh := h.Shells.Shell(c, i18n.T(c.UserContext(), "nav.overview"), "overview")
 	// The overview has no hx- attribute: its forms are plain GET and POST. Without htmx its
 	// first load has room for the chart library within the 60 KB budget.
 	sh.NoHTMX = true
@@ -126,7 +125,7 @@ func writeDailyCSV(c *fiber.Ctx, name string, days []insights.DayPoint) error {
 	c.Set(fiber.HeaderContentType, "text/csv; charset=utf-8")
 	c.Set(fiber.HeaderContentDisposition, `attachment; filename="`+name+`"`)
 	w := csv.NewWriter(c.Response().BodyWriter())
-	rows := pages.DailyTable(days)
+	rows := pages.DailyCSV(days)
 	_ = w.Write(rows[0])
 	for _, r := range rows[1:] {
 		_ = w.Write(r)
@@ -150,8 +149,9 @@ func (h *Overview) Enable(c *fiber.Ctx) error {
 		return models.ErrNotFound
 	}
 	conn := fs[0].Conn
+	ctx := c.UserContext()
 	if c.FormValue("confirm") != "irreversible" {
-		Flash(c, "error", "Insights of WABA "+conn.WABAID+" were not enabled: tick the box that says Meta cannot turn them off again.")
+		Flash(c, "error", i18n.T(ctx, "insights.enable.unconfirmed", "WABA", conn.WABAID))
 		return Redirect(c, "/")
 	}
 	err = h.Insights.EnableInsights(c.UserContext(), conn)
@@ -163,15 +163,16 @@ func (h *Overview) Enable(c *fiber.Ctx) error {
 	record(c, h.Audit, audit.Entry{AccountID: &aid, Action: audit.ActionInsightsEnabled, Target: "WABA " + conn.WABAID,
 		Before: map[string]any{"is_enabled_for_insights": false}, After: after})
 	if err != nil {
-		msg := err.Error()
-		if ge, ok := graph.AsGraphError(err); ok {
-			x := graph.Explain(c.UserContext(), ge.Code)
-			msg = fmt.Sprintf("Meta answered (#%d) %s: %s", ge.Code, x.Title, ge.Title())
+		// The same words the error pages use for it (Meta's code and meaning for a Graph error);
+		// the error itself is in the audit entry above.
+		v := Classify(ctx, err)
+		if v.Status >= 500 {
+			Log(c).Error("enable insights failed", "err", err, "waba", conn.WABAID)
 		}
-		Flash(c, "error", "Insights of WABA "+conn.WABAID+" were not enabled. "+msg)
+		Flash(c, "error", i18n.T(ctx, "insights.enable.failed", "WABA", conn.WABAID, "Title", v.Title, "Reason", v.Message))
 		return Redirect(c, "/")
 	}
-	Flash(c, "success", "Insights enabled for WABA "+conn.WABAID+": its template analytics are fetched within a few minutes.")
+	Flash(c, "success", i18n.T(ctx, "insights.enable.done", "WABA", conn.WABAID))
 	return Redirect(c, "/")
 }
 

@@ -53,9 +53,15 @@
   function options(el, d) {
     var pal = palettes[theme()] || palettes.light;
     var fg = css("--pico-color", "#333"), grid = css("--pico-muted-border-color", "#ddd");
-    var series = [{ label: "Day", value: "{YYYY}-{MM}-{DD}" }];
+    // Numbers and day ticks in the page's language (1.234 / 1,234; "9 nov" / "Nov 9"); the
+    // legend's day is the ISO date the table shows.
+    var lang = document.documentElement.lang || undefined;
+    var nf = new Intl.NumberFormat(lang);
+    var df = new Intl.DateTimeFormat(lang, { day: "numeric", month: "short", timeZone: "UTC" });
+    var num = function (u, v) { return v == null ? "--" : nf.format(v); };
+    var series = [{ label: d.xLabel, value: "{YYYY}-{MM}-{DD}" }];
     d.series.forEach(function (s, i) {
-      series.push({ label: s.label, stroke: pal[i % pal.length], dash: dashes[i % dashes.length], width: 2 });
+      series.push({ label: s.label, stroke: pal[i % pal.length], dash: dashes[i % dashes.length], width: 2, value: num });
     });
     var marks = d.marks || [];
     return {
@@ -65,9 +71,13 @@
       tzDate: function (ts) { return uPlot.tzDate(new Date(ts * 1e3), "Etc/UTC"); },
       series: series,
       axes: [
-        { stroke: fg, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid, width: 1 } },
         {
           stroke: fg, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid, width: 1 },
+          values: function (u, splits) { return splits.map(function (ts) { return df.format(new Date(ts * 1e3)); }); }
+        },
+        {
+          stroke: fg, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid, width: 1 },
+          values: function (u, splits) { return splits.map(function (v) { return nf.format(v); }); },
           // Wide enough for the longest tick label ("120,000"), so large counts are not cut.
           size: function (u, values) {
             var n = 0;
@@ -128,7 +138,7 @@
       new MutationObserver(redraw).observe(document.documentElement, { attributes: true, attributeFilter: ["data-theme"] });
       if (window.matchMedia) matchMedia("(prefers-color-scheme: dark)").addEventListener("change", redraw);
     }, function () {
-      el.textContent = "The chart could not be loaded; its numbers are in the table below.";
+      el.textContent = d.failed;
     });
   }
 

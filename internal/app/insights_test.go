@@ -3,6 +3,7 @@ package app
 import (
 	"encoding/csv"
 	"encoding/json"
+	"net/http/httptest"
 	"net/url"
 	"strconv"
 	"strings"
@@ -151,5 +152,67 @@ func TestEnableInsightsNeedsAdminAndConfirmation(t *testing.T) {
 	f.a.DB().Model(&models.AuditEntry{}).Where("action = ?", "connection.insights_enabled").Count(&n)
 	if n != 1 {
 		t.Errorf("%d audit entries for the enable, want 1", n)
+	}
+}
+
+// The overview and a template's insights speak Spanish and Portuguese: headings, table headers,
+// the chart's legend labels, numbers and rates in the language's own form, and a refused period;
+// the CSV export keeps its English column names.
+func TestInsightsPagesInSpanishAndPortuguese(t *testing.T) {
+	f := newFixture(t)
+	f.storePoints(f.accA.ID, f.connA, stubTemplateID, 1000)
+	get := func(lang, path string) (int, string) {
+		req := httptest.NewRequest("GET", path, nil)
+		req.Header.Set("Accept", "text/html")
+		req.Header.Set("Accept-Language", lang)
+		req.AddCookie(f.sessions["viewer"])
+		resp, body := do(t, f.a, req)
+		return resp.StatusCode, body
+	}
+	english := []string{"How fresh the numbers are", "Click rate by template", "Download these numbers", "Totals (Meta", `"label":"Sent"`,
+		"Rates: delivered per sent", "Funnel", "Optimization impact", "vs previous period"}
+	for _, tc := range []struct {
+		lang                  string
+		overview, tmpl, error []string
+	}{
+		{"es", []string{`lang="es"`, "<title>Resumen · MM Console</title>", "Qué tan recientes son las cifras", "Tasa de clics por plantilla",
+			"Descargar estas cifras (CSV)", `"label":"Enviados"`, `"xLabel":"Día"`, "<th scope=\"col\">Entregados</th>", "4,4\u00a0%", "7.000"},
+			[]string{"Embudo", "Impacto de las optimizaciones", "Enviados, entregados, leídos y con clic por día de acme_sale"},
+			[]string{"Periodo no válido", "elige 7, 30, 90"}},
+		{"pt-BR", []string{`lang="pt-BR"`, "<title>Visão geral · MM Console</title>", "Quão recentes são os números", "Taxa de cliques por modelo",
+			"Baixar estes números (CSV)", `"label":"Enviados"`, `"xLabel":"Dia"`, "<th scope=\"col\">Entregues</th>", "4,4%", "7.000"},
+			[]string{"Funil", "Impacto das otimizações", "Enviados, entregues, lidos e clicados por dia de acme_sale"},
+			[]string{"Período não reconhecido", "escolha 7, 30, 90"}},
+	} {
+		t.Run(tc.lang, func(t *testing.T) {
+			st, body := get(tc.lang, "/?period=7")
+			_, tp := get(tc.lang, "/templates/"+stubTemplateID+"?period=7")
+			for _, c := range []struct {
+				page, body string
+				want       []string
+			}{{"overview", body, tc.overview}, {"template", tp, tc.tmpl}} {
+				for _, w := range c.want {
+					if !strings.Contains(c.body, w) {
+						i := strings.Index(c.body, "<main")
+						t.Errorf("%s (%d) lacks %q: %.2500s", c.page, st, w, c.body[max(0, i):])
+					}
+				}
+				for _, e := range english {
+					if strings.Contains(c.body, e) {
+						t.Errorf("%s still says %q in English", c.page, e)
+					}
+				}
+			}
+			st, bad := get(tc.lang, "/?period=12")
+			for _, w := range tc.error {
+				if st != 400 || !strings.Contains(bad, w) {
+					t.Errorf("period=12: %d, want 400 with %q", st, w)
+				}
+			}
+			_, csvBody := get(tc.lang, "/insights/daily.csv?period=7")
+			if !strings.HasPrefix(csvBody, "Day,Sent,Delivered,Read,Clicked\n") {
+				t.Errorf("the CSV header is not the English column names: %.80q", csvBody)
+			}
+		})
 	}
 }

@@ -13,6 +13,7 @@ import (
 
 	"mmconsole/internal/database"
 	"mmconsole/internal/graph"
+	"mmconsole/internal/i18n"
 	"mmconsole/models"
 )
 
@@ -34,14 +35,18 @@ func (p Period) Previous() Period {
 // Last is the last day of the period (for display; To is exclusive).
 func (p Period) Last() time.Time { return p.To.Add(-24 * time.Hour) }
 
-// PeriodError is a period the URL asked for that cannot be read.
+// PeriodError is a period the URL asked for that cannot be read: the URL parameter (a token,
+// the same in every language) and the catalog key of what it must be.
 type PeriodError struct{ Field, Reason string }
 
-func (e *PeriodError) Error() string { return "insights: " + e.Field + ": " + e.Reason }
+// Error is for logs: English.
+func (e *PeriodError) Error() string {
+	return "insights: " + e.Field + ": " + i18n.T(context.Background(), e.Reason)
+}
 
-// UserFacing maps the error to a 400 page.
+// UserFacing maps the error to a 400 page in the reader's language.
 func (e *PeriodError) UserFacing(ctx context.Context) (int, string, string) {
-	return 400, "Period not understood", e.Field + ": " + e.Reason
+	return 400, i18n.T(ctx, "insights.period.err.title"), e.Field + ": " + i18n.T(ctx, e.Reason)
 }
 
 // ParsePeriod reads the URL's period: 7, 30 or 90 days up to today (the default 30), or custom
@@ -56,23 +61,23 @@ func ParsePeriod(key, from, to string, now time.Time) (Period, error) {
 		return Period{Key: key, From: today.Add(-time.Duration(n-1) * 24 * time.Hour), To: today.Add(24 * time.Hour)}, nil
 	case "custom":
 	default:
-		return Period{}, &PeriodError{"period", "choose 7, 30, 90 or custom"}
+		return Period{}, &PeriodError{"period", i18n.Key("insights.period.err.choose")}
 	}
 	f, err := time.Parse(time.DateOnly, from)
 	if err != nil {
-		return Period{}, &PeriodError{"from", "a date like 2026-11-01"}
+		return Period{}, &PeriodError{"from", i18n.Key("insights.period.err.from_date")}
 	}
 	t, err := time.Parse(time.DateOnly, to)
 	if err != nil {
-		return Period{}, &PeriodError{"to", "a date like 2026-11-30"}
+		return Period{}, &PeriodError{"to", i18n.Key("insights.period.err.to_date")}
 	}
 	switch {
 	case t.Before(f):
-		return Period{}, &PeriodError{"to", "must not be before from"}
+		return Period{}, &PeriodError{"to", i18n.Key("insights.period.err.before")}
 	case t.After(today):
-		return Period{}, &PeriodError{"to", "must not be after today"}
+		return Period{}, &PeriodError{"to", i18n.Key("insights.period.err.future")}
 	case f.Before(today.Add(-Lookback)):
-		return Period{}, &PeriodError{"from", "Meta keeps 90 days of analytics"}
+		return Period{}, &PeriodError{"from", i18n.Key("insights.period.err.lookback")}
 	}
 	return Period{Key: "custom", From: f, To: t.Add(24 * time.Hour)}, nil
 }

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"time"
 
+	"mmconsole/internal/i18n"
 	"mmconsole/models"
 )
 
@@ -120,7 +121,7 @@ func (s *Service) Template(ctx context.Context, t models.Template, p Period) (Te
 	if err != nil {
 		return ti, err
 	}
-	ti.Impacts, ti.Splits = impacts(changes, mmByDay, Day(s.now()))
+	ti.Impacts, ti.Splits = impacts(ctx, changes, mmByDay, Day(s.now()))
 	return ti, nil
 }
 
@@ -144,7 +145,7 @@ func (s *Service) changes(ctx context.Context, t models.Template) ([]Change, err
 
 // impacts compares the week before and after each change, and per feature the days it was on
 // with the days it was off (the day of a change counts for neither).
-func impacts(changes []Change, mm map[time.Time]Totals, today time.Time) ([]Impact, []Split) {
+func impacts(ctx context.Context, changes []Change, mm map[time.Time]Totals, today time.Time) ([]Impact, []Split) {
 	var out []Impact
 	for _, c := range changes {
 		d := Day(c.At)
@@ -155,7 +156,7 @@ func impacts(changes []Change, mm map[time.Time]Totals, today time.Time) ([]Impa
 				im.After.add(mm[a])
 			}
 		}
-		im.Note = Compare(im.Before, im.After)
+		im.Note = Compare(ctx, im.Before, im.After)
 		out = append(out, im)
 	}
 	byFeature := map[string][]Change{}
@@ -195,29 +196,31 @@ func impacts(changes []Change, mm map[time.Time]Totals, today time.Time) ([]Impa
 			}
 		}
 		if sp.On.Delivered > 0 && sp.Off.Delivered > 0 {
-			sp.Note = Compare(sp.Off, sp.On)
+			sp.Note = Compare(ctx, sp.Off, sp.On)
 			splits = append(splits, sp)
 		}
 	}
 	return out, splits
 }
 
-// Compare says, honestly, what a change in click-through from a to b is worth: too few messages
-// to say, within what chance alone gives (a two-proportion z-test at 95%), or unlikely to be
-// chance (though audience and timing changed too).
-func Compare(a, b Totals) string {
+// Compare says, honestly and in the reader's language, what a change in click-through from a to
+// b is worth: too few messages to say, within what chance alone gives (a two-proportion z-test
+// at 95%), or unlikely to be chance (though audience and timing changed too).
+func Compare(ctx context.Context, a, b Totals) string {
+	da, db := i18n.Num(ctx, a.Delivered), i18n.Num(ctx, b.Delivered)
 	if a.Delivered < MinSample || b.Delivered < MinSample {
-		return fmt.Sprintf("Too few messages to compare (%d and %d delivered; at least %d each needed).", a.Delivered, b.Delivered, MinSample)
+		return i18n.T(ctx, "insights.compare.too_few", "A", da, "B", db, "Min", i18n.Num(ctx, MinSample))
 	}
 	p1, p2 := a.ClickRate(), b.ClickRate()
 	pool := float64(a.Clicked+b.Clicked) / float64(a.Delivered+b.Delivered)
 	se := math.Sqrt(pool * (1 - pool) * (1/float64(a.Delivered) + 1/float64(b.Delivered)))
 	if se == 0 {
-		return "No clicks on either side: nothing to compare."
+		return i18n.T(ctx, "insights.compare.no_clicks")
 	}
 	z := (p2 - p1) / se
+	zs := i18n.Dec(ctx, math.Round(z*10)/10, 1)
 	if math.Abs(z) < 1.96 {
-		return fmt.Sprintf("Within chance: a difference this size is common with %d and %d delivered (z = %.1f).", a.Delivered, b.Delivered, z)
+		return i18n.T(ctx, "insights.compare.chance", "A", da, "B", db, "Z", zs)
 	}
-	return fmt.Sprintf("Unlikely to be chance (z = %.1f, %d and %d delivered), but audience, timing and content may have changed too.", z, a.Delivered, b.Delivered)
+	return i18n.T(ctx, "insights.compare.unlikely", "A", da, "B", db, "Z", zs)
 }

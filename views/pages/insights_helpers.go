@@ -1,123 +1,141 @@
 package pages
 
 import (
-	"html"
-
+	"context"
 	"encoding/json"
-	"fmt"
-	"github.com/a-h/templ"
+	"html"
 	"math"
 	"strconv"
-	"strings"
 	"time"
 
+	"github.com/a-h/templ"
+
+	"mmconsole/internal/i18n"
 	"mmconsole/internal/insights"
 	"mmconsole/models"
 )
 
-// fmtPct renders a rate as a percentage ("—" without a denominator).
-func fmtPct(r float64) string {
+// fmtPct renders a rate as a percentage in the reader's language ("—" without a denominator).
+func fmtPct(ctx context.Context, r float64) string {
 	if math.IsNaN(r) || math.IsInf(r, 0) {
 		return "—"
 	}
-	return strconv.FormatFloat(r*100, 'f', 1, 64) + "%"
+	return i18n.Pct(ctx, r, 1)
 }
 
-// fmtNum renders a count with thin grouping.
-func fmtNum(n int64) string {
-	s := strconv.FormatInt(n, 10)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	var b strings.Builder
-	for i, r := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(r)
-	}
-	if neg {
-		return "-" + b.String()
-	}
-	return b.String()
-}
+// fmtNum renders a count with the language's digit grouping.
+func fmtNum(ctx context.Context, n int64) string { return i18n.Num(ctx, n) }
 
-func fmtMoney(v float64) string {
+func fmtMoney(ctx context.Context, v float64) string {
 	if math.IsNaN(v) || math.IsInf(v, 0) {
 		return "—"
 	}
 	if v < 1 {
-		return strconv.FormatFloat(v, 'f', 4, 64)
+		return i18n.Dec(ctx, v, 4)
 	}
-	return strconv.FormatFloat(v, 'f', 2, 64)
+	return i18n.Dec(ctx, v, 2)
 }
 
 // change says how cur moved against prev, in words and arrows (never by color alone).
-func change(cur, prev int64) string {
+func change(ctx context.Context, cur, prev int64) string {
 	if prev == 0 {
 		if cur == 0 {
-			return "no change"
+			return i18n.T(ctx, "insights.change.none")
 		}
-		return "new (none in the previous period)"
+		return i18n.T(ctx, "insights.change.new")
 	}
-	d := float64(cur-prev) / float64(prev) * 100
+	d := float64(cur-prev) / float64(prev)
 	switch {
-	case d > 0.05:
-		return fmt.Sprintf("▲ %.1f%% vs previous period", d)
-	case d < -0.05:
-		return fmt.Sprintf("▼ %.1f%% vs previous period", -d)
+	case d > 0.0005:
+		return i18n.T(ctx, "insights.change.up", "Pct", i18n.Pct(ctx, d, 1))
+	case d < -0.0005:
+		return i18n.T(ctx, "insights.change.down", "Pct", i18n.Pct(ctx, -d, 1))
 	}
-	return "no change vs previous period"
+	return i18n.T(ctx, "insights.change.same")
 }
 
 // rateChange says how a rate moved, in percentage points.
-func rateChange(cur, prev float64) string {
+func rateChange(ctx context.Context, cur, prev float64) string {
 	if math.IsNaN(cur) || math.IsNaN(prev) {
-		return "no previous period to compare"
+		return i18n.T(ctx, "insights.change.no_previous")
 	}
 	d := (cur - prev) * 100
 	switch {
 	case d > 0.05:
-		return fmt.Sprintf("▲ %.1f pts vs previous period", d)
+		return i18n.T(ctx, "insights.change.rate_up", "Pts", i18n.Dec(ctx, d, 1))
 	case d < -0.05:
-		return fmt.Sprintf("▼ %.1f pts vs previous period", -d)
+		return i18n.T(ctx, "insights.change.rate_down", "Pts", i18n.Dec(ctx, -d, 1))
 	}
-	return "no change vs previous period"
+	return i18n.T(ctx, "insights.change.same")
 }
 
-func fmtDuration(d time.Duration) string {
+// fmtDuration is a mean time in seconds, minutes or hours (unit symbols read the same in the
+// three languages; the decimal separator follows the reader's).
+func fmtDuration(ctx context.Context, d time.Duration) string {
 	switch {
 	case d <= 0:
 		return "—"
 	case d < time.Minute:
-		return fmt.Sprintf("%d s", int(d.Seconds()))
+		return i18n.Num(ctx, int64(d.Seconds())) + " s"
 	case d < time.Hour:
-		return fmt.Sprintf("%.1f min", d.Minutes())
+		return i18n.Dec(ctx, math.Round(d.Minutes()*10)/10, 1) + " min"
 	}
-	return fmt.Sprintf("%.1f h", d.Hours())
+	return i18n.Dec(ctx, math.Round(d.Hours()*10)/10, 1) + " h"
 }
 
 // routeLabel names a webhook route for people.
-func routeLabel(r string) string {
+func routeLabel(ctx context.Context, r string) string {
 	switch r {
 	case models.RouteMMAPI:
 		return "MM API"
 	case models.RouteFallback:
-		return "Fallback to Cloud API"
+		return i18n.T(ctx, "insights.route.fallback")
 	case models.RouteCloudAPI:
-		return "Cloud API /messages"
+		return i18n.T(ctx, "insights.route.cloud_api")
 	}
-	return "Unknown (no pricing yet)"
+	return i18n.T(ctx, "insights.route.unknown")
 }
 
-// DailyTable is a daily chart's numbers as rows (header first): the accessible table under the
-// chart and the CSV export are both this, so they cannot disagree.
-func DailyTable(days []insights.DayPoint) [][]string {
-	rows := [][]string{{"Day", "Sent", "Delivered", "Read", "Clicked"}}
+// scopeLabel names where an optimization change applied: the template or its WABA's default.
+func scopeLabel(ctx context.Context, scope string) string {
+	if scope == models.OptScopeWABA {
+		return i18n.T(ctx, "insights.impact.scope_waba")
+	}
+	return i18n.T(ctx, "insights.impact.scope_template")
+}
+
+// dailyCSVHeader are the CSV export's column names: machine-readable, English in every
+// language; the table on the page has the same columns under the reader's words.
+var dailyCSVHeader = [...]string{"Day", "Sent", "Delivered", "Read", "Clicked"}
+
+// DailyRows are a daily chart's numbers as rows (day, sent, delivered, read, clicked): the
+// accessible table under the chart and the CSV export are both these rows, so they cannot
+// disagree.
+func DailyRows(days []insights.DayPoint) [][]string {
+	rows := make([][]string, 0, len(days))
 	for _, d := range days {
 		rows = append(rows, []string{d.Day.Format(time.DateOnly), strconv.FormatInt(d.Sent, 10),
 			strconv.FormatInt(d.Delivered, 10), strconv.FormatInt(d.Read, 10), strconv.FormatInt(d.Clicked, 10)})
 	}
 	return rows
+}
+
+// DailyCSV is the CSV export of a daily chart: the English column names, then DailyRows.
+func DailyCSV(days []insights.DayPoint) [][]string {
+	return append([][]string{dailyCSVHeader[:]}, DailyRows(days)...)
+}
+
+// DailyTable is the accessible table of a daily chart: its column names in the reader's
+// language, then DailyRows.
+func DailyTable(ctx context.Context, days []insights.DayPoint) [][]string {
+	return append([][]string{dailyLabels(ctx)}, DailyRows(days)...)
+}
+
+// dailyLabels are the names of the day column and the four series, as the table and the chart's
+// legend show them.
+func dailyLabels(ctx context.Context) []string {
+	return []string{i18n.T(ctx, "insights.chart.day"), i18n.T(ctx, "insights.metric.sent"), i18n.T(ctx, "insights.metric.delivered"),
+		i18n.T(ctx, "insights.metric.read"), i18n.T(ctx, "insights.metric.clicked")}
 }
 
 // The vendored chart library (uPlot), fetched by static/charts.js when a chart comes into view.
@@ -133,8 +151,9 @@ type chartMark struct {
 }
 
 // dailyChartJSON is the data of a daily chart for static/charts.js: x in unix seconds, one
-// series per column of DailyTable.
-func dailyChartJSON(days []insights.DayPoint, marks []chartMark) string {
+// series per column of DailyTable, the labels in the reader's language, and the sentence shown
+// where the chart library could not be loaded.
+func dailyChartJSON(ctx context.Context, days []insights.DayPoint, marks []chartMark) string {
 	x := make([]int64, len(days))
 	cols := [4][]int64{}
 	for i, d := range days {
@@ -148,8 +167,9 @@ func dailyChartJSON(days []insights.DayPoint, marks []chartMark) string {
 		Label  string  `json:"label"`
 		Values []int64 `json:"values"`
 	}
-	b, _ := json.Marshal(map[string]any{"x": x, "series": []series{{"Sent", cols[0]}, {"Delivered", cols[1]},
-		{"Read", cols[2]}, {"Clicked", cols[3]}}, "marks": marks})
+	l := dailyLabels(ctx)
+	b, _ := json.Marshal(map[string]any{"x": x, "xLabel": l[0], "series": []series{{l[1], cols[0]}, {l[2], cols[1]},
+		{l[3], cols[2]}, {l[4], cols[3]}}, "marks": marks, "failed": i18n.T(ctx, "insights.chart.failed")})
 	return string(b)
 }
 
@@ -166,18 +186,18 @@ func impactMarks(ti insights.TemplateInsights) []chartMark {
 }
 
 // refusalText explains a stored analytics refusal.
-func refusalText(r string) string {
+func refusalText(ctx context.Context, r string) string {
 	switch r {
 	case "not_enabled":
-		return "Template analytics are off for this WABA (is_enabled_for_insights). An admin can enable them; Meta cannot turn them off again."
+		return i18n.T(ctx, "insights.refusal.not_enabled")
 	case "region":
-		return "Meta does not offer template analytics for this WABA's region (for example EU or Japan). The console's own webhook numbers below still apply."
+		return i18n.T(ctx, "insights.refusal.region")
 	}
 	return ""
 }
 
-func shareOf(part, all insights.Totals) string {
-	return fmtPct(float64(part.Sent) / float64(all.Sent))
+func shareOf(ctx context.Context, part, all insights.Totals) string {
+	return fmtPct(ctx, float64(part.Sent)/float64(all.Sent))
 }
 
 func logLink(code int, waba string) string {
@@ -195,8 +215,6 @@ func periodLink(base, key string, conn uint) string {
 	}
 	return q
 }
-
-func dayStr(t time.Time) string { return t.UTC().Format(time.DateOnly) }
 
 func oneWABA(o insights.Overview) string {
 	if len(o.Fetches) == 1 {
