@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 )
 
@@ -82,6 +83,31 @@ func TestInsightsOverviewAndTemplate(t *testing.T) {
 	chartTableCSVAgree(t, ctx, "template-daily", 90)
 	checkBothThemes(t, ctx, "insights-template", 1280)
 	themeColoursFollow(t, ctx, "template-daily")
+
+	// In Spanish and Portuguese, on a phone: the pages speak the language, the chart's legend
+	// too, nothing pushes the page sideways, and axe stays clean in both themes.
+	for _, lang := range []struct{ code, heading, legend string }{
+		{"es", "Qué tan recientes son las cifras", "Enviados"},
+		{"pt-BR", "Quão recentes são os números", "Enviados"},
+	} {
+		phone := browser(t, 375)
+		if _, err := chromedp.Call(phone, network.SetExtraHTTPHeaders, network.SetExtraHTTPHeadersParams{Headers: network.Headers{"Accept-Language": lang.code}}); err != nil {
+			t.Fatalf("set the browser's language: %v", err)
+		}
+		signIn(t, phone, srv, demoAdmin)
+		open(t, phone, srv, "/?period=90")
+		see(t, phone, "main", 5*time.Second, lang.heading)
+		do(t, phone, chromedp.ScrollIntoView(`[data-chart="overview-daily"]`))
+		waitFor(t, phone, "the "+lang.code+" chart is drawn", `!!document.querySelector("[data-chart=overview-daily] .uplot canvas")`, 10*time.Second)
+		see(t, phone, "[data-chart=overview-daily] .u-legend", 5*time.Second, lang.legend)
+		for _, pg := range []struct{ name, path string }{{"overview", "/?period=90"}, {"template", "/templates/" + u(sale.ID) + "?period=90"}} {
+			open(t, phone, srv, pg.path)
+			if w := eval[int](t, phone, `document.documentElement.scrollWidth - innerWidth`); w > 0 {
+				t.Errorf("%s in %s: the page is %d px wider than the 375 px screen", pg.name, lang.code, w)
+			}
+			checkBothThemes(t, phone, "insights-"+pg.name+"-"+lang.code, 375)
+		}
+	}
 
 	// Pages without charts do not load the chart script.
 	open(t, ctx, srv, "/templates")
