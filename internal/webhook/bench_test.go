@@ -17,7 +17,7 @@ import (
 
 // benchSchema names the generated database; change it when the events table changes so a stale
 // cached file is not reused.
-const benchSchema = "v7"
+const benchSchema = "v8"
 
 const benchEvents = 1_000_000
 
