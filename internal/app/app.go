@@ -203,7 +203,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, now func() 
 	hooks := webhook.New(db, hookMetrics, webhook.Options{Logger: log.With("component", "webhook"), Followups: onboarding,
 		RejectionsPerMinute: cfg.WebhookRejectionsPerMinute, RejectionsKeep: cfg.WebhookRejectionsKeep,
 		Retention: cfg.Retention, WALSizeLimit: int64(cfg.WALSizeLimit), WALAlertSize: int64(cfg.WALAlertSize),
-		PruneOnRequest: true})
+		PruneOnRequest: true, Writers: cfg.WebhookWriters})
 	if cfg.Retention > 0 {
 		// One instance's writer prunes per interval; the others' writers only ingest.
 		a.every(jobs.Job{Name: "webhook.retention", Every: webhookPruneEvery, Run: func(context.Context) error {

@@ -79,6 +79,9 @@ type Config struct {
 	// Refused webhook posts are anonymous: all are counted, only a sample is stored.
 	WebhookRejectionsPerMinute int `env:"MMC_WEBHOOK_REJECTIONS_PER_MINUTE" default:"60" help:"refused webhook posts stored per minute as a sample (every one is counted in /metrics)"`
 	WebhookRejectionsKeep      int `env:"MMC_WEBHOOK_REJECTIONS_KEEP" default:"10000" help:"most refused webhook posts kept in the database (the oldest are pruned)"`
+	// More writers overlap one group's wait for the server with the next group's work; SQLite
+	// has one write lock, so there it is always one.
+	WebhookWriters int `env:"MMC_WEBHOOK_WRITERS" default:"0" help:"webhook group-commit writers per instance on PostgreSQL, each holding one database connection (fewer than MMC_DATABASE_CONNS); 0 = 2 (SQLite always has 1)"`
 
 	// A CSV export streams in batches, so memory stays flat; the bound is on how long one
 	// request may keep a database connection and the network busy.
@@ -318,6 +321,13 @@ func (c Config) Validate() error {
 	if c.WebhookRejectionsKeep < 1 || c.WebhookRejectionsKeep > 10000000 {
 		return &FieldError{"MMC_WEBHOOK_REJECTIONS_KEEP", strconv.Itoa(c.WebhookRejectionsKeep), "between 1 and 10000000 rows"}
 	}
+	if c.WebhookWriters < 0 || c.WebhookWriters > 16 {
+		return &FieldError{"MMC_WEBHOOK_WRITERS", strconv.Itoa(c.WebhookWriters), "0 (the default) or 1 to 16"}
+	}
+	// Each writer keeps a connection for itself: the pages and the background work need the rest.
+	if w := c.webhookWriters(); c.DatabaseIsPostgres() && c.DatabaseConns > 0 && c.DatabaseConns <= w {
+		return &FieldError{"MMC_WEBHOOK_WRITERS", strconv.Itoa(c.WebhookWriters), "fewer writers (0 counts as 2) than MMC_DATABASE_CONNS (" + strconv.Itoa(c.DatabaseConns) + ")"}
+	}
 	if c.LogExportMaxRows < 1 || c.LogExportMaxRows > 100000000 {
 		return &FieldError{"MMC_LOG_EXPORT_MAX_ROWS", strconv.Itoa(c.LogExportMaxRows), "between 1 and 100000000 rows"}
 	}
@@ -418,6 +428,15 @@ func (c Config) Redacted() map[string]string {
 
 // DatabaseIsPostgres reports whether MMC_DATABASE is a PostgreSQL URL rather than a SQLite file.
 func (c Config) DatabaseIsPostgres() bool { return database.IsPostgresURL(c.Database) }
+
+// webhookWriters is how many webhook writers run on PostgreSQL (MMC_WEBHOOK_WRITERS; 0 is the
+// webhook package's default, 2).
+func (c Config) webhookWriters() int {
+	if c.WebhookWriters > 0 {
+		return c.WebhookWriters
+	}
+	return 2
+}
 
 // StateFile is where a file kept beside the database lives, named by its suffix (".key",
 // ".demo-credentials.txt"): next to the SQLite file as <database><suffix> (or in MMC_STATE_DIR),
