@@ -8,6 +8,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"mmconsole/internal/i18n"
 	"mmconsole/internal/send"
 	"mmconsole/models"
 	"mmconsole/views/pages"
@@ -78,7 +79,7 @@ func (h *Send) Page(c *fiber.Ctx) error {
 	if IsHTMX(c) {
 		return Render(c, fiber.StatusOK, pages.Composer(comp, CSRFToken(c)))
 	}
-	return Render(c, fiber.StatusOK, pages.SendPage(h.Shells.Shell(c, "Test send", "send"), comp))
+	return Render(c, fiber.StatusOK, pages.SendPage(h.Shells.Shell(c, i18n.T(c.UserContext(), "send.title"), "send"), comp))
 }
 
 // Preview re-renders the live region (checks, preview bubble, request, button) for the form
@@ -120,7 +121,7 @@ func (h *Send) Post(c *fiber.Ctx) error {
 	if IsHTMX(c) {
 		return Render(c, status, pages.Composer(comp, CSRFToken(c)))
 	}
-	return Render(c, status, pages.SendPage(h.Shells.Shell(c, "Test send", "send"), comp))
+	return Render(c, status, pages.SendPage(h.Shells.Shell(c, i18n.T(c.UserContext(), "send.title"), "send"), comp))
 }
 
 // Result is the polled result fragment of one test send.
@@ -150,7 +151,7 @@ func (h *Send) History(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return Render(c, fiber.StatusOK, pages.SendsPage(h.Shells.Shell(c, "Test sends", "sends"), p, u.CanWrite()))
+	return Render(c, fiber.StatusOK, pages.SendsPage(h.Shells.Shell(c, i18n.T(c.UserContext(), "send.history.title"), "sends"), p, u.CanWrite()))
 }
 
 // Show is one test send's own page: what was asked, Meta's answer (for a refused send, its
@@ -164,7 +165,7 @@ func (h *Send) Show(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return Render(c, fiber.StatusOK, pages.SendDetailPage(h.Shells.Shell(c, "Test send", "sends"), d, prettyJSON(d.Send.RequestJSON), prettyJSON(d.Send.ResponseJSON), u.CanWrite()))
+	return Render(c, fiber.StatusOK, pages.SendDetailPage(h.Shells.Shell(c, i18n.T(c.UserContext(), "send.title"), "sends"), d, prettyJSON(d.Send.RequestJSON), prettyJSON(d.Send.ResponseJSON), u.CanWrite()))
 }
 
 // postToSaved sends the composed test to the chosen saved recipients, each as its own send, and
@@ -197,7 +198,7 @@ func (h *Send) postToSaved(c *fiber.Ctx, u models.User, in send.Input) error {
 	if IsHTMX(c) {
 		return Render(c, status, pages.Composer(comp, CSRFToken(c)))
 	}
-	return Render(c, status, pages.SendPage(h.Shells.Shell(c, "Test send", "send"), comp))
+	return Render(c, status, pages.SendPage(h.Shells.Shell(c, i18n.T(c.UserContext(), "send.title"), "send"), comp))
 }
 
 // Recipients lists the saved test recipients, with the form that adds one for writers.
@@ -220,7 +221,7 @@ func (h *Send) recipientsPage(c *fiber.Ctx, status int, form pages.SavedForm) er
 			return err
 		}
 	}
-	return Render(c, status, pages.SavedRecipients(h.Shells.Shell(c, "Saved test recipients", "send"), p))
+	return Render(c, status, pages.SavedRecipients(h.Shells.Shell(c, i18n.T(c.UserContext(), "send.recipients.title"), "send"), p))
 }
 
 // SaveRecipient adds a saved recipient; a refused form comes back with its messages (422).
@@ -239,7 +240,7 @@ func (h *Send) SaveRecipient(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	Flash(c, "success", r.Name+" (+"+r.Recipient+") saved: choose it in the composer to send it a test.")
+	Flash(c, "success", i18n.T(c.UserContext(), "send.recipients.saved", "Name", r.Name, "Number", "+"+r.Recipient))
 	return Redirect(c, "/send/recipients")
 }
 
@@ -252,7 +253,7 @@ func (h *Send) DeleteRecipient(c *fiber.Ctx) error {
 	if err := h.Service.DeleteSavedRecipient(c.UserContext(), u, id); err != nil {
 		return err
 	}
-	Flash(c, "success", "Saved recipient deleted.")
+	Flash(c, "success", i18n.T(c.UserContext(), "send.recipients.deleted"))
 	return Redirect(c, "/send/recipients")
 }
 

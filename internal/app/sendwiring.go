@@ -13,12 +13,10 @@ import (
 // template pages never disagree about whether a template is syncing or dormant.
 type sendSync struct{}
 
-func (sendSync) State(t models.Template, onboarding string, now time.Time) (kind, label string, readyAt *time.Time) {
+func (sendSync) State(ctx context.Context, t models.Template, onboarding string, now time.Time) (kind, label string, readyAt *time.Time) {
 	st := templates.SyncState(t, onboarding, now)
-	// The composer's rule has no reader's context yet, so its label is English.
-	en := context.Background()
-	label = st.Kind.Label(en)
-	if why := st.Why(en); why != "" {
+	label = st.Kind.Label(ctx)
+	if why := st.Why(ctx); why != "" {
 		label += ": " + why
 	}
 	switch st.Kind {
@@ -32,7 +30,7 @@ func (sendSync) State(t models.Template, onboarding string, now time.Time) (kind
 	case templates.KindNotSendable:
 		return send.SyncNotSendable, label, nil
 	case templates.KindFallback:
-		return send.SyncFallback, st.Text(en, now), nil
+		return send.SyncFallback, st.Text(ctx, now), nil
 	}
 	return send.SyncReady, label, nil
 }

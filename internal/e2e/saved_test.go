@@ -43,7 +43,7 @@ func TestSavedRecipientsFailedMessageAndSendAgain(t *testing.T) {
 	for i := range 2 {
 		do(t, ctx, chromedp.Click(chromedp.CSS(`.saved-choice label:nth-of-type(`+itoa(i+1)+`) input[name="saved"]`)))
 	}
-	see(t, ctx, "#send-live", 5*time.Second, "Sending to 2 saved recipient(s)")
+	see(t, ctx, "#send-live", 5*time.Second, "Sending to 2 saved recipients")
 	submitSend(t, ctx)
 	see(t, ctx, "#composer .saved-results", 10*time.Second, "2 test sends, one per saved recipient", "Store test phone", "US test phone")
 	see(t, ctx, "#composer .saved-results", 20*time.Second, "✕ Failed", "131049", "✓✓ Read")

@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"sync"
 	"time"
+
+	"mmconsole/internal/i18n"
 )
 
 // UnreachableError says the Graph API did not answer: the connection failed, or no answer came
@@ -53,21 +55,21 @@ func (e *UnreachableError) UserFacing(ctx context.Context) (int, string, string)
 	if errors.As(e.Err, &inner) {
 		return inner.UserFacing(ctx)
 	}
-	title := "Meta did not answer"
+	title := i18n.T(ctx, "graph.unreachable.title")
 	var msg string
 	if e.Gateway {
-		msg = "A gateway between this server and the Graph API (a proxy or load balancer) answered 504 Gateway Timeout: it stopped waiting for Meta's answer."
+		msg = i18n.T(ctx, "graph.unreachable.gateway")
 	} else if e.Timeout {
-		msg = "The Graph API gave no answer within " + roundWait(e.Waited) + ", so the dashboard stopped waiting."
+		msg = i18n.T(ctx, "graph.unreachable.timeout", "Wait", roundWait(e.Waited))
 	} else {
-		msg = "The Graph API could not be reached (the connection failed)."
+		msg = i18n.T(ctx, "graph.unreachable.no_connection")
 	}
 	if e.Written && e.Method == http.MethodPost {
-		msg += " The request was sent, so Meta may have applied it: check its state before trying again."
+		msg += " " + i18n.T(ctx, "graph.unreachable.maybe_applied")
 	} else {
-		msg += " Nothing was changed."
+		msg += " " + i18n.T(ctx, "graph.unreachable.unchanged")
 	}
-	msg += " Try again in a minute. If it keeps happening, check Meta's status page (metastatus.com) and the network or proxy between this server and the Graph API (MMC_GRAPH_BASE_URL)."
+	msg += " " + i18n.T(ctx, "graph.unreachable.todo")
 	return http.StatusBadGateway, title, msg
 }
 

@@ -1,19 +1,34 @@
 package metarules
 
 import (
+	"context"
 	"errors"
-	"fmt"
 	"strings"
+
+	"mmconsole/internal/i18n"
 )
+
+// PhoneError says what is wrong with a typed number. Error is English (logs); Words is the
+// reader's language, for the form.
+type PhoneError struct {
+	key  string
+	args []any
+}
+
+func (e *PhoneError) Error() string { return e.Words(context.Background()) }
+
+// Words is the message in the language of ctx.
+func (e *PhoneError) Words(ctx context.Context) string { return i18n.T(ctx, e.key, e.args...) }
 
 // NormalizePhone checks an international number (optional leading +, 8 to 15 digits; spaces,
 // dashes, dots and parentheses are tolerated as separators) and returns its digits, the form
 // Meta's webhooks carry. The composer and every filter or search over numbers read a number the
-// same way, so a number a person can send to is a number they can find.
+// same way, so a number a person can send to is a number they can find. Its errors are
+// *PhoneError.
 func NormalizePhone(s string) (string, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
-		return "", errors.New("enter the recipient's number in international format, e.g. +52 55 1234 5678")
+		return "", &PhoneError{key: i18n.Key("phone.empty")}
 	}
 	rest := strings.TrimPrefix(s, "+")
 	var b strings.Builder
@@ -23,15 +38,25 @@ func NormalizePhone(s string) (string, error) {
 			b.WriteRune(r)
 		case r == ' ' || r == '-' || r == '.' || r == '(' || r == ')':
 		default:
-			return "", fmt.Errorf("%q is not a phone number: use digits only, with the country code and an optional leading +", s)
+			return "", &PhoneError{key: i18n.Key("phone.not_digits"), args: []any{"Number", s}}
 		}
 	}
 	d := b.String()
 	if len(d) < 8 || len(d) > 15 {
-		return "", fmt.Errorf("a number in international format has 8 to 15 digits (country code included); this one has %d", len(d))
+		return "", &PhoneError{key: i18n.Key("phone.length"), args: []any{"Digits", len(d)}}
 	}
 	if d[0] == '0' {
-		return "", errors.New("start with the country code, not 0 (e.g. 52 for Mexico)")
+		return "", &PhoneError{key: i18n.Key("phone.leading_zero")}
 	}
 	return d, nil
+}
+
+// Words is err in the language of ctx when it is one of this package's errors (a phone number
+// or TTL that breaks the rules), else err's own text.
+func Words(ctx context.Context, err error) string {
+	var w interface{ Words(context.Context) string }
+	if errors.As(err, &w) {
+		return w.Words(ctx)
+	}
+	return err.Error()
 }

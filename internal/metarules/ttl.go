@@ -1,11 +1,13 @@
 package metarules
 
 import (
+	"context"
 	"errors"
-	"fmt"
 	"math/big"
 	"regexp"
 	"strconv"
+
+	"mmconsole/internal/i18n"
 )
 
 // Marketing TTL limits (mm-api-reference §1.5): Meta accepts 12 hours to 30 days, in 1-second
@@ -39,22 +41,49 @@ func unitSeconds(unit string) (int64, bool) {
 	return 0, false
 }
 
-// TTL parse errors. ErrTTLUnit is a value no form offers (a crafted request); callers refuse it
+// TTL errors. ErrTTLUnit is a value no form offers (a crafted request); callers refuse it
 // like any other bad input, naming the field.
 var (
 	ErrTTLUnit   = errors.New("unknown TTL unit")
 	ErrTTLNumber = errors.New("not a TTL number")
 	ErrTTLWhole  = errors.New("not a whole number of seconds")
+	ErrTTLRange  = errors.New("outside the marketing TTL range")
 )
 
-// TTLError says what is wrong with a TTL input, in words for the form.
+// TTLError says what is wrong with a TTL input. Error is English (logs); Words is the reader's
+// language, for the form.
 type TTLError struct {
-	Err     error // ErrTTLUnit, ErrTTLNumber or ErrTTLWhole
-	Message string
+	Err  error // ErrTTLUnit, ErrTTLNumber, ErrTTLWhole or ErrTTLRange
+	key  string
+	args []any
+	// unit is a unit named in the message; it is put in the reader's words when shown.
+	unit string
 }
 
-func (e *TTLError) Error() string { return e.Message }
+func (e *TTLError) Error() string { return e.Words(context.Background()) }
 func (e *TTLError) Unwrap() error { return e.Err }
+
+// Words is the message in the language of ctx.
+func (e *TTLError) Words(ctx context.Context) string {
+	args := e.args
+	if e.unit != "" {
+		args = append([]any{"Unit", UnitName(ctx, e.unit)}, args...)
+	}
+	return i18n.T(ctx, e.key, args...)
+}
+
+// UnitName is a TTL unit as the reader's language writes it ("hours", "horas").
+func UnitName(ctx context.Context, unit string) string {
+	switch unit {
+	case UnitHours:
+		return i18n.T(ctx, "ttlrule.unit.hours")
+	case UnitDays:
+		return i18n.T(ctx, "ttlrule.unit.days")
+	case UnitSeconds:
+		return i18n.T(ctx, "ttlrule.unit.seconds")
+	}
+	return unit
+}
 
 // A TTL number is decimal digits with an optional fraction: no sign, exponent or separators,
 // so what the user sees is what is computed.
@@ -69,35 +98,48 @@ func ParseTTL(value, unit string) (seconds int, set bool, err error) {
 	per, ok := unitSeconds(unit)
 	if !ok && (unit != "" || value != "") {
 		if unit == "" {
-			return 0, false, &TTLError{ErrTTLUnit, "choose the TTL's unit (hours, days or seconds)"}
+			return 0, false, &TTLError{Err: ErrTTLUnit, key: i18n.Key("ttlrule.err.no_unit")}
 		}
-		return 0, false, &TTLError{ErrTTLUnit, fmt.Sprintf("%q is not a TTL unit: use hours, days or seconds", unit)}
+		return 0, false, &TTLError{Err: ErrTTLUnit, key: i18n.Key("ttlrule.err.bad_unit"), args: []any{"Given", unit}}
 	}
 	if value == "" {
 		return 0, false, nil
 	}
 	if !ttlNumberRe.MatchString(value) {
-		return 0, false, &TTLError{ErrTTLNumber, fmt.Sprintf("enter the TTL as a number of %s, e.g. 12 or 1.5", unit)}
+		return 0, false, &TTLError{Err: ErrTTLNumber, key: i18n.Key("ttlrule.err.number"), unit: unit}
 	}
 	r, ok := new(big.Rat).SetString(value)
 	if !ok {
-		return 0, false, &TTLError{ErrTTLNumber, fmt.Sprintf("enter the TTL as a number of %s, e.g. 12 or 1.5", unit)}
+		return 0, false, &TTLError{Err: ErrTTLNumber, key: i18n.Key("ttlrule.err.number"), unit: unit}
 	}
 	r.Mul(r, new(big.Rat).SetInt64(per))
 	if !r.IsInt() {
-		return 0, false, &TTLError{ErrTTLWhole, fmt.Sprintf("%s %s is not a whole number of seconds; Meta sets TTLs in 1-second steps", value, unit)}
+		return 0, false, &TTLError{Err: ErrTTLWhole, key: i18n.Key("ttlrule.err.whole"), args: []any{"Value", value}, unit: unit}
 	}
 	n := r.Num()
 	if !n.IsInt64() || n.Int64() > 1<<31-1 {
-		return 0, false, &TTLError{ErrTTLNumber, "the TTL is far too long"}
+		return 0, false, &TTLError{Err: ErrTTLNumber, key: i18n.Key("ttlrule.err.too_long")}
 	}
 	return int(n.Int64()), true, nil
 }
 
-// CheckMarketingTTL checks seconds against Meta's range for marketing templates.
+// rangeError is a TTL outside Meta's range; the duration is written in the reader's words.
+type rangeError struct{ seconds int }
+
+func (e *rangeError) Error() string { return e.Words(context.Background()) }
+func (e *rangeError) Unwrap() error { return ErrTTLRange }
+
+// Words is the message in the language of ctx.
+func (e *rangeError) Words(ctx context.Context) string {
+	return i18n.T(ctx, "ttlrule.err.range", "Min", i18n.Num(ctx, MinMarketingTTL), "Max", i18n.Num(ctx, MaxMarketingTTL),
+		"Given", HumanTTLIn(ctx, e.seconds))
+}
+
+// CheckMarketingTTL checks seconds against Meta's range for marketing templates. Its error
+// wraps ErrTTLRange and has Words for the form (see metarules.Words).
 func CheckMarketingTTL(seconds int) error {
 	if seconds < MinMarketingTTL || seconds > MaxMarketingTTL {
-		return fmt.Errorf("a marketing TTL is between 12 hours and 30 days (%d to %d seconds); %s is outside that", MinMarketingTTL, MaxMarketingTTL, HumanTTL(seconds))
+		return &rangeError{seconds}
 	}
 	return nil
 }
@@ -115,24 +157,22 @@ func SplitTTL(seconds int) (value, unit string) {
 	return strconv.Itoa(seconds), UnitSeconds
 }
 
-// HumanTTL writes seconds as "12 hours", "3 days", "90 minutes" or "45000 seconds"…
-func HumanTTL(sec int) string {
+// HumanTTL writes seconds as "12 hours", "3 days", "90 minutes" or "45000 seconds", in
+// English (logs, audit); pages use HumanTTLIn.
+func HumanTTL(sec int) string { return HumanTTLIn(context.Background(), sec) }
+
+// HumanTTLIn writes seconds in the largest unit that divides them, in the language of ctx:
+// "12 hours", "3 días", "90 minutos".
+func HumanTTLIn(ctx context.Context, sec int) string {
 	switch {
 	case sec <= 0:
-		return strconv.Itoa(sec) + " seconds"
+		return i18n.N(ctx, "ttlrule.seconds", sec)
 	case sec%86400 == 0:
-		return plural(sec/86400, "day")
+		return i18n.N(ctx, "ttlrule.days", sec/86400)
 	case sec%3600 == 0:
-		return plural(sec/3600, "hour")
+		return i18n.N(ctx, "ttlrule.hours", sec/3600)
 	case sec%60 == 0:
-		return plural(sec/60, "minute")
+		return i18n.N(ctx, "ttlrule.minutes", sec/60)
 	}
-	return plural(sec, "second")
-}
-
-func plural(n int, unit string) string {
-	if n == 1 {
-		return "1 " + unit
-	}
-	return strconv.Itoa(n) + " " + unit + "s"
+	return i18n.N(ctx, "ttlrule.seconds", sec)
 }

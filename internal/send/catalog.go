@@ -11,6 +11,7 @@ import (
 	"gorm.io/gorm"
 
 	"mmconsole/internal/database"
+	"mmconsole/internal/i18n"
 	"mmconsole/models"
 )
 
@@ -110,20 +111,20 @@ const (
 type DefaultSync struct{}
 
 // State classifies t at now, on a WABA whose onboarding status is onboarding.
-func (DefaultSync) State(t models.Template, onboarding string, now time.Time) (kind, label string, readyAt *time.Time) {
-	if reason, ok := Unavailable(t); ok {
+func (DefaultSync) State(ctx context.Context, t models.Template, onboarding string, now time.Time) (kind, label string, readyAt *time.Time) {
+	if reason, ok := Unavailable(ctx, t); ok {
 		if !strings.EqualFold(t.Category, "MARKETING") {
 			return SyncNotForMMAPI, reason, nil
 		}
 		return SyncNotSendable, reason, nil
 	}
 	if onboarding != "" && !strings.EqualFold(onboarding, "ONBOARDED") {
-		return SyncFallback, "Ready, but this WABA is not onboarded: sends fall back to Cloud API", nil
+		return SyncFallback, i18n.T(ctx, "send.sync.fallback"), nil
 	}
 	if t.SyncStartedAt != nil {
 		end := t.SyncStartedAt.Add(SyncWindow)
 		if now.Before(end) {
-			return SyncSyncing, "Syncing with MM API", &end
+			return SyncSyncing, i18n.T(ctx, "send.sync.syncing"), &end
 		}
 	}
 	last := t.FirstSeenAt
@@ -133,9 +134,9 @@ func (DefaultSync) State(t models.Template, onboarding string, now time.Time) (k
 		}
 	}
 	if !last.IsZero() && now.Sub(last) > DormantAfter {
-		return SyncDormant, "Dormant (unused for more than 7 days)", nil
+		return SyncDormant, i18n.T(ctx, "send.sync.dormant"), nil
 	}
-	return SyncReady, "Ready", nil
+	return SyncReady, i18n.T(ctx, "send.sync.ready"), nil
 }
 
 // DBNotes is a TemplateNotes over the templates table, used until the catalog's own is wired.
@@ -157,7 +158,7 @@ func (n *DBNotes) NoteSend(ctx context.Context, templateID string, at time.Time)
 		Pluck("onboarding_status", &onboarding).Error; err != nil {
 		return fmt.Errorf("send: note send of template %s: %w", templateID, err)
 	}
-	if kind, _, _ := (DefaultSync{}).State(t, onboarding, at); kind == SyncDormant {
+	if kind, _, _ := (DefaultSync{}).State(ctx, t, onboarding, at); kind == SyncDormant {
 		upd["sync_started_at"] = at
 		upd["sync_reason"] = "first send after 7 days unused"
 	}
@@ -172,37 +173,36 @@ func (n *DBNotes) NoteSyncing(ctx context.Context, templateID string, at time.Ti
 		Updates(map[string]any{"sync_started_at": at, "sync_reason": "Meta answered 134101", "updated_at": at}).Error
 }
 
-// Unavailable says why a template cannot be sent through MM API ("UTILITY: …", "PAUSED: …");
-// ok is false for an approved marketing template.
-func Unavailable(t models.Template) (reason string, ok bool) {
+// Unavailable says why a template cannot be sent through MM API ("UTILITY: …", "PAUSED: …"),
+// in the language of ctx; ok is false for an approved marketing template.
+func Unavailable(ctx context.Context, t models.Template) (reason string, ok bool) {
 	cat := strings.ToUpper(t.Category)
 	switch cat {
 	case "MARKETING":
 	case "UTILITY":
-		return "UTILITY: utility templates go through /messages, not MM API", true
+		return i18n.T(ctx, "send.unavailable.utility"), true
 	case "AUTHENTICATION":
-		return "AUTHENTICATION: authentication templates go through /messages, not MM API", true
+		return i18n.T(ctx, "send.unavailable.authentication"), true
 	default:
-		return cat + ": only MARKETING templates can be sent through MM API", true
+		return i18n.T(ctx, "send.unavailable.category", "Category", cat), true
 	}
 	switch st := strings.ToUpper(t.Status); st {
 	case "APPROVED":
 		return "", false
 	case "PENDING":
-		return "PENDING: not approved yet", true
+		return i18n.T(ctx, "send.unavailable.pending"), true
 	case "REJECTED":
-		r := "REJECTED: edit the template and submit it again"
 		if t.RejectedReason != "" && t.RejectedReason != "NONE" {
-			r = "REJECTED (" + t.RejectedReason + "): edit the template and submit it again"
+			return i18n.T(ctx, "send.unavailable.rejected_why", "Reason", t.RejectedReason), true
 		}
-		return r, true
+		return i18n.T(ctx, "send.unavailable.rejected"), true
 	case "PAUSED":
-		return "PAUSED: low quality; Meta answers 132015 until it is unpaused", true
+		return i18n.T(ctx, "send.unavailable.paused"), true
 	case "DISABLED":
-		return "DISABLED: paused too many times; create a new template", true
+		return i18n.T(ctx, "send.unavailable.disabled"), true
 	case "":
-		return "status unknown: refresh the template catalog", true
+		return i18n.T(ctx, "send.unavailable.unknown"), true
 	default:
-		return st + ": not approved for sending", true
+		return i18n.T(ctx, "send.unavailable.not_approved", "Status", st), true
 	}
 }

@@ -6,14 +6,15 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
-	"fmt"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"mmconsole/internal/editbudget"
 	"mmconsole/internal/graph"
+	"mmconsole/internal/i18n"
 	"mmconsole/internal/metarules"
 	"mmconsole/models"
 )
@@ -225,11 +226,11 @@ func (c *Composer) add(level, field, msg string) {
 
 // refuseParam adds a blocker for a variable value Meta would refuse, with the code Meta answers
 // (the composer never sends what Meta refuses). p nil: nothing to refuse.
-func (c *Composer) refuseParam(field, label string, p *metarules.ParamProblem) {
+func (c *Composer) refuseParam(ctx context.Context, field, label string, p *metarules.ParamProblem) {
 	if p == nil {
 		return
 	}
-	msg := label + ": " + p.Message + " (Meta answers " + strconv.Itoa(p.Code) + ")."
+	msg := i18n.T(ctx, "send.check.param", "Field", label, "Problem", p.Message, "Code", strconv.Itoa(p.Code))
 	c.Checks = append(c.Checks, Check{Level: LevelBlocker, Field: field, Message: msg, Code: p.Code})
 	if field != "" {
 		if c.Errors == nil {
@@ -268,15 +269,8 @@ func validKey(k string) bool {
 // log's filters and the header search share: metarules.NormalizePhone).
 func NormalizeRecipient(s string) (string, error) { return metarules.NormalizePhone(s) }
 
-// HumanDuration writes seconds as "24 hours", "3 days", "90 minutes"…
-func HumanDuration(sec int) string { return metarules.HumanTTL(sec) }
-
-func plural(n int, unit string) string {
-	if n == 1 {
-		return "1 " + unit
-	}
-	return strconv.Itoa(n) + " " + unit + "s"
-}
+// HumanDuration writes seconds as "24 hours", "3 días", "90 minutos"… in the language of ctx.
+func HumanDuration(ctx context.Context, sec int) string { return metarules.HumanTTLIn(ctx, sec) }
 
 // Compose computes the composer for in: the choices in scope, the template's inputs, the
 // checks, the preview and the exact request. It never calls Meta.
@@ -317,8 +311,8 @@ func (s *Service) Compose(ctx context.Context, u models.User, in Input) (*Compos
 		c.Connection = &conns[0]
 	}
 	if c.Connection == nil {
-		c.add(LevelBlocker, "connection", "No WhatsApp Business Account is connected to this account yet.")
-		s.finish(c)
+		c.add(LevelBlocker, "connection", i18n.T(ctx, "send.check.no_waba"))
+		s.finish(ctx, c)
 		return c, nil
 	}
 	saved, err := s.SavedRecipients(ctx, scope, c.Connection.AccountID, c.Connection.WABAID)
@@ -346,7 +340,7 @@ func (s *Service) Compose(ctx context.Context, u models.User, in Input) (*Compos
 		c.Phone = &phones[0]
 	}
 	if c.Phone == nil {
-		c.add(LevelBlocker, "phone", "This WABA has no phone number yet; refresh the connection.")
+		c.add(LevelBlocker, "phone", i18n.T(ctx, "send.check.no_phone"))
 	}
 
 	templates, err := s.catalog.Templates(ctx, scope, c.Connection.ID)
@@ -354,7 +348,7 @@ func (s *Service) Compose(ctx context.Context, u models.User, in Input) (*Compos
 		return nil, err
 	}
 	for _, t := range templates {
-		if reason, bad := Unavailable(t); bad {
+		if reason, bad := Unavailable(ctx, t); bad {
 			c.Unavailable = append(c.Unavailable, TemplateOption{Template: t, Reason: reason})
 		} else {
 			c.Available = append(c.Available, TemplateOption{Template: t})
@@ -372,7 +366,7 @@ func (s *Service) Compose(ctx context.Context, u models.User, in Input) (*Compos
 		c.Policy = graph.PolicyStrict
 	default:
 		c.Policy = graph.PolicyCloudAPIFallback
-		c.add(LevelBlocker, "policy", fmt.Sprintf("product_policy %q is not one of Meta's values: choose CLOUD_API_FALLBACK or STRICT.", in.Policy))
+		c.add(LevelBlocker, "policy", i18n.T(ctx, "send.check.bad_policy", "Value", in.Policy))
 	}
 	switch in.Sharing {
 	case "", SharingDefault:
@@ -383,63 +377,63 @@ func (s *Service) Compose(ctx context.Context, u models.User, in Input) (*Compos
 		c.Sharing = SharingOff
 	default:
 		c.Sharing = SharingDefault
-		c.add(LevelBlocker, "sharing", fmt.Sprintf("message_activity_sharing %q is not a choice: use the WABA's default, on (true) or off (false).", in.Sharing))
+		c.add(LevelBlocker, "sharing", i18n.T(ctx, "send.check.bad_sharing", "Value", in.Sharing))
 	}
 
 	if tmpl == nil {
-		c.add(LevelBlocker, "template", "Choose an approved MARKETING template.")
+		c.add(LevelBlocker, "template", i18n.T(ctx, "send.check.choose_template"))
 	} else {
-		if reason, bad := Unavailable(*tmpl); bad {
-			c.add(LevelBlocker, "template", "This template cannot be sent through MM API: "+reason+".")
+		if reason, bad := Unavailable(ctx, *tmpl); bad {
+			c.add(LevelBlocker, "template", i18n.T(ctx, "send.check.unavailable", "Reason", reason))
 		}
-		sp, err := ParseSpec(tmpl.Components, tmpl.ParameterFormat)
+		sp, err := ParseSpecIn(ctx, tmpl.Components, tmpl.ParameterFormat)
 		if err != nil {
-			c.add(LevelBlocker, "template", "The template's components could not be read; refresh the template catalog.")
+			c.add(LevelBlocker, "template", i18n.T(ctx, "send.check.unreadable"))
 		}
 		sp.fill(in.Values)
 		c.Spec = sp
 		for _, f := range sp.Fields {
 			switch {
 			case f.Value == "":
-				c.add(LevelBlocker, f.Name, "Fill in "+lowerFirst(f.Label)+".")
+				c.add(LevelBlocker, f.Name, i18n.T(ctx, "send.check.fill_in", "Field", lowerFirst(f.Label)))
 			case f.Kind == KindHeaderMedia:
 				if u, err := url.Parse(f.Value); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-					c.add(LevelBlocker, f.Name, "The header needs a public http(s) link to the "+strings.ToLower(f.Format)+".")
+					c.add(LevelBlocker, f.Name, i18n.T(ctx, "send.check.media_link", "Format", MediaName(ctx, f.Format)))
 				}
 			case f.Kind == KindCoupon && len([]rune(f.Value)) > metarules.MaxCouponCode:
-				c.add(LevelBlocker, f.Name, "A coupon code has at most 15 characters.")
+				c.add(LevelBlocker, f.Name, i18n.T(ctx, "send.check.coupon_long", "Max", metarules.MaxCouponCode))
 			case f.Kind == KindHeaderText || f.Kind == KindBody:
 				section := metarules.SectionBody
 				if f.Kind == KindHeaderText {
 					section = metarules.SectionHeader
 				}
-				c.refuseParam(f.Name, f.Label, metarules.CheckTextParam(ctx, section, f.Value))
+				c.refuseParam(ctx, f.Name, f.Label, metarules.CheckTextParam(ctx, section, f.Value))
 			case f.Kind == KindURLSuffix:
-				c.refuseParam(f.Name, f.Label, metarules.CheckURLSuffix(ctx, f.URLPrefix, f.Value))
+				c.refuseParam(ctx, f.Name, f.Label, metarules.CheckURLSuffix(ctx, f.URLPrefix, f.Value))
 			}
 		}
 		// The filled-in header and body have their own length limits (132005).
 		if sp.HeaderText != "" {
-			c.refuseParam("", "The header", metarules.CheckHydrated(ctx, metarules.SectionHeader, segmentsText(sp.render(sp.HeaderText, KindHeaderText))))
+			c.refuseParam(ctx, "", i18n.T(ctx, "send.check.the_header"), metarules.CheckHydrated(ctx, metarules.SectionHeader, segmentsText(sp.render(sp.HeaderText, KindHeaderText))))
 		}
-		c.refuseParam("", "The body", metarules.CheckHydrated(ctx, metarules.SectionBody, segmentsText(sp.render(sp.Body, KindBody))))
+		c.refuseParam(ctx, "", i18n.T(ctx, "send.check.the_body"), metarules.CheckHydrated(ctx, metarules.SectionBody, segmentsText(sp.render(sp.Body, KindBody))))
 		for _, u := range sp.Unsupported {
-			c.add(LevelDanger, "", u+".")
+			c.add(LevelDanger, "", u)
 		}
 		for _, r := range sp.Refused {
-			c.add(LevelBlocker, "template", r+".")
+			c.add(LevelBlocker, "template", r)
 		}
-		kind, label, readyAt := s.sync.State(*tmpl, c.Connection.OnboardingStatus, now)
+		kind, label, readyAt := s.sync.State(ctx, *tmpl, c.Connection.OnboardingStatus, now)
 		c.Sync = SyncView{Kind: kind, Label: label, ReadyAt: readyAt}
 		switch kind {
 		case SyncSyncing:
-			msg := "The template is still syncing with MM API: Meta will answer 134101 “Your template is still syncing”"
+			msg := i18n.T(ctx, "send.check.syncing")
 			if readyAt != nil {
-				msg += " until about " + readyAt.UTC().Format("15:04 MST") + " (" + untilText(now, *readyAt) + ")"
+				msg = i18n.T(ctx, "send.check.syncing_until", "Time", readyAt.UTC().Format("15:04")+" UTC", "In", untilText(ctx, now, *readyAt))
 			}
-			c.Checks = append(c.Checks, Check{Level: LevelDanger, Message: msg + ".", Code: 134101, Until: readyAt})
+			c.Checks = append(c.Checks, Check{Level: LevelDanger, Message: msg, Code: 134101, Until: readyAt})
 		case SyncDormant:
-			c.add(LevelWarning, "", "The template has not been used for more than 7 days: the first send is accepted and starts a 10-minute sync; sends in those 10 minutes get 134101.")
+			c.add(LevelWarning, "", i18n.T(ctx, "send.check.dormant"))
 		}
 	}
 
@@ -448,33 +442,33 @@ func (s *Service) Compose(ctx context.Context, u models.User, in Input) (*Compos
 	case c.Connection.Onboarded():
 	case c.Policy == graph.PolicyStrict:
 		c.Checks = append(c.Checks, Check{Level: LevelDanger, Field: "policy", Code: 134102,
-			Message: "This WABA is not onboarded to MM API (" + onboardingText(c.Connection.OnboardingStatus) + "): with STRICT the send will fail. Meta does not document the error; 134102 “Template unavailable for use” is our inference [I]. Choose CLOUD_API_FALLBACK or finish onboarding."})
+			Message: i18n.T(ctx, "send.check.strict_not_onboarded", "Status", onboardingText(ctx, c.Connection.OnboardingStatus))})
 	case c.Connection.CloudMarketingOff:
 		// The fallback would go through Cloud API, which this WABA closed to marketing templates.
 		c.Checks = append(c.Checks, Check{Level: LevelDanger, Field: "policy", Code: 131063,
-			Message: "This WABA is not onboarded to MM API (" + onboardingText(c.Connection.OnboardingStatus) + ") and has disable_marketing_messages_on_cloud_api on: the send cannot fall back to Cloud API, so Meta refuses it with 131063 “Marketing templates disabled for Cloud API”. Finish onboarding, or turn that setting off."})
+			Message: i18n.T(ctx, "send.check.cloud_marketing_off", "Status", onboardingText(ctx, c.Connection.OnboardingStatus))})
 	default:
-		c.add(LevelWarning, "policy", "This WABA is not onboarded to MM API ("+onboardingText(c.Connection.OnboardingStatus)+"): the message will fall back to Cloud API, without MM API's delivery optimisation, TTL and click tracking (the price is the same: MM API and Cloud API marketing rates are equal since 1 Jul 2025).")
+		c.add(LevelWarning, "policy", i18n.T(ctx, "send.check.fallback", "Status", onboardingText(ctx, c.Connection.OnboardingStatus)))
 	}
 
 	if len(in.Saved) > 0 {
 		switch {
 		case in.Recipient != "":
-			c.add(LevelBlocker, "recipient", "Clear the recipient, or the saved recipients: a test goes to one or the other.")
+			c.add(LevelBlocker, "recipient", i18n.T(ctx, "send.check.one_or_other"))
 		case len(in.Saved) > MaxSavedAtOnce:
-			c.add(LevelBlocker, "saved", fmt.Sprintf("Choose at most %d saved recipients; %d are chosen.", MaxSavedAtOnce, len(in.Saved)))
+			c.add(LevelBlocker, "saved", i18n.N(ctx, "send.check.too_many_saved", len(in.Saved), "Max", MaxSavedAtOnce))
 		default:
-			c.add(LevelInfo, "saved", fmt.Sprintf("Sending to %d saved recipient(s): each is its own send, checked again on its own (its number, marketing preference and Meta's limits), with its own result.", len(in.Saved)))
+			c.add(LevelInfo, "saved", i18n.N(ctx, "send.check.to_saved", len(in.Saved)))
 		}
 	} else if in.Recipient == "" && in.Values.Get("recipient") == "" {
-		c.add(LevelBlocker, "recipient", "Enter the recipient's number in international format.")
+		c.add(LevelBlocker, "recipient", i18n.T(ctx, "send.check.no_recipient"))
 	} else if d, err := NormalizeRecipient(in.Recipient); err != nil {
-		c.add(LevelBlocker, "recipient", "Recipient: "+err.Error()+".")
+		c.add(LevelBlocker, "recipient", i18n.T(ctx, "send.check.bad_recipient", "Problem", metarules.Words(ctx, err)))
 	} else {
 		c.Recipient = d
 		if metarules.IsUSNumber(d) {
 			c.Checks = append(c.Checks, Check{Level: LevelDanger, Field: "recipient", Code: 131049,
-				Message: "This is a US number (area code " + d[1:4] + "): Meta blocks all marketing messages to US numbers since 1 Apr 2025; the send is accepted, then fails with 131049."})
+				Message: i18n.T(ctx, "send.check.us_number", "Area", d[1:4])})
 		}
 	}
 
@@ -485,12 +479,12 @@ func (s *Service) Compose(ctx context.Context, u models.User, in Input) (*Compos
 	c.TTL = tv
 
 	if c.Phone != nil && c.Phone.ConnectionID != c.Connection.ID {
-		c.add(LevelBlocker, "phone", "This phone number belongs to another WABA.")
+		c.add(LevelBlocker, "phone", i18n.T(ctx, "send.check.other_waba"))
 	}
 	if err := s.checkPreference(ctx, c); err != nil {
 		return nil, err
 	}
-	s.finish(c)
+	s.finish(ctx, c)
 	return c, nil
 }
 
@@ -514,25 +508,25 @@ func (s *Service) ttl(ctx context.Context, c *Composer, tmpl *models.Template, i
 	secs, set, err := metarules.ParseTTL(tv.Value, tv.Unit)
 	switch {
 	case err != nil:
-		c.add(LevelBlocker, "ttl", "TTL: "+err.Error()+".")
+		c.add(LevelBlocker, "ttl", i18n.T(ctx, "send.check.bad_ttl", "Problem", metarules.Words(ctx, err)))
 	case set:
 		if rerr := metarules.CheckMarketingTTL(secs); rerr != nil {
-			c.add(LevelBlocker, "ttl", "TTL: "+rerr.Error()+".")
+			c.add(LevelBlocker, "ttl", i18n.T(ctx, "send.check.bad_ttl", "Problem", metarules.Words(ctx, rerr)))
 		} else {
 			tv.Seconds = secs
 		}
 	}
 
 	if tv.Mode == models.TTLPerSend {
-		tv.Explain = "This WABA talks to Hibot's gateway: a TTL you choose goes in this request as time_to_live and applies to this message only. Leave it empty to send without one."
+		tv.Explain = i18n.T(ctx, "send.ttl.explain_gateway")
 		tv.Applied = tv.Seconds
 		if tv.Seconds != 0 && !conn.Sandbox && s.graphIsMeta {
 			// Meta refuses properties outside its schema; only a gateway takes time_to_live.
-			c.add(LevelBlocker, "ttl", "This connection says Hibot's gateway, but MMC_GRAPH_BASE_URL is Meta's Graph API, which refuses time_to_live: leave the TTL empty, or set the connection's API to Meta in Settings.")
+			c.add(LevelBlocker, "ttl", i18n.T(ctx, "send.check.gateway_is_meta"))
 		}
 		return tv, nil
 	}
-	tv.Explain = "This WABA talks to Meta directly: Meta's TTL is the template's message_send_ttl_seconds, which applies to every send of the template; no time_to_live goes in the request."
+	tv.Explain = i18n.T(ctx, "send.ttl.explain_meta")
 	if tv.TemplateSeconds != nil {
 		tv.Applied = *tv.TemplateSeconds
 	}
@@ -552,20 +546,20 @@ func (s *Service) ttl(ctx context.Context, c *Composer, tmpl *models.Template, i
 		}
 		tv.Budget = budget
 		tv.Confirmed = in.Values.Get("confirm_ttl_edit") == strconv.Itoa(tv.Seconds)
-		edit := "Sending first edits this template on Meta: its TTL changes from " + HumanDuration(cur) + " to " + HumanDuration(tv.Seconds) + ", for every later send of it. "
+		edit := i18n.T(ctx, "send.check.edit", "From", HumanDuration(ctx, cur), "To", HumanDuration(ctx, tv.Seconds)) + " "
 		if !conn.Onboarded() {
 			// A custom TTL is honoured only through MM API (mm-api-reference §1.5): the edit
 			// would be spent on a send that cannot use it.
-			edit += "This WABA is not onboarded, so this send goes through Cloud API, where a template's TTL does not apply (Meta's 30-day default does); the new TTL counts only for MM API sends after onboarding. "
+			edit += i18n.T(ctx, "send.check.edit_not_onboarded") + " "
 			tv.Applied = 0
 		}
 		switch {
 		case budget.AtLimit():
-			c.add(LevelBlocker, "ttl", edit+budget.Words(ctx)+" Keep the template's TTL ("+HumanDuration(cur)+") to send.")
+			c.add(LevelBlocker, "ttl", edit+budget.Words(ctx)+" "+i18n.T(ctx, "send.check.edit_keep", "TTL", HumanDuration(ctx, cur)))
 		case !tv.Confirmed:
-			c.add(LevelBlocker, "confirm_ttl_edit", edit+budget.Words(ctx)+" Tick “Edit the template's TTL, then send” to confirm.")
+			c.add(LevelBlocker, "confirm_ttl_edit", edit+budget.Words(ctx)+" "+i18n.T(ctx, "send.check.edit_tick"))
 		case budget.SpendsLast():
-			c.add(LevelWarning, "ttl", edit+budget.Words(ctx)+" These are among the last edits Meta allows this template in 30 days.")
+			c.add(LevelWarning, "ttl", edit+budget.Words(ctx)+" "+i18n.T(ctx, "send.check.edit_last"))
 		default:
 			c.add(LevelWarning, "ttl", edit+budget.Words(ctx))
 		}
@@ -574,7 +568,7 @@ func (s *Service) ttl(ctx context.Context, c *Composer, tmpl *models.Template, i
 }
 
 // finish builds the request, its JSON, the curl command and the preview.
-func (s *Service) finish(c *Composer) {
+func (s *Service) finish(ctx context.Context, c *Composer) {
 	req := graph.MarketingMessageRequest{To: c.Recipient, ProductPolicy: c.Policy}
 	if c.Template != nil {
 		req.TemplateName = c.Template.Name
@@ -606,7 +600,7 @@ func (s *Service) finish(c *Composer) {
 		}
 		c.Curl = curlCommand(s.apiBase, phone, body)
 		if c.Connection != nil && c.Connection.TokenLast4 != "" {
-			c.Curl = "# TOKEN: the access token of this WABA (ends in …" + c.Connection.TokenLast4 + ")\n" + c.Curl
+			c.Curl = "# " + i18n.T(ctx, "send.request.token_comment", "Last4", c.Connection.TokenLast4) + "\n" + c.Curl
 		}
 	}
 
@@ -640,24 +634,40 @@ func curlCommand(apiBase, phoneID string, body []byte) string {
 		"  -d '" + q + "'"
 }
 
-func onboardingText(status string) string {
+func onboardingText(ctx context.Context, status string) string {
 	if status == "" {
-		return "status not read yet"
+		return i18n.T(ctx, "send.check.status_unread")
 	}
-	return "status " + status
+	return i18n.T(ctx, "send.check.status", "Status", status)
 }
 
-func untilText(now, t time.Time) string {
-	d := t.Sub(now).Round(time.Minute)
-	if d < time.Minute {
-		return "less than a minute"
-	}
-	return "in about " + plural(int(d.Minutes()), "minute")
-}
-
+// lowerFirst lets a field's label continue a sentence ("Fill in body variable {{1}}").
 func lowerFirst(s string) string {
-	if s == "" {
+	r, n := utf8.DecodeRuneInString(s)
+	if n == 0 {
 		return s
 	}
-	return strings.ToLower(s[:1]) + s[1:]
+	return strings.ToLower(string(r)) + s[n:]
+}
+
+// MediaName is a media header's format (Meta's IMAGE, VIDEO, DOCUMENT) as a word of the
+// language of ctx; a format the composer does not know stays Meta's token.
+func MediaName(ctx context.Context, format string) string {
+	switch format {
+	case "IMAGE":
+		return i18n.T(ctx, "send.media.image")
+	case "VIDEO":
+		return i18n.T(ctx, "send.media.video")
+	case "DOCUMENT":
+		return i18n.T(ctx, "send.media.document")
+	}
+	return format
+}
+
+func untilText(ctx context.Context, now, t time.Time) string {
+	d := t.Sub(now).Round(time.Minute)
+	if d < time.Minute {
+		return i18n.T(ctx, "send.check.under_a_minute")
+	}
+	return i18n.N(ctx, "send.check.in_minutes", int(d.Minutes()))
 }

@@ -61,7 +61,7 @@ const (
 // DefaultSync is a stand-in with the documented 10-minute window and 7-day dormancy).
 type SyncInfo interface {
 	// onboarding is the WABA's marketing_messages_onboarding_status as last read ("" = unknown).
-	State(t models.Template, onboarding string, now time.Time) (kind, label string, readyAt *time.Time)
+	State(ctx context.Context, t models.Template, onboarding string, now time.Time) (kind, label string, readyAt *time.Time)
 }
 
 // TemplateNotes tells the templates catalog what a send taught us: an accepted send (the

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"mmconsole/internal/i18n"
 	"mmconsole/models"
 )
 
@@ -28,7 +29,6 @@ func (s *Service) checkPreference(ctx context.Context, c *Composer) error {
 		return nil
 	}
 	c.Checks = append(c.Checks, Check{Level: LevelDanger, Field: "recipient", Code: 131050,
-		Message: "This recipient stopped marketing messages from this business on " + p.At.UTC().Format("2 Jan 2006 15:04 MST") +
-			" (user_preferences webhook): the send is accepted, then fails with 131050. Do not retry until a “resume” arrives."})
+		Message: i18n.T(ctx, "send.check.stopped", "When", i18n.DateTime(ctx, p.At))})
 	return nil
 }

@@ -15,6 +15,8 @@ import (
 	"gorm.io/gorm/clause"
 
 	"mmconsole/internal/database"
+	"mmconsole/internal/i18n"
+	"mmconsole/internal/metarules"
 	"mmconsole/models"
 )
 
@@ -127,14 +129,13 @@ func (s *Service) SaveRecipient(ctx context.Context, u models.User, in SavedInpu
 	name := strings.TrimSpace(in.Name)
 	switch {
 	case name == "":
-		fields["name"] = "Give the recipient a name, e.g. “Ana's test phone”."
+		fields["name"] = i18n.T(ctx, "send.recipients.err.name")
 	case utf8.RuneCountInString(name) > MaxSavedNameLen:
-		fields["name"] = fmt.Sprintf("A name has at most %d characters; this one has %d.", MaxSavedNameLen, utf8.RuneCountInString(name))
+		fields["name"] = i18n.T(ctx, "send.recipients.err.name_long", "Max", MaxSavedNameLen, "Len", utf8.RuneCountInString(name))
 	}
 	number, err := NormalizeRecipient(in.Number)
 	if err != nil {
-		msg := err.Error()
-		fields["number"] = strings.ToUpper(msg[:1]) + msg[1:] + "."
+		fields["number"] = i18n.T(ctx, "send.recipients.err.number", "Problem", upperFirst(metarules.Words(ctx, err)))
 	}
 	accountID := in.AccountID
 	if !u.Staff {
@@ -143,7 +144,7 @@ func (s *Service) SaveRecipient(ctx context.Context, u models.User, in SavedInpu
 		}
 		accountID = *u.AccountID
 	} else if accountID == 0 || s.db.WithContext(ctx).Select("id").Where("id = ?", accountID).Take(&models.Account{}).Error != nil {
-		fields["account"] = "Choose the account the recipient belongs to."
+		fields["account"] = i18n.T(ctx, "send.recipients.err.account")
 	}
 	if len(fields) > 0 {
 		return nil, &models.ValidationError{Fields: fields}
@@ -155,7 +156,7 @@ func (s *Service) SaveRecipient(ctx context.Context, u models.User, in SavedInpu
 			return err
 		}
 		if n >= MaxSavedPerAccount {
-			return &models.ValidationError{Fields: map[string]string{"number": fmt.Sprintf("An account keeps at most %d saved recipients: delete one first.", MaxSavedPerAccount)}}
+			return &models.ValidationError{Fields: map[string]string{"number": i18n.T(ctx, "send.recipients.err.full", "Max", MaxSavedPerAccount)}}
 		}
 		res := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&row)
 		if res.Error != nil {
@@ -222,14 +223,14 @@ func (s *Service) SendToSaved(ctx context.Context, u models.User, in Input, ids 
 		return nil, models.ErrForbidden
 	}
 	if len(ids) == 0 || len(ids) > MaxSavedAtOnce {
-		return nil, &models.ValidationError{Fields: map[string]string{"saved": fmt.Sprintf("Choose 1 to %d saved recipients.", MaxSavedAtOnce)}}
+		return nil, &models.ValidationError{Fields: map[string]string{"saved": i18n.T(ctx, "send.recipients.err.count", "Max", MaxSavedAtOnce)}}
 	}
 	c, err := s.Compose(ctx, u, Input{ConnectionID: in.ConnectionID, TemplateRef: in.TemplateRef, Values: in.Values})
 	if err != nil {
 		return nil, err
 	}
 	if c.Connection == nil {
-		return nil, &models.ValidationError{Fields: map[string]string{"connection": "Choose the WABA to send from."}}
+		return nil, &models.ValidationError{Fields: map[string]string{"connection": i18n.T(ctx, "send.recipients.err.connection")}}
 	}
 	var rows []models.SavedRecipient
 	if err := database.Scoped(s.db.WithContext(ctx), u.Scope(), "account_id").
@@ -237,7 +238,7 @@ func (s *Service) SendToSaved(ctx context.Context, u models.User, in Input, ids 
 		return nil, fmt.Errorf("send: saved recipients: %w", err)
 	}
 	if len(rows) != len(dedupe(ids)) {
-		return nil, &models.ValidationError{Fields: map[string]string{"saved": "A chosen recipient is not saved for this WABA's account: reload the page."}}
+		return nil, &models.ValidationError{Fields: map[string]string{"saved": i18n.T(ctx, "send.recipients.err.foreign")}}
 	}
 	out := make([]SavedResult, 0, len(rows))
 	for _, r := range rows {
@@ -275,4 +276,14 @@ func AnySent(rs []SavedResult) bool {
 		}
 	}
 	return false
+}
+
+// upperFirst starts a sentence that is used alone with a capital (the phone rules' messages are
+// written to follow a label).
+func upperFirst(s string) string {
+	r, n := utf8.DecodeRuneInString(s)
+	if n == 0 {
+		return s
+	}
+	return strings.ToUpper(string(r)) + s[n:]
 }

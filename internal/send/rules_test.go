@@ -1,6 +1,7 @@
 package send
 
 import (
+	"context"
 	"net/url"
 	"strings"
 	"testing"
@@ -120,7 +121,7 @@ func TestDefaultSyncAndAvailability(t *testing.T) {
 		{"paused", models.Template{Category: "MARKETING", Status: "PAUSED"}, SyncNotSendable},
 	}
 	for _, tc := range cases {
-		kind, _, readyAt := DefaultSync{}.State(tc.t, "", now)
+		kind, _, readyAt := DefaultSync{}.State(context.Background(), tc.t, "", now)
 		if kind != tc.kind {
 			t.Errorf("%s: kind = %s, want %s", tc.name, kind, tc.kind)
 		}

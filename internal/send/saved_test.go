@@ -101,7 +101,7 @@ func TestOneTestToSavedRecipients(t *testing.T) {
 	f := e.form("summer_sale/en_US", vars)
 	f["saved"] = ids(ana, bo, us)
 	_, pre := e.do(writer, "POST", "/send/preview", f, true)
-	if !strings.Contains(pre, "Sending to 3 saved recipient(s)") {
+	if !strings.Contains(pre, "Sending to 3 saved recipients") {
 		t.Error("the preview does not say the test goes to the 3 saved recipients")
 	}
 	code, body := e.do(writer, "POST", "/send", f, true)

@@ -22,6 +22,7 @@ import (
 	"mmconsole/internal/accounts"
 	"mmconsole/internal/database"
 	"mmconsole/internal/graph"
+	"mmconsole/internal/i18n"
 	"mmconsole/internal/sandbox"
 	"mmconsole/internal/send"
 	"mmconsole/internal/templates"
@@ -348,6 +349,9 @@ func newEnv(t *testing.T, templateTTLMode bool) *env {
 		}
 		return c.Next()
 	})
+	cat, err := i18n.Load()
+	must(t, err)
+	e.app.Use(handlers.Localize(cat)) // no Accept-Language: English, as the tests expect
 	handlers.RegisterSend(e.app, &handlers.Send{Shells: shells, Service: svc})
 	e.app.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })
 	return e
@@ -362,6 +366,12 @@ func must(t *testing.T, err error) {
 
 func (e *env) do(user, method, target string, form url.Values, htmx bool) (int, string) {
 	e.t.Helper()
+	return e.doIn("", user, method, target, form, htmx)
+}
+
+// doIn is do with the browser's Accept-Language set to lang.
+func (e *env) doIn(lang, user, method, target string, form url.Values, htmx bool) (int, string) {
+	e.t.Helper()
 	var body io.Reader
 	if form != nil {
 		body = strings.NewReader(form.Encode())
@@ -371,6 +381,9 @@ func (e *env) do(user, method, target string, form url.Values, htmx bool) (int, 
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	}
 	req.Header.Set("X-Test-User", user)
+	if lang != "" {
+		req.Header.Set("Accept-Language", lang)
+	}
 	if htmx {
 		req.Header.Set("HX-Request", "true")
 	}

@@ -15,6 +15,8 @@ import (
 	"mmconsole/internal/database"
 	"mmconsole/internal/editbudget"
 	"mmconsole/internal/graph"
+	"mmconsole/internal/i18n"
+	"mmconsole/internal/metarules"
 	"mmconsole/models"
 )
 
@@ -131,7 +133,7 @@ func explainGraph(ctx context.Context, ge *graph.GraphError) *ErrorView {
 	}
 	if ge.Code == 0 {
 		v.Meaning = ge.Error()
-		v.Action = "Check the Graph API base URL and the connection; the answer was not a Graph API response."
+		v.Action = i18n.T(ctx, "send.result.not_graph")
 	}
 	return v
 }
@@ -164,7 +166,7 @@ func (s *Service) Send(ctx context.Context, u models.User, in Input) (*Composer,
 		return nil, err
 	}
 	if !validKey(in.Key) {
-		c.add(LevelBlocker, "", "This form has expired: reload the page and send again.")
+		c.add(LevelBlocker, "", i18n.T(ctx, "send.check.expired"))
 	}
 	if c.Blocked() {
 		c.Refused, c.ShowErrors = true, true
@@ -217,7 +219,7 @@ func (s *Service) Send(ctx context.Context, u models.User, in Input) (*Composer,
 		} else {
 			// The person confirmed this edit (Compose refuses it otherwise): one of Meta's edits.
 			if err := s.edits.Record(ctx, editbudget.Edit{Template: *c.Template, Kind: models.EditKindTTL, Via: "composer",
-				Detail: HumanDuration(c.TTL.Current) + " → " + HumanDuration(ttl), Actor: u}); err != nil {
+				Detail: metarules.HumanTTL(c.TTL.Current) + " → " + metarules.HumanTTL(ttl), Actor: u}); err != nil {
 				s.log.Error("send: record template edit", "template", c.Template.TemplateID, "err", err)
 			}
 			if err := s.catalog.SetTemplateTTL(ctx, c.Template.ID, ttl); err != nil {
@@ -290,7 +292,8 @@ func (s *Service) Send(ctx context.Context, u models.User, in Input) (*Composer,
 // idempotency key, so pressing Send again shows this result instead of sending a duplicate.
 // Otherwise nothing reached Meta and the row is an error the user may simply retry.
 func (s *Service) noAnswer(ctx context.Context, u models.User, c *Composer, row *models.TestSend, ue *graph.UnreachableError, unknown bool) (*Composer, error) {
-	_, title, msg := ue.UserFacing(ctx)
+	// Stored on the row and read later by anyone who opens it: written in English.
+	_, title, msg := ue.UserFacing(context.Background())
 	if unknown {
 		row.MessageStatus, row.ErrorMessage = models.SendUnknown, title+": "+ue.Error()
 		s.save(ctx, row, "message_status", "error_message")
@@ -422,13 +425,13 @@ type Result struct {
 // Accepted reports whether Meta accepted the request.
 func (r Result) Accepted() bool { return r.Send.WAMID != "" }
 
-// RouteLabel names a route for people.
-func RouteLabel(route string) string {
+// RouteLabel names a route for people, in the language of ctx.
+func RouteLabel(ctx context.Context, route string) string {
 	switch route {
 	case RouteMMAPI:
 		return "MM API"
 	case RouteFallback:
-		return "Cloud API fallback"
+		return i18n.T(ctx, "send.route.fallback")
 	}
 	return ""
 }
@@ -447,7 +450,7 @@ func (s *Service) resultOf(ctx context.Context, scope models.Scope, row models.T
 				r.Error = explainGraph(ctx, ge)
 			}
 		} else {
-			r.Error = &ErrorView{Title: "The request did not reach Meta", Meaning: row.ErrorMessage, Action: "Try again; if it persists, check the connection."}
+			r.Error = &ErrorView{Title: i18n.T(ctx, "send.result.not_reached"), Meaning: row.ErrorMessage, Action: i18n.T(ctx, "send.result.not_reached_todo")}
 		}
 		r.Final = true
 		return r
@@ -469,7 +472,7 @@ func (s *Service) resultOf(ctx context.Context, scope models.Scope, row models.T
 			s.log.Warn("send: read message status", "wamid", row.WAMID, "err", err)
 		}
 	}
-	r.RouteLabel = RouteLabel(r.Live.Route)
+	r.RouteLabel = RouteLabel(ctx, r.Live.Route)
 	if r.Live.Status == "failed" {
 		r.Failure = explainCode(ctx, r.Live.ErrorCode, r.Live.ErrorTitle)
 	}
@@ -601,7 +604,7 @@ func (s *Service) History(ctx context.Context, scope models.Scope, f HistoryFilt
 		} else if r.MessageStatus == "error" {
 			res.Error = explainCode(ctx, r.ErrorCode, "")
 		}
-		res.RouteLabel = RouteLabel(res.Send.Route)
+		res.RouteLabel = RouteLabel(ctx, res.Send.Route)
 		p.Rows = append(p.Rows, *res)
 	}
 	names, err := s.wabaNames(ctx, scope, rows)

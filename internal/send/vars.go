@@ -1,6 +1,7 @@
 package send
 
 import (
+	"context"
 	"encoding/json"
 	"net/url"
 	"regexp"
@@ -9,6 +10,7 @@ import (
 	"strings"
 
 	"mmconsole/internal/graph"
+	"mmconsole/internal/i18n"
 )
 
 // Field kinds: what an input of the composer fills in.
@@ -80,9 +82,15 @@ func variables(text string, named bool) []string {
 	return out
 }
 
-// ParseSpec reads a template's components (as Meta returns them) into the fields the composer
-// shows. parameterFormat is the template's parameter_format (NAMED or POSITIONAL).
+// ParseSpec is ParseSpecIn with English labels.
 func ParseSpec(componentsJSON, parameterFormat string) (Spec, error) {
+	return ParseSpecIn(context.Background(), componentsJSON, parameterFormat)
+}
+
+// ParseSpecIn reads a template's components (as Meta returns them) into the fields the composer
+// shows, labelled in the language of ctx. parameterFormat is the template's parameter_format
+// (NAMED or POSITIONAL).
+func ParseSpecIn(ctx context.Context, componentsJSON, parameterFormat string) (Spec, error) {
 	var comps []graph.TemplateComponent
 	if strings.TrimSpace(componentsJSON) != "" {
 		if err := json.Unmarshal([]byte(componentsJSON), &comps); err != nil {
@@ -101,7 +109,7 @@ func ParseSpec(componentsJSON, parameterFormat string) (Spec, error) {
 				for i, v := range variables(c.Text, sp.Named) {
 					sp.Fields = append(sp.Fields, Field{
 						Name: "var.header." + v, Kind: KindHeaderText, Param: v,
-						Label:       "Header variable {{" + v + "}}",
+						Label:       i18n.T(ctx, "send.vars.header", "Var", "{{"+v+"}}"),
 						Placeholder: exampleFor(ex, v, i),
 					})
 				}
@@ -116,13 +124,13 @@ func ParseSpec(componentsJSON, parameterFormat string) (Spec, error) {
 				}
 				sp.Fields = append(sp.Fields, Field{
 					Name: "var.header_media", Kind: KindHeaderMedia, Format: format,
-					Label:       strings.ToLower(format) + " header: public https link",
-					Help:        "Meta downloads the file from this link when it delivers the message.",
+					Label:       i18n.T(ctx, "send.vars.media", "Format", MediaName(ctx, format)),
+					Help:        i18n.T(ctx, "send.vars.media_help"),
 					Placeholder: ph,
 				})
 			default:
 				sp.HeaderMedia = format
-				sp.Unsupported = append(sp.Unsupported, format+" header: the composer cannot fill it in; Meta may refuse the send")
+				sp.Unsupported = append(sp.Unsupported, i18n.T(ctx, "send.vars.header_unsupported", "Format", format))
 			}
 		case "BODY":
 			sp.Body = c.Text
@@ -130,16 +138,16 @@ func ParseSpec(componentsJSON, parameterFormat string) (Spec, error) {
 			for i, v := range variables(c.Text, sp.Named) {
 				sp.Fields = append(sp.Fields, Field{
 					Name: "var.body." + v, Kind: KindBody, Param: v,
-					Label:       "Body variable {{" + v + "}}",
+					Label:       i18n.T(ctx, "send.vars.body", "Var", "{{"+v+"}}"),
 					Placeholder: exampleFor(ex, v, i),
 				})
 			}
 		case "FOOTER":
 			sp.Footer = c.Text
 		case "CAROUSEL":
-			sp.Refused = append(sp.Refused, "This template has a CAROUSEL component: the test composer does not fill in its cards (each card's header media and button parameters), so it cannot send it. Send carousel templates from Hibot's platform")
+			sp.Refused = append(sp.Refused, i18n.T(ctx, "send.vars.carousel"))
 		case "LIMITED_TIME_OFFER":
-			sp.Refused = append(sp.Refused, "This template has a LIMITED_TIME_OFFER component: the test composer does not fill in the offer's expiration time (the limited_time_offer parameter), so it cannot send it. Send limited-time offers from Hibot's platform")
+			sp.Refused = append(sp.Refused, i18n.T(ctx, "send.vars.lto"))
 		case "BUTTONS":
 			for i, b := range c.Buttons {
 				typ := strings.ToUpper(b.Type)
@@ -150,15 +158,15 @@ func ParseSpec(componentsJSON, parameterFormat string) (Spec, error) {
 						prefix := b.URL[:loc[0]]
 						sp.Fields = append(sp.Fields, Field{
 							Name: "var.button." + strconv.Itoa(i), Kind: KindURLSuffix, Index: i,
-							Label:       "Link suffix of button “" + b.Text + "”",
-							Help:        "Appended to " + prefix,
+							Label:       i18n.T(ctx, "send.vars.url_suffix", "Button", b.Text),
+							Help:        i18n.T(ctx, "send.vars.url_help", "Prefix", prefix),
 							Placeholder: urlExampleSuffix(b.Example, prefix),
 							URLPrefix:   prefix,
 						})
 					}
 				case "COPY_CODE":
 					if text == "" {
-						text = "Copy offer code"
+						text = i18n.T(ctx, "send.vars.copy_code")
 					}
 					var ex string
 					if json.Unmarshal(b.Example, &ex) != nil {
@@ -169,14 +177,14 @@ func ParseSpec(componentsJSON, parameterFormat string) (Spec, error) {
 					}
 					sp.Fields = append(sp.Fields, Field{
 						Name: "var.coupon." + strconv.Itoa(i), Kind: KindCoupon, Index: i,
-						Label: "Coupon code", Help: "Copied by the “" + text + "” button (up to 15 characters).",
+						Label: i18n.T(ctx, "send.vars.coupon"), Help: i18n.T(ctx, "send.vars.coupon_help", "Button", text),
 						Placeholder: ex,
 					})
 				}
 				sp.Buttons = append(sp.Buttons, ButtonView{Type: typ, Text: text})
 			}
 		default:
-			sp.Unsupported = append(sp.Unsupported, strings.ToUpper(c.Type)+" component: the composer does not know it and sends no parameters for it; Meta may refuse the send")
+			sp.Unsupported = append(sp.Unsupported, i18n.T(ctx, "send.vars.unknown_component", "Type", strings.ToUpper(c.Type)))
 		}
 	}
 	return sp, nil

@@ -1,6 +1,7 @@
 package pages
 
 import (
+	"context"
 	"errors"
 	"net/url"
 	"strconv"
@@ -8,6 +9,7 @@ import (
 
 	"github.com/a-h/templ"
 
+	"mmconsole/internal/i18n"
 	"mmconsole/internal/metarules"
 	"mmconsole/internal/send"
 	"mmconsole/models"
@@ -73,7 +75,7 @@ func inputID(name string) string {
 	return "in-" + strings.NewReplacer(".", "-", "_", "-").Replace(name)
 }
 
-func connLabel(c models.WABAConnection) string {
+func connLabel(ctx context.Context, c models.WABAConnection) string {
 	l := c.Name
 	if l == "" {
 		l = c.WABAID
@@ -83,10 +85,10 @@ func connLabel(c models.WABAConnection) string {
 	}
 	switch c.OnboardingStatus {
 	case "ONBOARDED":
-		l += " (MM API onboarded)"
+		l += " " + i18n.T(ctx, "send.conn.onboarded")
 	case "":
 	default:
-		l += " (" + c.OnboardingStatus + ", not onboarded)"
+		l += " " + i18n.T(ctx, "send.conn.not_onboarded", "Status", c.OnboardingStatus)
 	}
 	return l
 }
@@ -114,84 +116,85 @@ func templateRef(c *send.Composer) string {
 }
 
 // composerTTLEmpty says what an empty TTL input means in the connection's mode.
-func composerTTLEmpty(c *send.Composer) string {
+func composerTTLEmpty(ctx context.Context, c *send.Composer) string {
 	if c.TTL.Mode == models.TTLTemplate {
-		return "Leave it empty to keep the template's TTL."
+		return i18n.T(ctx, "send.ttl.empty_template")
 	}
-	return "Leave it empty to send without time_to_live."
+	return i18n.T(ctx, "send.ttl.empty_per_send")
 }
 
 // composerTTLLabel names the TTL input after where the value goes.
-func composerTTLLabel(c *send.Composer) string {
+func composerTTLLabel(ctx context.Context, c *send.Composer) string {
 	if c.TTL.Mode == models.TTLTemplate {
-		return "Template TTL (message_send_ttl_seconds)"
+		return i18n.T(ctx, "send.ttl.label_template")
 	}
-	return "Per-send TTL (time_to_live, optional)"
+	return i18n.T(ctx, "send.ttl.label_per_send")
 }
 
-func templateTTLText(c *send.Composer) string {
+func templateTTLText(ctx context.Context, c *send.Composer) string {
 	if c.TTL.TemplateSeconds == nil || *c.TTL.TemplateSeconds <= 0 {
-		return "not known (Meta's default of 30 days is assumed)"
+		return i18n.T(ctx, "send.ttl.template_unknown")
 	}
-	return send.HumanDuration(*c.TTL.TemplateSeconds) + " (" + strconv.Itoa(*c.TTL.TemplateSeconds) + " s)"
+	return i18n.T(ctx, "send.ttl.template_value", "Duration", send.HumanDuration(ctx, *c.TTL.TemplateSeconds),
+		"Seconds", i18n.Num(ctx, int64(*c.TTL.TemplateSeconds)))
 }
 
-func checkBadge(level string) (class, word string) {
+func checkBadge(ctx context.Context, level string) (class, word string) {
 	switch level {
 	case send.LevelBlocker:
-		return "badge badge-bad", "✕ Blocks sending"
+		return "badge badge-bad", i18n.T(ctx, "send.level.blocker")
 	case send.LevelDanger:
-		return "badge badge-bad", "! Will fail"
+		return "badge badge-bad", i18n.T(ctx, "send.level.danger")
 	case send.LevelWarning:
-		return "badge badge-warn", "! Warning"
+		return "badge badge-warn", i18n.T(ctx, "send.level.warning")
 	}
-	return "badge badge-info", "i Note"
+	return "badge badge-info", i18n.T(ctx, "send.level.info")
 }
 
-func statusBadge(status string) (class, word string) {
+func statusBadge(ctx context.Context, status string) (class, word string) {
 	switch status {
 	case "accepted":
-		return "badge badge-info", "Accepted"
+		return "badge badge-info", i18n.T(ctx, "send.status.accepted")
 	case "held_for_quality_assessment":
-		return "badge badge-warn", "Held for quality assessment"
+		return "badge badge-warn", i18n.T(ctx, "send.status.held")
 	case "paused":
-		return "badge badge-warn", "Paused"
+		return "badge badge-warn", i18n.T(ctx, "send.status.paused")
 	case "sending":
-		return "badge badge-muted", "Sending…"
+		return "badge badge-muted", i18n.T(ctx, "send.status.sending")
 	case models.SendUnknown:
-		return "badge badge-warn", "? Outcome unknown"
+		return "badge badge-warn", i18n.T(ctx, "send.status.unknown")
 	case "error":
-		return "badge badge-bad", "✕ Refused by Meta"
+		return "badge badge-bad", i18n.T(ctx, "send.status.refused")
 	case "sent":
-		return "badge badge-info", "Sent"
+		return "badge badge-info", i18n.T(ctx, "send.status.sent")
 	case "delivered":
-		return "badge badge-ok", "✓ Delivered"
+		return "badge badge-ok", i18n.T(ctx, "send.status.delivered")
 	case "read":
-		return "badge badge-ok", "✓✓ Read"
+		return "badge badge-ok", i18n.T(ctx, "send.status.read")
 	case "failed":
-		return "badge badge-bad", "✕ Failed"
+		return "badge badge-bad", i18n.T(ctx, "send.status.failed")
 	case "":
-		return "badge badge-muted", "No webhook yet"
+		return "badge badge-muted", i18n.T(ctx, "send.status.none")
 	}
 	return "badge badge-muted", status
 }
 
 // routeBadgeOf names a send's route; a send that failed or was refused before Meta reported a
 // route never gets one, which "not known yet" would wrongly promise.
-func routeBadgeOf(route, status string) (class, word string) {
+func routeBadgeOf(ctx context.Context, route, status string) (class, word string) {
 	switch route {
 	case send.RouteMMAPI:
 		return "badge badge-ok", "MM API"
 	case send.RouteFallback:
-		return "badge badge-warn", "Cloud API fallback"
+		return "badge badge-warn", send.RouteLabel(ctx, route)
 	}
 	switch status {
 	case "failed":
-		return "badge badge-muted", "None: failed before routing"
+		return "badge badge-muted", i18n.T(ctx, "send.route.failed")
 	case "error":
-		return "badge badge-muted", "None: refused"
+		return "badge badge-muted", i18n.T(ctx, "send.route.refused")
 	}
-	return "badge badge-muted", "Route not known yet"
+	return "badge badge-muted", i18n.T(ctx, "send.route.unknown")
 }
 
 // latestStatus is what the history row shows: the webhook status, else the send answer.
@@ -250,20 +253,10 @@ func plusDigits(d string) string {
 	return "+" + d
 }
 
-func sharingLabel(v string) string {
-	switch v {
-	case send.SharingOn:
-		return "On (true)"
-	case send.SharingOff:
-		return "Off (false)"
-	}
-	return "WABA default (field omitted)"
-}
-
-func errorHeading(e *send.ErrorView) string {
-	h := "Meta refused the send"
+func errorHeading(ctx context.Context, e *send.ErrorView) string {
+	h := i18n.T(ctx, "send.result.refused")
 	if e.Code != 0 {
-		h += ": error " + strconv.Itoa(e.Code)
+		h = i18n.T(ctx, "send.result.refused_code", "Code", strconv.Itoa(e.Code))
 	}
 	if e.Title != "" {
 		h += " — " + e.Title
@@ -283,22 +276,22 @@ func againURL(s models.TestSend) templ.SafeURL {
 }
 
 // policyLabel names a send's product_policy; none sent means Meta's CLOUD_API_FALLBACK.
-func policyLabel(p string) string {
+func policyLabel(ctx context.Context, p string) string {
 	switch p {
 	case "":
-		return "CLOUD_API_FALLBACK (Meta's default)"
+		return i18n.T(ctx, "send.policy.label_default")
 	case "STRICT":
-		return "STRICT (MM API only)"
+		return i18n.T(ctx, "send.policy.label_strict")
 	}
 	return p
 }
 
 // sendTTLLabel is the TTL a send asked for: its own, else the template's or Meta's default.
-func sendTTLLabel(s models.TestSend) string {
+func sendTTLLabel(ctx context.Context, s models.TestSend) string {
 	if s.TTLSeconds <= 0 {
-		return "default"
+		return i18n.T(ctx, "send.ttl.default")
 	}
-	return metarules.HumanTTL(s.TTLSeconds)
+	return metarules.HumanTTLIn(ctx, s.TTLSeconds)
 }
 
 // savedChosen reports whether the saved recipient id is ticked in the form.
@@ -312,11 +305,11 @@ func savedChosen(c *send.Composer, id uint) bool {
 }
 
 // savedErrText says why a send to a saved recipient could not be made.
-func savedErrText(err error) string {
+func savedErrText(ctx context.Context, err error) string {
 	if errors.Is(err, models.ErrForbidden) {
-		return "your role may not send tests."
+		return i18n.T(ctx, "send.saved.forbidden")
 	}
-	return "the send could not be made: " + err.Error()
+	return i18n.T(ctx, "send.saved.failed", "Error", err.Error())
 }
 
 // savedInvalid marks a field of the saved recipient form that was refused.
