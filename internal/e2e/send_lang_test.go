@@ -15,7 +15,7 @@ func TestSendPagesInSpanishAndPortuguese(t *testing.T) {
 	srv := startServer(t, nil)
 	sale := templateRow(t, srv, "summer_sale", "en_US")
 	for _, tc := range []struct {
-		lang                        string
+		lang                          string
 		composer, history, recipients []string
 	}{
 		{"es", []string{"Envío de prueba", "Revisiones antes de enviar", "Enviar mensaje de prueba", "Vista previa"},
