@@ -125,7 +125,7 @@ func parseLogFilter(ctx context.Context, get func(string) string) (pages.LogFilt
 		// The number in any form the composer accepts, compared as the digits Meta sends.
 		d, err := metarules.NormalizePhone(pf.Recipient)
 		if err != nil {
-			ve.Add("recipient", upperFirst(err.Error())+".")
+			ve.Add("recipient", upperFirst(metarules.Words(ctx, err))+".")
 		}
 		f.Recipient = d
 	}
