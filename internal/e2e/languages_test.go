@@ -53,9 +53,11 @@ func TestMainPagesInSpanishAndPortuguese(t *testing.T) {
 				{"audit", "/audit", demoAdmin},
 				{"sandbox", "/sandbox", "Hibot Demo Store"},
 				{"glossary", "/glossary", "134101"},
-				{"new template", "/templates/new", "MARKETING"},
+				{"new template", "/templates/new", "MM API"},
 			}
-			const perBrowser = 4
+			// At 1280 px: the page's language and no English outside the catalog. At 375 px, where
+			// the longer words are tightest: no sideways scroll and axe clean in both themes.
+			const perBrowser = 5
 			for i, p := range pages {
 				if i > 0 && i%perBrowser == 0 {
 					ctx = browser(t, 1280)
@@ -72,7 +74,6 @@ func TestMainPagesInSpanishAndPortuguese(t *testing.T) {
 				if leaks := eval[[]string](t, ctx, englishLeaksJS); len(leaks) > 0 {
 					t.Errorf("%s in %s: English outside the catalog:\n  %s", p.name, lang.code, strings.Join(leaks, "\n  "))
 				}
-				checkBothThemes(t, ctx, lang.code+"-"+p.name, 1280)
 			}
 			for i, p := range pages {
 				if i%perBrowser == 0 {
