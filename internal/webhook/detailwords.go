@@ -14,7 +14,8 @@ import (
 // rows keep that one form; DetailWords puts the receiver's phrases in the reader's language
 // when the log shows them and leaves Meta's parts as Meta sent them.
 
-// Phrases the receiver appends to a click's detail once it has tried to attribute it (effects.go).
+// The receiver's own phrases in a stored detail, written by parse.go and effects.go from these
+// constants so that DetailWords always recognises them.
 const (
 	phraseAttributed         = " · attributed: the only MM API message from this number in the window"
 	phraseNotAttributedMany  = " · not attributed: several MM API messages were sent from this number in the last 7 days"

@@ -320,13 +320,13 @@ func (s *Service) attributeClick(tx *gorm.DB, c stored, account *uint) error {
 		}
 	}
 	if len(wamids) != 1 {
-		detail := c.ev.Detail + " · not attributed: several MM API messages were sent from this number in the last 7 days"
+		detail := c.ev.Detail + phraseNotAttributedMany
 		if len(wamids) == 0 {
-			detail = c.ev.Detail + " · not attributed: no MM API message from this number in the last 7 days"
+			detail = c.ev.Detail + phraseNotAttributedNone
 		}
 		return tx.Exec("UPDATE webhook_events SET detail = ? WHERE id = ?", detail, c.id).Error
 	}
-	if err := tx.Exec("UPDATE webhook_events SET wamid = ?, detail = ? WHERE id = ?", wamids[0], c.ev.Detail+" · attributed: the only MM API message from this number in the window", c.id).Error; err != nil {
+	if err := tx.Exec("UPDATE webhook_events SET wamid = ?, detail = ? WHERE id = ?", wamids[0], c.ev.Detail+phraseAttributed, c.id).Error; err != nil {
 		return fmt.Errorf("webhook: attribute click: %w", err)
 	}
 	return ownedBy(tx.Table("messages"), account).Where("wamid = ? AND clicked_at IS NULL", wamids[0]).

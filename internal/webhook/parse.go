@@ -321,7 +321,7 @@ func parseChange(waba, entryTime, field string, value json.RawMessage) ([]Event,
 		e.Kind = models.KindUnknown
 		e.Raw = compact(value)
 		if err != nil {
-			e.Detail = "could not read: " + err.Error()
+			e.Detail = phraseUnreadable + err.Error()
 		}
 		e.DedupeKey = "raw:" + hashOf(field, waba, entryTime, e.Raw)
 		return []Event{e}, err
@@ -340,7 +340,7 @@ func parseChange(waba, entryTime, field string, value json.RawMessage) ([]Event,
 			if err != nil {
 				e = base
 				e.Kind = models.KindUnknown
-				e.Detail = "could not read: " + err.Error()
+				e.Detail = phraseUnreadable + err.Error()
 				errs = append(errs, err)
 			}
 			e.Raw = compact(raw)
@@ -383,7 +383,7 @@ func parseChange(waba, entryTime, field string, value json.RawMessage) ([]Event,
 			e.Raw = compact(r)
 			if err := json.Unmarshal(r, &u); err != nil {
 				e.Kind = models.KindUnknown
-				e.Detail = "could not read: " + err.Error()
+				e.Detail = phraseUnreadable + err.Error()
 				e.DedupeKey = "raw:" + hashOf(field, waba, e.Raw)
 				out = append(out, e)
 				continue
@@ -495,14 +495,14 @@ func parseInbound(e Event, raw json.RawMessage) (Event, error) {
 	case m.Text != nil:
 		e.Detail = m.Text.Body
 	case m.Button != nil:
-		e.Detail = "button: " + firstNonEmpty(m.Button.Text, m.Button.Payload)
+		e.Detail = phraseButton + firstNonEmpty(m.Button.Text, m.Button.Payload)
 	case m.Interactive != nil && m.Interactive.ButtonReply != nil:
-		e.Detail = "button reply: " + m.Interactive.ButtonReply.Title
+		e.Detail = phraseButtonReply + m.Interactive.ButtonReply.Title
 	case m.Interactive != nil && m.Interactive.ListReply != nil:
-		e.Detail = "list reply: " + m.Interactive.ListReply.Title
+		e.Detail = phraseListReply + m.Interactive.ListReply.Title
 	}
 	if m.Context != nil && m.Context.ID != "" {
-		e.Detail = strings.TrimSpace(e.Detail + " (reply to " + string(m.Context.ID) + ")")
+		e.Detail = strings.TrimSpace(e.Detail + phraseReplyTo + string(m.Context.ID) + ")")
 	}
 	e.Detail = truncate(e.Detail, 300)
 	e.DedupeKey = "message:" + e.WAMID
@@ -522,9 +522,9 @@ func parseUserAction(e Event, raw json.RawMessage) (Event, error) {
 	}
 	e.Kind = models.KindClick
 	e.Status = "clicked"
-	e.Detail = "click on " + firstNonEmpty(u.Click.ClickComponent, "?")
+	e.Detail = phraseClick + firstNonEmpty(u.Click.ClickComponent, "?")
 	if u.Click.ProductID != "" {
-		e.Detail += " (product " + string(u.Click.ProductID) + ")"
+		e.Detail += phraseProduct + string(u.Click.ProductID) + ")"
 	}
 	if u.Click.ClickID != "" {
 		e.DedupeKey = "click:" + string(u.Click.ClickID)
@@ -559,7 +559,7 @@ func templateEvent(e Event, entryTime string, t templateObj, value json.RawMessa
 		e.Category = t.MessageTemplateCategory
 		var parts []string
 		if t.Reason != nil && *t.Reason != "" && *t.Reason != "NONE" {
-			parts = append(parts, "reason "+*t.Reason)
+			parts = append(parts, phraseTemplateStatusNote+*t.Reason)
 		}
 		if t.RejectionInfo != nil && t.RejectionInfo.Reason != "" {
 			parts = append(parts, t.RejectionInfo.Reason)
@@ -573,9 +573,9 @@ func templateEvent(e Event, entryTime string, t templateObj, value json.RawMessa
 		if t.CorrectCategory != "" {
 			// 24-hour notice: new_category is still the current one.
 			e.Status = "IMPENDING"
-			e.Detail = t.NewCategory + " → " + t.CorrectCategory + " (announced)"
+			e.Detail = t.NewCategory + " → " + t.CorrectCategory + phraseAnnounced
 			if at := unixTime(t.CategoryUpdateTimestamp); at != nil {
-				e.Detail += " on " + at.Format(time.RFC3339)
+				e.Detail += phraseAnnouncedOn + at.Format(time.RFC3339)
 			}
 		} else {
 			e.Status = "CHANGED"
