@@ -146,7 +146,7 @@ func (d Draft) Check(ctx context.Context) *models.ValidationError {
 		ve.Add(p.Field, p.Message)
 	}
 	if _, err := d.TTL(); err != nil {
-		ve.Add("ttl", err.Error())
+		ve.Add("ttl", metarules.Words(ctx, err))
 	}
 	for k, v := range d.Optimizations {
 		if !optimize.ValidKey(k) || !optimize.ValidValue(v) {
