@@ -52,12 +52,12 @@ const DefaultMarketingTTL = 30 * 24 * time.Hour
 // route, pricing, errors, timestamps). Each side only sets the columns it owns, so neither
 // order loses anything.
 type Message struct {
-	WAMID            string `gorm:"column:wamid;primaryKey"`
-	AccountID        *uint
+	WAMID            string  `gorm:"column:wamid;primaryKey"`
+	AccountID        *uint   `gorm:"index:idx_messages_template_account,priority:2"`
 	WABAID           string  `gorm:"column:waba_id;not null;default:''"`
 	PhoneNumberID    string  `gorm:"not null;default:'';index:idx_messages_phone_sent,priority:1"`
 	Recipient        string  `gorm:"not null;default:''"`
-	TemplateName     *string `gorm:"index"`
+	TemplateName     *string `gorm:"index:idx_messages_template_account,priority:1"`
 	TemplateLanguage *string
 	Status           string `gorm:"not null;default:''"`
 	StatusRank       int    `gorm:"not null;default:0"`

@@ -23,5 +23,17 @@ func logMigrations() []database.Migration {
 		// (about 14 bytes).
 		{ID: "0270_a_drop_event_route_index", Up: func(tx *gorm.DB) error {
 			return tx.Exec("DROP INDEX IF EXISTS idx_wh_ev_route").Error
+		}},
+		// A customer's template filter asks for the wamids of its own messages sent with a
+		// template. On the template index alone that read every message of the template, every
+		// account's (60 ms on SQLite and 200 ms on PostgreSQL at a million events for a customer
+		// that never used it); with the account as the index's second column it reads only its
+		// own. The index replaces the old one (a query by template alone uses its first column),
+		// so each message pays a few bytes more, not a second index.
+		{ID: "0300_a_message_template_account_index", Up: func(tx *gorm.DB) error {
+			if err := tx.Exec("CREATE INDEX IF NOT EXISTS idx_messages_template_account ON messages (template_name, account_id)").Error; err != nil {
+				return err
+			}
+			return tx.Exec("DROP INDEX IF EXISTS idx_messages_template_name").Error
 		}}}
 }
