@@ -16,6 +16,7 @@ const (
 	localCSRF      = "mmc.csrf"
 	localRequestID = "requestid"
 	localLogger    = "mmc.logger"
+	localLocale    = "mmc.locale_matched"
 )
 
 // CurrentUser is the signed-in user, set by the session middleware.
@@ -64,18 +65,23 @@ func Log(c *fiber.Ctx) *slog.Logger {
 
 // Localize is middleware that puts the request's locale in its context: the signed-in user's
 // language when they chose one, else the best match of the browser's Accept-Language, else
-// English. A nil catalog (tests that build a bare app) leaves English.
+// English. It runs twice (before the body is read, for its refusals, and after the session is
+// known): the header is matched once, and the second pass only applies the user's choice.
+// Webhook deliveries show no words, so they skip it. A nil catalog (tests that build a bare
+// app) leaves English.
 func Localize(cat *i18n.Catalog) fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		if cat == nil {
+		if cat == nil || IsWebhookPath(c.Path()) {
 			return c.Next()
 		}
-		loc := cat.Match(c.Get(fiber.HeaderAcceptLanguage))
-		if u, ok := CurrentUser(c); ok && u.Language != "" {
-			loc = cat.Locale(u.Language)
+		if c.Locals(localLocale) == nil {
+			c.Locals(localLocale, true)
+			c.SetUserContext(i18n.WithLocale(c.UserContext(), cat.Match(c.Get(fiber.HeaderAcceptLanguage))))
+			c.Vary(fiber.HeaderAcceptLanguage)
 		}
-		c.SetUserContext(i18n.WithLocale(c.UserContext(), loc))
-		c.Vary(fiber.HeaderAcceptLanguage)
+		if u, ok := CurrentUser(c); ok && u.Language != "" {
+			c.SetUserContext(i18n.WithLocale(c.UserContext(), cat.Locale(u.Language)))
+		}
 		return c.Next()
 	}
 }
