@@ -184,6 +184,23 @@ func (c *checker) nodes(ns []parser.Node) {
 	}
 }
 
+// englishIn is what a parsed templ file shows in English outside the catalog: its templates'
+// nodes and the Go code between them (imports aside).
+func englishIn(tf *parser.TemplateFile) []finding {
+	var c checker
+	for _, n := range tf.Nodes {
+		switch x := n.(type) {
+		case *parser.HTMLTemplate:
+			c.nodes(x.Children)
+		case *parser.TemplateFileGoExpression:
+			if src := x.Expression.Value; !strings.HasPrefix(strings.TrimSpace(src), "import") {
+				c.goExpr("Go", src)
+			}
+		}
+	}
+	return c.found
+}
+
 // TestTemplFilesHaveNoEnglishLiterals: every word a person reads in a templ file comes from the
 // catalogs. Text, visible attributes (title, aria-label, placeholder, …) and prose string
 // literals in expressions and in the file's Go functions are checked; Meta's tokens (upper
@@ -204,20 +221,7 @@ func TestTemplFilesHaveNoEnglishLiterals(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", rel, err)
 		}
-		var c checker
-		for _, n := range tf.Nodes {
-			switch x := n.(type) {
-			case *parser.HTMLTemplate:
-				c.nodes(x.Children)
-			case *parser.TemplateFileGoExpression:
-				src := x.Expression.Value
-				if strings.HasPrefix(strings.TrimSpace(src), "import") {
-					continue
-				}
-				c.goExpr("Go", src)
-			}
-		}
-		for _, fd := range c.found {
+		for _, fd := range englishIn(tf) {
 			t.Errorf("%s: English words outside the catalog (%s): %q", rel, fd.where, fd.text)
 		}
 	}
@@ -245,17 +249,8 @@ func label() string { return "Not sendable" }
 	if err != nil {
 		t.Fatal(err)
 	}
-	var c checker
-	for _, n := range tf.Nodes {
-		switch x := n.(type) {
-		case *parser.HTMLTemplate:
-			c.nodes(x.Children)
-		case *parser.TemplateFileGoExpression:
-			c.goExpr("Go", x.Expression.Value)
-		}
-	}
 	var got []string
-	for _, f := range c.found {
+	for _, f := range englishIn(tf) {
 		got = append(got, f.text)
 	}
 	want := []string{"Sent today", "Switch theme", "Email", "%d of %d", "Not sendable"}
